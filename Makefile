@@ -1,0 +1,72 @@
+# Parley: every command a developer or CI needs. Each target installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.12: use it where the machine has it (pyenv or PATH).
+PYTHON_BASE ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null) $(shell command -v python3 2>/dev/null))
+UV_VERSION := 0.13.9
+SAM_VERSION := 1.170.0
+UV := .tools/uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM := .tools/sam/bin/sam
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help deps up demo test test-unit test-template test-integration lint fmt build validate bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(UV):
+	$(PYTHON_BASE) -m venv .tools/uv
+	.tools/uv/bin/pip install -q uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) venv -q --allow-existing -p $(PYTHON_BASE) $(VENV)
+	$(UV) sync -q --frozen --all-groups
+	touch $@
+
+# The SAM CLI pins boto3, click, cfn-lint and pydantic: it lives in its own environment.
+$(SAM): | $(UV)
+	$(UV) venv -q --allow-existing -p $(PYTHON_BASE) .tools/sam
+	$(UV) pip install -q --python .tools/sam/bin/python aws-sam-cli==$(SAM_VERSION)
+
+deps: $(VENV)/.synced  ## install the project's environment (.venv)
+
+up: deps  ## run the whole stack locally with a demo workspace (Ctrl-C stops it)
+	$(PY) -m local up
+
+demo: deps  ## a terminal client against `make up`: log in as a demo user, send, watch events
+	$(PY) -m local.client $(ARGS)
+
+test: deps $(SAM)  ## every test: lint, unit, template, integration
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest -q tests
+
+test-unit: deps  ## unit tests only (moto in process, no sockets)
+	$(PY) -m pytest -q tests/unit
+
+test-template: deps $(SAM)  ## template tests: cfn-lint, sam validate --lint, sam build, our own checks
+	$(PY) -m pytest -q tests/template
+
+test-integration: deps  ## integration tests against the local stack
+	$(PY) -m pytest -q tests/integration
+
+lint: deps  ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: deps  ## format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+validate: $(SAM)  ## sam validate --lint
+	$(SAM) validate --lint
+
+build: $(SAM)  ## sam build (arm64 wheels, no container)
+	PATH="$(dir $(PYTHON_BASE)):$$PATH" $(SAM) build
+
+clean:  ## remove environments, build output and local state
+	rm -rf .venv .tools .aws-sam .local
