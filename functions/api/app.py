@@ -1,0 +1,243 @@
+"""The HTTP API: routes of API.md on Powertools' event handler, validated by pydantic.
+
+Glue only: parse, identify the caller, call one domain function, shape the reply.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from parley.auth.user_pool import UserPool
+from parley.domain import channels, messages, users, workspaces
+from parley.domain.caller import Caller
+from parley.edge.websocket import describe
+from parley.edge.wiring import broadcaster, configured
+from parley.errors import InvalidRequest, NotFound, ParleyError, RateLimited, Unauthorized
+from parley.observability import logger, metrics
+from parley.schemas import (
+    TS_PATTERN,
+    AddMembers,
+    ChannelReply,
+    ChannelsReply,
+    CreateChannel,
+    CreateWorkspace,
+    InviteReply,
+    MessageReply,
+    MessagesReply,
+    PostMessage,
+    UserReply,
+    UsersReply,
+    WorkspaceMembersReply,
+    WorkspaceReply,
+    WorkspacesReply,
+)
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+TsQuery = Annotated[str | None, Query(pattern=TS_PATTERN)]
+
+
+@functools.cache
+def _user_pool() -> UserPool | None:
+    config = configured()
+    return UserPool(config.user_pool_id, config.region) if config.user_pool_id else None
+
+
+def _caller() -> Caller:
+    """The token's user, provisioned on first sight (API Gateway already checked the token)."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    if not claims.get("sub"):
+        raise Unauthorized("the token has no subject")
+    caller = Caller.from_claims(claims)
+    pool = _user_pool()
+    users.provision(caller, pool.profile if pool else None)
+    logger.append_keys(userId=caller.user_id)
+    return caller
+
+
+def _created(body: Any) -> Response[Any]:
+    return Response(status_code=201, content_type="application/json", body=body)
+
+
+# ------------------------------------------------------------------ identity and workspaces
+
+
+@app.get("/me")
+def get_me() -> UserReply:
+    caller = _caller()
+    pool = _user_pool()
+    return UserReply(user=users.ensure_user(caller, pool.profile if pool else None))
+
+
+@app.post("/workspaces", responses={201: {"description": "created"}})
+def create_workspace(body: CreateWorkspace) -> Response[WorkspaceReply]:
+    return _created(WorkspaceReply(workspace=workspaces.create_workspace(_caller(), body)))
+
+
+@app.get("/workspaces")
+def list_workspaces() -> WorkspacesReply:
+    return WorkspacesReply(workspaces=workspaces.list_workspaces(_caller()))
+
+
+@app.get("/workspaces/<wid>")
+def get_workspace(wid: str) -> WorkspaceReply:
+    return WorkspaceReply(workspace=workspaces.get_workspace(_caller(), wid))
+
+
+@app.post("/workspaces/<wid>/invites", responses={201: {"description": "created"}})
+def create_invite(wid: str) -> Response[InviteReply]:
+    return _created(InviteReply(invite=workspaces.create_invite(_caller(), wid)))
+
+
+@app.post("/invites/<code>/accept")
+def accept_invite(code: str) -> WorkspaceReply:
+    workspace = workspaces.accept_invite(_caller(), code, broadcaster())
+    return WorkspaceReply(workspace=workspace)
+
+
+@app.get("/workspaces/<wid>/members")
+def list_workspace_members(
+    wid: str, limit: Limit = 50, cursor: Cursor = None
+) -> WorkspaceMembersReply:
+    members, next_cursor = workspaces.list_members(_caller(), wid, limit, cursor)
+    return WorkspaceMembersReply(members=members, nextCursor=next_cursor)
+
+
+# ------------------------------------------------------------------ channels
+
+
+@app.post("/workspaces/<wid>/channels", responses={201: {"description": "created"}})
+def create_channel(wid: str, body: CreateChannel) -> Response[ChannelReply]:
+    channel = channels.create_channel(_caller(), wid, body, broadcaster())
+    return _created(ChannelReply(channel=channel))
+
+
+@app.get("/workspaces/<wid>/channels")
+def list_channels(wid: str, limit: Limit = 50, cursor: Cursor = None) -> ChannelsReply:
+    everything = channels.list_channels(_caller(), wid)
+    start = _offset(cursor)
+    page = everything[start : start + limit]
+    more = start + limit < len(everything)
+    return ChannelsReply(channels=page, nextCursor=str(start + limit) if more else None)
+
+
+@app.get("/channels/<cid>")
+def get_channel(cid: str) -> ChannelReply:
+    return ChannelReply(channel=channels.get_channel(_caller(), cid))
+
+
+@app.post("/channels/<cid>/join")
+def join_channel(cid: str) -> ChannelReply:
+    return ChannelReply(channel=channels.join_channel(_caller(), cid, broadcaster()))
+
+
+@app.post("/channels/<cid>/leave", responses={204: {"description": "left"}})
+def leave_channel(cid: str) -> Response[None]:
+    channels.leave_channel(_caller(), cid, broadcaster())
+    return Response(status_code=204)
+
+
+@app.post("/channels/<cid>/members")
+def add_channel_members(cid: str, body: AddMembers) -> UsersReply:
+    added = channels.add_members(_caller(), cid, body.userIds, broadcaster())
+    return UsersReply(members=added)
+
+
+@app.get("/channels/<cid>/members")
+def list_channel_members(cid: str, limit: Limit = 50, cursor: Cursor = None) -> UsersReply:
+    members, next_cursor = channels.list_members(_caller(), cid, limit, cursor)
+    return UsersReply(members=members, nextCursor=next_cursor)
+
+
+# ------------------------------------------------------------------ messages
+
+
+@app.get("/channels/<cid>/messages")
+def list_messages(
+    cid: str,
+    oldest: TsQuery = None,
+    latest: TsQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> MessagesReply:
+    found, next_cursor = messages.list_messages(
+        _caller(), cid, oldest=oldest, latest=latest, limit=limit, cursor=cursor
+    )
+    return MessagesReply(messages=found, nextCursor=next_cursor)
+
+
+@app.post("/channels/<cid>/messages", responses={201: {"description": "created"}})
+def post_message(cid: str, body: PostMessage) -> Response[MessageReply]:
+    message, created = messages.post_message(_caller(), cid, body, broadcaster())
+    reply = MessageReply(message=message)
+    return _created(reply) if created else Response(200, "application/json", reply)
+
+
+@app.get("/channels/<cid>/messages/<ts>")
+def get_message(cid: str, ts: str) -> MessageReply:
+    return MessageReply(message=messages.get_message(_caller(), cid, ts))
+
+
+# ------------------------------------------------------------------ errors
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit():
+        raise InvalidRequest("cursor is not valid")
+    return int(cursor)
+
+
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"error": {"code": code, "message": message}},
+        headers=headers,
+    )
+
+
+@app.exception_handler(ParleyError)
+def domain_error(error: ParleyError) -> Response[Any]:
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    return _error(error.status, error.code, error.message, headers)
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response[Any]:
+    problems = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    return _error(422, "invalid_request", "; ".join(problems) or "invalid request")
+
+
+@app.exception_handler(ValidationError)
+def invalid_model(error: ValidationError) -> Response[Any]:
+    return _error(422, "invalid_request", describe(error))
+
+
+@app.not_found
+def no_route(_: Exception) -> Response[Any]:
+    event = app.current_event
+    return _error(404, NotFound.code, f"no route for {event.http_method} {event.path}")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    configured()
+    return app.resolve(event, context)

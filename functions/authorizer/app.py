@@ -1,0 +1,53 @@
+"""$connect authorizer: a valid Cognito JWT in ?token= and membership of ?workspaceId=.
+
+API Gateway answers 401 when this raises "Unauthorized" and 403 on a Deny policy; on Allow,
+the policy's context (userId, workspaceId) reaches every route of the connection.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.auth.tokens import InvalidToken, TokenVerifier
+from parley.edge.wiring import configured
+from parley.observability import logger
+from parley.store import workspaces as workspace_store
+
+
+@functools.cache
+def _verifier() -> TokenVerifier:
+    config = configured()
+    if not (config.jwks_url and config.jwt_issuer and config.jwt_audience):
+        raise RuntimeError("JWKS_URL, JWT_ISSUER and JWT_AUDIENCE must be set")
+    return TokenVerifier(config.jwks_url, config.jwt_issuer, config.jwt_audience)
+
+
+def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": context,
+    }
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    query = event.get("queryStringParameters") or {}
+    try:
+        claims = _verifier().verify(query.get("token"))
+    except InvalidToken as error:
+        logger.info("refused connection: bad token", extra={"reason": str(error)})
+        raise Exception("Unauthorized") from None  # API Gateway's contract for a 401
+    user_id = str(claims["sub"])
+    workspace_id = query.get("workspaceId") or ""
+    resource = event.get("methodArn", "*")
+    if not workspace_id or workspace_store.get_member(workspace_id, user_id) is None:
+        logger.info("refused connection: not a member", extra={"userId": user_id})
+        return _policy(user_id, "Deny", resource, {})
+    return _policy(user_id, "Allow", resource, {"userId": user_id, "workspaceId": workspace_id})

@@ -1,0 +1,29 @@
+"""$connect: registers the connection under its user and workspace (the authorizer vouched)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.edge import websocket
+from parley.edge.wiring import configured
+from parley.errors import Unauthorized
+from parley.ids import iso_now
+from parley.observability import logger
+from parley.store import connections
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = configured()
+    try:
+        caller, workspace_id = websocket.caller(event)
+    except Unauthorized:
+        return {"statusCode": 401}
+    connection_id = event["requestContext"]["connectionId"]
+    expires_at = int(time.time()) + config.connection_ttl_seconds
+    connections.register(connection_id, caller.user_id, workspace_id, iso_now(), expires_at)
+    logger.info("connected", extra={"userId": caller.user_id, "workspaceId": workspace_id})
+    return {"statusCode": 200}

@@ -1,0 +1,32 @@
+"""$default: every frame that no route took (malformed JSON, no or unknown action) gets an
+error frame; the connection stays open."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.edge import websocket
+from parley.errors import InvalidRequest
+
+ACTIONS = ("sendMessage", "ping")
+
+
+def _problem(body: str | None) -> str:
+    try:
+        frame = json.loads(body or "")
+    except ValueError:
+        return "frame is not valid JSON"
+    if not isinstance(frame, dict):
+        return "frame must be a JSON object"
+    action = frame.get("action")
+    if action is None:
+        return "frame has no action"
+    return f"unknown action {str(action)[:64]!r}; expected one of {', '.join(ACTIONS)}"
+
+
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    problem = _problem(event.get("body"))
+    return websocket.error(InvalidRequest(problem), websocket.reply_to(event))

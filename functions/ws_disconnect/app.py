@@ -1,0 +1,22 @@
+"""$disconnect: forgets the connection. Best effort in API Gateway too: pruning on 410 and
+the record's TTL catch what this misses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.edge.wiring import configured
+from parley.observability import logger
+from parley.store import connections
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    configured()
+    connection_id = event["requestContext"]["connectionId"]
+    record = connections.get_connection(connection_id)
+    if record is not None:
+        connections.forget(connection_id, record.userId, record.workspaceId)
+    return {"statusCode": 200}

@@ -1,0 +1,19 @@
+"""ping: answers pong and pushes the connection's expiry out (a sign of life)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.edge import websocket
+from parley.edge.wiring import configured
+from parley.store import connections
+
+
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = configured()
+    connection_id = event["requestContext"]["connectionId"]
+    connections.touch(connection_id, int(time.time()) + config.connection_ttl_seconds)
+    return websocket.send({"type": "pong", "replyTo": websocket.reply_to(event)})

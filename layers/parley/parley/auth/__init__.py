@@ -1,0 +1,1 @@
+"""Identity: verifying Cognito JWTs, and profile look-ups in the user pool."""

@@ -1,0 +1,1 @@
+"""Parley's rules: who may do what, and what each action writes and announces."""

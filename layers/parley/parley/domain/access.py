@@ -1,0 +1,40 @@
+"""Authorization by membership. What the caller may not see does not exist (404)."""
+
+from __future__ import annotations
+
+from parley.errors import Forbidden, NotFound
+from parley.store import channels as channel_store
+from parley.store import workspaces as workspace_store
+from parley.store.items import ChannelItem, ChannelMemberItem, WorkspaceMemberItem
+
+
+def workspace_member(workspace_id: str, user_id: str) -> WorkspaceMemberItem:
+    member = workspace_store.get_member(workspace_id, user_id)
+    if member is None:
+        raise NotFound("workspace not found")
+    return member
+
+
+def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, ChannelMemberItem | None]:
+    """The channel and the caller's membership, if the caller may see the channel.
+
+    Public channels are visible to the workspace's members; every other kind only to its
+    own members.
+    """
+    channel = channel_store.get_channel(channel_id)
+    if channel is None:
+        raise NotFound("channel not found")
+    membership = channel_store.get_membership(channel_id, user_id)
+    if membership is not None:
+        return channel, membership
+    if channel.type == "public" and workspace_store.get_member(channel.workspaceId, user_id):
+        return channel, None
+    raise NotFound("channel not found")
+
+
+def channel_member(channel_id: str, user_id: str) -> tuple[ChannelItem, ChannelMemberItem]:
+    """The channel, for a caller who must be in it (to post, to add members)."""
+    channel, membership = visible_channel(channel_id, user_id)
+    if membership is None:
+        raise Forbidden("join the channel first")
+    return channel, membership

@@ -1,0 +1,120 @@
+"""Channels: creating, listing, joining, leaving, membership."""
+
+from __future__ import annotations
+
+from parley.domain import access
+from parley.domain.caller import Caller
+from parley.domain.publisher import Publisher
+from parley.domain.users import users_by_id
+from parley.domain.views import channel_view
+from parley.errors import Conflict, Forbidden, NotFound
+from parley.ids import iso_now, new_id
+from parley.schemas import Channel, CreateChannel, User
+from parley.store import channels as channel_store
+from parley.store import workspaces as workspace_store
+from parley.store.items import ChannelItem
+
+_TYPE_ORDER = {"public": 0, "private": 1, "group_dm": 2, "dm": 3}
+
+
+def create_channel(
+    caller: Caller, workspace_id: str, body: CreateChannel, publisher: Publisher
+) -> Channel:
+    access.workspace_member(workspace_id, caller.user_id)
+    kind = "private" if body.private else "public"
+    item = channel_store.new_channel(
+        channel_id=new_id("C"),
+        workspace_id=workspace_id,
+        name=body.name,
+        kind=kind,
+        topic=body.topic,
+        created_by=caller.user_id,
+        created_at=iso_now(),
+    )
+    try:
+        channel_store.create_channel(item)
+    except channel_store.NameTaken:
+        raise Conflict(f"a channel named #{body.name} already exists") from None
+    event = {"type": "channel_created", "channel": channel_view(item, False).model_dump()}
+    if kind == "public":
+        publisher.to_workspace(workspace_id, event)
+    else:
+        member_event = {**event, "channel": channel_view(item, True).model_dump()}
+        publisher.to_users(workspace_id, [caller.user_id], member_event)
+    return channel_view(item, True)
+
+
+def list_channels(caller: Caller, workspace_id: str) -> list[Channel]:
+    """Public channels, and the caller's private channels and DMs, public ones first by name."""
+    access.workspace_member(workspace_id, caller.user_id)
+    memberships = channel_store.memberships_in_workspace(caller.user_id, workspace_id)
+    mine = {m.channelId for m in memberships}
+    public = channel_store.public_channels(workspace_id)
+    seen = {c.channelId for c in public}
+    others = channel_store.get_channels([c for c in mine if c not in seen])
+    views = [channel_view(c, c.channelId in mine) for c in [*public, *others]]
+    return sorted(views, key=lambda c: (_TYPE_ORDER[c.type], c.name, c.id))
+
+
+def get_channel(caller: Caller, channel_id: str) -> Channel:
+    channel, membership = access.visible_channel(channel_id, caller.user_id)
+    return channel_view(channel, membership is not None)
+
+
+def join_channel(caller: Caller, channel_id: str, publisher: Publisher) -> Channel:
+    """Public channels only; joining twice is fine and announces nothing the second time."""
+    channel, membership = access.visible_channel(channel_id, caller.user_id)
+    if membership is not None:
+        return channel_view(channel, True)
+    if channel.type != "public":
+        raise NotFound("channel not found")
+    if channel_store.add_channel_members(channel, [caller.user_id], iso_now()):
+        _announce_join(publisher, channel, [caller.user_id])
+    return channel_view(_fresh(channel), True)
+
+
+def leave_channel(caller: Caller, channel_id: str, publisher: Publisher) -> None:
+    channel, membership = access.visible_channel(channel_id, caller.user_id)
+    if membership is None:
+        return
+    if channel.type == "dm":
+        raise Forbidden("a direct message cannot be left")
+    if channel_store.remove_channel_member(channel, caller.user_id):
+        event = {"type": "member_left_channel", "channelId": channel_id, "userId": caller.user_id}
+        publisher.to_channel(channel.workspaceId, channel_id, event)
+        publisher.to_users(channel.workspaceId, [caller.user_id], event)
+
+
+def add_members(
+    caller: Caller, channel_id: str, user_ids: list[str], publisher: Publisher
+) -> list[User]:
+    """Any member may add workspace members; returns the users, now all members."""
+    channel, _ = access.channel_member(channel_id, caller.user_id)
+    if channel.type == "dm":
+        raise Forbidden("members cannot be added to a direct message")
+    wanted = list(dict.fromkeys(user_ids))
+    for user_id in wanted:
+        if workspace_store.get_member(channel.workspaceId, user_id) is None:
+            raise NotFound(f"user {user_id} is not a member of this workspace")
+    added = channel_store.add_channel_members(channel, wanted, iso_now())
+    if added:
+        _announce_join(publisher, channel, added)
+    return users_by_id(wanted)
+
+
+def list_members(
+    caller: Caller, channel_id: str, limit: int, cursor: str | None
+) -> tuple[list[User], str | None]:
+    access.visible_channel(channel_id, caller.user_id)
+    items, next_cursor = channel_store.list_members(channel_id, limit, cursor)
+    return users_by_id([m.userId for m in items]), next_cursor
+
+
+def _announce_join(publisher: Publisher, channel: ChannelItem, user_ids: list[str]) -> None:
+    for user_id in user_ids:
+        event = {"type": "member_joined_channel", "channelId": channel.channelId, "userId": user_id}
+        publisher.to_channel(channel.workspaceId, channel.channelId, event)
+
+
+def _fresh(channel: ChannelItem) -> ChannelItem:
+    return channel_store.get_channel(channel.channelId) or channel

@@ -1,0 +1,128 @@
+"""Messages: posting (with idempotent retries), history, one message."""
+
+from __future__ import annotations
+
+import time
+
+from parley.domain import access
+from parley.domain.caller import Caller
+from parley.domain.publisher import Publisher
+from parley.domain.views import message_view
+from parley.errors import InvalidRequest, NotFound, TooLarge
+from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
+from parley.observability import MetricUnit, metrics
+from parley.schemas import MAX_TEXT_CHARS, Message, PostMessage
+from parley.store import messages as message_store
+from parley.store.items import MessageItem
+
+RETRY_KEY_SECONDS = 24 * 3600
+_TS_ATTEMPTS = 8
+
+
+def post_message(
+    caller: Caller,
+    channel_id: str,
+    body: PostMessage,
+    publisher: Publisher,
+    workspace_id: str | None = None,
+) -> tuple[Message, bool]:
+    """Stores the message and delivers it to the channel's live connections.
+
+    Returns the message and whether it is new: a repeated clientMsgId returns the first
+    message and announces nothing. `workspace_id` confines a WebSocket connection to the
+    workspace it was opened for.
+    """
+    _check_text(body.text)
+    channel, _ = access.channel_member(channel_id, caller.user_id)
+    if workspace_id is not None and channel.workspaceId != workspace_id:
+        raise NotFound("channel not found")
+    if body.clientMsgId is not None:
+        first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
+        if first_ts is not None:
+            return _existing(channel_id, first_ts), False
+    parent = None
+    if body.threadTs is not None:
+        parent = message_store.get_message(channel_id, body.threadTs)
+        if parent is None or parent.threadTs is not None:
+            raise NotFound("thread not found")
+    try:
+        item = _store_with_new_ts(caller, channel_id, channel.workspaceId, body)
+    except message_store.DuplicateSend as duplicate:
+        return _existing(channel_id, duplicate.ts), False
+    if parent is not None:
+        message_store.record_reply(parent, item.ts)
+    message = message_view(item)
+    metrics.add_metric("MessageSent", MetricUnit.Count, 1)
+    publisher.to_channel(
+        channel.workspaceId,
+        channel_id,
+        {"type": "message", "channelId": channel_id, "message": message.wire()},
+        exclude=caller.connection_id,
+    )
+    return message, True
+
+
+def list_messages(
+    caller: Caller,
+    channel_id: str,
+    *,
+    oldest: str | None,
+    latest: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Message], str | None]:
+    access.visible_channel(channel_id, caller.user_id)
+    items, next_cursor = message_store.top_level_page(channel_id, oldest, latest, limit, cursor)
+    return [message_view(item) for item in items], next_cursor
+
+
+def get_message(caller: Caller, channel_id: str, ts: str) -> Message:
+    access.visible_channel(channel_id, caller.user_id)
+    item = message_store.get_message(channel_id, ts)
+    if item is None:
+        raise NotFound("message not found")
+    return message_view(item)
+
+
+def _check_text(text: str) -> None:
+    if len(text) > MAX_TEXT_CHARS:
+        raise TooLarge(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+    if not text.strip():
+        raise InvalidRequest("text must not be empty")
+
+
+def _store_with_new_ts(
+    caller: Caller, channel_id: str, workspace_id: str, body: PostMessage
+) -> MessageItem:
+    """Puts the message under the current time's ts, moving up a microsecond on a clash."""
+    ts = ts_from_micros(now_micros())
+    for _ in range(_TS_ATTEMPTS):
+        item = MessageItem(
+            f"CH#{channel_id}",
+            f"MSG#{ts}",
+            GSI1PK=f"THREAD#{channel_id}#{body.threadTs}" if body.threadTs else None,
+            GSI1SK=ts if body.threadTs else None,
+            channelId=channel_id,
+            workspaceId=workspace_id,
+            ts=ts,
+            userId=caller.user_id,
+            text=body.text,
+            threadTs=body.threadTs,
+            clientMsgId=body.clientMsgId,
+            version=1,
+            createdAt=iso_now(),
+        )
+        try:
+            message_store.put_new_message(item, int(time.time()) + RETRY_KEY_SECONDS)
+        except message_store.TsTaken:
+            ts = next_ts(ts)
+            continue
+        return item
+    raise RuntimeError(f"no free ts in channel {channel_id} after {_TS_ATTEMPTS} attempts")
+
+
+def _existing(channel_id: str, ts: str) -> Message:
+    item = message_store.get_message(channel_id, ts, consistent=True)
+    if item is None:  # the retry key outlived its message (deleted since)
+        raise NotFound("message not found")
+    return message_view(item)

@@ -1,0 +1,21 @@
+"""The port through which domain code announces events (realtime.fanout.Broadcaster in Lambda)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Publisher(Protocol):
+    def to_channel(
+        self, workspace_id: str, channel_id: str, event: dict[str, Any], exclude: str | None = None
+    ) -> object: ...
+
+    def to_users(
+        self,
+        workspace_id: str,
+        user_ids: list[str],
+        event: dict[str, Any],
+        exclude: str | None = None,
+    ) -> object: ...
+
+    def to_workspace(self, workspace_id: str, event: dict[str, Any]) -> object: ...

@@ -1,0 +1,45 @@
+"""Users, provisioned lazily from their token the first time they call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from parley.domain.caller import Caller
+from parley.domain.views import unknown_user, user_view
+from parley.ids import iso_now
+from parley.schemas import User
+from parley.store import users as user_store
+
+# username -> (name, email) from the user pool, for tokens that carry no email (access tokens).
+ProfileLookup = Callable[[str], tuple[str | None, str | None]]
+
+_provisioned: set[str] = set()  # this process has seen these users' profiles exist
+
+
+def ensure_user(caller: Caller, lookup: ProfileLookup | None = None) -> User:
+    """The caller's profile, created from the token (and the pool if need be) on first sight."""
+    item = user_store.get_user(caller.user_id)
+    if item is None:
+        name, email = caller.name, caller.email
+        if email is None and lookup is not None and caller.username:
+            pool_name, email = lookup(caller.username)
+            name = name or pool_name
+        item = user_store.create_user_if_absent(
+            caller.user_id,
+            name=name or caller.username or caller.user_id,
+            email=email or "",
+            created_at=iso_now(),
+        )
+    _provisioned.add(caller.user_id)
+    return user_view(item)
+
+
+def provision(caller: Caller, lookup: ProfileLookup | None = None) -> None:
+    """ensure_user at most once per user and process: every route calls it, /me reads anyway."""
+    if caller.user_id not in _provisioned:
+        ensure_user(caller, lookup)
+
+
+def users_by_id(user_ids: list[str]) -> list[User]:
+    found = user_store.get_users(user_ids)
+    return [user_view(found[u]) if u in found else unknown_user(u) for u in user_ids]

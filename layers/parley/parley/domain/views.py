@@ -1,0 +1,54 @@
+"""Items as the public objects of API.md."""
+
+from __future__ import annotations
+
+from parley.schemas import Channel, Edited, Message, Reaction, User, Workspace
+from parley.store.items import ChannelItem, MessageItem, UserItem, WorkspaceItem
+
+
+def user_view(item: UserItem) -> User:
+    return User(id=item.userId, name=item.name, email=item.email)
+
+
+def unknown_user(user_id: str) -> User:
+    """A member whose profile was never provisioned (they have not called the API yet)."""
+    return User(id=user_id, name=user_id, email="")
+
+
+def workspace_view(item: WorkspaceItem, role: str) -> Workspace:
+    return Workspace(id=item.workspaceId, name=item.name, createdAt=item.createdAt, role=role)  # type: ignore[arg-type]
+
+
+def channel_view(item: ChannelItem, is_member: bool) -> Channel:
+    return Channel(
+        id=item.channelId,
+        workspaceId=item.workspaceId,
+        name=item.name,
+        type=item.type,  # type: ignore[arg-type]
+        topic=item.topic or "",
+        createdBy=item.createdBy,
+        createdAt=item.createdAt,
+        isMember=is_member,
+        memberCount=int(item.memberCount or 0),
+    )
+
+
+def message_view(item: MessageItem) -> Message:
+    replies = int(item.replyCount or 0)
+    return Message(
+        ts=item.ts,
+        channelId=item.channelId,
+        userId=item.userId,
+        text=item.text,
+        # As in Slack, a parent with replies carries its own ts as threadTs.
+        threadTs=item.threadTs or (item.ts if replies else None),
+        replyCount=replies,
+        latestReplyTs=item.latestReplyTs,
+        reactions=[
+            Reaction(name=r.name, count=len(r.users), users=list(r.users))
+            for r in item.reactions or []
+            if r.users
+        ],
+        edited=Edited(ts=item.editedTs) if item.editedTs else None,
+        clientMsgId=item.clientMsgId,
+    )

@@ -1,0 +1,123 @@
+"""Workspaces: creating, listing, inviting, joining."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from parley.domain import access
+from parley.domain.caller import Caller
+from parley.domain.publisher import Publisher
+from parley.domain.users import users_by_id
+from parley.domain.views import workspace_view
+from parley.errors import NotFound
+from parley.ids import iso_now, new_id, new_invite_code
+from parley.schemas import CreateWorkspace, Invite, Workspace, WorkspaceMember
+from parley.store import channels as channel_store
+from parley.store import workspaces as workspace_store
+from parley.store.items import InviteItem, WorkspaceItem
+
+INVITE_LIFETIME = timedelta(days=7)
+GENERAL = "general"
+
+
+def create_workspace(caller: Caller, body: CreateWorkspace) -> Workspace:
+    """The caller becomes admin; a public `general` channel is created and joined."""
+    now = iso_now()
+    workspace_id = new_id("W")
+    general = channel_store.new_channel(
+        channel_id=new_id("C"),
+        workspace_id=workspace_id,
+        name=GENERAL,
+        kind="public",
+        topic="",
+        created_by=caller.user_id,
+        created_at=now,
+    )
+    workspace = WorkspaceItem(
+        f"WS#{workspace_id}",
+        "WS",
+        workspaceId=workspace_id,
+        name=body.name,
+        createdBy=caller.user_id,
+        createdAt=now,
+        generalChannelId=general.channelId,
+    )
+    admin = workspace_store.new_member(workspace_id, caller.user_id, "admin", now)
+    workspace_store.create_workspace(workspace, admin, general)
+    return workspace_view(workspace, "admin")
+
+
+def list_workspaces(caller: Caller) -> list[Workspace]:
+    memberships = workspace_store.memberships_of(caller.user_id)
+    found = workspace_store.get_workspaces([m.workspaceId for m in memberships])
+    views = [
+        workspace_view(found[m.workspaceId], m.role) for m in memberships if m.workspaceId in found
+    ]
+    return sorted(views, key=lambda w: (w.createdAt, w.id))
+
+
+def get_workspace(caller: Caller, workspace_id: str) -> Workspace:
+    member = access.workspace_member(workspace_id, caller.user_id)
+    workspace = workspace_store.get_workspace(workspace_id)
+    if workspace is None:
+        raise NotFound("workspace not found")
+    return workspace_view(workspace, member.role)
+
+
+def create_invite(caller: Caller, workspace_id: str) -> Invite:
+    access.workspace_member(workspace_id, caller.user_id)
+    now = datetime.now(UTC)
+    expires = now + INVITE_LIFETIME
+    invite = InviteItem(
+        f"INVITE#{new_invite_code()}",
+        "INVITE",
+        workspaceId=workspace_id,
+        createdBy=caller.user_id,
+        createdAt=iso_now(),
+        expiresAt=expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        ttl=expires,
+    )
+    workspace_store.put_invite(invite)
+    return Invite(code=invite.PK.removeprefix("INVITE#"), expiresAt=invite.expiresAt)
+
+
+def accept_invite(caller: Caller, code: str, publisher: Publisher) -> Workspace:
+    """Joins the workspace and its `general` channel; accepting twice changes nothing."""
+    invite = workspace_store.get_invite(code)
+    if invite is None or invite.expiresAt < iso_now():
+        raise NotFound("invite not found or expired")
+    workspace = workspace_store.get_workspace(invite.workspaceId)
+    if workspace is None:
+        raise NotFound("invite not found or expired")
+    existing = workspace_store.get_member(workspace.workspaceId, caller.user_id)
+    if existing is not None:
+        return workspace_view(workspace, existing.role)
+    now = iso_now()
+    workspace_store.add_member(
+        workspace_store.new_member(workspace.workspaceId, caller.user_id, "member", now)
+    )
+    general = channel_store.get_channel(workspace.generalChannelId)
+    if general is not None and channel_store.add_channel_members(general, [caller.user_id], now):
+        publisher.to_channel(
+            workspace.workspaceId,
+            general.channelId,
+            {
+                "type": "member_joined_channel",
+                "channelId": general.channelId,
+                "userId": caller.user_id,
+            },
+        )
+    return workspace_view(workspace, "member")
+
+
+def list_members(
+    caller: Caller, workspace_id: str, limit: int, cursor: str | None
+) -> tuple[list[WorkspaceMember], str | None]:
+    access.workspace_member(workspace_id, caller.user_id)
+    items, next_cursor = workspace_store.list_members(workspace_id, limit, cursor)
+    users = users_by_id([m.userId for m in items])
+    members = [
+        WorkspaceMember(user=user, role=item.role)  # type: ignore[arg-type]
+        for user, item in zip(users, items, strict=True)
+    ]
+    return members, next_cursor

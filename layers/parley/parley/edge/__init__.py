@@ -1,0 +1,1 @@
+"""What every handler needs at the edge: process-wide wiring and WebSocket framing."""

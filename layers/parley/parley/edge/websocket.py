@@ -1,0 +1,61 @@
+"""WebSocket framing: the caller from the authorizer's context, replies, and error frames."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from parley.domain.caller import Caller
+from parley.errors import InvalidRequest, ParleyError, Unauthorized
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def caller(event: dict[str, Any]) -> tuple[Caller, str]:
+    """The user and workspace that the $connect authorizer approved for this connection."""
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    user_id, workspace_id = authorizer.get("userId"), authorizer.get("workspaceId")
+    if not user_id or not workspace_id:
+        raise Unauthorized("connection has no authorized user")
+    return Caller(user_id=user_id, connection_id=context.get("connectionId")), workspace_id
+
+
+def reply_to(event: dict[str, Any]) -> str | int | None:
+    """The client's frame id, if the body is a JSON object that has one."""
+    try:
+        body = json.loads(event.get("body") or "")
+    except (ValueError, TypeError):
+        return None
+    value = body.get("id") if isinstance(body, dict) else None
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def parse(event: dict[str, Any], model: type[M]) -> M:
+    """The frame as `model`, or InvalidRequest naming what is wrong."""
+    try:
+        return model.model_validate_json(event.get("body") or "")
+    except ValidationError as error:
+        raise InvalidRequest(describe(error)) from None
+
+
+def describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "frame"
+        problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)
+
+
+def send(frame: dict[str, Any]) -> dict[str, Any]:
+    """The route response: API Gateway sends `body` back on the same connection."""
+    return {"statusCode": 200, "body": json.dumps(frame, separators=(",", ":"))}
+
+
+def error(error: ParleyError, reply: str | int | None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "error": error.to_dict()["error"]}
+    if reply is not None:
+        frame["replyTo"] = reply
+    return send(frame)

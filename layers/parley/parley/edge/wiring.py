@@ -1,0 +1,29 @@
+"""Process-wide objects, built once per cold start and on first use.
+
+Handlers call these; domain code receives what they return as arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from parley.config import Settings, settings
+from parley.realtime.connections_api import ConnectionsApi
+from parley.realtime.fanout import Broadcaster
+from parley.store import bind
+
+
+@functools.cache
+def configured() -> Settings:
+    """The settings, with the table bound; every handler calls this before touching data."""
+    config = settings()
+    bind(config.table_name, config.region)
+    return config
+
+
+@functools.cache
+def broadcaster() -> Broadcaster:
+    config = configured()
+    if not config.ws_management_endpoint:
+        raise RuntimeError("WS_MANAGEMENT_ENDPOINT is not set")
+    return Broadcaster(ConnectionsApi(config.ws_management_endpoint, config.region))

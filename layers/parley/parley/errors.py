@@ -1,0 +1,47 @@
+"""Domain errors. Each maps to one HTTP status and API.md error code, in one place."""
+
+from __future__ import annotations
+
+
+class ParleyError(Exception):
+    status = 400
+    code = "invalid_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class InvalidRequest(ParleyError):
+    status, code = 400, "invalid_request"
+
+
+class Unauthorized(ParleyError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ParleyError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ParleyError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ParleyError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(ParleyError):
+    status, code = 413, "too_large"
+
+
+class RateLimited(ParleyError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

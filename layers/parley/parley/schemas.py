@@ -1,0 +1,203 @@
+"""The public objects and request bodies of API.md, as pydantic models.
+
+Field names are the wire names (camelCase) so that a model reads like the contract.
+Unknown request fields are ignored: clients may be newer than the server.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
+
+TS_PATTERN = r"^\d{10}\.\d{6}$"
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+CHANNEL_NAME_PATTERN = r"^[a-z0-9_-]{1,80}$"
+MAX_TEXT_CHARS = 40_000
+
+Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN)]
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]
+ChannelType = Literal["public", "private", "dm", "group_dm"]
+Role = Literal["admin", "member"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+# ------------------------------------------------------------------ objects
+
+
+class User(_Out):
+    id: str
+    name: str
+    email: str
+
+
+class Workspace(_Out):
+    id: str
+    name: str
+    createdAt: str
+    role: Role
+
+
+class Channel(_Out):
+    id: str
+    workspaceId: str
+    name: str
+    type: ChannelType
+    topic: str
+    createdBy: str
+    createdAt: str
+    isMember: bool
+    memberCount: int
+
+
+class Reaction(_Out):
+    name: str
+    count: int
+    users: list[str]
+
+
+class Edited(_Out):
+    ts: str
+
+
+class Message(_Out):
+    ts: str
+    channelId: str
+    userId: str
+    text: str
+    threadTs: str | None = None
+    replyCount: int = 0
+    latestReplyTs: str | None = None
+    reactions: list[Reaction] = Field(default_factory=list)
+    edited: Edited | None = None
+    clientMsgId: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Optional fields that are unset are left out, as API.md marks them (`threadTs?`)."""
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class WorkspaceMember(_Out):
+    user: User
+    role: Role
+
+
+class Invite(_Out):
+    code: str
+    expiresAt: str
+
+
+# ------------------------------------------------------------------ request bodies
+
+
+class CreateWorkspace(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+class CreateChannel(_In):
+    name: ChannelName
+    private: bool = False
+    topic: Annotated[str, StringConstraints(max_length=250)] = ""
+
+
+class AddMembers(_In):
+    userIds: Annotated[list[Id], Field(min_length=1, max_length=100)]
+
+
+class PostMessage(_In):
+    # Length beyond MAX_TEXT_CHARS is the domain's 413, not a 422, hence no max_length here.
+    text: str
+    threadTs: Ts | None = None
+    clientMsgId: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+# ------------------------------------------------------------------ WebSocket frames
+
+
+class Frame(_In):
+    action: str
+    id: Annotated[str, StringConstraints(max_length=128)] | int | None = None
+
+
+class SendMessageFrame(Frame, PostMessage):
+    action: Literal["sendMessage"]
+    channelId: Id
+
+
+class PingFrame(Frame):
+    action: Literal["ping"]
+
+
+# ------------------------------------------------------------------ HTTP replies
+
+
+class Page(_Out):
+    nextCursor: str | None = None
+
+
+class UserReply(_Out):
+    user: User
+
+
+class WorkspaceReply(_Out):
+    workspace: Workspace
+
+
+class WorkspacesReply(_Out):
+    workspaces: list[Workspace]
+
+
+class InviteReply(_Out):
+    invite: Invite
+
+
+class WorkspaceMembersReply(Page):
+    members: list[WorkspaceMember]
+
+
+class ChannelReply(_Out):
+    channel: Channel
+
+
+class ChannelsReply(Page):
+    channels: list[Channel]
+
+
+class UsersReply(Page):
+    members: list[User]
+
+
+class MessageReply(_Out):
+    message: Message
+
+
+class MessagesReply(Page):
+    messages: list[Message]
+
+
+class ErrorBody(_Out):
+    code: str
+    message: str
+
+
+class ErrorReply(_Out):
+    error: ErrorBody

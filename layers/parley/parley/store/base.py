@@ -1,0 +1,166 @@
+"""The single-table base model, binding to a table, and paging cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import TableConnection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from parley.errors import InvalidRequest
+
+
+class Gsi1(GlobalSecondaryIndex["Item"]):
+    """GSI1: users to their memberships, public channels by name, thread replies by ts."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Every item of the application table: PK and SK, and the optional GSI1 keys."""
+
+    class Meta:
+        table_name: str | None = None  # set by bind() from the environment, at the edge
+        region = "us-east-1"
+        max_retry_attempts = 8  # botocore's exponential backoff with jitter on throttling
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+
+    gsi1 = Gsi1()
+
+
+def bind(table_name: str, region: str = "us-east-1", host: str | None = None) -> None:
+    """Point every item model at `table_name`, sharing one connection.
+
+    pynamodb gives each model class its own botocore client, created on first use: with a
+    dozen item types that is a dozen clients, tens of milliseconds each on a cold start.
+    Every model here has the same key schema and index, so the base's connection serves all
+    of them: a subclass finds `_connection` on the base and keeps it, since the table name
+    matches.
+    """
+    Item.Meta.table_name = table_name
+    Item.Meta.region = region
+    Item.Meta.host = host
+    for model in _all_models(Item):
+        model.Meta.table_name = table_name
+        model._connection = None
+    Item._connection = None
+    connection: TableConnection = Item._get_connection()
+    Item._connection = connection
+
+
+def _all_models(root: type[Model]) -> Iterator[type[Model]]:
+    for sub in root.__subclasses__():
+        yield sub
+        yield from _all_models(sub)
+
+
+def client() -> Any:
+    """The botocore DynamoDB client behind every model (for counting requests in benchmarks)."""
+    return Item._get_connection().connection.client
+
+
+# ------------------------------------------------------------------ cursors
+
+T = TypeVar("T")
+
+
+def encode_cursor(position: dict[str, Any] | None) -> str | None:
+    if not position:
+        return None
+    raw = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, required: Iterable[str] = ()) -> dict[str, Any] | None:
+    """A cursor that this server made, or a 400: a forged one never reaches DynamoDB."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("cursor is not valid") from None
+    if not isinstance(value, dict) or any(not isinstance(value.get(key), str) for key in required):
+        raise InvalidRequest("cursor is not valid")
+    return value
+
+
+# ------------------------------------------------------------------ transactions
+
+
+def transaction() -> Any:
+    """A pynamodb TransactWrite on the shared connection (no second botocore client)."""
+    from pynamodb.transactions import TransactWrite
+
+    return TransactWrite(connection=Item._get_connection().connection)
+
+
+def cancelled_by_condition(error: Exception, index: int) -> bool:
+    """Whether the transaction item at `index` failed its condition (not throttling etc.)."""
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return (
+        index < len(reasons)
+        and reasons[index] is not None
+        and reasons[index].code == "ConditionalCheckFailed"
+    )
+
+
+def batch_get(model: type[T], keys: list[tuple[str, str]]) -> list[T]:
+    """BatchGetItem in pages of 100 keys, retrying unprocessed keys (pynamodb does both)."""
+    if not keys:
+        return []
+    unique = list(dict.fromkeys(keys))
+    return list(model.batch_get(unique))  # type: ignore[attr-defined]
+
+
+def get_or_none(model: type[T], pk: str, sk: str, consistent: bool = False) -> T | None:
+    try:
+        return model.get(pk, sk, consistent_read=consistent)  # type: ignore[attr-defined,no-any-return]
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        return None
+
+
+def epoch(seconds: int) -> datetime:
+    """A TTL attribute's value from epoch seconds (pynamodb wants an aware datetime)."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def condition_failed(error: Exception) -> bool:
+    """Whether a put, update or delete failed its condition expression."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def query_page(
+    model: type[T], pk: str, condition: Any, limit: int, cursor: str | None
+) -> tuple[list[T], str | None]:
+    """One page of a partition, in key order, and the cursor to the next page (None at the end).
+
+    The cursor carries only the sort key: the partition is always this query's own, so a
+    cursor from elsewhere can neither read another partition nor break the query.
+    """
+    start = decode_cursor(cursor, required=("SK",))
+    result = model.query(  # type: ignore[attr-defined]
+        pk,
+        condition,
+        limit=limit,
+        last_evaluated_key={"PK": {"S": pk}, "SK": {"S": start["SK"]}} if start else None,
+    )
+    items = list(result)
+    last = result.last_evaluated_key
+    return items, encode_cursor({"SK": last["SK"]["S"]} if last else None)

@@ -1,0 +1,172 @@
+"""Channels, their name claims and their members."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+
+from parley.store.base import (
+    batch_get,
+    cancelled_by_condition,
+    get_or_none,
+    query_page,
+    transaction,
+)
+from parley.store.items import ChannelItem, ChannelMemberItem, ChannelNameItem
+
+
+class NameTaken(Exception):
+    """The workspace already has a channel of that name."""
+
+
+def channel_key(channel_id: str) -> tuple[str, str]:
+    return f"CH#{channel_id}", "META"
+
+
+def member_key(channel_id: str, user_id: str) -> tuple[str, str]:
+    return f"CH#{channel_id}", f"MEMBER#{user_id}"
+
+
+def name_key(workspace_id: str, name: str) -> tuple[str, str]:
+    return f"WS#{workspace_id}", f"CHNAME#{name}"
+
+
+def new_channel(
+    *,
+    channel_id: str,
+    workspace_id: str,
+    name: str,
+    kind: str,
+    topic: str,
+    created_by: str,
+    created_at: str,
+) -> ChannelItem:
+    public = kind == "public"
+    return ChannelItem(
+        *channel_key(channel_id),
+        GSI1PK=f"WS#{workspace_id}#PUBLIC" if public else None,
+        GSI1SK=name if public else None,
+        channelId=channel_id,
+        workspaceId=workspace_id,
+        name=name,
+        type=kind,
+        topic=topic,
+        createdBy=created_by,
+        createdAt=created_at,
+        memberCount=1,
+    )
+
+
+def new_member(channel: ChannelItem, user_id: str, joined_at: str) -> ChannelMemberItem:
+    return ChannelMemberItem(
+        *member_key(channel.channelId, user_id),
+        GSI1PK=f"USER#{user_id}",
+        GSI1SK=f"CH#{channel.workspaceId}#{channel.channelId}",
+        channelId=channel.channelId,
+        workspaceId=channel.workspaceId,
+        userId=user_id,
+        joinedAt=joined_at,
+    )
+
+
+def channel_items_for_creation(
+    channel: ChannelItem, creator_id: str, created_at: str
+) -> tuple[ChannelNameItem, ChannelMemberItem]:
+    claim = ChannelNameItem(
+        *name_key(channel.workspaceId, channel.name), channelId=channel.channelId
+    )
+    return claim, new_member(channel, creator_id, created_at)
+
+
+def create_channel(channel: ChannelItem) -> None:
+    """The channel, its name claim and its creator as first member, all or nothing."""
+    claim, creator = channel_items_for_creation(channel, channel.createdBy, channel.createdAt)
+    try:
+        with transaction() as tx:
+            tx.save(claim, condition=ChannelNameItem.PK.does_not_exist())
+            tx.save(channel, condition=ChannelItem.PK.does_not_exist())
+            tx.save(creator)
+    except TransactWriteError as error:
+        if cancelled_by_condition(error, 0):
+            raise NameTaken(channel.name) from None
+        raise
+
+
+def get_channel(channel_id: str) -> ChannelItem | None:
+    return get_or_none(ChannelItem, *channel_key(channel_id))
+
+
+def get_channels(channel_ids: list[str]) -> list[ChannelItem]:
+    return batch_get(ChannelItem, [channel_key(c) for c in channel_ids])
+
+
+def get_membership(channel_id: str, user_id: str) -> ChannelMemberItem | None:
+    return get_or_none(ChannelMemberItem, *member_key(channel_id, user_id))
+
+
+def public_channels(workspace_id: str) -> list[ChannelItem]:
+    return list(ChannelItem.gsi1.query(f"WS#{workspace_id}#PUBLIC"))
+
+
+def memberships_in_workspace(user_id: str, workspace_id: str) -> list[ChannelMemberItem]:
+    return list(
+        ChannelMemberItem.gsi1.query(
+            f"USER#{user_id}", ChannelMemberItem.GSI1SK.startswith(f"CH#{workspace_id}#")
+        )
+    )
+
+
+def add_channel_members(channel: ChannelItem, user_ids: list[str], joined_at: str) -> list[str]:
+    """Adds each user that is not yet a member, keeping memberCount exact; returns those added.
+
+    One small transaction per user: the member put is conditional, so a concurrent or
+    repeated join neither fails nor counts twice.
+    """
+    added = []
+    for user_id in dict.fromkeys(user_ids):
+        member = new_member(channel, user_id, joined_at)
+        try:
+            with transaction() as tx:
+                tx.save(member, condition=ChannelMemberItem.PK.does_not_exist())
+                tx.update(channel, actions=[ChannelItem.memberCount.add(1)])
+        except TransactWriteError as error:
+            if cancelled_by_condition(error, 0):
+                continue
+            raise
+        added.append(user_id)
+    return added
+
+
+def remove_channel_member(channel: ChannelItem, user_id: str) -> bool:
+    """Removes the member if present, keeping memberCount exact; True if removed."""
+    member = ChannelMemberItem(*member_key(channel.channelId, user_id))
+    try:
+        with transaction() as tx:
+            tx.delete(member, condition=ChannelMemberItem.PK.exists())
+            tx.update(channel, actions=[ChannelItem.memberCount.add(-1)])
+    except TransactWriteError as error:
+        if cancelled_by_condition(error, 0):
+            return False
+        raise
+    return True
+
+
+def member_ids(channel_id: str) -> list[str]:
+    """Every member's id: one Query per 1 MB page, about 8,000 members a page."""
+    query = ChannelMemberItem.query(
+        f"CH#{channel_id}",
+        ChannelMemberItem.SK.startswith("MEMBER#"),
+        attributes_to_get=["userId"],
+    )
+    return [item.userId for item in query]
+
+
+def list_members(
+    channel_id: str, limit: int, cursor: str | None
+) -> tuple[list[ChannelMemberItem], str | None]:
+    return query_page(
+        ChannelMemberItem,
+        f"CH#{channel_id}",
+        ChannelMemberItem.SK.startswith("MEMBER#"),
+        limit,
+        cursor,
+    )

@@ -1,0 +1,144 @@
+"""Item types of the application table (see docs/data-model.md for the key layout)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+
+from parley.store.base import Gsi1, Item
+
+
+class UserItem(Item):
+    """PK USER#<uid>, SK PROFILE."""
+
+    userId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+
+class WorkspaceItem(Item):
+    """PK WS#<wid>, SK WS."""
+
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    generalChannelId = UnicodeAttribute()
+
+
+class WorkspaceMemberItem(Item):
+    """PK WS#<wid>, SK MEMBER#<uid>; GSI1 USER#<uid> / WS#<wid> lists a user's workspaces."""
+
+    workspaceId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    role = UnicodeAttribute()
+    joinedAt = UnicodeAttribute()
+
+    gsi1 = Gsi1()
+
+
+class InviteItem(Item):
+    """PK INVITE#<code>, SK INVITE; removed by TTL after it expires."""
+
+    workspaceId = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    expiresAt = UnicodeAttribute()
+    ttl = TTLAttribute()
+
+
+class ChannelItem(Item):
+    """PK CH#<cid>, SK META; public channels also GSI1 WS#<wid>#PUBLIC / <name>.
+
+    Routes name a channel by id alone, so the channel lives in its own partition beside its
+    members and messages; the workspace reaches its public channels through GSI1.
+    """
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()
+    topic = UnicodeAttribute(default="")
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    memberCount = NumberAttribute(default=0)
+
+    gsi1 = Gsi1()
+
+
+class ChannelNameItem(Item):
+    """PK WS#<wid>, SK CHNAME#<name>: claims a name, written in the channel's transaction."""
+
+    channelId = UnicodeAttribute()
+
+
+class ChannelMemberItem(Item):
+    """PK CH#<cid>, SK MEMBER#<uid>; GSI1 USER#<uid> / CH#<wid>#<cid> lists a user's channels."""
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    joinedAt = UnicodeAttribute()
+    lastReadTs = UnicodeAttribute(null=True)
+
+    gsi1 = Gsi1()
+
+
+class ReactionMap(MapAttribute[str, object]):
+    name = UnicodeAttribute()
+    users = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class MessageItem(Item):
+    """PK CH#<cid>, SK MSG#<ts>; replies also GSI1 THREAD#<cid>#<parentTs> / <ts>.
+
+    Replies share the MSG# key space with top-level messages so that one conditional put
+    makes `ts` unique in the channel.
+    """
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    ts = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    text = UnicodeAttribute()
+    threadTs = UnicodeAttribute(null=True)
+    replyCount = NumberAttribute(default=0)
+    latestReplyTs = UnicodeAttribute(null=True)
+    reactions = ListAttribute(of=ReactionMap, default=list)
+    editedTs = UnicodeAttribute(null=True)
+    clientMsgId = UnicodeAttribute(null=True)
+    fileIds = ListAttribute(of=UnicodeAttribute, null=True)
+    version = NumberAttribute(default=1)
+    createdAt = UnicodeAttribute()
+
+    gsi1 = Gsi1()
+
+
+class ClientMsgItem(Item):
+    """PK CH#<cid>, SK CLIENTMSG#<uid>#<clientMsgId>: a send's retry key, kept 24 hours."""
+
+    ts = UnicodeAttribute()
+    ttl = TTLAttribute()
+
+
+class ConnectionItem(Item):
+    """PK CONN#<connId>, SK CONN: who is behind a WebSocket connection; TTL-bounded."""
+
+    connectionId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    connectedAt = UnicodeAttribute()
+    ttl = TTLAttribute()
+
+
+class UserConnectionsItem(Item):
+    """PK USER#<uid>, SK CONNS#<wid>: the user's live connection ids in one workspace."""
+
+    conns = UnicodeSetAttribute(default=set)

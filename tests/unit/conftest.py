@@ -1,0 +1,225 @@
+"""Unit fixtures: moto in process, the table built from template.yaml, handlers loaded by path.
+
+No sockets: @connections is a recording fake, so every frame a handler sends is inspectable.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from cfnlint.decode import cfn_yaml
+from moto import mock_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+TABLE = "parley-unit"
+
+ALICE, BOB, CAROL = "u-alice-0000", "u-bob-0000", "u-carol-0000"
+PROFILES = {
+    ALICE: {"name": "Alice Example", "email": "alice@example.com", "cognito:username": "alice"},
+    BOB: {"name": "Bob Example", "email": "bob@example.com", "cognito:username": "bob"},
+    CAROL: {"name": "Carol Example", "email": "carol@example.com", "cognito:username": "carol"},
+}
+
+
+def template() -> dict[str, Any]:
+    return cfn_yaml.load(str(ROOT / "template.yaml"))  # type: ignore[no-any-return]
+
+
+def create_table_from_template(name: str, logical_id: str = "AppTable") -> None:
+    """The table exactly as the template declares it: keys, GSIs, stream."""
+    props = template()["Resources"][logical_id]["Properties"]
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": props["BillingMode"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+    }
+    if "GlobalSecondaryIndexes" in props:
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    boto3.client("dynamodb").create_table(**kwargs)
+
+
+class RecordingPoster:
+    """@connections stand-in: records frames per connection; ids in `gone` answer 410."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.gone: set[str] = set()
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        if connection_id in self.gone:
+            return False
+        self.frames[connection_id].append(json.loads(data))
+        return True
+
+    def events(self, connection_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        return [f for f in self.frames[connection_id] if kind is None or f.get("type") == kind]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": TABLE,
+        "WS_MANAGEMENT_ENDPOINT": "https://f6g7h8i9j0.execute-api.us-east-1.amazonaws.com/dev",
+        "POWERTOOLS_METRICS_NAMESPACE": "ParleyTest",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        create_table_from_template(TABLE)
+        yield
+
+
+@pytest.fixture
+def poster(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingPoster]:
+    """Fresh process-wide wiring per test, with @connections recorded instead of sent."""
+    from parley.config import settings
+    from parley.domain import users
+    from parley.edge import wiring
+    from parley.realtime.fanout import Broadcaster
+
+    recording = RecordingPoster()
+    settings.cache_clear()
+    wiring.configured.cache_clear()
+    wiring.broadcaster.cache_clear()
+    users._provisioned.clear()
+    monkeypatch.setattr(wiring, "broadcaster", lambda: Broadcaster(recording, max_workers=4))
+    yield recording
+    settings.cache_clear()
+    wiring.configured.cache_clear()
+
+
+_loaded: dict[str, ModuleType] = {}
+
+
+def load_function(name: str) -> ModuleType:
+    """functions/<name>/app.py under a unique module name: every function has an app.py."""
+    if name not in _loaded:
+        path = ROOT / "functions" / name / "app.py"
+        spec = importlib.util.spec_from_file_location(f"parley_fn_{name}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _loaded[name] = module
+    return _loaded[name]
+
+
+class Context:
+    function_name = "parley-unit"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:parley-unit"
+    memory_limit_in_mb = 512
+    aws_request_id = "req-unit"
+    log_group_name = "/aws/lambda/parley-unit"
+    log_stream_name = "unit"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def sample_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]
+
+
+class Api:
+    """Calls the HTTP API function with payload-2.0 events built from the sample event."""
+
+    def __init__(self) -> None:
+        self._base = sample_event("api-get-me.json")
+        self._handler = load_function("api").lambda_handler
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        user: str = ALICE,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        raw_body: str | None = None,
+    ) -> tuple[int, Any]:
+        event = copy.deepcopy(self._base)
+        event["routeKey"] = f"{method} {path}"
+        event["rawPath"] = path
+        event["requestContext"]["http"].update(method=method, path=path)
+        claims = {"sub": user, **PROFILES.get(user, {})}
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
+        event["body"] = raw_body if raw_body is not None else (
+            json.dumps(body) if body is not None else None
+        )
+        reply = self._handler(event, Context())
+        text = reply.get("body")
+        return reply["statusCode"], json.loads(text) if text else None
+
+
+@pytest.fixture
+def api(poster: RecordingPoster) -> Api:
+    return Api()
+
+
+WsCall = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def connect(poster: RecordingPoster) -> Callable[[str, str, str], None]:
+    """Registers a live connection as $connect would after the authorizer allowed it."""
+    handler = load_function("ws_connect").lambda_handler
+
+    def _connect(connection_id: str, user_id: str, workspace_id: str) -> None:
+        event = sample_event("ws_connect.json")
+        event["requestContext"]["connectionId"] = connection_id
+        event["requestContext"]["authorizer"] = {
+            "principalId": user_id,
+            "userId": user_id,
+            "workspaceId": workspace_id,
+        }
+        assert handler(event, Context())["statusCode"] == 200
+
+    return _connect
+
+
+def ws_event(
+    sample: str, connection_id: str, user_id: str, workspace_id: str, body: Any
+) -> dict[str, Any]:
+    event = sample_event(sample)
+    event["requestContext"]["connectionId"] = connection_id
+    event["requestContext"]["authorizer"] = {
+        "principalId": user_id,
+        "userId": user_id,
+        "workspaceId": workspace_id,
+    }
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+@pytest.fixture
+def workspace(api: Api) -> dict[str, str]:
+    """Alice's workspace with Bob invited in; Carol is an outsider. Returns ids."""
+    status, created = api("POST", "/workspaces", body={"name": "Acme"})
+    assert status == 201
+    wid = created["workspace"]["id"]
+    _, invite = api("POST", f"/workspaces/{wid}/invites")
+    status, _ = api("POST", f"/invites/{invite['invite']['code']}/accept", user=BOB)
+    assert status == 200
+    _, listed = api("GET", f"/workspaces/{wid}/channels")
+    general = next(c["id"] for c in listed["channels"] if c["name"] == "general")
+    api("GET", "/me", user=CAROL)
+    return {"wid": wid, "general": general}
