@@ -1,0 +1,431 @@
+"""What cfn-lint and `sam validate --lint` miss, checked on the real template and, to show
+that each check can fail, on broken copies of it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfn_template import (
+    REQUIRED_OUTPUTS,
+    ROOT,
+    Template,
+    check_event_routes,
+    check_function_handler,
+    check_function_runtime,
+    check_getatts,
+    check_iam_least_privilege,
+    check_orphan_events,
+    check_outputs,
+    check_refs,
+    check_sample_events,
+    check_websocket_authorizers,
+    check_websocket_routes,
+    function_dir,
+    functions,
+    load_template,
+)
+
+REAL = load_template(ROOT / "template.yaml")
+FUNCTIONS = sorted(functions(REAL))
+
+Mutation = Callable[[Template], None]
+
+
+def broken(template: Template, mutate: Mutation) -> Template:
+    copied = copy.deepcopy(template)
+    mutate(copied)
+    return copied
+
+
+def props(template: Template, name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][name]["Properties"]
+    return properties
+
+
+def first_statement(template: Template, function: str) -> dict[str, Any]:
+    statement: dict[str, Any] = props(template, function)["Policies"][0]["Statement"][0]
+    return statement
+
+
+# ---------------------------------------------------------------- GetAtt and Ref
+
+
+def test_every_getatt_names_a_resource_and_an_attribute_it_has(template: Template) -> None:
+    assert check_getatts(template) == []
+
+
+def _set_env(name: str, value: Any) -> Mutation:
+    def mutate(template: Template) -> None:
+        props(template, "AuthorizerFunction")["Environment"]["Variables"][name] = value
+
+    return mutate
+
+
+GETATT_MUTATIONS = {
+    "unknown resource": _set_env("X", {"Fn::GetAtt": ["AppTabel", "Arn"]}),
+    "unknown attribute": _set_env("X", {"Fn::GetAtt": ["AppTable", "StreamARN"]}),
+    "unknown attribute in a Sub": _set_env("X", {"Fn::Sub": "${UserPool.Url}/x"}),
+    "resource type missing from the attribute table": _set_env(
+        "X", {"Fn::GetAtt": ["WebSocketStage", "Arn"]}
+    ),
+    "stream of a table without one": _set_env(
+        "X", {"Fn::GetAtt": ["IdempotencyTable", "StreamArn"]}
+    ),
+    "one-part GetAtt": _set_env("X", {"Fn::GetAtt": ["AppTable"]}),
+}
+
+
+@pytest.mark.parametrize("mutate", GETATT_MUTATIONS.values(), ids=GETATT_MUTATIONS.keys())
+def test_getatt_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_getatts(broken(template, mutate)) != []
+
+
+def test_getatt_check_accepts_a_role_sam_generates(template: Template) -> None:
+    mutated = broken(template, _set_env("X", {"Fn::GetAtt": ["WsPingFunctionRole", "Arn"]}))
+    assert check_getatts(mutated) == []
+
+
+def test_every_ref_and_sub_variable_names_a_parameter_resource_or_pseudo_parameter(
+    template: Template,
+) -> None:
+    assert check_refs(template) == []
+
+
+def _set_global_table(template: Template) -> None:
+    template["Globals"]["Function"]["Environment"]["Variables"]["TABLE_NAME"] = {"Ref": "AppTabel"}
+
+
+REF_MUTATIONS = {
+    "Ref in Globals (cfn-lint misses it)": _set_global_table,
+    "Sub variable": _set_env("X", {"Fn::Sub": "parley-${Stag}"}),
+    "pseudo parameter": _set_env("X", {"Fn::Sub": "${AWS::Regoin}"}),
+    "Ref in Outputs": lambda t: t["Outputs"]["TableName"].update(Value={"Ref": "Table"}),
+}
+
+
+@pytest.mark.parametrize("mutate", REF_MUTATIONS.values(), ids=REF_MUTATIONS.keys())
+def test_ref_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_refs(broken(template, mutate)) != []
+
+
+def test_ref_check_accepts_sub_local_variables_and_escapes(template: Template) -> None:
+    value = {"Fn::Sub": ["${Local}-${!Literal}-${AWS::StackName}", {"Local": "x"}]}
+    assert check_refs(broken(template, _set_env("X", value))) == []
+
+
+# ---------------------------------------------------------------- runtime and architecture
+
+
+def test_every_function_runs_python312_or_later_on_arm64(template: Template) -> None:
+    assert check_function_runtime(template) == []
+
+
+RUNTIME_MUTATIONS = {
+    "own older runtime": lambda t: props(t, "WsPingFunction").update(Runtime="python3.11"),
+    "global older runtime": lambda t: t["Globals"]["Function"].update(Runtime="python3.9"),
+    "not Python": lambda t: props(t, "WsPingFunction").update(Runtime="nodejs22.x"),
+    "own x86_64": lambda t: props(t, "WsPingFunction").update(Architectures=["x86_64"]),
+    "no architecture anywhere": lambda t: t["Globals"]["Function"].pop("Architectures"),
+}
+
+
+@pytest.mark.parametrize("mutate", RUNTIME_MUTATIONS.values(), ids=RUNTIME_MUTATIONS.keys())
+def test_runtime_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_function_runtime(broken(template, mutate)) != []
+
+
+def test_runtime_check_accepts_a_newer_python(template: Template) -> None:
+    newer = broken(template, lambda t: props(t, "WsPingFunction").update(Runtime="python3.13"))
+    assert check_function_runtime(newer) == []
+
+
+# ---------------------------------------------------------------- handlers and sample events
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_handler_module_defines_its_handler(
+    template: Template, root: Path, function: str
+) -> None:
+    assert check_function_handler(template, root, function) == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_has_sample_events_in_events_dir(
+    template: Template, root: Path, function: str
+) -> None:
+    assert check_sample_events(template, root, function) == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_sample_events_have_the_shape_of_what_invokes_the_function(
+    template: Template, root: Path, function: str
+) -> None:
+    assert check_event_routes(template, root, function) == []
+
+
+def test_every_sample_event_belongs_to_a_function(template: Template, root: Path) -> None:
+    assert check_orphan_events(template, root) == []
+
+
+GOOD_HANDLER = "def lambda_handler(event, context):\n    return {'statusCode': 200}\n"
+
+
+@pytest.fixture
+def fake_repo(tmp_path: Path, template: Template) -> Path:
+    """A copy of the repository's template and events, with a minimal handler per function."""
+    for name in functions(template):
+        code = tmp_path / "functions" / function_dir(template, name)
+        code.mkdir(parents=True, exist_ok=True)
+        (code / "app.py").write_text(GOOD_HANDLER)
+    shutil.copytree(ROOT / "events", tmp_path / "events")
+    return tmp_path
+
+
+def test_handler_and_event_checks_pass_a_complete_repository(
+    template: Template, fake_repo: Path
+) -> None:
+    problems = [
+        problem
+        for name in functions(template)
+        for check in (check_function_handler, check_sample_events, check_event_routes)
+        for problem in check(template, fake_repo, name)
+    ]
+    assert problems == []
+    assert check_orphan_events(template, fake_repo) == []
+
+
+HANDLER_SOURCES = {
+    "no handler": "def handler(event, context):\n    return None\n",
+    "handler taking one argument": "def lambda_handler(event):\n    return None\n",
+    "handler only nested in a class": "class A:\n    def lambda_handler(self, e, c): ...\n",
+    "syntax error": "def lambda_handler(event, context)\n    return None\n",
+}
+
+
+@pytest.mark.parametrize("source", HANDLER_SOURCES.values(), ids=HANDLER_SOURCES.keys())
+def test_handler_check_catches(template: Template, fake_repo: Path, source: str) -> None:
+    (fake_repo / "functions" / "ws_ping" / "app.py").write_text(source)
+    assert check_function_handler(template, fake_repo, "WsPingFunction") != []
+
+
+def test_handler_check_fails_when_app_py_is_missing(template: Template, fake_repo: Path) -> None:
+    (fake_repo / "functions" / "ws_ping" / "app.py").unlink()
+    assert check_function_handler(template, fake_repo, "WsPingFunction") != []
+
+
+def test_handler_check_fails_when_code_uri_is_missing(template: Template, fake_repo: Path) -> None:
+    shutil.rmtree(fake_repo / "functions" / "ws_ping")
+    assert check_function_handler(template, fake_repo, "WsPingFunction") != []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from parley.handlers import ping as lambda_handler\n",
+        "lambda_handler = make_handler()\n",
+        "async def lambda_handler(*args):\n    return None\n",
+    ],
+    ids=["imported under the handler's name", "assigned", "variadic"],
+)
+def test_handler_check_accepts_other_ways_to_define_it(
+    template: Template, fake_repo: Path, source: str
+) -> None:
+    (fake_repo / "functions" / "ws_ping" / "app.py").write_text(source)
+    assert check_function_handler(template, fake_repo, "WsPingFunction") == []
+
+
+def test_sample_event_check_fails_for_a_function_without_events(
+    template: Template, fake_repo: Path
+) -> None:
+    (fake_repo / "events" / "ws_ping.json").unlink()
+    assert check_sample_events(template, fake_repo, "WsPingFunction") != []
+
+
+def test_sample_event_check_fails_for_an_event_that_is_not_json(
+    template: Template, fake_repo: Path
+) -> None:
+    (fake_repo / "events" / "ws_ping-broken.json").write_text("{")
+    assert check_sample_events(template, fake_repo, "WsPingFunction") != []
+
+
+def test_orphan_event_check_catches_an_event_named_for_no_function(
+    template: Template, fake_repo: Path
+) -> None:
+    (fake_repo / "events" / "ws_pong.json").write_text("{}")
+    assert check_orphan_events(template, fake_repo) != []
+
+
+def _edit_event(repo: Path, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    path = repo / "events" / name
+    event = json.loads(path.read_text())
+    edit(event)
+    path.write_text(json.dumps(event))
+
+
+EVENT_MUTATIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None]]] = {
+    "HTTP route the function lacks": (
+        "ApiFunction",
+        "api-get-me.json",
+        lambda e: e.update(routeKey="GET /you"),
+    ),
+    "HTTP path not matching its route": (
+        "ApiFunction",
+        "api-get-channel.json",
+        lambda e: e.update(rawPath="/channels"),
+    ),
+    "HTTP payload format 1.0": (
+        "ApiFunction",
+        "api-get-me.json",
+        lambda e: e.update(version="1.0"),
+    ),
+    "HTTP event without JWT claims": (
+        "ApiFunction",
+        "api-get-me.json",
+        lambda e: e["requestContext"].pop("authorizer"),
+    ),
+    "WebSocket event for another route": (
+        "WsPingFunction",
+        "ws_ping.json",
+        lambda e: e["requestContext"].update(routeKey="typing"),
+    ),
+    "WebSocket event without authorizer context": (
+        "WsSendMessageFunction",
+        "ws_send_message.json",
+        lambda e: e["requestContext"].pop("authorizer"),
+    ),
+    "WebSocket CONNECT with a MESSAGE eventType": (
+        "WsConnectFunction",
+        "ws_connect.json",
+        lambda e: e["requestContext"].update(eventType="MESSAGE"),
+    ),
+    "authorizer event without a token": (
+        "AuthorizerFunction",
+        "authorizer.json",
+        lambda e: e["queryStringParameters"].pop("token"),
+    ),
+    "authorizer event of another type": (
+        "AuthorizerFunction",
+        "authorizer.json",
+        lambda e: e.update(type="TOKEN"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", EVENT_MUTATIONS.values(), ids=EVENT_MUTATIONS.keys())
+def test_event_shape_check_catches(
+    template: Template, fake_repo: Path, case: tuple[str, str, Callable[[dict[str, Any]], None]]
+) -> None:
+    function, event_file, edit = case
+    _edit_event(fake_repo, event_file, edit)
+    assert check_event_routes(template, fake_repo, function) != []
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def test_no_function_policy_grants_wildcard_actions_or_wildcard_data_resources(
+    template: Template,
+) -> None:
+    assert check_iam_least_privilege(template) == []
+
+
+IAM_MUTATIONS = {
+    "action *": lambda t: first_statement(t, "WsPingFunction").update(Action="*"),
+    "service-wide action": lambda t: first_statement(t, "WsPingFunction").update(
+        Action=["dynamodb:*"]
+    ),
+    "DynamoDB on every resource": lambda t: first_statement(t, "WsPingFunction").update(
+        Resource="*"
+    ),
+    "SQS on every resource": lambda t: first_statement(t, "WsPingFunction").update(
+        Action=["sqs:SendMessage"], Resource=["*"]
+    ),
+    "S3 on every resource": lambda t: first_statement(t, "ApiFunction").update(
+        Action=["s3:GetObject"], Resource="*"
+    ),
+    "NotAction": lambda t: first_statement(t, "WsPingFunction").update(NotAction=["iam:*"]),
+}
+
+
+@pytest.mark.parametrize("mutate", IAM_MUTATIONS.values(), ids=IAM_MUTATIONS.keys())
+def test_iam_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_iam_least_privilege(broken(template, mutate)) != []
+
+
+def test_iam_check_allows_star_resource_for_actions_without_resource_scoping(
+    template: Template,
+) -> None:
+    metrics = {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"}
+    mutated = broken(
+        template, lambda t: props(t, "WsPingFunction")["Policies"][0]["Statement"].append(metrics)
+    )
+    assert check_iam_least_privilege(mutated) == []
+
+
+# ---------------------------------------------------------------- WebSocket wiring
+
+
+def test_every_websocket_route_has_integration_permission_and_stage_dependency(
+    template: Template,
+) -> None:
+    assert check_websocket_routes(template) == []
+
+
+def test_websocket_authorizer_may_invoke_its_function(template: Template) -> None:
+    assert check_websocket_authorizers(template) == []
+
+
+def _drop_resource(name: str) -> Mutation:
+    return lambda t: t["Resources"].pop(name)
+
+
+def _stage_without(route: str) -> Mutation:
+    def mutate(template: Template) -> None:
+        stage = template["Resources"]["WebSocketStage"]
+        stage["DependsOn"] = [r for r in stage["DependsOn"] if r != route]
+
+    return mutate
+
+
+ROUTE_MUTATIONS = {
+    "no permission": _drop_resource("PingPermission"),
+    "permission for another route": lambda t: props(t, "PingPermission").update(
+        SourceArn={"Fn::Sub": "arn:aws:execute-api:r:a:${WebSocketApi}/*/typing"}
+    ),
+    "route missing from the stage's DependsOn": _stage_without("SendMessageRoute"),
+    "no stage": _drop_resource("WebSocketStage"),
+    "target naming no integration": lambda t: props(t, "PingRoute").update(
+        Target={"Fn::Sub": "integrations/${PingIntegrashun}"}
+    ),
+    "integration invoking no function": lambda t: props(t, "PingIntegration").update(
+        IntegrationUri="arn:aws:apigateway:us-east-1:lambda:path/functions/x/invocations"
+    ),
+    "route response selected but missing": _drop_resource("PingRouteResponse"),
+}
+
+
+@pytest.mark.parametrize("mutate", ROUTE_MUTATIONS.values(), ids=ROUTE_MUTATIONS.keys())
+def test_websocket_route_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_websocket_routes(broken(template, mutate)) != []
+
+
+def test_websocket_authorizer_check_catches_a_missing_permission(template: Template) -> None:
+    assert check_websocket_authorizers(broken(template, _drop_resource("AuthorizerPermission")))
+
+
+# ---------------------------------------------------------------- Outputs
+
+
+def test_outputs_that_clients_rely_on_exist(template: Template) -> None:
+    assert check_outputs(template) == []
+
+
+@pytest.mark.parametrize("output", REQUIRED_OUTPUTS)
+def test_outputs_check_catches_a_missing(template: Template, output: str) -> None:
+    assert check_outputs(broken(template, lambda t: t["Outputs"].pop(output))) != []
