@@ -78,6 +78,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "TABLE_NAME": TABLE,
         "WS_MANAGEMENT_ENDPOINT": "https://f6g7h8i9j0.execute-api.us-east-1.amazonaws.com/dev",
         "POWERTOOLS_METRICS_NAMESPACE": "ParleyTest",
+        "POWERTOOLS_SERVICE_NAME": "parley",
+        # The authorizer's: tests serve the keys from memory (see test_websocket.py).
+        "JWKS_URL": "https://keys.invalid/jwks.json",
+        "JWT_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_unit",
+        "JWT_AUDIENCE": "unitclient",
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -162,8 +167,8 @@ class Api:
         event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
         event["queryStringParameters"] = query
         event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
-        event["body"] = raw_body if raw_body is not None else (
-            json.dumps(body) if body is not None else None
+        event["body"] = (
+            raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         )
         reply = self._handler(event, Context())
         text = reply.get("body")
