@@ -1,0 +1,83 @@
+"""Fan-out cost: DynamoDB requests per delivered message follow the channel, not the workspace."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from tests.unit.conftest import RecordingPoster
+
+WORKSPACE = "WFANOUT0001"
+
+
+@contextmanager
+def counted_requests() -> Iterator[Counter[str]]:
+    """DynamoDB operations made through the shared client while the block runs."""
+    from parley.store.base import client
+
+    counts: Counter[str] = Counter()
+    events = client().meta.events
+
+    def count(model: Any, **_: Any) -> None:
+        counts[model.name] += 1
+
+    events.register("before-call.dynamodb.*", count)
+    try:
+        yield counts
+    finally:
+        events.unregister("before-call.dynamodb.*", count)
+
+
+def seed(members: int, outside_connections: int) -> None:
+    """A channel of `members` users, each with one live connection, in a workspace where
+    `outside_connections` other users are connected too."""
+    from parley.edge.wiring import configured
+    from parley.store import channels, connections
+    from parley.store.items import ChannelMemberItem
+
+    configured()
+    channel = channels.new_channel(
+        channel_id="CFANOUT0001",
+        workspace_id=WORKSPACE,
+        name="big",
+        kind="public",
+        topic="",
+        created_by="u0",
+        created_at="2026-01-01T00:00:00Z",
+    )
+    channel.save()
+    with ChannelMemberItem.batch_write() as batch:
+        for i in range(members):
+            batch.save(channels.new_member(channel, f"u{i}", "2026-01-01T00:00:00Z"))
+    for i in range(members):
+        connections.register(f"conn-u{i}", f"u{i}", WORKSPACE, "2026-01-01T00:00:00Z", 2**31)
+    for i in range(outside_connections):
+        connections.register(f"conn-x{i}", f"x{i}", WORKSPACE, "2026-01-01T00:00:00Z", 2**31)
+
+
+@pytest.mark.parametrize("members", [2, 50, 250])
+def test_requests_per_message_are_bounded_by_members_and_blind_to_outsiders(
+    poster: RecordingPoster, members: int
+) -> None:
+    from parley.edge import wiring
+
+    results = {}
+    for outside in (0, 300):
+        seed(members, outside)
+        poster.frames.clear()
+        with counted_requests() as counts:
+            delivery = wiring.broadcaster().to_channel(
+                WORKSPACE, "CFANOUT0001", {"type": "message", "text": "x"}
+            )
+        assert delivery.delivered == members
+        assert len(poster.frames) == members
+        assert not any(conn.startswith("conn-x") for conn in poster.frames)
+        results[outside] = dict(counts)
+    assert results[0] == results[300]
+    assert sum(results[0].values()) <= 1 + math.ceil(members / 100) + math.ceil(members / 1000)
+    assert "Scan" not in results[0]
