@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from parley.auth.user_pool import UserPool
 from parley.domain import channels, messages, users, workspaces
 from parley.domain.caller import Caller
+from parley.edge import wiring
 from parley.edge.websocket import describe
-from parley.edge.wiring import broadcaster, configured
+from parley.edge.wiring import configured
 from parley.errors import InvalidRequest, NotFound, ParleyError, RateLimited, Unauthorized
 from parley.observability import logger, metrics
 from parley.schemas import (
@@ -101,7 +102,7 @@ def create_invite(wid: str) -> Response[InviteReply]:
 
 @app.post("/invites/<code>/accept")
 def accept_invite(code: str) -> WorkspaceReply:
-    workspace = workspaces.accept_invite(_caller(), code, broadcaster())
+    workspace = workspaces.accept_invite(_caller(), code, wiring.broadcaster())
     return WorkspaceReply(workspace=workspace)
 
 
@@ -118,7 +119,7 @@ def list_workspace_members(
 
 @app.post("/workspaces/<wid>/channels", responses={201: {"description": "created"}})
 def create_channel(wid: str, body: CreateChannel) -> Response[ChannelReply]:
-    channel = channels.create_channel(_caller(), wid, body, broadcaster())
+    channel = channels.create_channel(_caller(), wid, body, wiring.broadcaster())
     return _created(ChannelReply(channel=channel))
 
 
@@ -138,18 +139,18 @@ def get_channel(cid: str) -> ChannelReply:
 
 @app.post("/channels/<cid>/join")
 def join_channel(cid: str) -> ChannelReply:
-    return ChannelReply(channel=channels.join_channel(_caller(), cid, broadcaster()))
+    return ChannelReply(channel=channels.join_channel(_caller(), cid, wiring.broadcaster()))
 
 
 @app.post("/channels/<cid>/leave", responses={204: {"description": "left"}})
 def leave_channel(cid: str) -> Response[None]:
-    channels.leave_channel(_caller(), cid, broadcaster())
+    channels.leave_channel(_caller(), cid, wiring.broadcaster())
     return Response(status_code=204)
 
 
 @app.post("/channels/<cid>/members")
 def add_channel_members(cid: str, body: AddMembers) -> UsersReply:
-    added = channels.add_members(_caller(), cid, body.userIds, broadcaster())
+    added = channels.add_members(_caller(), cid, body.userIds, wiring.broadcaster())
     return UsersReply(members=added)
 
 
@@ -178,7 +179,7 @@ def list_messages(
 
 @app.post("/channels/<cid>/messages", responses={201: {"description": "created"}})
 def post_message(cid: str, body: PostMessage) -> Response[MessageReply]:
-    message, created = messages.post_message(_caller(), cid, body, broadcaster())
+    message, created = messages.post_message(_caller(), cid, body, wiring.broadcaster())
     reply = MessageReply(message=message)
     return _created(reply) if created else Response(200, "application/json", reply)
 

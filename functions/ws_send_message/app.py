@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.domain import messages
-from parley.edge import websocket
-from parley.edge.wiring import broadcaster, configured
+from parley.edge import websocket, wiring
+from parley.edge.wiring import configured
 from parley.errors import ParleyError
 from parley.observability import logger, metrics
 from parley.schemas import SendMessageFrame
@@ -23,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         caller, workspace_id = websocket.caller(event)
         frame = websocket.parse(event, SendMessageFrame)
         message, _ = messages.post_message(
-            caller, frame.channelId, frame, broadcaster(), workspace_id=workspace_id
+            caller, frame.channelId, frame, wiring.broadcaster(), workspace_id=workspace_id
         )
     except ParleyError as error:
         return websocket.error(error, reply)

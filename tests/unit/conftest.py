@@ -118,7 +118,8 @@ def load_function(name: str) -> ModuleType:
     if name not in _loaded:
         path = ROOT / "functions" / name / "app.py"
         spec = importlib.util.spec_from_file_location(f"parley_fn_{name}", path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _loaded[name] = module

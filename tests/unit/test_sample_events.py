@@ -101,7 +101,7 @@ def test_sample_event_drives_its_handler(
         module._verifier.cache_clear()
         # The sample tokens carry no valid signature (events/README.md): refused, never a crash.
         monkeypatch.setattr("jwt.PyJWKClient.fetch_data", lambda self: {"keys": []})
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             module.lambda_handler(event, Context())
         return
     reply = load_function(function).lambda_handler(event, Context())

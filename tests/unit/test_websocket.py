@@ -93,7 +93,7 @@ def test_a_member_with_a_valid_token_is_allowed_with_context(
 def test_a_bad_token_is_unauthorized(
     authorizer: Any, signing_key, workspace: dict[str, str], overrides: dict[str, Any]
 ) -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(authorizer, token(signing_key, **overrides), workspace["wid"])
 
 
@@ -102,7 +102,7 @@ def test_a_forged_missing_or_garbage_token_is_unauthorized(
 ) -> None:
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     for value in (token(forger), None, "not.a.jwt", "x" * 5000):
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorize(authorizer, value, workspace["wid"])
 
 
@@ -217,7 +217,8 @@ def test_ping_answers_pong_and_extends_the_connection(workspace: dict[str, str],
     reply = send("alice-1", ALICE, workspace["wid"], {"action": "ping", "id": "p1"}, "ws_ping.json")
     assert reply == {"type": "pong", "replyTo": "p1"}
     after = connections.get_connection("alice-1")
-    assert after is not None and after.ttl > before.ttl
+    assert after is not None
+    assert after.ttl > before.ttl
 
 
 def test_disconnect_forgets_the_connection_and_tolerates_repeats(

@@ -16,7 +16,7 @@ def unknown_user(user_id: str) -> User:
 
 
 def workspace_view(item: WorkspaceItem, role: str) -> Workspace:
-    return Workspace(id=item.workspaceId, name=item.name, createdAt=item.createdAt, role=role)  # type: ignore[arg-type]
+    return Workspace(id=item.workspaceId, name=item.name, createdAt=item.createdAt, role=role)
 
 
 def channel_view(item: ChannelItem, is_member: bool) -> Channel:
@@ -24,7 +24,7 @@ def channel_view(item: ChannelItem, is_member: bool) -> Channel:
         id=item.channelId,
         workspaceId=item.workspaceId,
         name=item.name,
-        type=item.type,  # type: ignore[arg-type]
+        type=item.type,
         topic=item.topic or "",
         createdBy=item.createdBy,
         createdAt=item.createdAt,

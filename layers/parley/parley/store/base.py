@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
@@ -16,8 +16,13 @@ from pynamodb.models import Model
 
 from parley.errors import InvalidRequest
 
+T = TypeVar("T")
 
-class Gsi1(GlobalSecondaryIndex["Item"]):
+
+_M = TypeVar("_M", bound="Item")
+
+
+class Gsi1(GlobalSecondaryIndex[_M]):
     """GSI1: users to their memberships, public channels by name, thread replies by ts."""
 
     class Meta:
@@ -34,6 +39,7 @@ class Item(Model):
     class Meta:
         table_name: str | None = None  # set by bind() from the environment, at the edge
         region = "us-east-1"
+        host: str | None = None
         max_retry_attempts = 8  # botocore's exponential backoff with jitter on throttling
 
     PK = UnicodeAttribute(hash_key=True)
@@ -41,7 +47,7 @@ class Item(Model):
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)
 
-    gsi1 = Gsi1()
+    gsi1: Gsi1[Any] = Gsi1()  # subclasses narrow it to their own type
 
 
 def bind(table_name: str, region: str = "us-east-1", host: str | None = None) -> None:
@@ -76,8 +82,6 @@ def client() -> Any:
 
 
 # ------------------------------------------------------------------ cursors
-
-T = TypeVar("T")
 
 
 def encode_cursor(position: dict[str, Any] | None) -> str | None:
@@ -131,7 +135,7 @@ def batch_get(model: type[T], keys: list[tuple[str, str]]) -> list[T]:
 
 def get_or_none(model: type[T], pk: str, sk: str, consistent: bool = False) -> T | None:
     try:
-        return model.get(pk, sk, consistent_read=consistent)  # type: ignore[attr-defined,no-any-return]
+        return model.get(pk, sk, consistent_read=consistent)  # type: ignore[attr-defined]
     except model.DoesNotExist:  # type: ignore[attr-defined]
         return None
 

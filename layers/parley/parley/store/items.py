@@ -41,7 +41,7 @@ class WorkspaceMemberItem(Item):
     role = UnicodeAttribute()
     joinedAt = UnicodeAttribute()
 
-    gsi1 = Gsi1()
+    gsi1: Gsi1[WorkspaceMemberItem] = Gsi1()
 
 
 class InviteItem(Item):
@@ -70,7 +70,7 @@ class ChannelItem(Item):
     createdAt = UnicodeAttribute()
     memberCount = NumberAttribute(default=0)
 
-    gsi1 = Gsi1()
+    gsi1: Gsi1[ChannelItem] = Gsi1()
 
 
 class ChannelNameItem(Item):
@@ -88,7 +88,7 @@ class ChannelMemberItem(Item):
     joinedAt = UnicodeAttribute()
     lastReadTs = UnicodeAttribute(null=True)
 
-    gsi1 = Gsi1()
+    gsi1: Gsi1[ChannelMemberItem] = Gsi1()
 
 
 class ReactionMap(MapAttribute[str, object]):
@@ -118,7 +118,7 @@ class MessageItem(Item):
     version = NumberAttribute(default=1)
     createdAt = UnicodeAttribute()
 
-    gsi1 = Gsi1()
+    gsi1: Gsi1[MessageItem] = Gsi1()
 
 
 class ClientMsgItem(Item):

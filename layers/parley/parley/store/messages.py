@@ -7,9 +7,9 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from parley.store.base import (
     cancelled_by_condition,
     condition_failed,
-    epoch,
     decode_cursor,
     encode_cursor,
+    epoch,
     get_or_none,
     transaction,
 )
