@@ -1,0 +1,360 @@
+"""Event source mappings: pollers that read DynamoDB streams and SQS queues and invoke the
+functions the template wires to them, with Lambda's event shapes and batch semantics.
+
+Streams (per shard, in order): a batch fills up to BatchSize or until the batching window
+has passed; records that no filter admits are skipped. With ReportBatchItemFailures the
+shard checkpoints before the first failed sequence number and retries from there; a
+function error retries the whole batch (halved first with BisectBatchOnFunctionError).
+After MaximumRetryAttempts failed invocations (-1: forever, as the record never expires
+here) the batch goes to the OnFailure destination and is skipped. Every failed invocation
+counts as an attempt, bisected ones included.
+
+Queues: failed messages stay in the queue and come back after the visibility timeout (the
+queue's redrive policy moves them to its DLQ); the others, and those no filter admits, are
+deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from local.aws import AwsClients
+from local.event_filter import passes, sqs_filter_view
+from local.intrinsics import REGION
+from local.sam import QueueSource, StreamSource
+from local.workers import FunctionPool, Invocation
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKOFF_S = 5.0
+
+
+def failed_items(
+    invocation: Invocation, report_item_failures: bool, ids: Sequence[str]
+) -> list[str]:
+    """The ids (in batch order) that Lambda would consider failed.
+
+    A function error fails the batch. With ReportBatchItemFailures, a null or empty response
+    or `batchItemFailures` is a success; an item identifier that is missing, empty or not in
+    the batch, or a response of the wrong shape, fails the whole batch.
+    """
+    if invocation.failed:
+        return list(ids)
+    if not report_item_failures:
+        return []
+    try:
+        failed = _reported_failures(invocation.payload, ids)
+    except ValueError:
+        return list(ids)
+    return [identifier for identifier in ids if identifier in failed]
+
+
+def _reported_failures(payload: Any, ids: Sequence[str]) -> set[str]:
+    if payload is None:
+        return set()
+    if not isinstance(payload, dict):
+        raise ValueError("not a batch response")
+    failures = payload.get("batchItemFailures") or []
+    if not isinstance(failures, list):
+        raise ValueError("batchItemFailures is not a list")
+    identifiers = {
+        item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures
+    }
+    if not identifiers <= set(ids):
+        raise ValueError("an itemIdentifier is missing or not in the batch")
+    return {str(identifier) for identifier in identifiers}
+
+
+def _wire(value: Any) -> Any:
+    """boto3's parsed values back in their JSON wire form (binary as base64)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return value
+
+
+def stream_record(raw: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A stream record as Lambda delivers it. moto omits `eventSourceARN`, and boto3 parses
+    `ApproximateCreationDateTime` into a datetime where Lambda sends epoch seconds."""
+    dynamodb = dict(raw["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime.datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {
+        **_wire(dict(raw)),
+        "eventVersion": "1.1",
+        "awsRegion": REGION,
+        "dynamodb": _wire(dynamodb),
+        "eventSourceARN": stream_arn,
+    }
+
+
+def queue_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
+    """An SQS message as Lambda delivers it."""
+    attributes = {
+        name: {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": _wire(value.get("BinaryValue")),
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": _wire(value.get("BinaryListValues", [])),
+            "dataType": value["DataType"],
+        }
+        for name, value in (message.get("MessageAttributes") or {}).items()
+    }
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            name: {key: item for key, item in value.items() if item is not None}
+            for name, value in attributes.items()
+        },
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+class _Poller:
+    def __init__(self, pool: FunctionPool, aws: AwsClients, poll_interval_s: float) -> None:
+        self._pool = pool
+        self._aws = aws
+        self._poll_interval_s = poll_interval_s
+
+    async def _call(self, method: Callable[..., Any], **arguments: Any) -> Any:
+        """A boto3 call off the event loop, retried (after a pause) while moto is unreachable."""
+        while True:
+            try:
+                return await asyncio.to_thread(method, **arguments)
+            except (BotoCoreError, ClientError) as error:
+                log.warning("%s: %s; retrying", self._pool.spec.logical_id, error)
+                await asyncio.sleep(max(1.0, self._poll_interval_s))
+
+
+class StreamPoller(_Poller):
+    def __init__(
+        self,
+        source: StreamSource,
+        pool: FunctionPool,
+        aws: AwsClients,
+        poll_interval_s: float,
+    ) -> None:
+        super().__init__(pool, aws, poll_interval_s)
+        self._source = source
+        self._streams = aws("dynamodbstreams")
+
+    async def run(self) -> None:
+        description = await self._call(
+            self._streams.describe_stream, StreamArn=self._source.stream_arn
+        )
+        shards = description["StreamDescription"]["Shards"]
+        await asyncio.gather(
+            *(self._follow(shard["ShardId"], self._source.starting_position) for shard in shards)
+        )
+
+    async def _follow(self, shard_id: str, position: str) -> None:
+        reply = await self._call(
+            self._streams.get_shard_iterator,
+            StreamArn=self._source.stream_arn,
+            ShardId=shard_id,
+            ShardIteratorType=position,
+        )
+        iterator: str | None = reply["ShardIterator"]
+        pending: list[dict[str, Any]] = []
+        while iterator or pending:
+            iterator = await self._fill(pending, iterator)
+            if pending:
+                await self._deliver(pending, shard_id)
+        # The shard closed (split): its children carry on from their start.
+        description = await self._call(
+            self._streams.describe_stream, StreamArn=self._source.stream_arn
+        )
+        children = [
+            shard["ShardId"]
+            for shard in description["StreamDescription"]["Shards"]
+            if shard.get("ParentShardId") == shard_id
+        ]
+        await asyncio.gather(*(self._follow(child, "TRIM_HORIZON") for child in children))
+
+    async def _fill(self, pending: list[dict[str, Any]], iterator: str | None) -> str | None:
+        """Reads the shard into `pending` until a batch is full, or the batching window
+        (which opens with the first pending record) has passed, or the shard closed."""
+        source = self._source
+        window_ends = time.monotonic() + source.batching_window_s
+        while iterator and len(pending) < source.batch_size:
+            reply = await self._call(self._streams.get_records, ShardIterator=iterator, Limit=1000)
+            iterator = reply.get("NextShardIterator")
+            records = (stream_record(raw, source.stream_arn) for raw in reply["Records"])
+            pending.extend(record for record in records if passes(source.filters, record))
+            if not pending:
+                window_ends = time.monotonic() + source.batching_window_s
+            elif len(pending) >= source.batch_size or time.monotonic() >= window_ends:
+                break
+            await asyncio.sleep(self._poll_interval_s)
+        return iterator
+
+    async def _deliver(self, pending: list[dict[str, Any]], shard_id: str) -> None:
+        """Delivers the first batch of `pending`, retrying until it succeeds or is given up,
+        and removes what is done from `pending`."""
+        source, attempts, size = self._source, 0, self._source.batch_size
+        while True:
+            batch = pending[:size]
+            invocation = await self._pool.invoke({"Records": batch})
+            ids = [record["dynamodb"]["SequenceNumber"] for record in batch]
+            failed = failed_items(invocation, source.report_item_failures, ids)
+            if not failed:
+                del pending[: len(batch)]
+                return
+            attempts += 1
+            checkpoint = ids.index(failed[0])
+            del pending[:checkpoint]
+            batch = batch[checkpoint:]
+            if invocation.failed and source.bisect_on_error and len(batch) > 1:
+                size = len(batch) // 2
+            if 0 <= source.max_retries < attempts:
+                await self._give_up(batch, shard_id, invocation, attempts)
+                del pending[: len(batch)]
+                return
+            await asyncio.sleep(min(_MAX_BACKOFF_S, self._poll_interval_s * 2**attempts))
+
+    async def _give_up(
+        self, batch: list[dict[str, Any]], shard_id: str, invocation: Invocation, attempts: int
+    ) -> None:
+        log.warning(
+            "%s: giving up on %d stream records after %d attempts",
+            self._pool.spec.logical_id,
+            len(batch),
+            attempts,
+        )
+        destination = self._source.on_failure_arn
+        if not destination:
+            return
+        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+        document = {
+            **_invocation_record(self._pool, invocation, attempts),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime")),
+                "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime")),
+                "batchSize": len(batch),
+                "streamArn": self._source.stream_arn,
+            },
+        }
+        await self._send_to(destination, json.dumps(document))
+
+    async def _send_to(self, arn: str, message: str) -> None:
+        service, name = arn.split(":")[2], arn.rsplit(":", 1)[-1]
+        if service == "sqs":
+            sqs = self._aws("sqs")
+            queue = await self._call(sqs.get_queue_url, QueueName=name)
+            await self._call(sqs.send_message, QueueUrl=queue["QueueUrl"], MessageBody=message)
+        elif service == "sns":
+            await self._call(self._aws("sns").publish, TopicArn=arn, Message=message)
+        else:
+            log.warning("on-failure destination %s is not supported locally", arn)
+
+
+def _iso(epoch_s: Any) -> str | None:
+    if not isinstance(epoch_s, int | float):
+        return None
+    return datetime.datetime.fromtimestamp(epoch_s, datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _invocation_record(pool: FunctionPool, invocation: Invocation, attempts: int) -> dict[str, Any]:
+    """The common part of Lambda's on-failure destination record."""
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if invocation.failed:
+        response["functionError"] = "Unhandled"
+    return {
+        "requestContext": {
+            "requestId": invocation.request_id,
+            "functionArn": pool.spec.arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z"),
+    }
+
+
+class QueuePoller(_Poller):
+    def __init__(
+        self,
+        source: QueueSource,
+        pool: FunctionPool,
+        aws: AwsClients,
+        poll_interval_s: float,
+    ) -> None:
+        super().__init__(pool, aws, poll_interval_s)
+        self._source = source
+        self._sqs = aws("sqs")
+
+    async def run(self) -> None:
+        name = self._source.queue_arn.rsplit(":", 1)[-1]
+        url = (await self._call(self._sqs.get_queue_url, QueueName=name))["QueueUrl"]
+        # Lambda polls a queue with several concurrent pollers.
+        await asyncio.gather(*(self._poll(url) for _ in range(self._source.max_concurrency)))
+
+    async def _poll(self, url: str) -> None:
+        source = self._source
+        while True:
+            records = [queue_record(m, source.queue_arn) for m in await self._receive(url)]
+            admitted = [r for r in records if passes(source.filters, sqs_filter_view(r))]
+            done = [r for r in records if r not in admitted]
+            if admitted:
+                invocation = await self._pool.invoke({"Records": admitted})
+                ids = [record["messageId"] for record in admitted]
+                failed = set(failed_items(invocation, source.report_item_failures, ids))
+                done += [record for record in admitted if record["messageId"] not in failed]
+            await self._delete(url, done)
+
+    async def _receive(self, url: str) -> list[dict[str, Any]]:
+        """Messages up to BatchSize, within the batching window that the first one opens."""
+        source, messages = self._source, list[dict[str, Any]]()
+        window_ends = time.monotonic() + source.batching_window_s
+        while len(messages) < source.batch_size:
+            reply = await self._call(
+                self._sqs.receive_message,
+                QueueUrl=url,
+                MaxNumberOfMessages=min(10, source.batch_size - len(messages)),
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            )
+            received = reply.get("Messages", [])
+            messages.extend(received)
+            if not messages:
+                window_ends = time.monotonic() + source.batching_window_s
+            elif time.monotonic() >= window_ends:
+                break
+            if not received:
+                await asyncio.sleep(self._poll_interval_s)
+        return messages
+
+    async def _delete(self, url: str, records: Sequence[Mapping[str, Any]]) -> None:
+        for start in range(0, len(records), 10):
+            entries = [
+                {"Id": str(index), "ReceiptHandle": record["receiptHandle"]}
+                for index, record in enumerate(records[start : start + 10])
+            ]
+            await self._call(self._sqs.delete_message_batch, QueueUrl=url, Entries=entries)

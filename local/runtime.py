@@ -1,0 +1,111 @@
+"""The asynchronous half of the stack: function pools, the two gateways and the pollers,
+on one event loop, serving sockets the stack has already bound."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from local.aws import AwsClients
+from local.gateway_http import HttpGateway
+from local.gateway_ws import WebSocketGateway
+from local.jwt_auth import JwtVerifier, RemoteKeys
+from local.pollers import QueuePoller, StreamPoller
+from local.sam import FunctionSpec, HttpApi, QueueSource, StreamSource, WebSocketApi
+from local.workers import FunctionPool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimePlan:
+    """Everything the runtime serves, resolved."""
+
+    functions: Mapping[str, FunctionSpec]
+    environments: Mapping[str, Mapping[str, str]]  # per function
+    http_api: HttpApi | None
+    websocket_api: WebSocketApi | None
+    event_sources: Sequence[StreamSource | QueueSource]
+    jwks_url: Callable[[str], str]  # issuer -> where its keys are served locally
+
+
+class Runtime:
+    def __init__(
+        self,
+        plan: RuntimePlan,
+        aws: AwsClients,
+        *,
+        http_socket: socket.socket,
+        ws_socket: socket.socket,
+        max_workers_per_function: int,
+        poll_interval_s: float,
+    ) -> None:
+        self._plan = plan
+        self._aws = aws
+        self._sockets = {"HTTP API": http_socket, "WebSocket API": ws_socket}
+        self._max_workers = max_workers_per_function
+        self._poll_interval_s = poll_interval_s
+        self.pools: dict[str, FunctionPool] = {}
+        self._runners: list[web.AppRunner] = []
+        self._ws_gateway: WebSocketGateway | None = None
+        self._pollers: list[asyncio.Task[None]] = []
+
+    async def start(self, prewarm: bool) -> None:
+        plan = self._plan
+        self.pools = {
+            name: FunctionPool(spec, plan.environments[name], self._max_workers)
+            for name, spec in plan.functions.items()
+        }
+        if plan.http_api:
+            verifiers = {
+                route.authorizer.name: JwtVerifier(
+                    route.authorizer.issuer,
+                    route.authorizer.audiences,
+                    RemoteKeys(plan.jwks_url(route.authorizer.issuer)),
+                )
+                for route in plan.http_api.routes
+                if route.authorizer
+            }
+            gateway = HttpGateway(plan.http_api, self.pools, verifiers)
+            await self._serve("HTTP API", gateway.application())
+        if plan.websocket_api:
+            self._ws_gateway = WebSocketGateway(plan.websocket_api, self.pools)
+            await self._serve("WebSocket API", self._ws_gateway.application())
+        if prewarm:
+            await asyncio.gather(*(pool.warm() for pool in self.pools.values()))
+        for source in plan.event_sources:
+            pool, interval = self.pools[source.function], self._poll_interval_s
+            poller = (
+                StreamPoller(source, pool, self._aws, interval)
+                if isinstance(source, StreamSource)
+                else QueuePoller(source, pool, self._aws, interval)
+            )
+            task = asyncio.create_task(poller.run())
+            task.add_done_callback(_report_poller_end)
+            self._pollers.append(task)
+
+    async def _serve(self, name: str, app: web.Application) -> None:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        self._runners.append(runner)
+        await web.SockSite(runner, self._sockets[name], shutdown_timeout=5).start()
+
+    async def stop(self) -> None:
+        for task in self._pollers:
+            task.cancel()
+        await asyncio.gather(*self._pollers, return_exceptions=True)
+        if self._ws_gateway:
+            await self._ws_gateway.close_all()
+        for runner in self._runners:
+            await runner.cleanup()
+        await asyncio.gather(*(pool.stop() for pool in self.pools.values()))
+
+
+def _report_poller_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception():
+        log.error("an event source poller stopped", exc_info=task.exception())
