@@ -6,6 +6,7 @@ a few seconds warm); `make test` runs them.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -78,13 +79,20 @@ def sam() -> Path:
 
 
 @pytest.fixture(scope="session")
-def sam_build(sam: Path, sam_env: dict[str, str], request: pytest.FixtureRequest) -> Path:
-    """`sam build` of the real template. The build directory and SAM's cache live in
-    pytest's cache directory (SAM keeps its incremental-build state beside the build
-    directory), so a rerun with unchanged dependencies takes seconds instead of twenty."""
+def sam_build(
+    sam: Path,
+    sam_env: dict[str, str],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """`sam build` of the real template, copied into this session's temporary directory.
+
+    SAM builds into pytest's cache directory, where its cache and its incremental-build
+    state (kept beside the build directory) survive between runs: a rerun with unchanged
+    requirements takes seconds instead of twenty. A lock keeps two test sessions in the same
+    tree from building there at once, and the copy lets each read its own build."""
     assert request.config.cache is not None, "the cache plugin is on unless -p no:cacheprovider"
     work = request.config.cache.mkdir("sam")
-    build_dir = work / "build"
     env = dict(sam_env, PATH=f"{_python312_bin_dir()}{os.pathsep}{sam_env.get('PATH', '')}")
     command = [
         str(sam),
@@ -92,19 +100,24 @@ def sam_build(sam: Path, sam_env: dict[str, str], request: pytest.FixtureRequest
         "--template-file",
         str(ROOT / "template.yaml"),
         "--build-dir",
-        str(build_dir),
+        str(work / "build"),
         "--cache-dir",
         str(work / "cache"),
         "--cached",
         "--parallel",
     ]
-    result = subprocess.run(  # noqa: S603 -- the project's SAM CLI, no shell
-        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900
-    )
+    copy = tmp_path_factory.mktemp("sam") / "build"
+    with (work / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(  # noqa: S603 -- the project's SAM CLI, no shell
+            command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900
+        )
+        if result.returncode == 0:
+            shutil.copytree(work / "build", copy, symlinks=True)
     if result.returncode != 0:
         pytest.fail(
             f"sam build failed ({result.returncode}):\n{result.stdout[-4000:]}"
             f"\n{result.stderr[-4000:]}",
             pytrace=False,
         )
-    return build_dir
+    return copy
