@@ -132,6 +132,23 @@ def _identity_value(request: web.BaseRequest, source: str) -> str | None:
     return "present"  # stage variables and context values are always there
 
 
+def _handshake_parameters(request: web.BaseRequest) -> dict[str, Any]:
+    """Headers and query string as the v1-style WebSocket events carry them: the single-value
+    maps hold a name's last value, the multi-value maps all of them."""
+    parameters: dict[str, Any] = {
+        "headers": {name: request.headers.getall(name)[-1] for name in request.headers},
+        "multiValueHeaders": {name: request.headers.getall(name) for name in request.headers},
+    }
+    if request.query:
+        parameters["queryStringParameters"] = {
+            name: request.query.getall(name)[-1] for name in request.query
+        }
+        parameters["multiValueQueryStringParameters"] = {
+            name: request.query.getall(name) for name in request.query
+        }
+    return parameters
+
+
 def _response_frame(payload: Any) -> str | bytes | None:
     """What a route response sends back: the function's `body` (binary when base64)."""
     if not isinstance(payload, dict) or payload.get("body") is None:
@@ -192,7 +209,12 @@ class WebSocketGateway:
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception():
+            log.error("WebSocket work failed", exc_info=task.exception())
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -264,7 +286,6 @@ class WebSocketGateway:
 
     async def _connect(self, request: web.Request) -> web.StreamResponse:
         cid, rid, connected_at = connection_id(), request_id(), time.time()
-        headers = dict(request.headers)
         context = self._context(
             rid,
             cid,
@@ -274,37 +295,10 @@ class WebSocketGateway:
             agent=request.headers.get("User-Agent", ""),
         )
         context.update(routeKey="$connect", eventType="CONNECT")
-        handshake: dict[str, Any] = {
-            "headers": headers,
-            "multiValueHeaders": {name: request.headers.getall(name) for name in headers},
-        }
-        if request.query:
-            handshake["queryStringParameters"] = dict(request.query)
-            handshake["multiValueQueryStringParameters"] = {
-                name: request.query.getall(name) for name in request.query
-            }
-        route = self._api.routes.get("$connect")
-        authorizer_context: dict[str, Any] = {}
-        if route and route.authorizer:
-            decision = await self._authorize(request, route.authorizer, handshake, context)
-            if decision.status != 200:
-                return _refusal(decision.status)
-            authorizer_context = decision.context
-        protocols: tuple[str, ...] = ()
-        if route:
-            event = {
-                **handshake,
-                "requestContext": {
-                    **context,
-                    **({"authorizer": authorizer_context} if authorizer_context else {}),
-                },
-                "isBase64Encoded": False,
-            }
-            invocation = await self._pools[route.function].invoke(event)
-            status = _connect_status(invocation)
-            if not 200 <= status < 300:
-                return _refusal(status if 400 <= status <= 599 else 500)
-            protocols = _subprotocol(invocation.payload)
+        admission = await self._admit(request, _handshake_parameters(request), context)
+        if isinstance(admission, web.Response):
+            return admission
+        authorizer_context, protocols = admission
         ws = ApiGatewayWebSocket(protocols)
         await ws.prepare(request)
         conn = Connection(
@@ -326,11 +320,39 @@ class WebSocketGateway:
             await self._disconnect(conn)
         return ws
 
+    async def _admit(
+        self, request: web.Request, parameters: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> web.Response | tuple[dict[str, Any], tuple[str, ...]]:
+        """Runs the `$connect` authorizer and function: a refusal, or the authorizer's
+        context and the subprotocol to accept."""
+        route = self._api.routes.get("$connect")
+        if route is None:
+            return {}, ()
+        authorizer_context: dict[str, Any] = {}
+        if route.authorizer:
+            decision = await self._authorize(request, route.authorizer, parameters, context)
+            if decision.status != 200:
+                return _refusal(decision.status)
+            authorizer_context = decision.context
+        event = {
+            **parameters,
+            "requestContext": {
+                **context,
+                **({"authorizer": authorizer_context} if authorizer_context else {}),
+            },
+            "isBase64Encoded": False,
+        }
+        invocation = await self._pools[route.function].invoke(event)
+        status = _connect_status(invocation)
+        if not 200 <= status < 300:
+            return _refusal(status if 400 <= status <= 599 else 500)
+        return authorizer_context, _subprotocol(invocation.payload)
+
     async def _authorize(
         self,
         request: web.Request,
         authorizer: WsAuthorizer,
-        handshake: Mapping[str, Any],
+        parameters: Mapping[str, Any],
         context: Mapping[str, Any],
     ) -> PolicyDecision:
         if not all(_identity_value(request, source) for source in authorizer.identity_sources):
@@ -340,9 +362,11 @@ class WebSocketGateway:
         event = {
             "type": "REQUEST",
             "methodArn": method_arn,
-            **handshake,
-            "queryStringParameters": handshake.get("queryStringParameters", {}),
-            "multiValueQueryStringParameters": handshake.get("multiValueQueryStringParameters", {}),
+            **parameters,
+            "queryStringParameters": parameters.get("queryStringParameters", {}),
+            "multiValueQueryStringParameters": parameters.get(
+                "multiValueQueryStringParameters", {}
+            ),
             "stageVariables": {},
             "requestContext": dict(context),
         }
@@ -446,11 +470,12 @@ class WebSocketGateway:
         return web.Response(status=200) if await conn.send(frame) else _gone(conn.id)
 
     async def _get_connection(self, request: web.Request, conn: Connection) -> web.Response:
+        # The wire names; boto3 presents them as ConnectedAt, Identity.SourceIp, ...
         return web.json_response(
             {
-                "ConnectedAt": _iso(conn.connected_at),
-                "Identity": {"SourceIp": conn.source_ip, "UserAgent": conn.user_agent},
-                "LastActiveAt": _iso(conn.last_active_at),
+                "connectedAt": _iso(conn.connected_at),
+                "identity": {"sourceIp": conn.source_ip, "userAgent": conn.user_agent},
+                "lastActiveAt": _iso(conn.last_active_at),
             }
         )
 

@@ -226,8 +226,9 @@ class StreamPoller(_Poller):
             checkpoint = ids.index(failed[0])
             del pending[:checkpoint]
             batch = batch[checkpoint:]
-            if invocation.failed and source.bisect_on_error and len(batch) > 1:
-                size = len(batch) // 2
+            # The retry keeps to the rest of this batch (or its first half, bisecting).
+            bisect = invocation.failed and source.bisect_on_error and len(batch) > 1
+            size = len(batch) // 2 if bisect else len(batch)
             if 0 <= source.max_retries < attempts:
                 await self._give_up(batch, shard_id, invocation, attempts)
                 del pending[: len(batch)]

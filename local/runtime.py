@@ -90,10 +90,10 @@ class Runtime:
             self._pollers.append(task)
 
     async def _serve(self, name: str, app: web.Application) -> None:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
         await runner.setup()
         self._runners.append(runner)
-        await web.SockSite(runner, self._sockets[name], shutdown_timeout=5).start()
+        await web.SockSite(runner, self._sockets[name]).start()
 
     async def stop(self) -> None:
         for task in self._pollers:

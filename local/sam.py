@@ -439,29 +439,52 @@ def event_sources(template: Template, resolver: Resolver) -> list[StreamSource |
                 ),
             }
             if kind == "DynamoDB":
-                on_failure = (props.get("DestinationConfig") or {}).get("OnFailure") or {}
-                sources.append(
-                    StreamSource(
-                        stream_arn=str(props["Stream"]),
-                        starting_position=str(props.get("StartingPosition", "LATEST")),
-                        batch_size=int(props.get("BatchSize", 100)),
-                        max_retries=int(props.get("MaximumRetryAttempts", -1)),
-                        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
-                        on_failure_arn=on_failure.get("Destination"),
-                        **common,
-                    )
-                )
+                sources.append(_stream_source(props, common))
             else:
-                scaling = props.get("ScalingConfig") or {}
-                sources.append(
-                    QueueSource(
-                        queue_arn=str(props["Queue"]),
-                        batch_size=int(props.get("BatchSize", 10)),
-                        max_concurrency=int(scaling.get("MaximumConcurrency", 2)),
-                        **common,
-                    )
-                )
+                _check_visibility_timeout(template, resolver, function, event)
+                sources.append(_queue_source(props, common))
     return sources
+
+
+def _stream_source(props: Mapping[str, Any], common: dict[str, Any]) -> StreamSource:
+    on_failure = (props.get("DestinationConfig") or {}).get("OnFailure") or {}
+    return StreamSource(
+        stream_arn=str(props["Stream"]),
+        starting_position=str(props.get("StartingPosition", "LATEST")),
+        batch_size=int(props.get("BatchSize", 100)),
+        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+        on_failure_arn=on_failure.get("Destination"),
+        **common,
+    )
+
+
+def _queue_source(props: Mapping[str, Any], common: dict[str, Any]) -> QueueSource:
+    scaling = props.get("ScalingConfig") or {}
+    return QueueSource(
+        queue_arn=str(props["Queue"]),
+        batch_size=int(props.get("BatchSize", 10)),
+        max_concurrency=int(scaling.get("MaximumConcurrency", 2)),
+        **common,
+    )
+
+
+def _check_visibility_timeout(
+    template: Template, resolver: Resolver, function: Resource, event: Mapping[str, Any]
+) -> None:
+    """Lambda refuses an SQS mapping whose queue hides messages for less time than the
+    function may run: a message would come back while its first delivery still runs."""
+    names = references((event.get("Properties") or {}).get("Queue")) & set(template.resources)
+    if len(names) != 1:
+        return  # a queue from outside the template
+    queue = template.resources[names.pop()]
+    visibility = int(resolver.resolve(queue.properties.get("VisibilityTimeout", 30)))
+    timeout = float(resolver.resolve(function.properties.get("Timeout", 3)))
+    if visibility < timeout:
+        raise TemplateError(
+            f"{function.logical_id}: {queue.logical_id}'s VisibilityTimeout ({visibility} s) "
+            f"is less than the function's Timeout ({timeout:g} s); Lambda refuses the mapping"
+        )
 
 
 def _filter_patterns(criteria: Any) -> tuple[Mapping[str, Any], ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import socket
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
@@ -144,6 +145,7 @@ class Stack:
         sam.register_runtime_resources(template, resolver, aws.CREATED_TYPES)
         aws.provision(template, resolver, self.aws)
         self.user_pool = self._user_pool(template, resolver)
+        log.info("AWS services on %s, with the template's resources", self.aws_url)
 
         http_socket = _listening_socket(config.http_port)
         ws_socket = _listening_socket(config.ws_port)
@@ -171,6 +173,13 @@ class Stack:
         )
         self._thread.start()
         self._run(self._runtime.start(config.prewarm))
+        log.info(
+            "%d functions, %d HTTP routes, %d WebSocket routes, %d event sources",
+            len(plan.functions),
+            len(plan.http_api.routes) if plan.http_api else 0,
+            len(plan.websocket_api.routes) if plan.websocket_api else 0,
+            len(plan.event_sources),
+        )
 
     def stop(self) -> None:
         """Stops everything that started, in reverse order; safe to call more than once."""
@@ -233,6 +242,9 @@ class Stack:
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
             "AWS_SESSION_TOKEN": "testing",
+            # Lambda has no ~/.aws; a developer's profiles must not change what functions do.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             **service_variables,
         }
         functions = sam.functions(template, resolver)
