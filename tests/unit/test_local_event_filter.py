@@ -1,0 +1,59 @@
+"""Event source mapping filters, as Lambda applies FilterCriteria."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local.event_filter import passes, sqs_filter_view
+
+RECORD = {
+    "eventName": "INSERT",
+    "dynamodb": {
+        "Keys": {"PK": {"S": "CH#1"}},
+        "NewImage": {"type": {"S": "message"}, "count": {"N": "42"}, "tags": {"SS": ["a", "b"]}},
+    },
+    "size": 10,
+    "flag": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ({"eventName": ["INSERT", "MODIFY"]}, True),
+        ({"eventName": ["REMOVE"]}, False),
+        ({"dynamodb": {"Keys": {"PK": {"S": [{"prefix": "CH#"}]}}}}, True),
+        ({"dynamodb": {"Keys": {"PK": {"S": [{"suffix": "#1"}]}}}}, True),
+        ({"dynamodb": {"NewImage": {"type": {"S": [{"anything-but": ["message"]}]}}}}, False),
+        ({"dynamodb": {"NewImage": {"type": {"S": [{"anything-but": {"prefix": "x"}}]}}}}, True),
+        ({"dynamodb": {"NewImage": {"count": {"N": [{"numeric": [">", 40, "<=", 42]}]}}}}, True),
+        ({"dynamodb": {"NewImage": {"count": {"N": [{"numeric": [">", 42]}]}}}}, False),
+        ({"dynamodb": {"NewImage": {"tags": {"SS": ["b"]}}}}, True),
+        ({"dynamodb": {"OldImage": [{"exists": False}]}}, True),
+        ({"dynamodb": {"OldImage": [{"exists": True}]}}, False),
+        ({"eventName": [{"equals-ignore-case": "insert"}]}, True),
+        ({"size": [10]}, True),
+        ({"size": ["10"]}, False),
+        ({"flag": [True]}, True),
+        ({"flag": [1]}, False),
+        ({"missing": ["x"]}, False),
+        ({"eventName": [{"unknown-operator": 1}]}, False),
+    ],
+)
+def test_patterns(pattern: dict[str, Any], expected: bool) -> None:
+    assert passes([pattern], RECORD) is expected
+
+
+def test_any_pattern_is_enough_and_no_pattern_admits_everything() -> None:
+    assert passes([{"eventName": ["REMOVE"]}, {"eventName": ["INSERT"]}], RECORD)
+    assert passes([], RECORD)
+
+
+def test_sqs_filters_see_a_json_body_as_an_object() -> None:
+    json_body = sqs_filter_view({"messageId": "m", "body": '{"kind": "work"}'})
+    assert passes([{"body": {"kind": ["work"]}}], json_body)
+    text_body = sqs_filter_view({"messageId": "m", "body": "plain"})
+    assert passes([{"body": ["plain"]}], text_body)
+    assert not passes([{"body": {"kind": ["work"]}}], text_body)

@@ -1,0 +1,233 @@
+"""Event source mapping semantics: batch results, record shapes, stream retries."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.pollers import StreamPoller, failed_items, queue_record, stream_record
+from local.sam import FunctionSpec, StreamSource
+from local.workers import Invocation
+
+IDS = ["1", "2", "3"]
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (None, []),
+        ({}, []),
+        ({"batchItemFailures": None}, []),
+        ({"batchItemFailures": []}, []),
+        ({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}, ["2", "3"]),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, IDS),
+        ({"batchItemFailures": [{"itemIdentifier": None}]}, IDS),
+        ({"batchItemFailures": [{"id": "2"}]}, IDS),
+        ({"batchItemFailures": [{"itemIdentifier": "9"}]}, IDS),
+        ({"batchItemFailures": "2"}, IDS),
+        ("ok", IDS),
+    ],
+)
+def test_partial_batch_responses(payload: Any, expected: list[str]) -> None:
+    assert failed_items(Invocation("r", payload=payload), True, IDS) == expected
+
+
+def test_without_report_item_failures_only_an_error_fails_the_batch() -> None:
+    reported = Invocation("r", payload={"batchItemFailures": [{"itemIdentifier": "2"}]})
+    assert failed_items(reported, False, IDS) == []
+    errored = Invocation("r", error={"errorType": "ValueError", "errorMessage": "x"})
+    assert failed_items(errored, False, IDS) == IDS
+
+
+def test_stream_records_get_lambdas_shape() -> None:
+    raw = {
+        "eventID": "e1",
+        "eventName": "INSERT",
+        "eventVersion": "1.0",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+            "Keys": {"PK": {"S": "a"}},
+            "NewImage": {"PK": {"S": "a"}, "blob": {"B": b"\x00\x01"}, "set": {"BS": [b"\x02"]}},
+            "SequenceNumber": "100",
+            "SizeBytes": 12,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+    record = stream_record(raw, STREAM_ARN)
+    assert record["eventSourceARN"] == STREAM_ARN
+    assert record["eventVersion"] == "1.1"
+    assert record["dynamodb"]["ApproximateCreationDateTime"] == 1767225600
+    assert record["dynamodb"]["NewImage"]["blob"] == {"B": "AAE="}
+    assert record["dynamodb"]["NewImage"]["set"] == {"BS": ["Ag=="]}
+    json.dumps(record)  # what reaches the function is plain JSON
+
+
+def test_queue_records_get_lambdas_shape() -> None:
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "rh",
+        "MD5OfBody": "md5",
+        "Body": "hello",
+        "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1"},
+        "MD5OfMessageAttributes": "md5a",
+        "MessageAttributes": {
+            "kind": {"StringValue": "work", "DataType": "String"},
+            "raw": {"BinaryValue": b"\x01", "DataType": "Binary"},
+        },
+    }
+    assert queue_record(message, "arn:aws:sqs:us-east-1:123456789012:q") == {
+        "messageId": "m1",
+        "receiptHandle": "rh",
+        "body": "hello",
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1"},
+        "messageAttributes": {
+            "kind": {
+                "stringValue": "work",
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "String",
+            },
+            "raw": {
+                "binaryValue": "AQ==",
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "Binary",
+            },
+        },
+        "md5OfBody": "md5",
+        "md5OfMessageAttributes": "md5a",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+        "awsRegion": "us-east-1",
+    }
+
+
+# ------------------------------------------------------------------ stream retries, offline
+
+
+class FakePool:
+    """Runs `behaviour` on each batch's sequence numbers and records the batches."""
+
+    def __init__(self, behaviour: Callable[[list[str]], Invocation]) -> None:
+        self.spec = FunctionSpec(
+            logical_id="Consumer",
+            name="consumer",
+            code_dir=Path(),
+            handler="app.handler",
+            runtime="python3.12",
+            timeout_s=3,
+            memory_mb=128,
+            layer_dirs=(),
+            environment={},
+        )
+        self.batches: list[list[str]] = []
+        self._behaviour = behaviour
+
+    async def invoke(self, event: dict[str, Any]) -> Invocation:
+        batch = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
+        self.batches.append(batch)
+        return self._behaviour(batch)
+
+
+class FakeAws:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def __call__(self, service: str) -> FakeAws:
+        return self
+
+    def get_queue_url(self, QueueName: str) -> dict[str, str]:
+        return {"QueueUrl": f"http://queue/{QueueName}"}
+
+    def send_message(self, QueueUrl: str, MessageBody: str) -> None:
+        self.sent.append({"url": QueueUrl, **json.loads(MessageBody)})
+
+
+def deliver_all(
+    behaviour: Callable[[list[str]], Invocation], *, bisect: bool = False, max_retries: int = 2
+) -> tuple[FakePool, FakeAws]:
+    source = StreamSource(
+        function="Consumer",
+        stream_arn=STREAM_ARN,
+        starting_position="TRIM_HORIZON",
+        batch_size=4,
+        batching_window_s=0,
+        filters=(),
+        report_item_failures=True,
+        max_retries=max_retries,
+        bisect_on_error=bisect,
+        on_failure_arn="arn:aws:sqs:us-east-1:123456789012:failures",
+    )
+    pool, aws = FakePool(behaviour), FakeAws()
+    poller = StreamPoller(source, pool, aws, poll_interval_s=0)  # type: ignore[arg-type]
+    pending = [
+        {"dynamodb": {"SequenceNumber": str(n), "ApproximateCreationDateTime": 1767225600}}
+        for n in range(1, 6)
+    ]
+
+    async def run() -> None:
+        while pending:
+            await poller._deliver(pending, "shard-1")
+
+    asyncio.run(run())
+    return pool, aws
+
+
+def ok(batch: list[str]) -> Invocation:
+    return Invocation("r", payload={"batchItemFailures": []})
+
+
+def error(batch: list[str]) -> Invocation:
+    return Invocation("r", error={"errorType": "RuntimeError", "errorMessage": "poison"})
+
+
+def test_a_stream_batch_is_retried_from_the_first_reported_failure() -> None:
+    attempts: dict[str, int] = {}
+
+    def flaky_two(batch: list[str]) -> Invocation:
+        attempts["2"] = attempts.get("2", 0) + ("2" in batch)
+        failed = [{"itemIdentifier": "2"}] if "2" in batch and attempts["2"] == 1 else []
+        return Invocation("r", payload={"batchItemFailures": failed})
+
+    pool, aws = deliver_all(flaky_two)
+    assert pool.batches == [["1", "2", "3", "4"], ["2", "3", "4"], ["5"]]
+    assert aws.sent == []
+
+
+def test_a_batch_that_keeps_failing_goes_to_the_on_failure_destination() -> None:
+    pool, aws = deliver_all(lambda batch: error(batch) if "1" in batch else ok(batch))
+    assert pool.batches == [["1", "2", "3", "4"]] * 3 + [["5"]]
+    (failure,) = aws.sent
+    assert failure["url"] == "http://queue/failures"
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 3
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+    info = failure["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        "1",
+        "4",
+        4,
+    )
+    assert info["streamArn"] == STREAM_ARN
+
+
+def test_bisecting_isolates_the_poison_record() -> None:
+    pool, aws = deliver_all(lambda batch: error(batch) if "3" in batch else ok(batch), bisect=True)
+    assert pool.batches == [
+        ["1", "2", "3", "4"],
+        ["1", "2"],
+        ["3", "4", "5"],
+        ["3"],
+        ["3"],
+        ["4", "5"],
+    ]
+    assert [failure["DDBStreamBatchInfo"]["startSequenceNumber"] for failure in aws.sent] == ["3"]

@@ -1,0 +1,274 @@
+"""The local runtime reads the template itself: YAML short tags, SAM Globals, intrinsics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import sam
+from local.intrinsics import Resolver, references
+from local.template import Template, TemplateError, load_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def template_of(text: str) -> Template:
+    return Template(load_yaml(text), ROOT)
+
+
+SMALL = """
+Parameters:
+  Stage: {Type: String, Default: dev}
+  Size: {Type: Number, Default: 3}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsNotProd: !Not [!Condition IsProd]
+Mappings:
+  Sizes:
+    dev: {memory: 256}
+Globals:
+  Function:
+    Timeout: 10
+    Layers: [!Ref Layer]
+    Environment:
+      Variables:
+        TABLE: !Ref Table
+        MODE: global
+Resources:
+  Table: {Type: AWS::DynamoDB::Table, Properties: {}}
+  Layer: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: layers/parley}}
+  ProdOnly: {Type: AWS::SNS::Topic, Condition: IsProd}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/api
+      Handler: app.lambda_handler
+      Runtime: python3.12
+      Layers: [arn:aws:lambda:us-east-1:017000801446:layer:Powertools:1]
+      Environment:
+        Variables:
+          MODE: own
+"""
+
+
+@pytest.fixture
+def small() -> Template:
+    return template_of(SMALL)
+
+
+@pytest.fixture
+def resolver(small: Template) -> Resolver:
+    resolver = Resolver(small)
+    resolver.register("Table", "parley-local-Table", Arn="arn:aws:dynamodb:::table/t")
+    return resolver
+
+
+def test_short_tags_become_intrinsic_functions() -> None:
+    document = load_yaml(
+        """
+a: !Ref Thing
+b: !GetAtt Thing.Arn
+c: !GetAtt [Thing, Arn]
+d: !Sub "x-${Thing}"
+e: !If [Cond, !Join ["-", [a, b]], !Ref AWS::NoValue]
+f: !GetAtt Thing.Attr.Nested
+g: 2010-09-09
+"""
+    )
+    assert document == {
+        "a": {"Ref": "Thing"},
+        "b": {"Fn::GetAtt": ["Thing", "Arn"]},
+        "c": {"Fn::GetAtt": ["Thing", "Arn"]},
+        "d": {"Fn::Sub": "x-${Thing}"},
+        "e": {"Fn::If": ["Cond", {"Fn::Join": ["-", ["a", "b"]]}, {"Ref": "AWS::NoValue"}]},
+        "f": {"Fn::GetAtt": ["Thing", "Attr.Nested"]},
+        "g": "2010-09-09",
+    }
+
+
+def test_globals_merge_maps_add_lists_and_let_the_function_win(small: Template) -> None:
+    props = small.resources["Fn"].properties
+    assert props["Timeout"] == 10
+    assert props["Environment"]["Variables"] == {"TABLE": {"Ref": "Table"}, "MODE": "own"}
+    assert props["Layers"] == [
+        {"Ref": "Layer"},
+        "arn:aws:lambda:us-east-1:017000801446:layer:Powertools:1",
+    ]
+
+
+def test_refs_resolve_to_parameters_pseudo_parameters_and_registered_resources(
+    resolver: Resolver,
+) -> None:
+    value = {
+        "stage": {"Ref": "Stage"},
+        "table": {"Ref": "Table"},
+        "arn": {"Fn::GetAtt": ["Table", "Arn"]},
+        "where": {"Fn::Sub": "${AWS::Region}/${AWS::AccountId}/${AWS::Partition}/${Stage}"},
+        "sub_attribute": {"Fn::Sub": "${Table.Arn}/index/*"},
+        "literal": {"Fn::Sub": "${!NotAVariable}"},
+        "with_variables": {"Fn::Sub": ["${a}-${Table}", {"a": {"Ref": "Size"}}]},
+    }
+    assert resolver.resolve(value) == {
+        "stage": "dev",
+        "table": "parley-local-Table",
+        "arn": "arn:aws:dynamodb:::table/t",
+        "where": "us-east-1/123456789012/aws/dev",
+        "sub_attribute": "arn:aws:dynamodb:::table/t/index/*",
+        "literal": "${NotAVariable}",
+        "with_variables": "3-parley-local-Table",
+    }
+
+
+def test_parameter_overrides_win_over_defaults(small: Template) -> None:
+    assert Resolver(small, {"Stage": "prod"}).ref("Stage") == "prod"
+
+
+def test_functions_conditions_and_no_value(resolver: Resolver) -> None:
+    value: dict[str, Any] = {
+        "join": {"Fn::Join": [",", ["a", 1, True]]},
+        "select": {"Fn::Select": ["1", {"Fn::Split": ["/", "a/b/c"]}]},
+        "if": {"Fn::If": ["IsProd", "big", "small"]},
+        "condition": {"Fn::If": ["IsNotProd", "yes", "no"]},
+        "map": {"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "memory"]},
+        "removed": {"Fn::If": ["IsProd", "x", {"Ref": "AWS::NoValue"}]},
+        "list": ["kept", {"Ref": "AWS::NoValue"}],
+    }
+    assert resolver.resolve(value) == {
+        "join": "a,1,true",
+        "select": "b",
+        "if": "small",
+        "condition": "yes",
+        "map": 256,
+        "list": ["kept"],
+    }
+
+
+def test_resources_whose_condition_fails_are_inactive(small: Template, resolver: Resolver) -> None:
+    active = {resource.logical_id for resource in resolver.active(small.resources.values())}
+    assert "ProdOnly" not in active
+    assert {"Table", "Layer", "Fn"} <= active
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"Ref": "Nothing"}, "no such parameter or resource"),
+        ({"Ref": "Fn"}, "no physical id"),
+        ({"Fn::GetAtt": ["Table", "StreamArn"]}, "not available"),
+        ({"Fn::ImportValue": "x"}, "not supported"),
+        ({"Fn::Join": ["-"]}, "Fn::Join"),
+        ({"Fn::If": ["NoSuchCondition", 1, 2]}, "no such condition"),
+    ],
+)
+def test_what_cannot_resolve_says_so(resolver: Resolver, value: Any, message: str) -> None:
+    with pytest.raises(TemplateError, match=message):
+        resolver.resolve(value)
+
+
+def test_parameters_without_default_need_an_override() -> None:
+    template = template_of("Parameters: {Key: {Type: String}}\nResources: {}")
+    with pytest.raises(TemplateError, match="Key"):
+        Resolver(template)
+    assert Resolver(template, {"Key": "v"}).ref("Key") == "v"
+
+
+def test_references_finds_refs_getatts_and_sub_variables() -> None:
+    value = {
+        "a": {"Ref": "A"},
+        "b": [{"Fn::GetAtt": ["B", "Arn"]}],
+        "c": {"Fn::Sub": ["${C.Arn}/${D}/${AWS::Region}/${!E}", {"D": {"Ref": "F"}}]},
+    }
+    assert references(value) - {"AWS::Region"} == {"A", "B", "C", "F"}
+
+
+# ------------------------------------------------------------------ Parley's own template
+
+
+@pytest.fixture
+def parley() -> tuple[Template, Resolver]:
+    template = Template.load(ROOT / "template.yaml")
+    resolver = Resolver(template)
+    resolver.register("AppTable", "parley-local-AppTable", Arn="arn:table", StreamArn="arn:stream")
+    resolver.register("IdempotencyTable", "idem", Arn="arn:idem")
+    resolver.register("UserPool", "us-east-1_pool", Arn="arn:pool")
+    resolver.register("UserPoolClient", "client123")
+    sam.register_runtime_resources(
+        template,
+        resolver,
+        {
+            "AWS::DynamoDB::Table",
+            "AWS::Cognito::UserPool",
+            "AWS::Cognito::UserPoolClient",
+        },
+    )
+    return template, resolver
+
+
+def test_parley_functions_run_from_their_code_uri_with_the_layer(
+    parley: tuple[Template, Resolver],
+) -> None:
+    functions = sam.functions(*parley)
+    api = functions["ApiFunction"]
+    assert api.code_dir == ROOT / "functions" / "api"
+    assert api.handler == "app.lambda_handler"
+    assert api.timeout_s == 29
+    assert api.memory_mb == 512
+    assert api.layer_dirs == (ROOT / "layers" / "parley",)
+    assert api.name == "parley-local-ApiFunction"
+    assert {name for name, spec in functions.items() if spec.code_dir.name == "authorizer"} == {
+        "AuthorizerFunction"
+    }
+
+
+def test_parley_http_api_routes_and_jwt_authorizer(parley: tuple[Template, Resolver]) -> None:
+    api = sam.http_api(*parley)
+    assert api is not None
+    keys = {route.key for route in api.routes}
+    assert {"GET /me", "POST /workspaces", "GET /channels/{cid}/messages/{ts}", "$default"} <= keys
+    authorizer = api.routes[0].authorizer
+    assert authorizer is not None
+    assert authorizer.issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
+    assert authorizer.audiences == ("client123",)
+    assert authorizer.header == "Authorization"
+    assert api.cors is not None
+    assert api.cors.allow_origins == ("*",)
+    assert api.cors.max_age == 600
+
+
+def test_parley_websocket_api_routes(parley: tuple[Template, Resolver]) -> None:
+    api = sam.websocket_api(*parley)
+    assert api is not None
+    assert api.stage == "dev"
+    assert api.body_selection_path == ("action",)
+    routes = api.routes
+    assert set(routes) == {"$connect", "$disconnect", "$default", "sendMessage", "ping"}
+    assert {key for key, route in routes.items() if route.returns_response} == {
+        "$default",
+        "sendMessage",
+        "ping",
+    }
+    connect = routes["$connect"]
+    assert connect.function == "WsConnectFunction"
+    assert connect.authorizer is not None
+    assert connect.authorizer.function == "AuthorizerFunction"
+    assert connect.authorizer.identity_sources == (
+        "route.request.querystring.token",
+        "route.request.querystring.workspaceId",
+    )
+    assert routes["$disconnect"].authorizer is None
+
+
+def test_parley_environment_resolves_to_local_names(parley: tuple[Template, Resolver]) -> None:
+    template, resolver = parley
+    environment = resolver.resolve(
+        sam.functions(template, resolver)["AuthorizerFunction"].environment
+    )
+    websocket_api_id = resolver.ref("WebSocketApi")
+    assert environment["TABLE_NAME"] == "parley-local-AppTable"
+    assert environment["JWT_AUDIENCE"] == "client123"
+    assert environment["WS_MANAGEMENT_ENDPOINT"] == (
+        f"https://{websocket_api_id}.execute-api.us-east-1.amazonaws.com/dev"
+    )
+    assert environment["CONNECTION_TTL_SECONDS"] == 7500
