@@ -46,6 +46,7 @@ DEFAULT_CHANNEL = "general"
 CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 HEARTBEAT_SECONDS = 240  # below API Gateway's 10-minute idle timeout; keeps presence active
 HEARTBEAT_ID_PREFIX = "hb-"
+ACK_GRACE_SECONDS = 3.0
 PAGE_LIMIT = 200
 RAW_FRAME_LIMIT = 200
 HELP = (
@@ -259,7 +260,8 @@ def _notification_line(event: Mapping[str, Any], names: Directory) -> str:
 def _ack_line(event: Mapping[str, Any], names: Directory) -> str:
     message = event.get("message")
     if event.get("ok") and isinstance(message, Mapping):
-        return f"sent to {names.channel(message.get('channelId'))} (ts {message.get('ts')})"
+        where, text = names.channel(message.get("channelId")), message.get("text", "")
+        return f"sent to {where}: {render_text(str(text), names)} (ts {message.get('ts')})"
     return f"not sent: {_error_text(event.get('error'))}"
 
 
@@ -511,6 +513,7 @@ class Conversation:
     channel_id: str
     names: Directory
     sent: int = 0
+    unanswered: set[str] = field(default_factory=set)  # ids of frames awaiting ack or error
 
     def refresh(self) -> list[dict[str, Any]]:
         channels = self.api.channels(self.workspace_id)
@@ -520,7 +523,19 @@ class Conversation:
 
     def next_id(self) -> str:
         self.sent += 1
+        self.unanswered.add(f"m{self.sent}")
         return f"m{self.sent}"
+
+    def received(self, frame: Mapping[str, Any]) -> None:
+        self.names.learn(frame)
+        self.unanswered.discard(str(frame.get("replyTo")))
+
+    async def settle(self, timeout_s: float) -> None:
+        """Wait a moment for the answers to what was sent, so /quit loses no ack."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while self.unanswered:
+                    await asyncio.sleep(0.05)
 
     async def handle(self, command: Command, send: Send, out: TextIO) -> bool:
         """Carry out one command; False when the person is done."""
@@ -582,7 +597,7 @@ async def interactive(
     async def show_frames() -> None:
         async for raw in frames:
             frame = decode_frame(raw)
-            conversation.names.learn(frame)
+            conversation.received(frame)
             if not is_quiet(frame):
                 _show(format_event(frame, conversation.names), out)
         _show("the server closed the connection", out)
@@ -591,7 +606,8 @@ async def interactive(
         while (line := await queue.get()) is not None:
             command = parse_command(line)
             if command is not None and not await conversation.handle(command, send, out):
-                return
+                break
+        await conversation.settle(ACK_GRACE_SECONDS)
 
     tasks = [asyncio.create_task(c) for c in (show_frames(), read_commands(), _heartbeat(send))]
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -198,7 +198,7 @@ def test_message_line_marks_thread_replies_edits_and_files(names: Directory) -> 
         ),
         (
             {"type": "ack", "replyTo": "m1", "ok": True, "message": message()},
-            "sent to #general (ts 1732698061.000100)",
+            "sent to #general: hi (ts 1732698061.000100)",
         ),
         (
             {"type": "ack", "ok": False, "error": {"code": "not_found", "message": "no"}},
@@ -408,7 +408,7 @@ def test_send_once_sends_the_frame_and_succeeds_on_its_ack(names: Directory) -> 
     assert code == 0
     assert sent[0]["action"] == "sendMessage"
     assert (sent[0]["channelId"], sent[0]["text"]) == (GENERAL, "hi")
-    assert out.getvalue().splitlines()[-1] == "sent to #general (ts 1732698061.000100)"
+    assert out.getvalue().splitlines()[-1] == "sent to #general: hi (ts 1732698061.000100)"
 
 
 def test_send_once_fails_on_an_error_reply(names: Directory) -> None:
