@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -152,6 +153,13 @@ def test_function_results_map_like_api_gateway(
     assert reply.status_code == status
     assert reply.content == body
     assert reply.headers["content-type"].startswith(content_type)
+
+
+def test_an_integration_timeout_is_a_503(runtime_stack: Stack, token: str) -> None:
+    started = time.monotonic()
+    reply = call(runtime_stack, "GET", "/slow?mode=sleep", token)
+    assert time.monotonic() - started < 1.5
+    assert (reply.status_code, reply.json()) == (503, {"message": "Service Unavailable"})
 
 
 def test_cookies_become_set_cookie_headers(runtime_stack: Stack, token: str) -> None:
