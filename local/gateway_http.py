@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from local.apigw import request_id, request_time
+from local import apigw
 from local.http_routes import RouteMatch, RouteTable
 from local.intrinsics import ACCOUNT_ID
 from local.jwt_auth import (
@@ -105,13 +105,14 @@ class HttpGateway:
         self._cors = CorsPolicy(api.cors) if api.cors else None
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        # aiohttp refuses a body of exactly client_max_size; API Gateway takes 10 MB.
+        app = web.Application(client_max_size=MAX_BODY_BYTES + 1)
         app.router.add_route("*", "/{path:.*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = time.monotonic()
-        rid = request_id()
+        rid = apigw.request_id()
         if self._cors and (preflight := self._cors.preflight(request)):
             response = preflight
         else:
@@ -231,7 +232,7 @@ def build_event(
         "requestId": rid,
         "routeKey": match.route.key,
         "stage": "$default",
-        "time": request_time(now),
+        "time": apigw.request_time(now),
         "timeEpoch": int(now * 1000),
     }
     if claims is not None:
@@ -282,8 +283,9 @@ def map_response(invocation: Invocation) -> web.Response:
             for name, value in (result.get("headers") or {}).items()
             if str(name).lower() not in _FRAMING_HEADERS
         }
-        raw_body = result.get("body")
-        body_text = "" if raw_body is None else str(raw_body)
+        body_text = result.get("body") or ""
+        if not isinstance(body_text, str):
+            raise TypeError("body must be a string")
         payload = (
             base64.b64decode(body_text, validate=True)
             if result.get("isBase64Encoded")

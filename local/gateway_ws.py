@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from local.apigw import connection_id, request_id, request_time
+from local import apigw
 from local.intrinsics import ACCOUNT_ID, REGION
 from local.sam import WebSocketApi, WsAuthorizer
 from local.workers import FunctionPool, Invocation
@@ -246,7 +246,7 @@ class WebSocketGateway:
 
     def _context(
         self,
-        request_id_: str,
+        rid: str,
         connection: str,
         *,
         connected_at: float,
@@ -256,14 +256,14 @@ class WebSocketGateway:
     ) -> dict[str, Any]:
         now = time.time()
         return {
-            "extendedRequestId": request_id_,
-            "requestTime": request_time(now),
+            "extendedRequestId": rid,
+            "requestTime": apigw.request_time(now),
             "messageDirection": "IN",
             "stage": self._api.stage,
             "connectedAt": int(connected_at * 1000),
             "requestTimeEpoch": int(now * 1000),
             "identity": {"sourceIp": ip, "userAgent": agent},
-            "requestId": request_id_,
+            "requestId": rid,
             "domainName": domain,
             "connectionId": connection,
             "apiId": self._api.api_id,
@@ -285,7 +285,7 @@ class WebSocketGateway:
     # ----------------------------------------------------------------------------- connect
 
     async def _connect(self, request: web.Request) -> web.StreamResponse:
-        cid, rid, connected_at = connection_id(), request_id(), time.time()
+        cid, rid, connected_at = apigw.connection_id(), apigw.request_id(), time.time()
         context = self._context(
             rid,
             cid,
@@ -314,6 +314,9 @@ class WebSocketGateway:
         self._connections[cid] = conn
         try:
             await self._receive(conn)
+        except Exception:  # the handshake is done: log, close, and still run $disconnect
+            log.exception("WebSocket connection %s failed", cid)
+            await ws.close(code=WSCloseCode.INTERNAL_ERROR)
         finally:
             conn.closing = True
             self._connections.pop(cid, None)
@@ -397,7 +400,7 @@ class WebSocketGateway:
                 return
 
     async def _on_message(self, conn: Connection, data: str | bytes) -> None:
-        rid = request_id()
+        rid = apigw.request_id()
         route = self._api.routes.get(
             select_route(data, self._api.body_selection_path, self._api.routes)
         )
@@ -407,12 +410,11 @@ class WebSocketGateway:
             )
             return
         context = self._connection_context(conn, rid)
-        context.update(routeKey=route.key, eventType="MESSAGE", messageId=request_id())
-        binary = isinstance(data, bytes)
+        context.update(routeKey=route.key, eventType="MESSAGE", messageId=apigw.request_id())
         event = {
             "requestContext": context,
             "body": base64.b64encode(data).decode() if isinstance(data, bytes) else data,
-            "isBase64Encoded": binary,
+            "isBase64Encoded": isinstance(data, bytes),
         }
         invocation = await self._pools[route.function].invoke(event)
         if invocation.failed:
@@ -425,7 +427,7 @@ class WebSocketGateway:
         route = self._api.routes.get("$disconnect")
         if route is None:
             return
-        context = self._connection_context(conn, request_id())
+        context = self._connection_context(conn, apigw.request_id())
         context.update(
             routeKey="$disconnect",
             eventType="DISCONNECT",

@@ -3,8 +3,8 @@ functions the template wires to them, with Lambda's event shapes and batch seman
 
 Streams (per shard, in order): a batch fills up to BatchSize or until the batching window
 has passed; records that no filter admits are skipped. With ReportBatchItemFailures the
-shard checkpoints before the first failed sequence number and retries from there; a
-function error retries the whole batch (halved first with BisectBatchOnFunctionError).
+shard checkpoints before the first failed sequence number and retries the rest of the
+batch; a function error retries the whole batch (halved with BisectBatchOnFunctionError).
 After MaximumRetryAttempts failed invocations (-1: forever, as the record never expires
 here) the batch goes to the OnFailure destination and is skipped. Every failed invocation
 counts as an attempt, bisected ones included.
@@ -319,9 +319,13 @@ class QueuePoller(_Poller):
     async def _poll(self, url: str) -> None:
         source = self._source
         while True:
-            records = [queue_record(m, source.queue_arn) for m in await self._receive(url)]
-            admitted = [r for r in records if passes(source.filters, sqs_filter_view(r))]
-            done = [r for r in records if r not in admitted]
+            admitted: list[dict[str, Any]] = []
+            done: list[dict[str, Any]] = []  # to delete
+            for message in await self._receive(url):
+                record = queue_record(message, source.queue_arn)
+                (admitted if passes(source.filters, sqs_filter_view(record)) else done).append(
+                    record
+                )
             if admitted:
                 invocation = await self._pool.invoke({"Records": admitted})
                 ids = [record["messageId"] for record in admitted]

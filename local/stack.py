@@ -3,7 +3,7 @@ and the pollers, started and stopped as one.
 
     with Stack(StackConfig()) as stack:
         tokens = stack.login("alice")
-        requests.get(f"{stack.http_url}/me", headers={"authorization": tokens.id_token})
+        requests.get(f"{stack.http_url}/me", headers={"authorization": f"Bearer {tokens.id_token}"})
 
 `Stack` is synchronous: the gateways, pools and pollers run on an event loop in a
 background thread, so tests and the CLI drive it the same way.
@@ -110,6 +110,7 @@ class Stack:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runtime: Runtime | None = None
+        self._sockets: list[socket.socket] = []
         self._started_services: list[LocalService] = []
         self._known_users: set[str] = set()
 
@@ -149,6 +150,7 @@ class Stack:
 
         http_socket = _listening_socket(config.http_port)
         ws_socket = _listening_socket(config.ws_port)
+        self._sockets = [http_socket, ws_socket]
         self.http_url = f"http://127.0.0.1:{http_socket.getsockname()[1]}"
         self.ws_url = f"ws://127.0.0.1:{ws_socket.getsockname()[1]}"
 
@@ -194,6 +196,9 @@ class Stack:
             self._thread.join(timeout=10)
             self._loop.close()
             self._loop, self._thread = None, None
+        for sock in self._sockets:
+            sock.close()  # the gateways' servers close them too; this covers a failed start
+        self._sockets.clear()
         for service in reversed(self._started_services):
             service.stop()
         self._started_services.clear()

@@ -35,6 +35,7 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 # Lambda allows 10 s of init; a loaded laptop importing seven functions at once needs more.
 INIT_TIMEOUT_S = 30.0
 _READ_LIMIT = 4 * MAX_PAYLOAD_BYTES
+_LOG_LINE_LIMIT = 1024 * 1024
 
 
 class PayloadTooLarge(Exception):
@@ -130,7 +131,11 @@ class _Worker:
                 pass_fds=(child_end.fileno(),),
                 # Its own session: Ctrl-C reaches the stack, which stops workers in order.
                 start_new_session=True,
+                limit=_LOG_LINE_LIMIT,
             )
+        except BaseException:
+            parent_end.close()
+            raise
         finally:
             child_end.close()
         reader, writer = await asyncio.open_connection(sock=parent_end, limit=_READ_LIMIT)
@@ -204,8 +209,16 @@ class _Worker:
 
 
 async def _forward_log(function: str, stream: asyncio.StreamReader) -> None:
-    """Copies a worker's output into the runtime's log, each line prefixed by its function."""
-    while line := await stream.readline():
+    """Copies a worker's output into the runtime's log, each line prefixed by its function.
+    Reading on, whatever comes, matters: a full pipe would block the function."""
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:  # asyncio dropped a line longer than the reader's limit
+            function_log.info("[%s] (a line over %d bytes, not shown)", function, _LOG_LINE_LIMIT)
+            continue
+        if not line:
+            return
         function_log.info("[%s] %s", function, line.decode(errors="replace").rstrip())
 
 

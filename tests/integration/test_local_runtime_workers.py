@@ -32,6 +32,8 @@ def lambda_handler(event, context):
         time.sleep(event["seconds"])
     if action == "print":
         print("hello from the function")
+    if action == "shout":
+        print("x" * 2_000_000)
     if action == "unserializable":
         return {"value": object()}
     return {
@@ -159,6 +161,19 @@ def test_function_output_is_logged_with_its_name(
     with caplog.at_level(logging.INFO, logger="local.functions"):
         with_pool(spec_for(tmp_path), work)
     assert "[TestFunction] hello from the function" in caplog.messages
+
+
+def test_a_huge_log_line_does_not_block_the_function(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def work(pool: FunctionPool) -> Invocation:
+        result = await pool.invoke({"action": "shout"})
+        await pool.stop()
+        return result
+
+    with caplog.at_level(logging.INFO, logger="local.functions"):
+        assert not with_pool(spec_for(tmp_path), work).failed
+    assert any("a line over" in message for message in caplog.messages)
 
 
 def test_an_event_over_lambdas_payload_limit_is_refused(tmp_path: Path) -> None:

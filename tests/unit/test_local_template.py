@@ -272,3 +272,50 @@ def test_parley_environment_resolves_to_local_names(parley: tuple[Template, Reso
         f"https://{websocket_api_id}.execute-api.us-east-1.amazonaws.com/dev"
     )
     assert environment["CONNECTION_TTL_SECONDS"] == 7500
+
+
+# ------------------------------------------------------------------ event sources
+
+
+FIXTURE = ROOT / "tests" / "integration" / "fixtures" / "runtime" / "template.yaml"
+
+
+def test_stream_and_queue_events_become_event_sources() -> None:
+    template = Template.load(FIXTURE)
+    resolver = Resolver(template)
+    resolver.register("SourceTable", "source", Arn="arn:table", StreamArn="arn:stream")
+    resolver.register("WorkQueue", "http://queue", Arn="arn:aws:sqs:us-east-1:123456789012:work")
+    resolver.register("StreamFailures", "http://failures", Arn="arn:failures")
+    sam.register_runtime_resources(template, resolver, {"AWS::SQS::Queue", "AWS::DynamoDB::Table"})
+    queue, stream = sorted(sam.event_sources(template, resolver), key=lambda s: s.function)
+    assert isinstance(stream, sam.StreamSource)
+    assert isinstance(queue, sam.QueueSource)
+    assert (stream.stream_arn, stream.starting_position) == ("arn:stream", "TRIM_HORIZON")
+    assert (stream.batch_size, stream.batching_window_s, stream.max_retries) == (10, 1.0, 2)
+    assert stream.report_item_failures
+    assert stream.on_failure_arn == "arn:failures"
+    assert stream.filters[0]["eventName"] == ["INSERT", "MODIFY"]
+    assert queue.queue_arn == "arn:aws:sqs:us-east-1:123456789012:work"
+    assert (queue.batch_size, queue.max_concurrency) == (10, 2)
+
+
+def test_a_queue_hiding_messages_shorter_than_the_function_runs_is_refused() -> None:
+    template = template_of(
+        """
+Resources:
+  Queue: {Type: AWS::SQS::Queue, Properties: {VisibilityTimeout: 5}}
+  Consumer:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/api
+      Handler: app.lambda_handler
+      Runtime: python3.12
+      Timeout: 30
+      Events:
+        Work: {Type: SQS, Properties: {Queue: !GetAtt Queue.Arn}}
+"""
+    )
+    resolver = Resolver(template)
+    resolver.register("Queue", "http://queue", Arn="arn:queue")
+    with pytest.raises(TemplateError, match="VisibilityTimeout"):
+        sam.event_sources(template, resolver)
