@@ -16,8 +16,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from local.seed import DEMO_USERS, seed_demo
+from local.aws import MotoStartError
+from local.seed import DEMO_USERS, SeedError, seed_demo
 from local.stack import DEFAULT_PASSWORD, PROJECT_ROOT, Stack, StackConfig
+from local.template import TemplateError
 
 log = logging.getLogger("local")
 
@@ -45,7 +47,8 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def up(arguments: argparse.Namespace) -> None:
+def up(arguments: argparse.Namespace) -> int:
+    """Runs the stack until Ctrl-C; the exit status."""
     config = StackConfig(
         template=arguments.template,
         state_dir=arguments.state_dir,
@@ -53,7 +56,10 @@ def up(arguments: argparse.Namespace) -> None:
         ws_port=arguments.ws_port,
         aws_port=arguments.aws_port,
     )
-    stack = Stack(config)
+    stack, status = Stack(config), 0
+    # stack.json exists while the stack runs: clients never find a stale one.
+    stack_file = config.state_dir / "stack.json"
+    stack_file.unlink(missing_ok=True)
     try:
         log.info("starting the local stack...")
         stack.start()
@@ -64,16 +70,21 @@ def up(arguments: argparse.Namespace) -> None:
                 "users": list(DEMO_USERS),
                 "workspaceId": seed_demo(stack),
             }
-        stack_file = config.state_dir / "stack.json"
         stack_file.parent.mkdir(parents=True, exist_ok=True)
         stack_file.write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
         _announce(description, stack_file)
         threading.Event().wait()  # until Ctrl-C or SIGTERM
     except KeyboardInterrupt:
         log.info("stopping...")
+    except (TemplateError, MotoStartError, SeedError) as error:
+        log.error("%s", error)
+        status = 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+        stack_file.unlink(missing_ok=True)
         stack.stop()
     log.info("stopped")
+    return status
 
 
 def _announce(description: dict[str, object], stack_file: Path) -> None:
@@ -105,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("botocore", "boto3", "urllib3", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    up(arguments)
+    sys.exit(up(arguments))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+class MotoStartError(RuntimeError):
+    """The moto server did not come up."""
+
+
 class MotoServer:
     def __init__(self, port: int, log_file: Path | None = None) -> None:
         self.port = port
@@ -50,7 +54,7 @@ class MotoServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self._process.returncode}")
+                raise MotoStartError(f"moto server exited with {self._process.returncode}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
             except OSError:
@@ -58,7 +62,7 @@ class MotoServer:
             else:
                 return
         self.stop()
-        raise RuntimeError(f"moto server did not listen on port {self.port} within {timeout_s}s")
+        raise MotoStartError(f"moto server did not listen on port {self.port} within {timeout_s}s")
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:

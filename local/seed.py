@@ -14,12 +14,16 @@ from local.stack import Stack
 DEMO_USERS = {"alice": "Alice", "bob": "Bob"}
 
 
+class SeedError(RuntimeError):
+    """The HTTP API refused a seeding step (the functions are broken or not written yet)."""
+
+
 def _post(url: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     reply = requests.post(
         url, json=body or {}, headers={"authorization": f"Bearer {token}"}, timeout=30
     )
     if not reply.ok:
-        raise RuntimeError(f"seeding: POST {url} answered {reply.status_code}: {reply.text[:500]}")
+        raise SeedError(f"seeding: POST {url} answered {reply.status_code}: {reply.text[:500]}")
     document: dict[str, Any] = reply.json()
     return document
 

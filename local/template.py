@@ -103,7 +103,11 @@ class Template:
 
     @classmethod
     def load(cls, path: Path) -> Template:
-        return cls(load_yaml(path.read_text(encoding="utf-8")), path.parent.resolve())
+        try:
+            document = load_yaml(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise TemplateError(f"cannot read the template: {error}") from None
+        return cls(document, path.parent.resolve())
 
     def _resource(self, logical_id: str, body: Any) -> Resource:
         if not isinstance(body, Mapping) or not isinstance(body.get("Type"), str):

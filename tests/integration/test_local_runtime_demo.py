@@ -130,5 +130,6 @@ def test_ctrl_c_stops_up_cleanly(local_up: LocalUp) -> None:
     assert "Traceback" not in output
     assert "demo logins    alice, bob" in output
     assert output.rstrip().endswith("stopped")
+    assert not (local_up.output.parent / "stack.json").exists()
     with pytest.raises(requests.ConnectionError):
         requests.get(local_up.description["httpUrl"], timeout=2)

@@ -319,3 +319,16 @@ Resources:
     resolver.register("Queue", "http://queue", Arn="arn:queue")
     with pytest.raises(TemplateError, match="VisibilityTimeout"):
         sam.event_sources(template, resolver)
+
+
+def test_an_unreadable_template_is_a_template_error(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="cannot read"):
+        Template.load(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources: [unclosed")
+    with pytest.raises(TemplateError, match="cannot read"):
+        Template.load(broken)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- a\n- b\n")
+    with pytest.raises(TemplateError, match="Resources"):
+        Template.load(listed)
