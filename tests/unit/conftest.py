@@ -35,8 +35,11 @@ def template() -> dict[str, Any]:
     return cfn_yaml.load(str(ROOT / "template.yaml"))  # type: ignore[no-any-return]
 
 
-def create_table_from_template(name: str, logical_id: str = "AppTable") -> None:
-    """The table exactly as the template declares it: keys, GSIs, stream."""
+def create_table_from_template(
+    name: str, logical_id: str = "AppTable", stream: bool = False
+) -> None:
+    """The table with the template's keys and GSIs. Without a stream unless asked: moto keeps
+    every stream record of a session in memory and slows down as they pile up."""
     props = template()["Resources"][logical_id]["Properties"]
     kwargs: dict[str, Any] = {
         "TableName": name,
@@ -46,7 +49,7 @@ def create_table_from_template(name: str, logical_id: str = "AppTable") -> None:
     }
     if "GlobalSecondaryIndexes" in props:
         kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    if "StreamSpecification" in props:
+    if stream and "StreamSpecification" in props:
         kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     boto3.client("dynamodb").create_table(**kwargs)
 
@@ -68,27 +71,48 @@ class RecordingPoster:
         return [f for f in self.frames[connection_id] if kind is None or f.get("type") == kind]
 
 
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "TABLE_NAME": TABLE,
+    "WS_MANAGEMENT_ENDPOINT": "https://f6g7h8i9j0.execute-api.us-east-1.amazonaws.com/dev",
+    "POWERTOOLS_METRICS_NAMESPACE": "ParleyTest",
+    "POWERTOOLS_SERVICE_NAME": "parley",
+    # The authorizer's: tests serve the keys from memory (see test_websocket.py).
+    "JWKS_URL": "https://keys.invalid/jwks.json",
+    "JWT_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_unit",
+    "JWT_AUDIENCE": "unitclient",
+}
+
+
+@pytest.fixture(scope="session")
+def _mocked_account() -> Iterator[None]:
+    """One moto account for the session (starting moto and creating tables costs ~0.6 s)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in ENVIRONMENT.items():
+            patch.setenv(key, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        with mock_aws():
+            create_table_from_template(TABLE)
+            yield
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "TABLE_NAME": TABLE,
-        "WS_MANAGEMENT_ENDPOINT": "https://f6g7h8i9j0.execute-api.us-east-1.amazonaws.com/dev",
-        "POWERTOOLS_METRICS_NAMESPACE": "ParleyTest",
-        "POWERTOOLS_SERVICE_NAME": "parley",
-        # The authorizer's: tests serve the keys from memory (see test_websocket.py).
-        "JWKS_URL": "https://keys.invalid/jwks.json",
-        "JWT_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_unit",
-        "JWT_AUDIENCE": "unitclient",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        create_table_from_template(TABLE)
-        yield
+def aws(_mocked_account: None) -> Iterator[None]:
+    """An empty application table for each test."""
+    yield
+    table = boto3.resource("dynamodb").Table(TABLE)
+    scan: dict[str, Any] = {"ProjectionExpression": "PK, SK"}
+    with table.batch_writer() as batch:
+        while True:
+            page = table.scan(**scan)
+            for key in page["Items"]:
+                batch.delete_item(Key=key)
+            if "LastEvaluatedKey" not in page:
+                break
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 @pytest.fixture

@@ -64,7 +64,8 @@ def bind(table_name: str, region: str = "us-east-1", host: str | None = None) ->
     Item.Meta.host = host
     for model in _all_models(Item):
         model.Meta.table_name = table_name
-        model._connection = None
+        if "_connection" in vars(model):  # a connection of its own would shadow the base's
+            del model._connection
     Item._connection = None
     connection: TableConnection = Item._get_connection()
     Item._connection = connection
