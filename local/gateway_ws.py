@@ -202,7 +202,8 @@ class WebSocketGateway:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def application(self) -> web.Application:
-        app = web.Application()
+        # PostToConnection takes up to 128 KB (aiohttp refuses a body of exactly the limit).
+        app = web.Application(client_max_size=MAX_MESSAGE_BYTES + 1)
         app.router.add_route("*", "/{path:.*}", self.handle)
         return app
 
@@ -462,8 +463,9 @@ class WebSocketGateway:
         return await operation(request, conn)
 
     async def _post_to_connection(self, request: web.Request, conn: Connection) -> web.Response:
-        data = await request.read()
-        if len(data) > MAX_MESSAGE_BYTES:
+        try:
+            data = await request.read()
+        except web.HTTPRequestEntityTooLarge:
             return _message(413, "Message too long", "PayloadTooLargeException")
         try:
             frame: str | bytes = data.decode()

@@ -225,6 +225,17 @@ def test_connections_api_posts_describes_deletes_and_answers_gone(
     with pytest.raises(api.exceptions.GoneException):
         api.get_connection(ConnectionId=closed_id)
 
+    async def too_long() -> None:
+        async with connected(runtime_stack) as ws:
+            reply = await echo(ws, json.dumps({"action": "echo"}))
+            connection_id = reply["event"]["requestContext"]["connectionId"]
+            with pytest.raises(api.exceptions.PayloadTooLargeException):
+                await asyncio.to_thread(
+                    api.post_to_connection, ConnectionId=connection_id, Data=b"x" * 200_000
+                )
+
+    run(too_long)
+
     async def deleted() -> None:
         async with connected(runtime_stack) as ws:
             reply = await echo(ws, json.dumps({"action": "echo"}))
