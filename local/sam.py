@@ -28,8 +28,9 @@ API_V2 = "AWS::ApiGatewayV2::Api"
 IMPLICIT_HTTP_API = "ServerlessHttpApi"  # SAM's name for the API of events without ApiId
 
 
-def local_api_id(logical_id: str) -> str:
-    """A stable, API Gateway-shaped id (10 lowercase alphanumerics) for a logical id."""
+def local_id(logical_id: str) -> str:
+    """A stable physical id for what the runtime plays, shaped like API Gateway's ids (10
+    lowercase alphanumerics)."""
     return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
 
 
@@ -55,7 +56,11 @@ class FunctionSpec:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
+        return function_arn(self.name)
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
 
 
 def register_runtime_resources(
@@ -68,24 +73,22 @@ def register_runtime_resources(
         logical_id = resource.logical_id
         if resource.type == FUNCTION:
             name = _function_name(resource, resolver)
-            resolver.register(
-                logical_id, name, Arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
-            )
+            resolver.register(logical_id, name, Arn=function_arn(name))
         elif resource.type == LAYER:
             resolver.register(
                 logical_id,
                 f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{resolver.stack_name}-{logical_id}:1",
             )
         elif resource.type in (HTTP_API, API_V2):
-            api_id = local_api_id(logical_id)
+            api_id = local_id(logical_id)
             scheme = "wss" if resource.properties.get("ProtocolType") == "WEBSOCKET" else "https"
             resolver.register(
                 logical_id, api_id, ApiId=api_id, ApiEndpoint=execute_api_url(api_id, scheme)
             )
         elif resource.type not in service_types:
-            resolver.register(logical_id, local_api_id(logical_id))
+            resolver.register(logical_id, local_id(logical_id))
     if any(_http_events(template, resolver, api_id=None)):
-        api_id = local_api_id(IMPLICIT_HTTP_API)
+        api_id = local_id(IMPLICIT_HTTP_API)
         resolver.register(IMPLICIT_HTTP_API, api_id, ApiEndpoint=execute_api_url(api_id))
 
 
