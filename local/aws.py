@@ -54,7 +54,9 @@ class MotoServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise MotoStartError(f"moto server exited with {self._process.returncode}")
+                raise MotoStartError(
+                    f"moto server exited with {self._process.returncode} (see {self._log_file})"
+                )
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
             except OSError:
