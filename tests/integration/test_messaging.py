@@ -200,6 +200,12 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_open(team: dict[st
         (json.dumps({"id": "n1"}), "n1", "no action"),
         (json.dumps({"action": "shout", "id": "u1"}), "u1", "unknown action"),
         (json.dumps({"action": "sendMessage", "id": "m1", "text": "where?"}), "m1", "channelId"),
+        (json.dumps({"action": "sendMessage", "id": "m2", "channelId": general}), "m2", "text"),
+        (
+            json.dumps({"action": "sendMessage", "id": "m3", "channelId": general, "text": ""}),
+            "m3",
+            "empty",
+        ),
     ]
 
     async def scenario() -> None:
