@@ -26,7 +26,7 @@ def test_layer_requirements_satisfy_pyproject_dependencies() -> None:
 PIN_DRIFTS = {
     "version differs": ("pydantic==2.14.4", "pydantic==2.14.3"),
     "transitive pin missing": ("pydantic-core==2.50.5", ""),
-    "pin the lock does not have": ("six==1.17.0", "six==1.17.0\nrequests==2.32.5"),
+    "pin the lock does not have": ("six==1.17.0", "six==1.17.0\npyyaml==6.0.4"),
 }
 
 
