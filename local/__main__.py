@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from local.aws import MotoStartError
+from local.search_node import SearchStartError, search_services
 from local.seed import DEMO_USERS, SeedError, seed_demo
 from local.stack import DEFAULT_PASSWORD, PROJECT_ROOT, Stack, StackConfig
 from local.template import TemplateError
@@ -36,6 +37,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     up.add_argument("--http-port", type=int, default=_port(env.get("PARLEY_HTTP_PORT"), 3000))
     up.add_argument("--ws-port", type=int, default=_port(env.get("PARLEY_WS_PORT"), 3001))
     up.add_argument("--aws-port", type=int, default=_port(env.get("PARLEY_AWS_PORT"), 3002))
+    up.add_argument("--search-port", type=int, default=_port(env.get("PARLEY_SEARCH_PORT"), 9200))
     up.add_argument("--template", type=Path, default=PROJECT_ROOT / "template.yaml")
     up.add_argument("--state-dir", type=Path, default=PROJECT_ROOT / ".local")
     up.add_argument("--no-seed", action="store_true", help="skip the demo users and workspace")
@@ -55,6 +57,7 @@ def up(arguments: argparse.Namespace) -> int:
         http_port=arguments.http_port,
         ws_port=arguments.ws_port,
         aws_port=arguments.aws_port,
+        services=search_services(port=arguments.search_port),
     )
     stack, status = Stack(config), 0
     # stack.json exists while the stack runs: clients never find a stale one.
@@ -76,7 +79,7 @@ def up(arguments: argparse.Namespace) -> int:
         threading.Event().wait()  # until Ctrl-C or SIGTERM
     except KeyboardInterrupt:
         log.info("stopping...")
-    except (TemplateError, MotoStartError, SeedError) as error:
+    except (TemplateError, MotoStartError, SeedError, SearchStartError) as error:
         log.error("%s", error)
         status = 1
     finally:

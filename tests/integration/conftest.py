@@ -18,12 +18,15 @@ from typing import Any
 
 import pytest
 
+from local.search_node import search_services
 from local.stack import PROJECT_ROOT, Stack, StackConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _session_stack(template: Path, state_dir: Path, *, prewarm: bool) -> Iterator[Stack]:
+def _session_stack(
+    template: Path, state_dir: Path, *, prewarm: bool, search: bool = False
+) -> Iterator[Stack]:
     config = StackConfig(
         template=template,
         state_dir=state_dir,
@@ -32,6 +35,7 @@ def _session_stack(template: Path, state_dir: Path, *, prewarm: bool) -> Iterato
         aws_port=0,
         poll_interval_s=0.05,
         prewarm=prewarm,
+        services=search_services(port=0) if search else (),
     )
     with Stack(config) as stack:
         yield stack
@@ -41,7 +45,10 @@ def _session_stack(template: Path, state_dir: Path, *, prewarm: bool) -> Iterato
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # Functions start on first use, as cold Lambdas do: a session pays only for those it calls.
     yield from _session_stack(
-        PROJECT_ROOT / "template.yaml", tmp_path_factory.mktemp("stack"), prewarm=False
+        PROJECT_ROOT / "template.yaml",
+        tmp_path_factory.mktemp("stack"),
+        prewarm=False,
+        search=True,
     )
 
 
