@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from parley.auth.user_pool import UserPool
-from parley.domain import channels, messages, users, workspaces
+from parley.domain import channels, messages, pins, reactions, users, workspaces
 from parley.domain.caller import Caller
 from parley.edge import wiring
 from parley.edge.websocket import describe
@@ -30,10 +30,13 @@ from parley.schemas import (
     ChannelsReply,
     CreateChannel,
     CreateWorkspace,
+    EditMessage,
     InviteReply,
     MessageReply,
     MessagesReply,
+    OpenDirectMessage,
     PostMessage,
+    UpdateChannel,
     UserReply,
     UsersReply,
     WorkspaceMembersReply,
@@ -132,9 +135,20 @@ def list_channels(wid: str, limit: Limit = 50, cursor: Cursor = None) -> Channel
     return ChannelsReply(channels=page, nextCursor=str(start + limit) if more else None)
 
 
+@app.post("/workspaces/<wid>/dms")
+def open_direct_message(wid: str, body: OpenDirectMessage) -> ChannelReply:
+    channel = channels.open_direct_message(_caller(), wid, body.userIds, wiring.broadcaster())
+    return ChannelReply(channel=channel)
+
+
 @app.get("/channels/<cid>")
 def get_channel(cid: str) -> ChannelReply:
     return ChannelReply(channel=channels.get_channel(_caller(), cid))
+
+
+@app.patch("/channels/<cid>")
+def update_channel(cid: str, body: UpdateChannel) -> ChannelReply:
+    return ChannelReply(channel=channels.update_channel(_caller(), cid, body, wiring.broadcaster()))
 
 
 @app.post("/channels/<cid>/join")
@@ -187,6 +201,56 @@ def post_message(cid: str, body: PostMessage) -> Response[MessageReply]:
 @app.get("/channels/<cid>/messages/<ts>")
 def get_message(cid: str, ts: str) -> MessageReply:
     return MessageReply(message=messages.get_message(_caller(), cid, ts))
+
+
+@app.patch("/channels/<cid>/messages/<ts>")
+def edit_message(cid: str, ts: str, body: EditMessage) -> MessageReply:
+    message = messages.edit_message(_caller(), cid, ts, body.text, wiring.broadcaster())
+    return MessageReply(message=message)
+
+
+@app.delete("/channels/<cid>/messages/<ts>", responses={204: {"description": "deleted"}})
+def delete_message(cid: str, ts: str) -> Response[None]:
+    messages.delete_message(_caller(), cid, ts, wiring.broadcaster())
+    return Response(status_code=204)
+
+
+@app.get("/channels/<cid>/messages/<ts>/replies")
+def list_replies(cid: str, ts: str, limit: Limit = 50, cursor: Cursor = None) -> MessagesReply:
+    found, next_cursor = messages.list_replies(_caller(), cid, ts, limit, cursor)
+    return MessagesReply(messages=found, nextCursor=next_cursor)
+
+
+@app.put("/channels/<cid>/messages/<ts>/reactions/<name>")
+def add_reaction(cid: str, ts: str, name: str) -> MessageReply:
+    message = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=True)
+    return MessageReply(message=message)
+
+
+@app.delete("/channels/<cid>/messages/<ts>/reactions/<name>")
+def remove_reaction(cid: str, ts: str, name: str) -> MessageReply:
+    message = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=False)
+    return MessageReply(message=message)
+
+
+# ------------------------------------------------------------------ pins
+
+
+@app.put("/channels/<cid>/pins/<ts>", responses={204: {"description": "pinned"}})
+def pin_message(cid: str, ts: str) -> Response[None]:
+    pins.set_pin(_caller(), cid, ts, wiring.broadcaster(), pinned=True)
+    return Response(status_code=204)
+
+
+@app.delete("/channels/<cid>/pins/<ts>", responses={204: {"description": "unpinned"}})
+def unpin_message(cid: str, ts: str) -> Response[None]:
+    pins.set_pin(_caller(), cid, ts, wiring.broadcaster(), pinned=False)
+    return Response(status_code=204)
+
+
+@app.get("/channels/<cid>/pins")
+def list_pins(cid: str) -> MessagesReply:
+    return MessagesReply(messages=pins.list_pins(_caller(), cid))
 
 
 # ------------------------------------------------------------------ errors

@@ -119,6 +119,19 @@ class CreateChannel(_In):
     topic: Annotated[str, StringConstraints(max_length=250)] = ""
 
 
+class UpdateChannel(_In):
+    name: ChannelName | None = None
+    topic: Annotated[str, StringConstraints(max_length=250)] | None = None
+
+
+class OpenDirectMessage(_In):
+    userIds: Annotated[list[Id], Field(min_length=1, max_length=8)]
+
+
+class EditMessage(_In):
+    text: str
+
+
 class AddMembers(_In):
     userIds: Annotated[list[Id], Field(min_length=1, max_length=100)]
 

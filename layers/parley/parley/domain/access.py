@@ -38,3 +38,8 @@ def channel_member(channel_id: str, user_id: str) -> tuple[ChannelItem, ChannelM
     if membership is None:
         raise Forbidden("join the channel first")
     return channel, membership
+
+
+def is_admin(workspace_id: str, user_id: str) -> bool:
+    member = workspace_store.get_member(workspace_id, user_id)
+    return member is not None and member.role == "admin"

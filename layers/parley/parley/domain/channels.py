@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.users import users_by_id
 from parley.domain.views import channel_view
-from parley.errors import Conflict, Forbidden, NotFound
+from parley.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from parley.ids import iso_now, new_id
-from parley.schemas import Channel, CreateChannel, User
+from parley.schemas import Channel, CreateChannel, UpdateChannel, User
 from parley.store import channels as channel_store
 from parley.store import workspaces as workspace_store
 from parley.store.items import ChannelItem
 
 _TYPE_ORDER = {"public": 0, "private": 1, "group_dm": 2, "dm": 3}
+MAX_GROUP_DM_OTHERS = 8
 
 
 def create_channel(
@@ -118,3 +121,59 @@ def _announce_join(publisher: Publisher, channel: ChannelItem, user_ids: list[st
 
 def _fresh(channel: ChannelItem) -> ChannelItem:
     return channel_store.get_channel(channel.channelId) or channel
+
+
+def update_channel(
+    caller: Caller, channel_id: str, body: UpdateChannel, publisher: Publisher
+) -> Channel:
+    """Members may set the topic and rename (names stay unique); announced as channel_changed."""
+    channel, _ = access.channel_member(channel_id, caller.user_id)
+    if channel.type in ("dm", "group_dm") and body.name is not None:
+        raise Forbidden("a direct message has no name to change")
+    if body.name is not None and body.name != channel.name:
+        try:
+            channel_store.rename_channel(channel, body.name)
+        except channel_store.NameTaken:
+            raise Conflict(f"a channel named #{body.name} already exists") from None
+    if body.topic is not None and body.topic != channel.topic:
+        channel_store.set_topic(channel, body.topic)
+    channel = _fresh(channel)
+    event = {"type": "channel_changed", "channel": channel_view(channel, False).model_dump()}
+    if channel.type == "public":
+        publisher.to_workspace(channel.workspaceId, event)
+    else:
+        publisher.to_channel(channel.workspaceId, channel_id, event)
+    return channel_view(channel, True)
+
+
+def open_direct_message(
+    caller: Caller, workspace_id: str, user_ids: list[str], publisher: Publisher
+) -> Channel:
+    """The DM (one other user) or group DM (2 to 8 others) of exactly this set of users."""
+    access.workspace_member(workspace_id, caller.user_id)
+    others = sorted(set(user_ids) - {caller.user_id})
+    if not others:
+        raise InvalidRequest("a direct message needs at least one other user")
+    if len(others) > MAX_GROUP_DM_OTHERS:
+        raise InvalidRequest(f"a group DM takes at most {MAX_GROUP_DM_OTHERS} other users")
+    for user_id in others:
+        if workspace_store.get_member(workspace_id, user_id) is None:
+            raise NotFound(f"user {user_id} is not a member of this workspace")
+    members = sorted([caller.user_id, *others])
+    digest = hashlib.sha256("\n".join(members).encode()).hexdigest()
+    candidate = channel_store.new_channel(
+        channel_id=new_id("D"),
+        workspace_id=workspace_id,
+        name="dm-" + digest[:12],
+        kind="dm" if len(others) == 1 else "group_dm",
+        topic="",
+        created_by=caller.user_id,
+        created_at=iso_now(),
+    )
+    channel = channel_store.open_direct_message(
+        candidate, members, (f"WS#{workspace_id}", f"DM#{digest}")
+    )
+    if channel.channelId == candidate.channelId:
+        event = {"type": "channel_created", "channel": channel_view(channel, True).model_dump()}
+        publisher.to_users(workspace_id, members, event)
+    return channel_view(channel, True)

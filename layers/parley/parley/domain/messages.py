@@ -8,7 +8,7 @@ from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view
-from parley.errors import InvalidRequest, NotFound, TooLarge
+from parley.errors import Forbidden, InvalidRequest, NotFound, TooLarge
 from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
 from parley.observability import MetricUnit, metrics
 from parley.schemas import MAX_TEXT_CHARS, Message, PostMessage
@@ -126,3 +126,58 @@ def _existing(channel_id: str, ts: str) -> Message:
     if item is None:  # the retry key outlived its message (deleted since)
         raise NotFound("message not found")
     return message_view(item)
+
+
+def list_replies(
+    caller: Caller, channel_id: str, thread_ts: str, limit: int, cursor: str | None
+) -> tuple[list[Message], str | None]:
+    access.visible_channel(channel_id, caller.user_id)
+    parent = message_store.get_message(channel_id, thread_ts)
+    if parent is None or parent.threadTs is not None:
+        raise NotFound("thread not found")
+    items, next_cursor = message_store.replies_page(channel_id, thread_ts, limit, cursor)
+    return [message_view(item) for item in items], next_cursor
+
+
+def edit_message(
+    caller: Caller, channel_id: str, ts: str, text: str, publisher: Publisher
+) -> Message:
+    """The author only; every edit bumps `version` and is announced as message_changed."""
+    _check_text(text)
+    channel, _ = access.visible_channel(channel_id, caller.user_id)
+    existing = message_store.get_message(channel_id, ts)
+    if existing is None:
+        raise NotFound("message not found")
+    if existing.userId != caller.user_id:
+        raise Forbidden("only the author can edit a message")
+    try:
+        item = message_store.edit_text(
+            channel_id, ts, caller.user_id, text, ts_from_micros(now_micros())
+        )
+    except message_store.NotYours:
+        raise NotFound("message not found") from None
+    message = message_view(item)
+    publisher.to_channel(
+        channel.workspaceId,
+        channel_id,
+        {"type": "message_changed", "channelId": channel_id, "message": message.wire()},
+    )
+    return message
+
+
+def delete_message(caller: Caller, channel_id: str, ts: str, publisher: Publisher) -> None:
+    """The author or a workspace admin; announced as message_deleted."""
+    channel, _ = access.visible_channel(channel_id, caller.user_id)
+    existing = message_store.get_message(channel_id, ts)
+    if existing is None:
+        raise NotFound("message not found")
+    if existing.userId != caller.user_id and not access.is_admin(
+        channel.workspaceId, caller.user_id
+    ):
+        raise Forbidden("only the author or a workspace admin can delete a message")
+    if message_store.delete_message(existing):
+        publisher.to_channel(
+            channel.workspaceId,
+            channel_id,
+            {"type": "message_deleted", "channelId": channel_id, "ts": ts},
+        )

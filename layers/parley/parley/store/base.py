@@ -110,7 +110,11 @@ def decode_cursor(cursor: str | None, required: Iterable[str] = ()) -> dict[str,
 
 
 def transaction() -> Any:
-    """A pynamodb TransactWrite on the shared connection (no second botocore client)."""
+    """A pynamodb TransactWrite on the shared connection (no second botocore client).
+
+    pynamodb sends the items grouped, not in call order: condition checks, then deletes,
+    then puts, then updates. Cancellation reasons are indexed in that order.
+    """
     from pynamodb.transactions import TransactWrite
 
     return TransactWrite(connection=Item._get_connection().connection)

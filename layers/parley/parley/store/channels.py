@@ -11,7 +11,7 @@ from parley.store.base import (
     query_page,
     transaction,
 )
-from parley.store.items import ChannelItem, ChannelMemberItem, ChannelNameItem
+from parley.store.items import ChannelItem, ChannelMemberItem, ChannelNameItem, DirectMessageItem
 
 
 class NameTaken(Exception):
@@ -170,3 +170,59 @@ def list_members(
         limit,
         cursor,
     )
+
+
+def rename_channel(channel: ChannelItem, new_name: str) -> None:
+    """Moves the name claim and renames, all or nothing; NameTaken if the name is in use."""
+    old_claim = ChannelNameItem(*name_key(channel.workspaceId, channel.name))
+    new_claim = ChannelNameItem(
+        *name_key(channel.workspaceId, new_name), channelId=channel.channelId
+    )
+    actions = [ChannelItem.name.set(new_name)]
+    if channel.type == "public":
+        actions.append(ChannelItem.GSI1SK.set(new_name))
+    try:
+        with transaction() as tx:
+            tx.save(new_claim, condition=ChannelNameItem.PK.does_not_exist())
+            tx.delete(old_claim)
+            tx.update(channel, actions=actions, condition=ChannelItem.name == channel.name)
+    except TransactWriteError as error:
+        # pynamodb sends deletes before puts before updates: 0 old claim, 1 new, 2 channel.
+        if cancelled_by_condition(error, 1) or cancelled_by_condition(error, 2):
+            raise NameTaken(new_name) from None
+        raise
+
+
+def set_topic(channel: ChannelItem, topic: str) -> None:
+    channel.update(actions=[ChannelItem.topic.set(topic)], condition=ChannelItem.PK.exists())
+
+
+def open_direct_message(
+    channel: ChannelItem, member_ids: list[str], dm_key: tuple[str, str]
+) -> ChannelItem:
+    """The DM channel of exactly these users: created once, even when opened concurrently.
+
+    The claim on the sorted member set is written in the channel's transaction; whoever
+    loses the race reads the winner's channel.
+    """
+    claim = DirectMessageItem(*dm_key, channelId=channel.channelId)
+    channel.memberCount = len(member_ids)
+    try:
+        with transaction() as tx:
+            tx.save(claim, condition=DirectMessageItem.PK.does_not_exist())
+            tx.save(channel, condition=ChannelItem.PK.does_not_exist())
+            for user_id in member_ids:
+                tx.save(new_member(channel, user_id, channel.createdAt))
+    except TransactWriteError as error:
+        if not cancelled_by_condition(error, 0):
+            raise
+        existing = get_or_none(DirectMessageItem, *dm_key, consistent=True)
+        found = (
+            get_or_none(ChannelItem, *channel_key(existing.channelId), consistent=True)
+            if existing
+            else None
+        )
+        if found is None:
+            raise
+        return found
+    return channel

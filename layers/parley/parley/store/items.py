@@ -121,6 +121,20 @@ class MessageItem(Item):
     gsi1: Gsi1[MessageItem] = Gsi1()
 
 
+class PinItem(Item):
+    """PK CH#<cid>, SK PIN#<ts>: a pinned message."""
+
+    ts = UnicodeAttribute()
+    pinnedBy = UnicodeAttribute()
+    pinnedAt = UnicodeAttribute()
+
+
+class DirectMessageItem(Item):
+    """PK WS#<wid>, SK DM#<sorted member ids>: the one DM channel of that set of users."""
+
+    channelId = UnicodeAttribute()
+
+
 class ClientMsgItem(Item):
     """PK CH#<cid>, SK CLIENTMSG#<uid>#<clientMsgId>: a send's retry key, kept 24 hours."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from parley.store.base import (
+    batch_get,
     cancelled_by_condition,
     condition_failed,
     decode_cursor,
@@ -13,7 +15,7 @@ from parley.store.base import (
     get_or_none,
     transaction,
 )
-from parley.store.items import ClientMsgItem, MessageItem
+from parley.store.items import ClientMsgItem, MessageItem, ReactionMap
 
 _LOWEST_TS = "0000000000.000000"
 _HIGHEST_TS = "9999999999.999999"
@@ -116,15 +118,99 @@ def top_level_page(
 
 
 def record_reply(parent: MessageItem, reply_ts: str) -> None:
-    """Counts a reply on its parent and records it as the latest reply.
+    """Counts a reply on its parent and keeps latestReplyTs the newest reply's ts.
 
-    Two replies racing may leave latestReplyTs at the older one; the conversations issue
-    makes this conditional.
+    DynamoDB has no max(): the first update sets latestReplyTs only if this reply is newer;
+    when a newer reply got there first, a second update just counts.
     """
-    parent.update(
-        actions=[
-            MessageItem.replyCount.add(1),
-            MessageItem.latestReplyTs.set(reply_ts),
-            MessageItem.version.add(1),
-        ]
+    count: list[Action] = [MessageItem.replyCount.add(1), MessageItem.version.add(1)]
+    newer = MessageItem.latestReplyTs.does_not_exist() | (MessageItem.latestReplyTs < reply_ts)
+    try:
+        parent.update(
+            actions=[*count, MessageItem.latestReplyTs.set(reply_ts)],
+            condition=MessageItem.PK.exists() & newer,
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        parent.update(actions=count, condition=MessageItem.PK.exists())
+
+
+def replies_page(
+    channel_id: str, thread_ts: str, limit: int, cursor: str | None
+) -> tuple[list[MessageItem], str | None]:
+    """A thread's replies, oldest first (GSI1 THREAD#<cid>#<parentTs> / <ts>)."""
+    position = decode_cursor(cursor, required=("after",))
+    condition = MessageItem.GSI1SK > position["after"] if position else None  # noqa: SIM300 - a pynamodb condition, not a comparison
+    query = MessageItem.gsi1.query(
+        f"THREAD#{channel_id}#{thread_ts}",
+        condition,
+        limit=limit + 1,
+        page_size=limit + 1,
     )
+    items = list(query)
+    if len(items) > limit:
+        return items[:limit], encode_cursor({"after": items[limit - 1].ts})
+    return items, None
+
+
+def edit_text(channel_id: str, ts: str, author_id: str, text: str, edited_ts: str) -> MessageItem:
+    """Replaces the text if `author_id` wrote the message; bumps version. Raises NotYours."""
+    item = MessageItem(*message_key(channel_id, ts))
+    try:
+        item.update(
+            actions=[
+                MessageItem.text.set(text),
+                MessageItem.editedTs.set(edited_ts),
+                MessageItem.version.add(1),
+            ],
+            condition=MessageItem.PK.exists() & (MessageItem.userId == author_id),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise NotYours(ts) from None
+        raise
+    return item
+
+
+def delete_message(message: MessageItem) -> bool:
+    """Deletes the message (and counts it off its thread's parent); False if already gone."""
+    try:
+        message.delete(condition=MessageItem.PK.exists())
+    except DeleteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    if message.threadTs:
+        parent = MessageItem(*message_key(message.channelId, message.threadTs))
+        try:
+            parent.update(
+                actions=[MessageItem.replyCount.add(-1), MessageItem.version.add(1)],
+                condition=MessageItem.PK.exists(),
+            )
+        except UpdateError as error:
+            if not condition_failed(error):  # the parent went first: nothing to count
+                raise
+    return True
+
+
+def save_reactions(message: MessageItem, reactions: list[ReactionMap]) -> bool:
+    """Writes the reaction list if nobody changed the message since it was read."""
+    try:
+        message.update(
+            actions=[MessageItem.reactions.set(reactions), MessageItem.version.add(1)],
+            condition=MessageItem.version == message.version,
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+class NotYours(Exception):
+    """The message does not exist or another user wrote it."""
+
+
+def get_messages(channel_id: str, timestamps: list[str]) -> list[MessageItem]:
+    return batch_get(MessageItem, [message_key(channel_id, ts) for ts in timestamps])

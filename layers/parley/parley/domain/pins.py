@@ -1,0 +1,44 @@
+"""Pins: any channel member may pin or unpin; both are idempotent."""
+
+from __future__ import annotations
+
+from parley.domain import access
+from parley.domain.caller import Caller
+from parley.domain.publisher import Publisher
+from parley.domain.views import message_view
+from parley.errors import NotFound
+from parley.ids import iso_now
+from parley.schemas import Message
+from parley.store import messages as message_store
+from parley.store import pins as pin_store
+
+
+def set_pin(
+    caller: Caller, channel_id: str, ts: str, publisher: Publisher, *, pinned: bool
+) -> None:
+    channel, _ = access.channel_member(channel_id, caller.user_id)
+    if message_store.get_message(channel_id, ts) is None:
+        raise NotFound("message not found")
+    changed = (
+        pin_store.pin(channel_id, ts, caller.user_id, iso_now())
+        if pinned
+        else pin_store.unpin(channel_id, ts)
+    )
+    if changed:
+        publisher.to_channel(
+            channel.workspaceId,
+            channel_id,
+            {
+                "type": "pin_added" if pinned else "pin_removed",
+                "channelId": channel_id,
+                "ts": ts,
+                "userId": caller.user_id,
+            },
+        )
+
+
+def list_pins(caller: Caller, channel_id: str) -> list[Message]:
+    access.visible_channel(channel_id, caller.user_id)
+    pinned = pin_store.pins(channel_id)
+    found = {m.ts: m for m in message_store.get_messages(channel_id, [p.ts for p in pinned])}
+    return [message_view(found[p.ts]) for p in pinned if p.ts in found]
