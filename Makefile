@@ -62,6 +62,9 @@ fmt: deps  ## format and autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+bench: deps  ## benchmarks beside their baselines (under 10 min; ARGS="--quick"): tables and bench/results/latest.json
+	$(PY) -m bench $(ARGS)
+
 validate: $(SAM)  ## sam validate --lint
 	$(SAM) validate --lint
 

@@ -1,0 +1,251 @@
+"""Cost: the AWS list price of one million messages delivered to a 10-member channel, from the
+DynamoDB request units and the sendMessage duration measured here (moto in process).
+
+Prices are us-east-1 list prices, written down with their source and date in
+docs/performance.md; change them there and here together.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from math import ceil
+from typing import Any
+
+from bench import fanout
+
+PRICES_AS_OF = "2026-11-27"
+PRICES_USD = {
+    "apigwWebSocketMessagePerMillion": 1.00,  # first billion a month, 32 KB increments
+    "apigwConnectionMinutePerMillion": 0.25,
+    "lambdaRequestPerMillion": 0.20,
+    "lambdaArmGbSecond": 0.0000133334,  # first 7.5 billion GB-s a month
+    "dynamodbWriteRequestUnitPerMillion": 0.625,  # on-demand, since November 2024
+    "dynamodbReadRequestUnitPerMillion": 0.125,
+}
+MEMORY_GB = 0.5  # Globals.Function.MemorySize: 512
+# Connection minutes are paid per connection, not per message: this assumes each member
+# sends one message a minute, so the channel's 10 open connections cost 1 minute a message.
+CONNECTION_MINUTES_PER_MESSAGE = 1.0
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's item size, near enough: names plus values (numbers count about 21 bytes)."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: dict[str, Any]) -> int:
+    (kind, inner), *_ = value.items()
+    if kind in ("S", "B"):
+        return len(str(inner).encode())
+    if kind == "N":
+        return 21
+    if kind in ("SS", "BS"):
+        return sum(len(str(v).encode()) for v in inner)
+    if kind == "L":
+        return 3 + sum(_value_bytes(v) + 1 for v in inner)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_bytes(v) + 1 for k, v in inner.items())
+    return 1
+
+
+@dataclass
+class Units:
+    read: float = 0.0
+    write: float = 0.0
+    requests: dict[str, int] = field(default_factory=dict)
+
+
+def _read_units(items: list[dict[str, Any]], consistent: bool, per_item: bool) -> float:
+    factor = 1.0 if consistent else 0.5
+    if per_item:
+        return sum(ceil(max(item_bytes(i), 1) / 4096) * factor for i in items)
+    return ceil(max(sum(item_bytes(i) for i in items), 1) / 4096) * factor
+
+
+def _write_units(item: dict[str, Any] | None) -> float:
+    return float(ceil(max(item_bytes(item or {}), 1) / 1024))
+
+
+def _transact_units(params: dict[str, Any]) -> float:
+    # A transactional write costs two units per 1 KB of each item.
+    return sum(
+        2 * _write_units(next(iter(t.values())).get("Item")) for t in params["TransactItems"]
+    )
+
+
+def _batch_write_units(params: dict[str, Any]) -> float:
+    writes = [w for table in params["RequestItems"].values() for w in table]
+    return sum(_write_units(w.get("PutRequest", {}).get("Item")) for w in writes)
+
+
+def _batch_get_units(parsed: dict[str, Any]) -> float:
+    items = [i for table in parsed.get("Responses", {}).values() for i in table]
+    return _read_units(items, consistent=False, per_item=True)
+
+
+def charge(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> tuple[float, float]:
+    """(read units, write units) of one call, from what it sent and what came back.
+
+    Reads are charged on the items returned: a Query that projects attributes reads (and
+    pays for) whole items, so member Queries are a little under-counted here.
+    """
+    consistent = bool(params.get("ConsistentRead"))
+    reads: dict[str, Callable[[], float]] = {
+        "GetItem": lambda: _read_units([parsed.get("Item") or {}], consistent, per_item=True),
+        "Query": lambda: _read_units(parsed.get("Items", []), consistent, per_item=False),
+        "Scan": lambda: _read_units(parsed.get("Items", []), consistent, per_item=False),
+        "BatchGetItem": lambda: _batch_get_units(parsed),
+    }
+    writes: dict[str, Callable[[], float]] = {
+        "PutItem": lambda: _write_units(params.get("Item")),
+        "UpdateItem": lambda: 1.0,
+        "DeleteItem": lambda: 1.0,
+        "TransactWriteItems": lambda: _transact_units(params),
+        "BatchWriteItem": lambda: _batch_write_units(params),
+    }
+    if operation in reads:
+        return reads[operation](), 0.0
+    if operation in writes:
+        return 0.0, writes[operation]()
+    return 0.0, 0.0
+
+
+@contextmanager
+def request_units(client: Any) -> Iterator[Units]:
+    units = Units()
+
+    def after(http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        params = kwargs.get("context", {}).get("bench_params", {})
+        read, write = charge(model.name, params, parsed)
+        units.read += read
+        units.write += write
+        units.requests[model.name] = units.requests.get(model.name, 0) + 1
+
+    def keep_params(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        context["bench_params"] = params
+
+    events = client.meta.events
+    events.register("provide-client-params.dynamodb.*", keep_params)
+    events.register("after-call.dynamodb.*", after)
+    try:
+        yield units
+    finally:
+        events.unregister("provide-client-params.dynamodb.*", keep_params)
+        events.unregister("after-call.dynamodb.*", after)
+
+
+def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
+    """Request units and wall time of one sendMessage to a channel of `members`."""
+    from parley.config import settings
+    from parley.domain import messages
+    from parley.domain.caller import Caller
+    from parley.edge import wiring
+    from parley.realtime.fanout import Broadcaster
+    from parley.schemas import PostMessage
+    from parley.store.base import client
+
+    with fanout.moto_tables() as dynamodb:
+        settings.cache_clear()
+        wiring.configured.cache_clear()
+        wiring.configured()
+        poster = fanout.CountingPoster()
+        broadcaster = Broadcaster(poster, max_workers=fanout.POOL)
+        users = [f"cost-{i:03d}" for i in range(members)]
+        fanout._channel(users, "CCOST0001")
+        fanout._connect(dynamodb, users)
+        sender = Caller(user_id=users[0], connection_id=f"conn-{users[0]}")
+        body = PostMessage(text="a message of ordinary length, about a hundred bytes of text")
+        durations, samples = [], []
+        for _ in range(repeats):
+            poster.posts = 0
+            with request_units(client()) as units:
+                start = time.perf_counter()
+                messages.post_message(
+                    sender, "CCOST0001", body, broadcaster, workspace_id=fanout.WORKSPACE
+                )
+                durations.append((time.perf_counter() - start) * 1000)
+            samples.append(units)
+        settings.cache_clear()
+        wiring.configured.cache_clear()
+    return {
+        "members": members,
+        "readUnits": samples[-1].read,
+        "writeUnits": samples[-1].write,
+        "requests": samples[-1].requests,
+        "posts": poster.posts,
+        "handlerMs": statistics.median(durations),
+    }
+
+
+def run(members: int = 10, repeats: int = 20) -> dict[str, Any]:
+    measured = measure(members, repeats)
+    per_message = {
+        # the sendMessage frame in, the ack (route response) out, one frame per other member
+        "apigwMessages": 2 + measured["posts"],
+        "apigwConnectionMinutes": CONNECTION_MINUTES_PER_MESSAGE,
+        "lambdaRequests": 1,
+        "lambdaGbSeconds": MEMORY_GB * ceil(measured["handlerMs"]) / 1000,
+        "dynamodbReadUnits": measured["readUnits"],
+        "dynamodbWriteUnits": measured["writeUnits"],
+    }
+    million = Decimal(1_000_000)
+    p = {k: Decimal(str(v)) for k, v in PRICES_USD.items()}
+    breakdown = {
+        "apigwMessages": Decimal(str(per_message["apigwMessages"]))
+        * p["apigwWebSocketMessagePerMillion"],
+        "apigwConnectionMinutes": Decimal(str(per_message["apigwConnectionMinutes"]))
+        * p["apigwConnectionMinutePerMillion"],
+        "lambdaRequests": p["lambdaRequestPerMillion"],
+        "lambdaDuration": Decimal(str(per_message["lambdaGbSeconds"]))
+        * million
+        * p["lambdaArmGbSecond"],
+        "dynamodbWrites": Decimal(str(per_message["dynamodbWriteUnits"]))
+        * p["dynamodbWriteRequestUnitPerMillion"],
+        "dynamodbReads": Decimal(str(per_message["dynamodbReadUnits"]))
+        * p["dynamodbReadRequestUnitPerMillion"],
+        # No function reads the stream yet (notifier, indexer): nothing to charge. Lambda's
+        # own reads of a DynamoDB stream are free; its invocations will not be.
+        "streamAndIndexing": Decimal(0),
+    }
+    return {
+        "usdPerMillionMessages": round(float(sum(breakdown.values())), 2),
+        "breakdown": {k: round(float(v), 3) for k, v in breakdown.items()},
+        "perMessage": per_message,
+        "measured": measured,
+        "prices": {"asOf": PRICES_AS_OF, "region": "us-east-1", **PRICES_USD},
+        "assumptions": {
+            "connectionMinutesPerMessage": CONNECTION_MINUTES_PER_MESSAGE,
+            "memoryGb": MEMORY_GB,
+            "durationSource": "sendMessage's domain path on moto in process (a stand-in for "
+            "Lambda's billed duration, rounded up to the millisecond)",
+        },
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    per = result["perMessage"]
+    units = {
+        "apigwMessages": f"{per['apigwMessages']} messages",
+        "apigwConnectionMinutes": f"{per['apigwConnectionMinutes']} connection-minute",
+        "lambdaRequests": "1 invocation",
+        "lambdaDuration": f"{per['lambdaGbSeconds']:.4f} GB-s",
+        "dynamodbWrites": f"{per['dynamodbWriteUnits']:g} WRU",
+        "dynamodbReads": f"{per['dynamodbReadUnits']:g} RRU",
+        "streamAndIndexing": "no consumer yet",
+    }
+    lines = [
+        f"Cost of 1,000,000 messages to a {result['measured']['members']}-member channel "
+        f"(us-east-1 list prices of {result['prices']['asOf']})",
+        "",
+        "| item | per message | USD per million messages |",
+        "| --- | --- | ---: |",
+    ]
+    for item, usd in result["breakdown"].items():
+        lines.append(f"| {item} | {units[item]} | {usd:.3f} |")
+    lines.append(f"| **total** | | **{result['usdPerMillionMessages']:.2f}** |")
+    return "\n".join(lines)

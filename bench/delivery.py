@@ -1,0 +1,377 @@
+"""Delivery latency through the local stack: real WebSocket clients, the real gateway, the
+real functions in their workers, moto for DynamoDB, beside a baseline that moves the same
+frames through the same process's event loop with no function at all.
+
+Parley: C clients (one user each) in K channels; senders take turns at R messages a second
+for S seconds; every other member of the sender's channel must receive the `message` event.
+Latency is from the sender's `send` to each receipt (one clock: all clients live in this
+process); a receipt missing once the run has drained is lost.
+
+Baseline: an aiohttp WebSocket server started on the stack's own event loop (the thread that
+runs the gateways) relays each frame to the other members of the sender's group, with the
+same clients, groups, rate and duration. It is what the stack's transport costs when no
+function, no worker and no DynamoDB sit in the path, so the difference is what Parley adds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from aiohttp import WSMsgType, web
+from websockets.asyncio.client import ClientConnection, connect
+
+from local.stack import Stack, StackConfig
+
+# After the last send, receipts may still arrive: wait while they keep coming, but give up
+# after STALL_S without one or DRAIN_CAP_S in all. What has not arrived by then is lost.
+STALL_S = 10.0
+DRAIN_CAP_S = 60.0
+WARMUP_S = 3.0
+LIGHT_RATE_PER_S = 5.0  # a load the stack sustains on two cores: latency without queueing
+
+
+@dataclass(frozen=True)
+class Plan:
+    clients: int = 200
+    channels: int = 20
+    rate_per_s: float = 50
+    seconds: float = 60
+
+    def kwargs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Run:
+    """What one phase (Parley or the baseline) saw."""
+
+    sent_at: dict[str, float] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    expected: int = 0
+    errors: list[str] = field(default_factory=list)
+    first_send: float = 0.0
+    last_receipt: float = 0.0
+
+    def receive(self, message_id: str) -> None:
+        sent = self.sent_at.get(message_id)
+        if sent is not None:
+            self.last_receipt = time.perf_counter()
+            self.latencies_ms.append((self.last_receipt - sent) * 1000)
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+        return {
+            "sent": len(self.sent_at),
+            "expected": self.expected,
+            "received": len(lat),
+            "lost": self.expected - len(lat),
+            "p50Ms": _percentile(lat, 50),
+            "p95Ms": _percentile(lat, 95),
+            "p99Ms": _percentile(lat, 99),
+            "maxMs": round(lat[-1], 1) if lat else None,
+            "receiptsPerS": round(len(lat) / (self.last_receipt - self.first_send), 1)
+            if lat
+            else 0,
+            "errors": self.errors[:5],
+        }
+
+
+def _percentile(ordered: list[float], p: float) -> float | None:
+    if not ordered:
+        return None
+    if len(ordered) == 1:
+        return round(ordered[0], 1)
+    return round(statistics.quantiles(ordered, n=100, method="inclusive")[int(p) - 1], 1)
+
+
+# ------------------------------------------------------------------------------ setup
+
+
+@dataclass
+class Team:
+    workspace_id: str
+    channel_of: list[str]  # per client
+    tokens: list[str]
+
+
+def _api(stack: Stack, token: str, method: str, path: str, body: Any = None) -> Any:
+    reply = requests.request(
+        method,
+        f"{stack.http_url}{path}",
+        json=body,
+        headers={"authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    if reply.status_code >= 300:
+        raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text[:200]}")
+    return reply.json() if reply.content else None
+
+
+def build_team(stack: Stack, plan: Plan) -> Team:
+    """A workspace, its channels and one user per client, all through the HTTP API; the
+    owner, a member of every channel, never connects, so each client hears one channel."""
+    owner = stack.login("bench-owner").id_token
+    wid = _api(stack, owner, "POST", "/workspaces", {"name": "Bench"})["workspace"]["id"]
+    code = _api(stack, owner, "POST", f"/workspaces/{wid}/invites")["invite"]["code"]
+    channels = [
+        _api(stack, owner, "POST", f"/workspaces/{wid}/channels", {"name": f"bench-{k}"})[
+            "channel"
+        ]["id"]
+        for k in range(plan.channels)
+    ]
+    channel_of = [channels[i % plan.channels] for i in range(plan.clients)]
+
+    def enrol(i: int) -> str:
+        token = stack.login(f"bench-{i:04d}").id_token
+        _api(stack, token, "POST", f"/invites/{code}/accept")
+        _api(stack, token, "POST", f"/channels/{channel_of[i]}/join")
+        return token
+
+    with ThreadPoolExecutor(8) as pool:
+        tokens = list(pool.map(enrol, range(plan.clients)))
+    return Team(wid, channel_of, tokens)
+
+
+# ------------------------------------------------------------------------------ driving
+
+
+async def _connect_all(urls: list[str]) -> list[ClientConnection]:
+    gate = asyncio.Semaphore(16)
+
+    async def one(url: str) -> ClientConnection:
+        async with gate:
+            return await connect(url, proxy=None, max_size=None, ping_interval=None)
+
+    return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
+async def _read(ws: ClientConnection, on_frame: Callable[[dict[str, Any]], None]) -> None:
+    with contextlib.suppress(Exception):
+        async for raw in ws:
+            frame = json.loads(raw)
+            if isinstance(frame, dict):
+                on_frame(frame)
+
+
+async def _drive(
+    *,
+    sockets: list[ClientConnection],
+    plan: Plan,
+    run: Run,
+    frame_for: Callable[[int, str], str],
+    receivers_per_message: Callable[[int], int],
+    on_frame: Callable[[dict[str, Any]], None],
+) -> None:
+    readers = [asyncio.create_task(_read(ws, on_frame)) for ws in sockets]
+    interval = 1.0 / plan.rate_per_s
+    total = int(plan.rate_per_s * plan.seconds)
+    start = run.first_send = time.perf_counter()
+    for n in range(total):
+        delay = start + n * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sender = n % len(sockets)
+        message_id = f"m{n}"
+        run.sent_at[message_id] = time.perf_counter()
+        run.expected += receivers_per_message(sender)
+        try:
+            await sockets[sender].send(frame_for(sender, message_id))
+        except Exception as error:  # a send that fails counts its receipts as lost
+            run.errors.append(repr(error))
+    cap = time.perf_counter() + DRAIN_CAP_S
+    seen, progress_at = -1, time.perf_counter()
+    while len(run.latencies_ms) < run.expected:
+        now = time.perf_counter()
+        if len(run.latencies_ms) != seen:
+            seen, progress_at = len(run.latencies_ms), now
+        if now > cap or now - progress_at > STALL_S:
+            break
+        await asyncio.sleep(0.05)
+    for ws in sockets:
+        await ws.close()
+    await asyncio.gather(*readers, return_exceptions=True)
+
+
+def _group_size(channel_of: list[str]) -> Callable[[int], int]:
+    sizes = {c: channel_of.count(c) for c in set(channel_of)}
+    return lambda sender: sizes[channel_of[sender]] - 1
+
+
+async def parley_phase(stack: Stack, team: Team, plan: Plan) -> Run:
+    run = Run()
+    urls = [f"{stack.ws_url}?token={t}&workspaceId={team.workspace_id}" for t in team.tokens]
+    sockets = await _connect_all(urls)
+
+    def frame_for(sender: int, message_id: str) -> str:
+        return json.dumps(
+            {
+                "action": "sendMessage",
+                "id": message_id,
+                "channelId": team.channel_of[sender],
+                "text": message_id,
+            }
+        )
+
+    def on_frame(frame: dict[str, Any]) -> None:
+        if frame.get("type") == "message":
+            run.receive(frame["message"]["text"])
+        elif frame.get("type") == "error" or frame.get("message") == "Internal server error":
+            run.errors.append(json.dumps(frame)[:300])
+
+    await _drive(
+        sockets=sockets,
+        plan=plan,
+        run=run,
+        frame_for=frame_for,
+        receivers_per_message=_group_size(team.channel_of),
+        on_frame=on_frame,
+    )
+    return run
+
+
+class RelayServer:
+    """The baseline: relays each frame to the other members of the sender's group."""
+
+    def __init__(self, group_of: list[str]) -> None:
+        self._group_of = group_of
+        self._members: dict[str, list[web.WebSocketResponse]] = {}
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/{client}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"ws://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        group = self._group_of[int(request.match_info["client"])]
+        self._members.setdefault(group, []).append(ws)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                for peer in self._members[group]:
+                    if peer is not ws and not peer.closed:
+                        await peer.send_str(message.data)
+        self._members[group].remove(ws)
+        return ws
+
+
+async def baseline_phase(run_on_stack: Callable[..., Any], team: Team, plan: Plan) -> Run:
+    run = Run()
+    relay = RelayServer(team.channel_of)
+    await asyncio.to_thread(run_on_stack, relay.start())
+    try:
+        sockets = await _connect_all([f"{relay.url}/{i}" for i in range(plan.clients)])
+
+        def frame_for(sender: int, message_id: str) -> str:
+            return json.dumps({"type": "message", "message": {"text": message_id}})
+
+        def on_frame(frame: dict[str, Any]) -> None:
+            if frame.get("type") == "message":
+                run.receive(frame["message"]["text"])
+
+        await _drive(
+            sockets=sockets,
+            plan=plan,
+            run=run,
+            frame_for=frame_for,
+            receivers_per_message=_group_size(team.channel_of),
+            on_frame=on_frame,
+        )
+    finally:
+        await asyncio.to_thread(run_on_stack, relay.stop())
+    return run
+
+
+def run(
+    clients: int = 200, channels: int = 20, rate_per_s: float = 50, seconds: float = 60
+) -> dict[str, Any]:
+    plan = Plan(clients, channels, rate_per_s, seconds)
+    with tempfile.TemporaryDirectory(prefix="bench-stack-") as state:
+        config = StackConfig(
+            state_dir=Path(state), http_port=0, ws_port=0, aws_port=0, poll_interval_s=0.2
+        )
+        with Stack(config) as stack:
+            started = time.monotonic()
+            team = build_team(stack, plan)
+            setup_s = time.monotonic() - started
+            # Unmeasured: brings up the workers that the full rate needs (Lambda's scale-out
+            # cold starts are the cold-start benchmark's business, not this one's).
+            asyncio.run(parley_phase(stack, team, Plan(clients, channels, rate_per_s, WARMUP_S)))
+            light_plan = Plan(clients, channels, LIGHT_RATE_PER_S, min(seconds, 10))
+            light = asyncio.run(parley_phase(stack, team, light_plan)).summary()
+            parley = asyncio.run(parley_phase(stack, team, plan)).summary()
+            baseline = asyncio.run(baseline_phase(stack._run, team, plan)).summary()
+    return {
+        "clients": clients,
+        "channels": channels,
+        "ratePerS": rate_per_s,
+        "seconds": seconds,
+        "p50Ms": parley["p50Ms"],
+        "p95Ms": parley["p95Ms"],
+        "p99Ms": parley["p99Ms"],
+        "lost": parley["lost"],
+        "baselineP50Ms": baseline["p50Ms"],
+        "baselineP95Ms": baseline["p95Ms"],
+        "baselineP99Ms": baseline["p99Ms"],
+        "baselineLost": baseline["lost"],
+        "targetP99Ms": 100,
+        "pass": parley["p99Ms"] is not None and parley["p99Ms"] <= 100 and parley["lost"] == 0,
+        "parley": parley,
+        "lightLoad": {"ratePerS": LIGHT_RATE_PER_S, **light},
+        "baseline": baseline,
+        "setupS": round(setup_s, 1),
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    p, b, light = result["parley"], result["baseline"], result["lightLoad"]
+
+    def row(name: str, s: dict[str, Any]) -> str:
+        return (
+            f"| {name} | {s['sent']:,} | {s['expected']:,} | {s['received']:,} | {s['lost']:,} "
+            f"| {s['p50Ms']} | {s['p95Ms']} | {s['p99Ms']} | {s['maxMs']} | {s['receiptsPerS']} |"
+        )
+
+    ratio = f"{p['p99Ms'] / b['p99Ms']:.1f}" if p["p99Ms"] is not None and b["p99Ms"] else "n/a"
+    return "\n".join(
+        [
+            f"Delivery through the local stack: {result['clients']} clients in "
+            f"{result['channels']} channels, {result['ratePerS']:g} messages/s for "
+            f"{result['seconds']:g} s (setup {result['setupS']} s); target p99 ≤ "
+            f"{result['targetP99Ms']} ms and 0 lost: {'met' if result['pass'] else '**not met**'}",
+            "",
+            "| path | sent | receipts expected | received | lost | p50 ms | p95 ms | p99 ms "
+            "| max ms | receipts/s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            row(f"Parley at {result['ratePerS']:g}/s (gateway → sendMessage → @connections)", p),
+            row(
+                f"baseline at {result['ratePerS']:g}/s (relay on the gateway's loop, no function)",
+                b,
+            ),
+            row(f"Parley at {light['ratePerS']:g}/s (light load)", light),
+            "",
+            f"p99 / baseline p99: {ratio}",
+        ]
+    )

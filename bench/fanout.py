@@ -1,0 +1,314 @@
+"""Fan-out cost: DynamoDB requests and wall time to deliver one message to a channel of M
+members in a workspace where W other connections are live, beside the fan-out of aws-samples'
+simple-websockets-chat-app run on the same connections.
+
+Both run on moto in this process with a recording stand-in for @connections, so the times
+compare code paths and request patterns, not AWS latencies. Requests are counted with
+botocore's `before-call` hook on each client.
+
+The baseline, written here from the sample's described behaviour: its connections table is
+keyed by `connectionId` alone; every message Scans it (projecting `connectionId`), posts to
+every connection concurrently and deletes a connection that answers 410. The sample reads one
+Scan page; this version follows `LastEvaluatedKey`, so that it too delivers to everyone.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from local.stack import PROJECT_ROOT
+from local.template import Template
+
+WORKSPACE = "WBENCH00001"
+APP_TABLE = "bench-fanout-app"
+CHAT_TABLE = "bench-fanout-chat-connections"
+NOW = "2026-01-01T00:00:00Z"
+FOREVER = 2**31 - 1
+POOL = 32  # concurrent posts, as Parley's Broadcaster makes them
+
+
+class CountingPoster:
+    """@connections stand-in: counts frames and answers 200 to every post."""
+
+    def __init__(self) -> None:
+        self.posts = 0
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        self.posts += 1
+        return True
+
+
+@contextmanager
+def counted(client: Any) -> Iterator[Counter[str]]:
+    """DynamoDB operations that `client` makes while the block runs."""
+    counts: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        counts[model.name] += 1
+
+    client.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        yield counts
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*", count)
+
+
+def target_requests(members: int) -> int:
+    return 2 + ceil(members / 100) + ceil(members / 1000)
+
+
+@contextmanager
+def moto_tables() -> Iterator[Any]:
+    """moto in process with Parley's table (from the template) and the sample's table."""
+    import boto3
+    from moto import mock_aws
+
+    environment = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": APP_TABLE,
+        "POWERTOOLS_METRICS_NAMESPACE": "ParleyBench",
+        "POWERTOOLS_SERVICE_NAME": "parley",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    saved = {key: os.environ.get(key) for key in [*environment, "AWS_ENDPOINT_URL"]}
+    os.environ.update(environment)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        with mock_aws():
+            dynamodb = boto3.client("dynamodb")
+            props = Template.load(PROJECT_ROOT / "template.yaml").resources["AppTable"].properties
+            dynamodb.create_table(
+                TableName=APP_TABLE,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=props["AttributeDefinitions"],
+                KeySchema=props["KeySchema"],
+                GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
+            )
+            dynamodb.create_table(
+                TableName=CHAT_TABLE,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+            )
+            yield dynamodb
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _connect(dynamodb: Any, users: list[str], *, remove: bool = False) -> None:
+    """Gives each user one live connection (or takes it away), in both designs' tables, with
+    batch writes: 25 items a request."""
+    from parley.store.base import epoch
+    from parley.store.connections import connection_key, user_connections_key
+    from parley.store.items import ConnectionItem, UserConnectionsItem
+
+    with ConnectionItem.batch_write() as connections, UserConnectionsItem.batch_write() as sets:
+        for user in users:
+            conn = f"conn-{user}"
+            if remove:
+                connections.delete(ConnectionItem(*connection_key(conn)))
+                sets.delete(UserConnectionsItem(*user_connections_key(user, WORKSPACE)))
+                continue
+            connections.save(
+                ConnectionItem(
+                    *connection_key(conn),
+                    connectionId=conn,
+                    userId=user,
+                    workspaceId=WORKSPACE,
+                    connectedAt=NOW,
+                    ttl=epoch(FOREVER),
+                )
+            )
+            sets.save(UserConnectionsItem(*user_connections_key(user, WORKSPACE), conns={conn}))
+    for start in range(0, len(users), 25):
+        chunk = users[start : start + 25]
+        requests = [
+            {"DeleteRequest": {"Key": {"connectionId": {"S": f"conn-{u}"}}}}
+            if remove
+            else {"PutRequest": {"Item": {"connectionId": {"S": f"conn-{u}"}}}}
+            for u in chunk
+        ]
+        dynamodb.batch_write_item(RequestItems={CHAT_TABLE: requests})
+
+
+def _channel(members: list[str], channel_id: str) -> None:
+    from parley.store import channels
+    from parley.store.items import ChannelMemberItem
+
+    channel = channels.new_channel(
+        channel_id=channel_id,
+        workspace_id=WORKSPACE,
+        name=channel_id.lower(),
+        kind="public",
+        topic="",
+        created_by=members[0],
+        created_at=NOW,
+    )
+    channel.memberCount = len(members)
+    channel.save()
+    with ChannelMemberItem.batch_write() as batch:
+        for user in members:
+            batch.save(channels.new_member(channel, user, NOW))
+
+
+def scan_broadcast(dynamodb: Any, data: bytes, poster: CountingPoster, pool: Any) -> int:
+    """The sample's sendmessage: Scan every connection, post to each, drop the gone ones."""
+    connection_ids: list[str] = []
+    scan: dict[str, Any] = {"TableName": CHAT_TABLE, "ProjectionExpression": "connectionId"}
+    while True:
+        page = dynamodb.scan(**scan)
+        connection_ids += [item["connectionId"]["S"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def post(conn: str) -> None:
+        if not poster.post(conn, data):
+            dynamodb.delete_item(TableName=CHAT_TABLE, Key={"connectionId": {"S": conn}})
+
+    list(pool.map(post, connection_ids))
+    return len(connection_ids)
+
+
+@dataclass
+class Sample:
+    requests: int
+    ms: float
+    posts: int
+
+
+def _measure(send: Any, client: Any, poster: CountingPoster, repeats: int) -> Sample:
+    samples = []
+    for _ in range(repeats):
+        poster.posts = 0
+        with counted(client) as counts:
+            start = time.perf_counter()
+            send()
+            elapsed = (time.perf_counter() - start) * 1000
+        samples.append(Sample(sum(counts.values()), elapsed, poster.posts))
+    if len({(s.requests, s.posts) for s in samples}) != 1:
+        raise AssertionError(f"requests or posts varied between repeats: {samples}")
+    return Sample(samples[0].requests, statistics.median(s.ms for s in samples), samples[0].posts)
+
+
+def run(
+    members: tuple[int, ...] = (2, 50, 500, 5000),
+    workspace_connections: tuple[int, ...] = (100, 10_000),
+    repeats: int = 3,
+) -> list[dict[str, Any]]:
+    from parley.config import settings
+    from parley.domain import messages
+    from parley.domain.caller import Caller
+    from parley.edge import wiring
+    from parley.realtime.fanout import Broadcaster
+    from parley.schemas import PostMessage
+    from parley.store.base import client
+
+    rows = []
+    with moto_tables() as dynamodb, ThreadPoolExecutor(POOL) as pool:
+        settings.cache_clear()
+        wiring.configured.cache_clear()
+        wiring.configured()
+        parley_client = client()
+        parley_poster, scan_poster = CountingPoster(), CountingPoster()
+        broadcaster = Broadcaster(parley_poster, max_workers=POOL)
+        outsiders = 0
+        for w in sorted(workspace_connections):
+            _connect(dynamodb, [f"x{i}" for i in range(outsiders, w)])
+            outsiders = w
+            for m in members:
+                # Same-length ids in every row: item sizes (and so Query pages) must not vary.
+                users = [f"m{m:05d}-{i:05d}" for i in range(m)]
+                channel_id = f"CB{w:06d}X{m:05d}"
+                _channel(users, channel_id)
+                _connect(dynamodb, users)
+                sender = Caller(user_id=users[0], connection_id=f"conn-{users[0]}")
+                body = PostMessage(text="benchmark message")
+                event = {"type": "message", "channelId": channel_id, "text": body.text}
+
+                send = functools.partial(
+                    messages.post_message,
+                    sender,
+                    channel_id,
+                    body,
+                    broadcaster,
+                    workspace_id=WORKSPACE,
+                )
+                fan_out = functools.partial(broadcaster.to_channel, WORKSPACE, channel_id, event)
+                scan = functools.partial(
+                    scan_broadcast, dynamodb, b'{"data":"benchmark message"}', scan_poster, pool
+                )
+                full = _measure(send, parley_client, parley_poster, repeats)
+                fan = _measure(fan_out, parley_client, parley_poster, repeats)
+                baseline = _measure(scan, dynamodb, scan_poster, repeats)
+                rows.append(
+                    {
+                        "members": m,
+                        "workspaceConnections": w,
+                        "ddbRequests": full.requests,
+                        "ms": round(full.ms, 2),
+                        "fanoutRequests": fan.requests,
+                        "fanoutMs": round(fan.ms, 2),
+                        "delivered": full.posts,
+                        "targetRequests": target_requests(m),
+                        "pass": full.requests <= target_requests(m),
+                        "scanBaselineRequests": baseline.requests,
+                        "scanBaselineMs": round(baseline.ms, 2),
+                        "scanBaselinePosts": baseline.posts,
+                        "msRatio": round(full.ms / baseline.ms, 3),
+                    }
+                )
+                _connect(dynamodb, users, remove=True)
+        settings.cache_clear()
+        wiring.configured.cache_clear()
+    _check_blind_to_outsiders(rows)
+    return rows
+
+
+def _check_blind_to_outsiders(rows: list[dict[str, Any]]) -> None:
+    """Parley's request count for a channel must not change with the workspace's size."""
+    by_members: dict[int, set[int]] = {}
+    for row in rows:
+        by_members.setdefault(row["members"], set()).add(row["ddbRequests"])
+    for row in rows:
+        row["sameForEveryW"] = len(by_members[row["members"]]) == 1
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "Fan-out per message (moto in process, @connections recorded): Parley's whole "
+        "sendMessage path vs. simple-websockets-chat-app's Scan-and-post",
+        "",
+        "| M members | W other conns | Parley DDB requests | of which fan-out | target "
+        "| pass | same for every W | Parley ms | of which fan-out ms | delivered "
+        "| Scan baseline requests | baseline ms | baseline posts | Parley ms ÷ baseline |",
+        "| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['members']:,} | {r['workspaceConnections']:,} | {r['ddbRequests']} "
+            f"| {r['fanoutRequests']} | ≤ {r['targetRequests']} "
+            f"| {'yes' if r['pass'] else '**no**'} | {'yes' if r['sameForEveryW'] else '**no**'} "
+            f"| {r['ms']:.1f} | {r['fanoutMs']:.1f} | {r['delivered']:,} "
+            f"| {r['scanBaselineRequests']} "
+            f"| {r['scanBaselineMs']:.1f} | {r['scanBaselinePosts']:,} | {r['msRatio']:.2f} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""The benchmarks run end to end in a tiny configuration, so that they cannot rot unnoticed,
+and write bench/results/latest.json's keys. The figures themselves are `make bench`'s."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The keys that issue 9 promises readers of latest.json (more may be added).
+COLD_START_FUNCTION_KEYS = {"importMs", "ratio", "peakRssMb", "packageMb"}
+FANOUT_ROW_KEYS = {"members", "workspaceConnections", "ddbRequests", "ms", "scanBaselineRequests"}
+COST_KEYS = {"usdPerMillionMessages", "breakdown"}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One tiny run of every benchmark that needs no sockets (delivery is an integration
+    test); in its own interpreter, because the fan-out brings its own moto."""
+    out = tmp_path_factory.mktemp("bench") / "latest.json"
+    only = ["--only", "coldStart", "--only", "fanout", "--only", "cost"]
+    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench", "--tiny", *only, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "| function |" in finished.stdout  # the markdown tables reach the terminal
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def test_cold_start_reports_every_template_function_against_the_baseline(
+    results: dict[str, Any],
+) -> None:
+    cold = results["coldStart"]
+    assert cold["baselineMs"] > 0
+    assert {"ApiFunction", "WsSendMessageFunction", "AuthorizerFunction"} <= set(cold["functions"])
+    for figures in cold["functions"].values():
+        assert set(figures) >= COLD_START_FUNCTION_KEYS
+        assert figures["importMs"] > 0
+        assert figures["ratio"] == pytest.approx(figures["importMs"] / cold["baselineMs"], abs=0.01)
+
+
+def test_fanout_counts_requests_for_both_designs_in_every_row(results: dict[str, Any]) -> None:
+    rows = results["fanout"]
+    assert {(r["members"], r["workspaceConnections"]) for r in rows} == {
+        (2, 10),
+        (120, 10),
+        (2, 40),
+        (120, 40),
+    }
+    for row in rows:
+        assert set(row) >= FANOUT_ROW_KEYS
+        assert row["delivered"] == row["members"] - 1  # everyone but the sender's connection
+        assert row["scanBaselinePosts"] == row["members"] + row["workspaceConnections"]
+        assert row["sameForEveryW"] is True
+
+
+def test_cost_adds_up_its_breakdown(results: dict[str, Any]) -> None:
+    cost = results["cost"]
+    assert set(cost) >= COST_KEYS
+    assert cost["usdPerMillionMessages"] == pytest.approx(sum(cost["breakdown"].values()), abs=0.01)
+    assert cost["perMessage"]["apigwMessages"] == 11  # frame in, ack, nine members
+
+
+def test_search_is_null_until_its_figures_exist(results: dict[str, Any]) -> None:
+    assert "search" in results
+    assert results["search"] is None
+    assert results["searchNote"]
