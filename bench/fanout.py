@@ -3,8 +3,8 @@ members in a workspace where W other connections are live, beside the fan-out of
 simple-websockets-chat-app run on the same connections.
 
 Both run on moto in this process with a recording stand-in for @connections, so the times
-compare code paths and request patterns, not AWS latencies. Requests are counted with
-botocore's `before-call` hook on each client.
+compare code paths and request patterns, not AWS latencies. Requests and their read and
+write units are counted with botocore's event hooks on each client (bench/capacity.py).
 
 The baseline, written here from the sample's described behaviour: its connections table is
 keyed by `connectionId` alone; every message Scans it (projecting `connectionId`), posts to
@@ -18,7 +18,6 @@ import functools
 import os
 import statistics
 import time
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
+from bench.capacity import request_units
 from local.stack import PROJECT_ROOT
 from local.template import Template
 
@@ -46,21 +46,6 @@ class CountingPoster:
     def post(self, connection_id: str, data: bytes) -> bool:
         self.posts += 1
         return True
-
-
-@contextmanager
-def counted(client: Any) -> Iterator[Counter[str]]:
-    """DynamoDB operations that `client` makes while the block runs."""
-    counts: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        counts[model.name] += 1
-
-    client.meta.events.register("before-call.dynamodb.*", count)
-    try:
-        yield counts
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.*", count)
 
 
 def target_requests(members: int) -> int:
@@ -192,20 +177,26 @@ class Sample:
     requests: int
     ms: float
     posts: int
+    read_units: float
+    write_units: float
 
 
 def _measure(send: Any, client: Any, poster: CountingPoster, repeats: int) -> Sample:
     samples = []
     for _ in range(repeats):
         poster.posts = 0
-        with counted(client) as counts:
+        with request_units(client) as units:
             start = time.perf_counter()
             send()
             elapsed = (time.perf_counter() - start) * 1000
-        samples.append(Sample(sum(counts.values()), elapsed, poster.posts))
+        samples.append(
+            Sample(sum(units.requests.values()), elapsed, poster.posts, units.read, units.write)
+        )
     if len({(s.requests, s.posts) for s in samples}) != 1:
         raise AssertionError(f"requests or posts varied between repeats: {samples}")
-    return Sample(samples[0].requests, statistics.median(s.ms for s in samples), samples[0].posts)
+    first = samples[0]
+    median_ms = statistics.median(s.ms for s in samples)
+    return Sample(first.requests, median_ms, first.posts, first.read_units, first.write_units)
 
 
 def run(
@@ -264,6 +255,8 @@ def run(
                         "workspaceConnections": w,
                         "ddbRequests": full.requests,
                         "ms": round(full.ms, 2),
+                        "readUnits": full.read_units,
+                        "writeUnits": full.write_units,
                         "fanoutRequests": fan.requests,
                         "fanoutMs": round(fan.ms, 2),
                         "delivered": full.posts,
@@ -271,6 +264,7 @@ def run(
                         "pass": full.requests <= target_requests(m),
                         "scanBaselineRequests": baseline.requests,
                         "scanBaselineMs": round(baseline.ms, 2),
+                        "scanBaselineReadUnits": baseline.read_units,
                         "scanBaselinePosts": baseline.posts,
                         "msRatio": round(full.ms / baseline.ms, 3),
                     }
@@ -297,18 +291,19 @@ def table(rows: list[dict[str, Any]]) -> str:
         "sendMessage path vs. simple-websockets-chat-app's Scan-and-post",
         "",
         "| M members | W other conns | Parley DDB requests | of which fan-out | target "
-        "| pass | same for every W | Parley ms | of which fan-out ms | delivered "
-        "| Scan baseline requests | baseline ms | baseline posts | Parley ms ÷ baseline |",
+        "| pass | same for every W | Parley RRU | Parley ms | of which fan-out ms | delivered "
+        "| Scan baseline requests | baseline RRU | baseline ms | baseline posts "
+        "| Parley ms / baseline ms |",
         "| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: |",
+        "| ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
             f"| {r['members']:,} | {r['workspaceConnections']:,} | {r['ddbRequests']} "
             f"| {r['fanoutRequests']} | ≤ {r['targetRequests']} "
             f"| {'yes' if r['pass'] else '**no**'} | {'yes' if r['sameForEveryW'] else '**no**'} "
-            f"| {r['ms']:.1f} | {r['fanoutMs']:.1f} | {r['delivered']:,} "
-            f"| {r['scanBaselineRequests']} "
+            f"| {r['readUnits']:g} | {r['ms']:.1f} | {r['fanoutMs']:.1f} | {r['delivered']:,} "
+            f"| {r['scanBaselineRequests']} | {r['scanBaselineReadUnits']:g} "
             f"| {r['scanBaselineMs']:.1f} | {r['scanBaselinePosts']:,} | {r['msRatio']:.2f} |"
         )
     return "\n".join(lines)
