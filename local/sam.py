@@ -25,6 +25,7 @@ FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
 HTTP_API = "AWS::Serverless::HttpApi"
 API_V2 = "AWS::ApiGatewayV2::Api"
+OPENSEARCH_DOMAIN = "AWS::OpenSearchService::Domain"
 IMPLICIT_HTTP_API = "ServerlessHttpApi"  # SAM's name for the API of events without ApiId
 
 
@@ -85,6 +86,12 @@ def register_runtime_resources(
             resolver.register(
                 logical_id, api_id, ApiId=api_id, ApiEndpoint=execute_api_url(api_id, scheme)
             )
+        elif resource.type == OPENSEARCH_DOMAIN:
+            # No endpoint of its own: a LocalService (local.search_node) supplies
+            # OPENSEARCH_ENDPOINT to every function when the machine can run OpenSearch.
+            name = str(resolver.resolve(resource.properties.get("DomainName", logical_id)))
+            arn = f"arn:aws:es:{REGION}:{ACCOUNT_ID}:domain/{name}"
+            resolver.register(logical_id, name, Arn=arn, DomainArn=arn, DomainEndpoint="")
         elif resource.type not in service_types:
             resolver.register(logical_id, local_id(logical_id))
     if any(_http_events(template, resolver, api_id=None)):

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
+from search_routes import router as search_router
 
 from parley.auth.user_pool import UserPool
 from parley.domain import channels, messages, pins, reactions, users, workspaces
@@ -45,6 +46,7 @@ from parley.schemas import (
 )
 
 app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(search_router)
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=512)]

@@ -651,12 +651,37 @@ def _authorizer_event_problems(event: dict[str, Any], parameters: set[str]) -> l
     return problems
 
 
+_RECORD_SOURCES = {"DynamoDB": "aws:dynamodb", "SQS": "aws:sqs"}
+
+
+def record_sources(template: Template, name: str) -> set[str]:
+    """The eventSource of the records that the function's stream and queue events deliver."""
+    events = (resources(template)[name].get("Properties") or {}).get("Events") or {}
+    return {
+        _RECORD_SOURCES[event["Type"]]
+        for event in events.values()
+        if event.get("Type") in _RECORD_SOURCES
+    }
+
+
+def _record_event_problems(event: dict[str, Any], sources: set[str]) -> list[str]:
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        return ["a stream or queue event has a non-empty Records list"]
+    return [
+        f"record {position} comes from {record.get('eventSource')!r}, not {sorted(sources)}"
+        for position, record in enumerate(records)
+        if record.get("eventSource") not in sources
+    ]
+
+
 def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
     """Each sample event has the shape of what invokes the function: an HTTP API route of
-    the function, its WebSocket route, or its authorizer."""
+    the function, its WebSocket route, its authorizer, or its stream's or queue's records."""
     routes = http_routes(template, name)
     keys = websocket_route_keys(template, name)
     parameters = authorizer_query_parameters(template, name)
+    sources = record_sources(template, name)
     problems = []
     for path in sample_events(root, function_dir(template, name)):
         event = json.loads(path.read_text())
@@ -666,6 +691,8 @@ def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
             found = _websocket_event_problems(event, keys)
         elif parameters is not None:
             found = _authorizer_event_problems(event, parameters)
+        elif sources:
+            found = _record_event_problems(event, sources)
         else:
             found = ["the template gives the function no HTTP route, WebSocket route or authorizer"]
         problems.extend(f"{path.name}: {problem}" for problem in found)

@@ -7,6 +7,7 @@ says, and none may end in a 5xx or a traceback.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,50 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
     return poster
 
 
+class FakeQueue:
+    """The index queue, in memory."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, bodies: list[tuple[str, str]]) -> set[str]:
+        self.sent.extend(bodies)
+        return set()
+
+
+class FakeIndex:
+    """OpenSearch, in memory: takes every write; every search finds the seeded message."""
+
+    def __init__(self) -> None:
+        self.written: list[Any] = []
+
+    def write(self, changes: list[Any]) -> Any:
+        from parley.search.opensearch import WriteOutcome
+
+        self.written.extend(changes)
+        return WriteOutcome(done=list(changes))
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        hit = {
+            "_source": {"channelId": CHANNEL, "ts": TS},
+            "highlight": {"text": ["<em>hello</em>"]},
+        }
+        return {"hits": {"total": {"value": 1}, "hits": [hit]}}
+
+
+def _drive_search_pipeline(
+    module: Any, function: str, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """Runs a stream or queue event through the function; its reported failures."""
+    fake: FakeQueue | FakeIndex = FakeQueue() if function == "search_forwarder" else FakeIndex()
+    port = "index_queue" if function == "search_forwarder" else "message_index"
+    monkeypatch.setattr(module, port, lambda _: fake)
+    reply = module.lambda_handler(event, Context())
+    delivered = fake.sent if isinstance(fake, FakeQueue) else fake.written
+    assert len(delivered) == len(event["Records"]), "every message change goes on"
+    return list(reply["batchItemFailures"])
+
+
 def function_of(event_file: Path) -> str:
     functions = sorted(p.name for p in (EVENTS.parent / "functions").iterdir() if p.is_dir())
     return max((f for f in functions if event_file.stem.startswith(f)), key=len)
@@ -104,7 +149,13 @@ def test_sample_event_drives_its_handler(
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             module.lambda_handler(event, Context())
         return
-    reply = load_function(function).lambda_handler(event, Context())
+    module = load_function(function)
+    if function in ("search_forwarder", "search_indexer"):
+        assert _drive_search_pipeline(module, function, event, monkeypatch) == []
+        return
+    if event_file.stem.startswith("api-search"):
+        monkeypatch.setattr(sys.modules["search_routes"], "message_index", lambda _: FakeIndex())
+    reply = module.lambda_handler(event, Context())
     status = reply["statusCode"]
     assert status < 500, reply
     body = json.loads(reply["body"]) if reply.get("body") else None

@@ -22,6 +22,10 @@ class Settings(BaseModel):
     jwks_url: str | None = Field(default=None, alias="JWKS_URL")
     jwt_issuer: str | None = Field(default=None, alias="JWT_ISSUER")
     jwt_audience: str | None = Field(default=None, alias="JWT_AUDIENCE")
+    # Search: the domain's endpoint (bare host in AWS, a URL locally; empty when there is
+    # no search), and the queue that carries message changes to the indexer.
+    opensearch_endpoint: str = Field(default="", alias="OPENSEARCH_ENDPOINT")
+    index_queue_url: str | None = Field(default=None, alias="INDEX_QUEUE_URL")
 
 
 @functools.cache

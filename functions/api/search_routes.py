@@ -1,0 +1,44 @@
+"""GET /workspaces/{wid}/search: the caller's readable messages that match `q`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from parley.domain.caller import Caller
+from parley.edge.wiring import configured
+from parley.errors import ParleyError, Unauthorized
+from parley.search.opensearch import SearchUnavailable
+from parley.search.service import SearchReply, search_messages
+from parley.search.wiring import message_index
+
+router = Router()
+
+
+class SearchDown(ParleyError):
+    status, code = 503, "unavailable"
+
+
+def _caller() -> Caller:
+    """The token's user. No provisioning here: only workspace members may search, and
+    joining a workspace already provisioned them."""
+    claims = router.current_event.request_context.authorizer.jwt_claim or {}
+    if not claims.get("sub"):
+        raise Unauthorized("the token has no subject")
+    return Caller.from_claims(claims)
+
+
+@router.get("/workspaces/<wid>/search")
+def search(
+    wid: str,
+    q: Annotated[str, Query(min_length=1, max_length=1000)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=16)] = None,
+) -> SearchReply:
+    try:
+        engine = message_index(configured())
+        return search_messages(_caller(), wid, q=q, limit=limit, cursor=cursor, engine=engine)
+    except SearchUnavailable as error:
+        raise SearchDown(f"search is unavailable: {error}") from None

@@ -1,0 +1,165 @@
+"""The OpenSearch adapter: the only code that touches opensearch-py.
+
+In AWS the domain takes SigV4-signed HTTPS (requests-aws4auth with the function's role);
+locally the node speaks plain HTTP. Imports are lazy: the module costs nothing until used.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from parley.search import mapping
+from parley.search.changes import IndexChange
+
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+
+class SearchUnavailable(Exception):
+    """No search endpoint is configured, or OpenSearch did not answer."""
+
+
+@dataclass
+class WriteOutcome:
+    """Of a bulk write: changes applied (or already superseded), and those to retry."""
+
+    done: list[IndexChange] = field(default_factory=list)
+    failed: list[IndexChange] = field(default_factory=list)
+
+
+def connect(endpoint: str, region: str, timeout_s: float = 5.0) -> OpenSearch:
+    from opensearchpy import OpenSearch, RequestsHttpConnection
+
+    url = endpoint if "://" in endpoint else f"https://{endpoint}"
+    parsed = urlparse(url)
+    secure = parsed.scheme == "https"
+    auth = None
+    if secure:
+        import boto3
+        from requests_aws4auth import AWS4Auth
+
+        credentials = boto3.Session().get_credentials()
+        auth = AWS4Auth(region=region, service="es", refreshable_credentials=credentials)
+    return OpenSearch(
+        hosts=[{"host": parsed.hostname, "port": parsed.port or (443 if secure else 80)}],
+        http_auth=auth,
+        use_ssl=secure,
+        verify_certs=secure,
+        connection_class=RequestsHttpConnection,
+        timeout=timeout_s,
+        max_retries=0,  # our own retries decide what is retried
+    )
+
+
+class MessageIndex:
+    def __init__(self, client: OpenSearch) -> None:
+        self.client = client
+
+    def ensure(self) -> None:
+        """The index template, the first index and its alias; safe to call at every start."""
+        from opensearchpy.exceptions import RequestError
+
+        self.client.indices.put_index_template(name=mapping.TEMPLATE, body=mapping.index_template())
+        if self.client.indices.exists_alias(name=mapping.ALIAS):
+            return
+        try:
+            self.client.indices.create(
+                index=mapping.INDEX, body={"aliases": {mapping.ALIAS: {"is_write_index": True}}}
+            )
+        except RequestError as error:
+            if error.error != "resource_already_exists_exception":
+                raise
+
+    def write(
+        self,
+        changes: Sequence[IndexChange],
+        *,
+        attempts: int = 3,
+        base_delay_s: float = 0.2,
+        refresh: bool = False,
+    ) -> WriteOutcome:
+        """Bulk-writes with external versions. A 409 means the index already holds this
+        version or a newer one: done. 429 and 5xx are retried with jittered backoff; what
+        still fails (and any other error) is returned for the queue to redeliver."""
+        outcome = WriteOutcome()
+        pending = _latest_per_document(changes, outcome)
+        for attempt in range(attempts):
+            if not pending:
+                break
+            if attempt:
+                time.sleep(base_delay_s * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+            retry: list[IndexChange] = []
+            for change, status in self._bulk(pending, refresh):
+                if status < 300 or status == 409:
+                    outcome.done.append(change)
+                elif status in RETRYABLE:
+                    retry.append(change)
+                else:
+                    outcome.failed.append(change)
+            pending = retry
+        outcome.failed.extend(pending)
+        return outcome
+
+    def _bulk(self, changes: Sequence[IndexChange], refresh: bool) -> list[tuple[IndexChange, int]]:
+        from opensearchpy.exceptions import ConnectionError as TransportConnectionError
+        from opensearchpy.exceptions import TransportError
+
+        body: list[dict[str, Any]] = []
+        for change in changes:
+            body.append(
+                {
+                    "index": {
+                        "_index": mapping.ALIAS,
+                        "_id": change.doc_id,
+                        "version": change.version,
+                        "version_type": "external",
+                    }
+                }
+            )
+            body.append(change.document())
+        try:
+            reply = self.client.bulk(body=body, refresh="true" if refresh else "false")
+        except TransportConnectionError:
+            return [(change, 503) for change in changes]
+        except TransportError as error:
+            status = error.status_code if isinstance(error.status_code, int) else 503
+            return [(change, status) for change in changes]
+        return [
+            (change, int(item["index"]["status"]))
+            for change, item in zip(changes, reply["items"], strict=True)
+        ]
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        from opensearchpy.exceptions import ConnectionError as TransportConnectionError
+        from opensearchpy.exceptions import NotFoundError, TransportError
+
+        try:
+            reply: dict[str, Any] = self.client.search(index=mapping.ALIAS, body=body)
+        except NotFoundError:  # nothing was ever indexed
+            return {"hits": {"total": {"value": 0}, "hits": []}}
+        except (TransportConnectionError, TransportError) as error:
+            raise SearchUnavailable(str(error)) from None
+        return reply
+
+
+def _latest_per_document(
+    changes: Sequence[IndexChange], outcome: WriteOutcome
+) -> list[IndexChange]:
+    """One action per document in a bulk: the highest version; the others are superseded."""
+    latest: dict[str, IndexChange] = {}
+    for change in changes:
+        kept = latest.get(change.doc_id)
+        if kept is None or change.version > kept.version:
+            if kept is not None:
+                outcome.done.append(kept)
+            latest[change.doc_id] = change
+        else:
+            outcome.done.append(change)
+    return list(latest.values())

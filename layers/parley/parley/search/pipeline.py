@@ -1,0 +1,81 @@
+"""The path from the table to the index: stream → forwarder → index queue → indexer.
+
+Delivery is at least once at every hop, and that is enough: every change carries the
+message's version and the index keeps only the highest, so repeats and reorderings are
+harmless. Nothing is dropped: what cannot be written stays in the queue and ends in its DLQ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from parley.observability import MetricUnit, logger, metrics
+from parley.search.changes import IndexChange, StreamEventName, change_from_stream
+from parley.search.opensearch import WriteOutcome
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    sequence_number: str
+    event_name: StreamEventName
+    new_image: dict[str, Any] | None
+    old_image: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class QueuedChange:
+    message_id: str
+    body: str
+
+
+class ChangeQueue(Protocol):
+    def send(self, bodies: Sequence[tuple[str, str]]) -> set[str]:
+        """Sends (id, body) pairs; returns the ids that were not accepted."""
+        ...
+
+
+class ChangeIndex(Protocol):
+    def write(self, changes: Sequence[IndexChange]) -> WriteOutcome: ...
+
+
+def forward(records: Sequence[StreamRecord], queue: ChangeQueue) -> str | None:
+    """Sends the message changes among `records` to the index queue, in order.
+
+    Returns the sequence number of the first record that could not be sent (the stream
+    retries from there), or None when all were.
+    """
+    pending: list[tuple[str, str]] = []
+    for record in records:
+        change = change_from_stream(record.event_name, record.new_image, record.old_image)
+        if change is not None:
+            pending.append((record.sequence_number, change.model_dump_json()))
+    failed = queue.send(pending)
+    metrics.add_metric("SearchChangesForwarded", MetricUnit.Count, len(pending) - len(failed))
+    for record in records:
+        if record.sequence_number in failed:
+            return record.sequence_number
+    return None
+
+
+def index(messages: Iterable[QueuedChange], target: ChangeIndex) -> list[str]:
+    """Writes the queued changes in one bulk; returns the ids of the messages to redeliver."""
+    changes: dict[str, IndexChange] = {}
+    unreadable: list[str] = []
+    for message in messages:
+        try:
+            changes[message.message_id] = IndexChange.model_validate(json.loads(message.body))
+        except (ValueError, ValidationError):
+            logger.error("unreadable index change", extra={"messageId": message.message_id})
+            unreadable.append(message.message_id)
+    outcome = target.write(list(changes.values()))
+    failed = {id(change) for change in outcome.failed}
+    retry = [mid for mid, change in changes.items() if id(change) in failed]
+    metrics.add_metric("SearchChangesIndexed", MetricUnit.Count, len(changes) - len(retry))
+    if retry:
+        metrics.add_metric("SearchChangesRetried", MetricUnit.Count, len(retry))
+    return unreadable + retry

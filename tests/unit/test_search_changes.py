@@ -1,0 +1,124 @@
+"""From table changes to index changes: versions, tombstones, and the pipeline's failures.
+
+`parley.search.pipeline` is imported inside the tests: it brings Powertools' metrics, whose
+namespace comes from the environment that the session fixture sets after collection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from parley.search.changes import IndexChange, change_from_stream, sent_at_millis
+from parley.search.opensearch import WriteOutcome, _latest_per_document
+
+if TYPE_CHECKING:
+    from parley.search import pipeline
+
+IMAGE = {
+    "PK": "CH#C1",
+    "SK": "MSG#1732698061.000100",
+    "workspaceId": "W1",
+    "channelId": "C1",
+    "ts": "1732698061.000100",
+    "userId": "U1",
+    "text": "hello world",
+    "version": 3,
+}
+
+
+def test_an_insert_or_edit_carries_the_items_version_and_text() -> None:
+    change = change_from_stream("MODIFY", IMAGE, None)
+    assert change is not None
+    assert (change.version, change.text, change.deleted) == (3, "hello world", False)
+
+
+def test_a_delete_is_a_tombstone_one_version_above_the_last_image() -> None:
+    change = change_from_stream("REMOVE", None, IMAGE)
+    assert change is not None
+    assert (change.version, change.deleted) == (4, True)
+    assert "text" not in change.document()
+
+
+def test_items_that_are_not_messages_are_not_indexed() -> None:
+    channel = {"PK": "CH#C1", "SK": "META", "name": "general"}
+    assert change_from_stream("INSERT", channel, None) is None
+    assert change_from_stream("REMOVE", None, channel) is None
+
+
+def test_file_ids_mark_a_message_as_having_a_file() -> None:
+    change = change_from_stream("INSERT", {**IMAGE, "fileIds": ["F1"]}, None)
+    assert change is not None
+    assert change.hasFile
+
+
+def test_sent_at_is_the_ts_in_milliseconds() -> None:
+    assert sent_at_millis("1732698061.000100") == 1_732_698_061_000
+    assert sent_at_millis("1732698061.999999") == 1_732_698_061_999
+
+
+def _change(version: int, text: str = "x") -> IndexChange:
+    return IndexChange(workspaceId="W1", channelId="C1", ts="1.000001", version=version, text=text)
+
+
+def test_a_bulk_sends_only_the_highest_version_of_each_message() -> None:
+    outcome = WriteOutcome()
+    old, new, repeat = _change(1), _change(2), _change(2)
+    assert _latest_per_document([old, new, repeat], outcome) == [new]
+    assert outcome.done == [old, repeat]
+
+
+class _Queue:
+    def __init__(self, refuse: set[str]) -> None:
+        self.refuse = refuse
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, bodies: Sequence[tuple[str, str]]) -> set[str]:
+        self.sent.extend(b for b in bodies if b[0] not in self.refuse)
+        return {b[0] for b in bodies if b[0] in self.refuse}
+
+
+def _record(sequence: str, image: dict[str, Any]) -> pipeline.StreamRecord:
+    from parley.search import pipeline
+
+    return pipeline.StreamRecord(sequence, "INSERT", image, None)
+
+
+def test_the_forwarder_reports_the_first_record_it_could_not_send() -> None:
+    from parley.search import pipeline
+
+    records = [_record(str(n), {**IMAGE, "ts": f"1.00000{n}"}) for n in range(1, 5)]
+    queue = _Queue(refuse={"3", "4"})
+    assert pipeline.forward(records, queue) == "3"
+    assert [json.loads(body)["ts"] for _, body in queue.sent] == ["1.000001", "1.000002"]
+
+
+def test_the_forwarder_reports_nothing_when_all_were_sent() -> None:
+    from parley.search import pipeline
+
+    assert pipeline.forward([_record("1", IMAGE)], _Queue(refuse=set())) is None
+
+
+class _Index:
+    def __init__(self, fail_versions: set[int]) -> None:
+        self.fail_versions = fail_versions
+
+    def write(self, changes: Sequence[IndexChange]) -> WriteOutcome:
+        return WriteOutcome(
+            done=[c for c in changes if c.version not in self.fail_versions],
+            failed=[c for c in changes if c.version in self.fail_versions],
+        )
+
+
+def test_the_indexer_redelivers_failed_and_unreadable_messages_only() -> None:
+    from parley.search import pipeline
+
+    queued = [
+        pipeline.QueuedChange("m1", _change(1).model_dump_json()),
+        pipeline.QueuedChange(
+            "m2", IndexChange(**{**_change(5).model_dump(), "ts": "2.0"}).model_dump_json()
+        ),
+        pipeline.QueuedChange("m3", "not json"),
+    ]
+    assert sorted(pipeline.index(queued, _Index(fail_versions={5}))) == ["m2", "m3"]
