@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from search_routes import router as search_router
 
 from parley.auth.user_pool import UserPool
-from parley.domain import channels, messages, pins, reactions, users, workspaces
+from parley.domain import channels, messages, pins, reactions, reads, users, workspaces
 from parley.domain.caller import Caller
 from parley.edge import wiring
 from parley.edge.websocket import describe
@@ -33,10 +33,12 @@ from parley.schemas import (
     CreateWorkspace,
     EditMessage,
     InviteReply,
+    MarkRead,
     MessageReply,
     MessagesReply,
     OpenDirectMessage,
     PostMessage,
+    Unreads,
     UpdateChannel,
     UserReply,
     UsersReply,
@@ -233,6 +235,26 @@ def add_reaction(cid: str, ts: str, name: str) -> MessageReply:
 def remove_reaction(cid: str, ts: str, name: str) -> MessageReply:
     message = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=False)
     return MessageReply(message=message)
+
+
+# ------------------------------------------------------------------ read state
+
+
+@app.post("/channels/<cid>/read", responses={204: {"description": "marked"}})
+def mark_channel_read(cid: str, body: MarkRead) -> Response[None]:
+    reads.mark_channel(_caller(), cid, body.ts, wiring.broadcaster())
+    return Response(status_code=204)
+
+
+@app.post("/channels/<cid>/threads/<threadTs>/read", responses={204: {"description": "marked"}})
+def mark_thread_read(cid: str, threadTs: str, body: MarkRead) -> Response[None]:
+    reads.mark_thread(_caller(), cid, threadTs, body.ts, wiring.broadcaster())
+    return Response(status_code=204)
+
+
+@app.get("/workspaces/<wid>/unreads")
+def list_unreads(wid: str) -> Unreads:
+    return reads.unreads(_caller(), wid)
 
 
 # ------------------------------------------------------------------ pins

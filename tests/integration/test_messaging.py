@@ -267,3 +267,35 @@ def test_a_connection_that_is_gone_is_pruned_and_others_still_receive(
     asyncio.run(scenario())
     left = dynamodb.get_item(TableName="parley-local-AppTable", Key=key).get("Item", {})
     assert "ghost-connection=" not in left.get("conns", {}).get("SS", [])
+
+
+def test_conversation_events_reach_members_over_real_sockets(team: dict[str, Any]) -> None:
+    alice, bob, wid, general = team["alice"], team["bob"], team["wid"], team["general"]
+
+    async def scenario() -> None:
+        async with bob.socket(wid) as b:
+            _, posted = await asyncio.to_thread(
+                alice.call, "POST", f"/channels/{general}/messages", {"text": f"hi <@{bob.id}>"}
+            )
+            ts = posted["message"]["ts"]
+            await b.next("message")
+            base = f"/channels/{general}/messages/{ts}"
+            await asyncio.to_thread(alice.call, "PATCH", base, {"text": "hi all"})
+            changed = await b.next("message_changed")
+            assert changed["message"]["text"] == "hi all"
+            await asyncio.to_thread(alice.call, "PUT", f"{base}/reactions/wave")
+            await b.next("reaction_added", ts=ts, name="wave", userId=alice.id)
+            await asyncio.to_thread(
+                alice.call, "POST", f"/channels/{general}/messages", {"text": "re", "threadTs": ts}
+            )
+            reply = await b.next("message")
+            assert reply["message"]["threadTs"] == ts
+            await asyncio.to_thread(alice.call, "DELETE", base)
+            await b.next("message_deleted", ts=ts)
+            await b.send({"action": "markRead", "id": "m", "channelId": general, "ts": ts})
+            assert (await b.next("ack", replyTo="m"))["ok"] is True
+
+    asyncio.run(scenario())
+    _, unread = bob.call("GET", f"/workspaces/{wid}/unreads")
+    row = next(c for c in unread["channels"] if c["channelId"] == general)
+    assert row["lastReadTs"] is not None

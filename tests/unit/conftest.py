@@ -17,8 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
-from cfnlint.decode import cfn_yaml
 from moto import mock_aws
+
+from local.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -33,7 +34,7 @@ PROFILES = {
 
 
 def template() -> dict[str, Any]:
-    return cfn_yaml.load(str(ROOT / "template.yaml"))  # type: ignore[no-any-return]
+    return load_yaml((ROOT / "template.yaml").read_text())  # type: ignore[no-any-return]
 
 
 def create_table_from_template(

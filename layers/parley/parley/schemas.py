@@ -207,6 +207,33 @@ class MessagesReply(Page):
     messages: list[Message]
 
 
+class ChannelUnread(_Out):
+    channelId: str
+    lastReadTs: str | None
+    unreadCount: int
+    mentionCount: int
+
+
+class ThreadUnread(_Out):
+    channelId: str
+    threadTs: str
+    unreadReplies: int
+
+
+class Unreads(_Out):
+    channels: list[ChannelUnread]
+    threads: list[ThreadUnread]
+
+
+class MarkRead(_In):
+    ts: Ts
+
+
+class MarkReadFrame(Frame, MarkRead):
+    action: Literal["markRead"]
+    channelId: Id
+
+
 class ErrorBody(_Out):
     code: str
     message: str

@@ -32,9 +32,16 @@ def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, Channel
     raise NotFound("channel not found")
 
 
-def channel_member(channel_id: str, user_id: str) -> tuple[ChannelItem, ChannelMemberItem]:
-    """The channel, for a caller who must be in it (to post, to add members)."""
+def channel_member(
+    channel_id: str, user_id: str, workspace_id: str | None = None
+) -> tuple[ChannelItem, ChannelMemberItem]:
+    """The channel, for a caller who must be in it (to post, to add members).
+
+    `workspace_id` confines a WebSocket connection to the workspace it was opened for.
+    """
     channel, membership = visible_channel(channel_id, user_id)
+    if workspace_id is not None and channel.workspaceId != workspace_id:
+        raise NotFound("channel not found")
     if membership is None:
         raise Forbidden("join the channel first")
     return channel, membership

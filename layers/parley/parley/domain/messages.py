@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from parley.domain import access
+from parley.domain import access, mentions
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view
@@ -13,6 +13,7 @@ from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
 from parley.observability import MetricUnit, metrics
 from parley.schemas import MAX_TEXT_CHARS, Message, PostMessage
 from parley.store import messages as message_store
+from parley.store import reads
 from parley.store.items import MessageItem
 
 RETRY_KEY_SECONDS = 24 * 3600
@@ -33,9 +34,7 @@ def post_message(
     workspace it was opened for.
     """
     _check_text(body.text)
-    channel, _ = access.channel_member(channel_id, caller.user_id)
-    if workspace_id is not None and channel.workspaceId != workspace_id:
-        raise NotFound("channel not found")
+    channel, _ = access.channel_member(channel_id, caller.user_id, workspace_id)
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
         if first_ts is not None:
@@ -51,14 +50,19 @@ def post_message(
         return _existing(channel_id, duplicate.ts), False
     if parent is not None:
         message_store.record_reply(parent, item.ts)
+        # The parent's author and everyone who replies follow the thread.
+        reads.follow(caller.user_id, channel.workspaceId, channel_id, parent.ts, item.ts)
+        reads.follow(parent.userId, channel.workspaceId, channel_id, parent.ts, parent.ts)
     message = message_view(item)
     metrics.add_metric("MessageSent", MetricUnit.Count, 1)
-    publisher.to_channel(
+    delivery = publisher.to_channel(
         channel.workspaceId,
         channel_id,
         {"type": "message", "channelId": channel_id, "message": message.wire()},
         exclude=caller.connection_id,
     )
+    if item.broadcast == "here":
+        message_store.set_here_users(item, delivery.reached - {caller.user_id})
     return message, True
 
 
@@ -95,6 +99,7 @@ def _store_with_new_ts(
     caller: Caller, channel_id: str, workspace_id: str, body: PostMessage
 ) -> MessageItem:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""
+    mentioned = mentions.parse(body.text)
     ts = ts_from_micros(now_micros())
     for _ in range(_TS_ATTEMPTS):
         item = MessageItem(
@@ -109,6 +114,8 @@ def _store_with_new_ts(
             text=body.text,
             threadTs=body.threadTs,
             clientMsgId=body.clientMsgId,
+            mentions=set(mentioned.users) or None,
+            broadcast=mentioned.broadcast,
             version=1,
             createdAt=iso_now(),
         )
@@ -151,8 +158,15 @@ def edit_message(
     if existing.userId != caller.user_id:
         raise Forbidden("only the author can edit a message")
     try:
+        mentioned = mentions.parse(text)
         item = message_store.edit_text(
-            channel_id, ts, caller.user_id, text, ts_from_micros(now_micros())
+            channel_id,
+            ts,
+            author_id=caller.user_id,
+            text=text,
+            edited_ts=ts_from_micros(now_micros()),
+            mentions=mentioned.users,
+            broadcast=mentioned.broadcast,
         )
     except message_store.NotYours:
         raise NotFound("message not found") from None

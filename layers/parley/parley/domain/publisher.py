@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from parley.realtime.fanout import Delivery
+
 
 class Publisher(Protocol):
     def to_channel(
         self, workspace_id: str, channel_id: str, event: dict[str, Any], exclude: str | None = None
-    ) -> object: ...
+    ) -> Delivery: ...
 
     def to_users(
         self,

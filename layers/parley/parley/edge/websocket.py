@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -59,3 +60,18 @@ def error(error: ParleyError, reply: str | int | None) -> dict[str, Any]:
     if reply is not None:
         frame["replyTo"] = reply
     return send(frame)
+
+
+def handle(
+    event: dict[str, Any], model: type[M], act: Callable[[Caller, str, M], dict[str, Any]]
+) -> dict[str, Any]:
+    """One WebSocket action: the frame parsed as `model`, `act(caller, workspace_id, frame)`
+    run, its reply frame sent back; a ParleyError becomes an error frame (connection open)."""
+    reply = reply_to(event)
+    try:
+        who, workspace_id = caller(event)
+        frame = parse(event, model)
+        result = act(who, workspace_id, frame)
+    except ParleyError as failure:
+        return error(failure, reply)
+    return send({"replyTo": reply, **result})

@@ -28,6 +28,7 @@ class Delivery:
     delivered: int = 0
     pruned: list[str] = field(default_factory=list)
     failed: int = 0
+    reached: set[str] = field(default_factory=set)  # users with at least one live connection
 
 
 class Broadcaster:
@@ -68,6 +69,7 @@ class Broadcaster:
         for conn, outcome in zip(targets, outcomes, strict=True):
             if outcome is True:
                 delivery.delivered += 1
+                delivery.reached.add(targets[conn])
             elif outcome is False:
                 delivery.pruned.append(conn)
                 connection_store.forget(conn, targets[conn], workspace_id)

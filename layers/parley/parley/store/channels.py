@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from parley.ids import now_micros, ts_from_micros
 from parley.store.base import (
     batch_get,
     cancelled_by_condition,
+    condition_failed,
     get_or_none,
     query_page,
     transaction,
@@ -65,6 +67,8 @@ def new_member(channel: ChannelItem, user_id: str, joined_at: str) -> ChannelMem
         workspaceId=channel.workspaceId,
         userId=user_id,
         joinedAt=joined_at,
+        # What was said before someone joined is not unread to them.
+        lastReadTs=ts_from_micros(now_micros()),
     )
 
 
@@ -226,3 +230,17 @@ def open_direct_message(
             raise
         return found
     return channel
+
+
+def set_read_marker(channel_id: str, user_id: str, ts: str) -> bool:
+    """Sets the member's read marker (backwards too: "mark unread"); False if not a member."""
+    try:
+        ChannelMemberItem(*member_key(channel_id, user_id)).update(
+            actions=[ChannelMemberItem.lastReadTs.set(ts)],
+            condition=ChannelMemberItem.PK.exists(),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True

@@ -115,6 +115,9 @@ class MessageItem(Item):
     editedTs = UnicodeAttribute(null=True)
     clientMsgId = UnicodeAttribute(null=True)
     fileIds = ListAttribute(of=UnicodeAttribute, null=True)
+    mentions = UnicodeSetAttribute(null=True)  # user ids of <@user> mentions
+    broadcast = UnicodeAttribute(null=True)  # "channel" for <!channel>, "here" for <!here>
+    hereUsers = UnicodeSetAttribute(null=True)  # who was active when a <!here> was sent
     version = NumberAttribute(default=1)
     createdAt = UnicodeAttribute()
 
@@ -133,6 +136,15 @@ class DirectMessageItem(Item):
     """PK WS#<wid>, SK DM#<sorted member ids>: the one DM channel of that set of users."""
 
     channelId = UnicodeAttribute()
+
+
+class FollowItem(Item):
+    """PK USER#<uid>, SK FOLLOW#<cid>#<threadTs>: a followed thread and its read marker."""
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    threadTs = UnicodeAttribute()
+    lastReadTs = UnicodeAttribute()
 
 
 class ClientMsgItem(Item):

@@ -154,16 +154,29 @@ def replies_page(
     return items, None
 
 
-def edit_text(channel_id: str, ts: str, author_id: str, text: str, edited_ts: str) -> MessageItem:
-    """Replaces the text if `author_id` wrote the message; bumps version. Raises NotYours."""
+def edit_text(
+    channel_id: str,
+    ts: str,
+    *,
+    author_id: str,
+    text: str,
+    edited_ts: str,
+    mentions: frozenset[str],
+    broadcast: str | None,
+) -> MessageItem:
+    """Replaces the text (and what it mentions) if `author_id` wrote the message; bumps
+    version. Raises NotYours."""
     item = MessageItem(*message_key(channel_id, ts))
+    actions: list[Action] = [
+        MessageItem.text.set(text),
+        MessageItem.editedTs.set(edited_ts),
+        MessageItem.version.add(1),
+        MessageItem.mentions.set(set(mentions)) if mentions else MessageItem.mentions.remove(),
+        MessageItem.broadcast.set(broadcast) if broadcast else MessageItem.broadcast.remove(),
+    ]
     try:
         item.update(
-            actions=[
-                MessageItem.text.set(text),
-                MessageItem.editedTs.set(edited_ts),
-                MessageItem.version.add(1),
-            ],
+            actions=actions,
             condition=MessageItem.PK.exists() & (MessageItem.userId == author_id),
         )
     except UpdateError as error:
@@ -171,6 +184,12 @@ def edit_text(channel_id: str, ts: str, author_id: str, text: str, edited_ts: st
             raise NotYours(ts) from None
         raise
     return item
+
+
+def set_here_users(message: MessageItem, user_ids: set[str]) -> None:
+    """Records who was active when a <!here> message went out (they count it as a mention)."""
+    if user_ids:
+        message.update(actions=[MessageItem.hereUsers.set(user_ids)])
 
 
 def delete_message(message: MessageItem) -> bool:

@@ -1,0 +1,27 @@
+"""markRead: moves the caller's read marker in a channel, as POST /channels/{cid}/read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.domain import reads
+from parley.domain.caller import Caller
+from parley.edge import websocket, wiring
+from parley.edge.wiring import configured
+from parley.observability import logger
+from parley.schemas import MarkReadFrame
+
+
+def _mark(caller: Caller, workspace_id: str, frame: MarkReadFrame) -> dict[str, Any]:
+    reads.mark_channel(
+        caller, frame.channelId, frame.ts, wiring.broadcaster(), workspace_id=workspace_id
+    )
+    return {"type": "ack", "ok": True}
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    configured()
+    return websocket.handle(event, MarkReadFrame, _mark)

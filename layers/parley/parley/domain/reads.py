@@ -1,0 +1,103 @@
+"""Read state: read markers per channel and per followed thread, and unread counts."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from parley.domain import access
+from parley.domain.caller import Caller
+from parley.domain.publisher import Publisher
+from parley.errors import NotFound
+from parley.schemas import ChannelUnread, ThreadUnread, Unreads
+from parley.store import channels as channel_store
+from parley.store import messages as message_store
+from parley.store import reads as read_store
+
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="unreads")
+
+
+def mark_channel(
+    caller: Caller,
+    channel_id: str,
+    ts: str,
+    publisher: Publisher,
+    workspace_id: str | None = None,
+) -> None:
+    """Moves the caller's marker; the caller's other connections learn it (channel_marked)."""
+    channel, _ = access.channel_member(channel_id, caller.user_id, workspace_id)
+    if not channel_store.set_read_marker(channel_id, caller.user_id, ts):
+        raise NotFound("channel not found")  # left between the check and the write
+    publisher.to_users(
+        channel.workspaceId,
+        [caller.user_id],
+        {"type": "channel_marked", "channelId": channel_id, "ts": ts},
+        exclude=caller.connection_id,
+    )
+
+
+def mark_thread(
+    caller: Caller, channel_id: str, thread_ts: str, ts: str, publisher: Publisher
+) -> None:
+    """Moves the marker of one thread (following it if need be); other threads stay unread."""
+    channel, _ = access.visible_channel(channel_id, caller.user_id)
+    parent = message_store.get_message(channel_id, thread_ts)
+    if parent is None or parent.threadTs is not None:
+        raise NotFound("thread not found")
+    if not read_store.set_thread_marker(caller.user_id, channel_id, thread_ts, ts):
+        read_store.follow(caller.user_id, channel.workspaceId, channel_id, thread_ts, ts)
+    publisher.to_users(
+        channel.workspaceId,
+        [caller.user_id],
+        {"type": "thread_marked", "channelId": channel_id, "threadTs": thread_ts, "ts": ts},
+        exclude=caller.connection_id,
+    )
+
+
+def unreads(caller: Caller, workspace_id: str) -> Unreads:
+    """Every channel the caller is in with its counts, and followed threads with new replies.
+
+    Each channel costs one Query over the messages after its marker; a thread is queried
+    only when its parent's latestReplyTs is past the caller's marker.
+    """
+    access.workspace_member(workspace_id, caller.user_id)
+    memberships = channel_store.memberships_in_workspace(caller.user_id, workspace_id)
+    counted = _pool.map(
+        lambda m: read_store.unread_in_channel(m.channelId, caller.user_id, m.lastReadTs or ""),
+        memberships,
+    )
+    channels = [
+        ChannelUnread(
+            channelId=m.channelId,
+            lastReadTs=m.lastReadTs,
+            unreadCount=count.messages,
+            mentionCount=count.mentions,
+        )
+        for m, count in zip(memberships, counted, strict=True)
+    ]
+    mine = {m.channelId for m in memberships}
+    follows = [
+        f for f in read_store.followed_threads(caller.user_id, workspace_id) if f.channelId in mine
+    ]
+    parents = {
+        (p.channelId, p.ts): p
+        for channel_id in {f.channelId for f in follows}
+        for p in message_store.get_messages(
+            channel_id, [f.threadTs for f in follows if f.channelId == channel_id]
+        )
+    }
+    stale = [
+        f
+        for f in follows
+        if (parent := parents.get((f.channelId, f.threadTs))) is not None
+        and (parent.latestReplyTs or "") > f.lastReadTs
+    ]
+    replies = _pool.map(
+        lambda f: read_store.unread_replies(f.channelId, f.threadTs, caller.user_id, f.lastReadTs),
+        stale,
+    )
+    threads = [
+        ThreadUnread(channelId=f.channelId, threadTs=f.threadTs, unreadReplies=n)
+        for f, n in zip(stale, replies, strict=True)
+        if n > 0
+    ]
+    return Unreads(channels=channels, threads=threads)
