@@ -43,8 +43,18 @@ _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "yaml")
 
 
+# API.md: every non-2xx reply carries {"error": {code, message}}. API Gateway's own 4xx answers
+# cannot be reshaped in AWS (HTTP APIs have no gateway responses); locally they carry
+# Parley's `error` object beside API Gateway's `message`, so a client written against the
+# contract reads every refusal the same way. 5xx answers keep API Gateway's shape.
+_ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large"}
+
+
 def _message(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.json_response({"message": message}, status=status, headers=headers)
+    body: dict[str, object] = {"message": message}
+    if status in _ERROR_CODES:
+        body["error"] = {"code": _ERROR_CODES[status], "message": message}
+    return web.json_response(body, status=status, headers=headers)
 
 
 class CorsPolicy:

@@ -128,7 +128,10 @@ def test_without_a_valid_token_the_gateway_answers_401(
     headers = {"authorization": authorization} if authorization else {}
     reply = call(runtime_stack, "GET", "/items/1", headers=headers)
     assert reply.status_code == 401
-    assert reply.json() == {"message": "Unauthorized"}
+    assert reply.json() == {
+        "message": "Unauthorized",
+        "error": {"code": "unauthorized", "message": "Unauthorized"},
+    }
 
 
 def test_a_route_without_authorizer_needs_no_token(runtime_stack: Stack) -> None:
@@ -203,7 +206,10 @@ def test_cors_headers_come_from_the_configuration_not_the_function(
 def test_bodies_over_10_mb_are_refused(runtime_stack: Stack, token: str) -> None:
     reply = call(runtime_stack, "POST", "/echo", token, data=b"x" * (10 * 1024 * 1024 + 1))
     assert reply.status_code == 413
-    assert reply.json() == {"message": "Request Entity Too Large"}
+    assert reply.json() == {
+        "message": "Request Entity Too Large",
+        "error": {"code": "too_large", "message": "Request Entity Too Large"},
+    }
 
 
 def test_malformed_requests_get_answers_not_crashes(runtime_stack: Stack, token: str) -> None:

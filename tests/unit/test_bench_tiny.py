@@ -70,9 +70,3 @@ def test_cost_adds_up_its_breakdown(results: dict[str, Any]) -> None:
     assert set(cost) >= COST_KEYS
     assert cost["usdPerMillionMessages"] == pytest.approx(sum(cost["breakdown"].values()), abs=0.01)
     assert cost["perMessage"]["apigwMessages"] == 11  # frame in, ack, nine members
-
-
-def test_search_is_null_until_its_figures_exist(results: dict[str, Any]) -> None:
-    assert "search" in results
-    assert results["search"] is None
-    assert results["searchNote"]
