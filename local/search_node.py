@@ -46,9 +46,10 @@ class Toolchain:
 
 def find_toolchain(environ: Mapping[str, str] = os.environ) -> Toolchain | None:
     """java (JAVA_HOME first, then PATH) and mvn, or None when either is missing."""
+    path = environ.get("PATH", "")
     java_home = environ.get("JAVA_HOME")
-    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
-    maven = shutil.which("mvn")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java", path=path)
+    maven = shutil.which("mvn", path=path)
     if not java or not Path(java).exists() or not maven:
         return None
     return Toolchain(java=java, maven=maven)
@@ -169,9 +170,11 @@ class OpenSearchNode:
             self._log = None
 
 
-def search_services(*, port: int = 9200) -> list[LocalService]:
+def search_services(
+    *, port: int = 9200, environ: Mapping[str, str] = os.environ
+) -> list[LocalService]:
     """The search service when this machine can run it; otherwise none, said out loud."""
-    toolchain = find_toolchain()
+    toolchain = find_toolchain(environ)
     if toolchain is None:
         log.warning(
             "no JDK or no Maven (mvn) found: the stack runs without search "

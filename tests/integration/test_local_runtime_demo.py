@@ -44,7 +44,7 @@ class LocalUp:
 def local_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalUp]:
     """`python -m local up` on free ports."""
     state = tmp_path_factory.mktemp("up")
-    ports = ["--http-port", "0", "--ws-port", "0", "--aws-port", "0"]
+    ports = ["--http-port", "0", "--ws-port", "0", "--aws-port", "0", "--search-port", "0"]
     with (state / "output.log").open("w") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "local", "up", "--state-dir", str(state), *ports],
@@ -53,7 +53,9 @@ def local_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalUp]:
             stderr=subprocess.STDOUT,
         )
     stack_file = state / "stack.json"
-    deadline = time.monotonic() + 90
+    # Search's JVM starts before stack.json is written: seconds on a quiet machine, far more
+    # on a busy one.
+    deadline = time.monotonic() + 180
     while not stack_file.exists():
         assert process.poll() is None, (state / "output.log").read_text()
         assert time.monotonic() < deadline, "python -m local up did not write stack.json"
