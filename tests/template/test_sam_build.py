@@ -13,6 +13,10 @@ from layer_checks import (
     pins_for_lambda,
 )
 
+# A cold `sam build` downloads every arm64 wheel; on a loaded machine that outlasts the
+# suite's 300 s default (the build itself is bounded at 900 s in conftest.py).
+pytestmark = pytest.mark.timeout(1200)
+
 LAYER = "ParleyLayer"
 REQUIREMENTS = ROOT / "layers" / "parley" / "requirements.txt"
 
