@@ -17,7 +17,16 @@ from pydantic import ValidationError
 from search_routes import router as search_router
 
 from parley.auth.user_pool import UserPool
-from parley.domain import channels, messages, pins, reactions, reads, users, workspaces
+from parley.domain import (
+    channels,
+    messages,
+    notifications,
+    pins,
+    reactions,
+    reads,
+    users,
+    workspaces,
+)
 from parley.domain.caller import Caller
 from parley.edge import wiring
 from parley.edge.websocket import describe
@@ -36,6 +45,7 @@ from parley.schemas import (
     MarkRead,
     MessageReply,
     MessagesReply,
+    NotificationsReply,
     OpenDirectMessage,
     PostMessage,
     Unreads,
@@ -255,6 +265,12 @@ def mark_thread_read(cid: str, threadTs: str, body: MarkRead) -> Response[None]:
 @app.get("/workspaces/<wid>/unreads")
 def list_unreads(wid: str) -> Unreads:
     return reads.unreads(_caller(), wid)
+
+
+@app.get("/me/notifications")
+def list_notifications(limit: Limit = 50, cursor: Cursor = None) -> NotificationsReply:
+    items, next_cursor = notifications.list_notifications(_caller(), limit, cursor)
+    return NotificationsReply(notifications=items, nextCursor=next_cursor)
 
 
 # ------------------------------------------------------------------ pins

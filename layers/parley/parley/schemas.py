@@ -241,3 +241,19 @@ class ErrorBody(_Out):
 
 class ErrorReply(_Out):
     error: ErrorBody
+
+
+# ------------------------------------------------------------------ notifications
+
+
+class Notification(_Out):
+    id: str
+    type: Literal["mention", "dm"]
+    channelId: str
+    ts: str
+    userId: str
+    createdAt: str
+
+
+class NotificationsReply(Page):
+    notifications: list[Notification]

@@ -10,6 +10,7 @@ import functools
 from parley.config import Settings, settings
 from parley.realtime.connections_api import ConnectionsApi
 from parley.realtime.fanout import Broadcaster
+from parley.realtime.push import SnsPush
 from parley.store import bind
 
 
@@ -27,3 +28,11 @@ def broadcaster() -> Broadcaster:
     if not config.ws_management_endpoint:
         raise RuntimeError("WS_MANAGEMENT_ENDPOINT is not set")
     return Broadcaster(ConnectionsApi(config.ws_management_endpoint, config.region))
+
+
+@functools.cache
+def push() -> SnsPush | None:
+    """Notifications for offline recipients; None where no topic is configured (no push)."""
+    config = configured()
+    topic_arn = config.notifications_topic_arn
+    return SnsPush(topic_arn, config.region) if topic_arn else None

@@ -168,3 +168,18 @@ class UserConnectionsItem(Item):
     """PK USER#<uid>, SK CONNS#<wid>: the user's live connection ids in one workspace."""
 
     conns = UnicodeSetAttribute(default=set)
+
+
+class NotificationItem(Item):
+    """PK USER#<uid>, SK NOTIF#<ts>#<cid>: a mention or DM for that user; removed by TTL.
+
+    Keyed by the message, so a redelivered stream record lands on the same item.
+    """
+
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    ts = UnicodeAttribute()
+    userId = UnicodeAttribute()  # the message's author
+    type = UnicodeAttribute()  # "mention" or "dm"
+    createdAt = UnicodeAttribute()
+    ttl = TTLAttribute()

@@ -1,0 +1,48 @@
+"""The table's stream → notifications: each new message notifies those it is meant for.
+
+Delivery guarantee: at least once. Lambda redelivers a batch's failed records (reported one
+by one with Powertools' partial batch response) until they succeed or go to the DLQ; a
+redelivered record finds its notifications written and announces nothing twice.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.domain import notifications
+from parley.domain.notifications import Push
+from parley.domain.publisher import Publisher
+from parley.store.items import MessageItem
+
+
+def process_stream(
+    event: dict[str, Any],
+    context: LambdaContext,
+    publisher: Publisher,
+    push: Push | None,
+) -> dict[str, Any]:
+    """Handles a batch of message INSERTs (and hereUsers being recorded); the failed ones."""
+
+    def handle(record: DynamoDBRecord) -> None:
+        raw = record.raw_event["dynamodb"]
+        message = MessageItem.from_raw_data(raw["NewImage"])
+        # The posting path records <!here>'s active members after the insert, as an update.
+        here_only = record.raw_event["eventName"] == "MODIFY"
+        notifications.notify(message, publisher, push, time.time(), here_only=here_only)
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    reply = process_partial_response(
+        event=event, record_handler=handle, processor=processor, context=context
+    )
+    return dict(reply)

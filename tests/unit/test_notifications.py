@@ -1,0 +1,246 @@
+"""Notifications from the table's stream: who is told, once, live or by SNS, and the listing.
+
+The unit table has no stream, so each test hands the notifier the records DynamoDB would
+send, built from the items the HTTP API stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from itertools import count
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.unit.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    TABLE,
+    Api,
+    Context,
+    RecordingPoster,
+    load_function,
+)
+
+_sequence = count(1)
+
+
+def post(api: Api, cid: str, text: str, user: str = ALICE) -> str:
+    status, body = api("POST", f"/channels/{cid}/messages", user=user, body={"text": text})
+    assert status == 201, body
+    return body["message"]["ts"]  # type: ignore[no-any-return]
+
+
+def record(cid: str, ts: str, event_name: str = "INSERT", old: dict | None = None) -> dict:
+    """The stream record of the message as stored now, as Lambda delivers it."""
+    keys = {"PK": {"S": f"CH#{cid}"}, "SK": {"S": f"MSG#{ts}"}}
+    image = boto3.client("dynamodb").get_item(TableName=TABLE, Key=keys)["Item"]
+    dynamodb: dict[str, Any] = {
+        "Keys": keys,
+        "NewImage": image,
+        "SequenceNumber": str(next(_sequence)).zfill(21),
+        "SizeBytes": 300,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if old is not None:
+        dynamodb["OldImage"] = old
+    return {
+        "eventID": f"e{dynamodb['SequenceNumber']}",
+        "eventName": event_name,
+        "eventSource": "aws:dynamodb",
+        "eventVersion": "1.1",
+        "awsRegion": "us-east-1",
+        "dynamodb": dynamodb,
+    }
+
+
+def deliver(*records: dict) -> list[dict[str, str]]:
+    """Runs one batch through the notifier; its reported failures."""
+    reply = load_function("notifier").lambda_handler({"Records": list(records)}, Context())
+    return reply["batchItemFailures"]  # type: ignore[no-any-return]
+
+
+def listed(api: Api, user: str, **query: str) -> dict[str, Any]:
+    status, body = api("GET", "/me/notifications", user=user, query=query or None)
+    assert status == 200, body
+    return body  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def carol_joined(api: Api, workspace: dict[str, str]) -> dict[str, str]:
+    """The workspace with Carol in it too (and so in #general)."""
+    _, invite = api("POST", f"/workspaces/{workspace['wid']}/invites")
+    assert api("POST", f"/invites/{invite['invite']['code']}/accept", user=CAROL)[0] == 200
+    return workspace
+
+
+def test_a_mention_notifies_the_mentioned_member_and_not_the_author(
+    api: Api, workspace: dict[str, str], connect: Callable[..., None], poster: RecordingPoster
+) -> None:
+    wid, cid = workspace["wid"], workspace["general"]
+    connect("bob-1", BOB, wid)
+    connect("alice-1", ALICE, wid)
+    # Carol is not in the workspace: mentioning her notifies nobody.
+    ts = post(api, cid, f"<@{BOB}> and <@{CAROL}> and me <@{ALICE}>, review please")
+    assert deliver(record(cid, ts)) == []
+    [frame] = poster.events("bob-1", "notification")
+    assert frame["notification"] == {
+        "id": f"{cid}-{ts}",
+        "type": "mention",
+        "channelId": cid,
+        "ts": ts,
+        "userId": ALICE,
+        "createdAt": frame["notification"]["createdAt"],
+    }
+    assert poster.events("alice-1", "notification") == []
+    assert [n["ts"] for n in listed(api, BOB)["notifications"]] == [ts]
+    assert listed(api, ALICE)["notifications"] == []
+    assert listed(api, CAROL)["notifications"] == []
+
+
+def test_a_plain_channel_message_notifies_nobody(
+    api: Api, workspace: dict[str, str], connect: Callable[..., None], poster: RecordingPoster
+) -> None:
+    cid = workspace["general"]
+    connect("bob-1", BOB, workspace["wid"])
+    assert deliver(record(cid, post(api, cid, "just saying"))) == []
+    assert poster.events("bob-1", "notification") == []
+    assert listed(api, BOB)["notifications"] == []
+
+
+def test_channel_broadcast_notifies_every_member_but_the_author(
+    api: Api, carol_joined: dict[str, str]
+) -> None:
+    cid = carol_joined["general"]
+    ts = post(api, cid, "<!channel> deploy at 5", user=BOB)
+    assert deliver(record(cid, ts)) == []
+    assert [n["ts"] for n in listed(api, ALICE)["notifications"]] == [ts]
+    assert [n["ts"] for n in listed(api, CAROL)["notifications"]] == [ts]
+    assert listed(api, BOB)["notifications"] == []
+
+
+def test_here_notifies_only_those_active_when_it_was_sent(
+    api: Api, carol_joined: dict[str, str], connect: Callable[..., None], poster: RecordingPoster
+) -> None:
+    wid, cid = carol_joined["wid"], carol_joined["general"]
+    connect("bob-1", BOB, wid)  # Bob is active, Carol is not
+    ts = post(api, cid, "<!here> standup")
+    inserted = record(cid, ts)
+    inserted["dynamodb"]["NewImage"].pop("hereUsers")  # as the insert's own record has it
+    # The insert, then the update that records who was active, as the stream orders them.
+    assert deliver(inserted, record(cid, ts, "MODIFY", old=inserted["dynamodb"]["NewImage"])) == []
+    assert [n["ts"] for n in listed(api, BOB)["notifications"]] == [ts]
+    assert listed(api, CAROL)["notifications"] == []
+    assert listed(api, ALICE)["notifications"] == []
+    assert len(poster.events("bob-1", "notification")) == 1
+
+
+def test_every_dm_message_notifies_the_other_members_as_dm(
+    api: Api, carol_joined: dict[str, str], connect: Callable[..., None], poster: RecordingPoster
+) -> None:
+    wid = carol_joined["wid"]
+    status, opened = api("POST", f"/workspaces/{wid}/dms", body={"userIds": [BOB, CAROL]})
+    assert status == 200, opened
+    dm = opened["channel"]["id"]
+    connect("carol-1", CAROL, wid)
+    ts = post(api, dm, "lunch?")
+    assert deliver(record(dm, ts)) == []
+    for user in (BOB, CAROL):
+        [notification] = listed(api, user)["notifications"]
+        assert (notification["type"], notification["channelId"], notification["userId"]) == (
+            "dm",
+            dm,
+            ALICE,
+        )
+    assert listed(api, ALICE)["notifications"] == []
+    assert [f["notification"]["type"] for f in poster.events("carol-1", "notification")] == ["dm"]
+
+
+def test_a_record_delivered_twice_notifies_once(
+    api: Api, workspace: dict[str, str], connect: Callable[..., None], poster: RecordingPoster
+) -> None:
+    cid = workspace["general"]
+    connect("bob-1", BOB, workspace["wid"])
+    same = record(cid, post(api, cid, f"<@{BOB}> ping"))
+    assert deliver(same) == []
+    assert deliver(same) == []
+    assert len(listed(api, BOB)["notifications"]) == 1
+    assert len(poster.events("bob-1", "notification")) == 1
+
+
+def test_a_poison_record_fails_alone_and_the_rest_of_the_batch_goes_on(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    cid = workspace["general"]
+    good = record(cid, post(api, cid, f"<@{BOB}> fine"))
+    poison = record(cid, post(api, cid, f"<@{BOB}> broken"))
+    poison["dynamodb"]["NewImage"]["ts"] = {"Q": "not a DynamoDB type"}
+    assert deliver(poison, good) == [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]
+    assert [n["ts"] for n in listed(api, BOB)["notifications"]] == [
+        good["dynamodb"]["NewImage"]["ts"]["S"]
+    ]
+
+
+def test_an_offline_recipient_gets_an_sns_message_and_an_online_one_does_not(
+    api: Api,
+    carol_joined: dict[str, str],
+    connect: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from parley.edge import wiring
+    from parley.realtime.push import SnsPush
+
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="parley-unit-notifications")["TopicArn"]
+    queue = sqs.create_queue(QueueName="parley-unit-push")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    monkeypatch.setattr(wiring, "push", lambda: SnsPush(topic, "us-east-1"))
+    wid, cid = carol_joined["wid"], carol_joined["general"]
+    connect("bob-1", BOB, wid)  # Bob is online, Carol is not
+    ts = post(api, cid, f"<@{BOB}> <@{CAROL}> have a look")
+    assert deliver(record(cid, ts)) == []
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in received] == [
+        {
+            "recipient": CAROL,
+            "workspaceId": wid,
+            "id": f"{cid}-{ts}",
+            "type": "mention",
+            "channelId": cid,
+            "ts": ts,
+            "userId": ALICE,
+            "createdAt": json.loads(received[0]["Body"])["createdAt"],
+        }
+    ]
+
+
+def test_notifications_are_listed_newest_first_in_pages(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    cid = workspace["general"]
+    sent = [post(api, cid, f"<@{BOB}> number {n}") for n in range(3)]
+    assert deliver(*(record(cid, ts) for ts in sent)) == []
+    first = listed(api, BOB, limit="2")
+    assert [n["ts"] for n in first["notifications"]] == [sent[2], sent[1]]
+    assert first["nextCursor"]
+    rest = listed(api, BOB, limit="2", cursor=first["nextCursor"])
+    assert [n["ts"] for n in rest["notifications"]] == [sent[0]]
+    assert rest["nextCursor"] is None
+
+
+def test_a_forged_notifications_cursor_is_a_400(api: Api, workspace: dict[str, str]) -> None:
+    from parley.store.base import encode_cursor
+
+    forged = encode_cursor({"SK": "PROFILE"})
+    assert forged is not None
+    status, body = api("GET", "/me/notifications", user=BOB, query={"cursor": forged})
+    assert status == 400, body
