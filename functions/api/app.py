@@ -22,6 +22,7 @@ from parley.domain import (
     messages,
     notifications,
     pins,
+    presence,
     reactions,
     reads,
     users,
@@ -48,6 +49,8 @@ from parley.schemas import (
     NotificationsReply,
     OpenDirectMessage,
     PostMessage,
+    PresenceReply,
+    SetPresence,
     Unreads,
     UpdateChannel,
     UserReply,
@@ -265,6 +268,21 @@ def mark_thread_read(cid: str, threadTs: str, body: MarkRead) -> Response[None]:
 @app.get("/workspaces/<wid>/unreads")
 def list_unreads(wid: str) -> Unreads:
     return reads.unreads(_caller(), wid)
+
+
+# ------------------------------------------------------------------ presence
+
+
+@app.get("/workspaces/<wid>/presence")
+def get_presence(wid: str, userIds: Annotated[str, Query(max_length=4000)] = "") -> PresenceReply:
+    wanted = [u for u in userIds.split(",") if u]
+    return PresenceReply(presence=presence.presence_of(_caller(), wid, wanted))  # type: ignore[arg-type]
+
+
+@app.put("/me/presence", responses={204: {"description": "set"}})
+def set_presence(body: SetPresence) -> Response[None]:
+    presence.set_manual(_caller(), body.status == "away", wiring.broadcaster())
+    return Response(status_code=204)
 
 
 @app.get("/me/notifications")

@@ -7,7 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.edge import websocket
+from parley.domain import presence
+from parley.edge import websocket, wiring
 from parley.edge.wiring import configured
 from parley.errors import Unauthorized
 from parley.ids import iso_now
@@ -25,5 +26,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     connection_id = event["requestContext"]["connectionId"]
     expires_at = int(time.time()) + config.connection_ttl_seconds
     connections.register(connection_id, caller.user_id, workspace_id, iso_now(), expires_at)
+    presence.signed_in(caller.user_id, workspace_id, wiring.broadcaster())
     logger.info("connected", extra={"userId": caller.user_id, "workspaceId": workspace_id})
     return {"statusCode": 200}

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley.edge import websocket
 from parley.errors import InvalidRequest
 
-ACTIONS = ("sendMessage", "markRead", "ping")
+ACTIONS = ("sendMessage", "markRead", "typing", "subscribePresence", "ping")
 
 
 def _problem(body: str | None) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley.domain import presence
+from parley.edge import wiring
 from parley.edge.wiring import configured
 from parley.observability import logger
 from parley.store import connections
@@ -19,4 +21,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     record = connections.get_connection(connection_id)
     if record is not None:
         connections.forget(connection_id, record.userId, record.workspaceId)
+        presence.announce(record.userId, record.workspaceId, wiring.broadcaster())
     return {"statusCode": 200}

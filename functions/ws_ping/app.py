@@ -7,7 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.edge import websocket
+from parley.domain import presence
+from parley.edge import websocket, wiring
 from parley.edge.wiring import configured
 from parley.store import connections
 
@@ -15,5 +16,7 @@ from parley.store import connections
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = configured()
     connection_id = event["requestContext"]["connectionId"]
-    connections.touch(connection_id, int(time.time()) + config.connection_ttl_seconds)
+    if connections.touch(connection_id, int(time.time()) + config.connection_ttl_seconds):
+        caller, workspace_id = websocket.caller(event)
+        presence.signed_in(caller.user_id, workspace_id, wiring.broadcaster())
     return websocket.send({"type": "pong", "replyTo": websocket.reply_to(event)})

@@ -394,6 +394,11 @@ def check_orphan_events(template: Template, root: Path) -> list[str]:
 
 
 def _statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, resource in resources(template).items():
+        if resource.get("Type") == "AWS::IAM::ManagedPolicy":
+            document = (resource.get("Properties") or {}).get("PolicyDocument") or {}
+            for number, statement in enumerate(_as_list(document.get("Statement"))):
+                yield f"{name} statement {number}", statement
     for name in functions(template):
         policies = (resources(template)[name].get("Properties") or {}).get("Policies")
         for index, policy in enumerate(_as_list(policies)):

@@ -234,6 +234,25 @@ class MarkReadFrame(Frame, MarkRead):
     channelId: Id
 
 
+class PresenceReply(_Out):
+    presence: dict[str, Literal["active", "away"]]
+
+
+class SetPresence(_In):
+    status: Literal["auto", "away"]
+
+
+class TypingFrame(Frame):
+    action: Literal["typing"]
+    channelId: Id
+    threadTs: Ts | None = None
+
+
+class SubscribePresenceFrame(Frame):
+    action: Literal["subscribePresence"]
+    userIds: Annotated[list[Id], Field(max_length=100)]
+
+
 class ErrorBody(_Out):
     code: str
     message: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -161,6 +162,7 @@ class ConnectionItem(Item):
     userId = UnicodeAttribute()
     workspaceId = UnicodeAttribute()
     connectedAt = UnicodeAttribute()
+    presenceSubs = UnicodeSetAttribute(null=True)  # users this connection watches
     ttl = TTLAttribute()
 
 
@@ -168,6 +170,30 @@ class UserConnectionsItem(Item):
     """PK USER#<uid>, SK CONNS#<wid>: the user's live connection ids in one workspace."""
 
     conns = UnicodeSetAttribute(default=set)
+
+
+class PresenceItem(Item):
+    """PK USER#<uid>, SK PRESENCE#<wid>: last sign of life, and the status last announced.
+    SK PRESENCE (no workspace) holds the user's manual away, which holds everywhere."""
+
+    lastSeen = NumberAttribute(default=0)
+    announced = UnicodeAttribute(null=True)
+    manualAway = BooleanAttribute(default=False)
+
+
+class PresenceSubItem(Item):
+    """PK PRESENCESUB#<wid>#<uid>, SK CONN#<connId>: a connection watching a user's presence."""
+
+    connectionId = UnicodeAttribute()
+    watcherId = UnicodeAttribute()  # the connection's user
+    ttl = TTLAttribute()
+
+
+class TypingItem(Item):
+    """PK TYPING#<cid>, SK USER#<uid>: when the user's last typing event went out."""
+
+    sentAt = NumberAttribute()
+    ttl = TTLAttribute()
 
 
 class NotificationItem(Item):

@@ -1,0 +1,26 @@
+"""subscribePresence: this connection gets presence_change for these users (replacing the
+previous list); the reply carries their current presence."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.domain import presence
+from parley.domain.caller import Caller
+from parley.edge import websocket
+from parley.edge.wiring import configured
+from parley.schemas import SubscribePresenceFrame
+
+
+def _subscribe(caller: Caller, workspace_id: str, frame: SubscribePresenceFrame) -> dict[str, Any]:
+    expires_at = int(time.time()) + configured().connection_ttl_seconds
+    current = presence.subscribe(caller, workspace_id, frame.userIds, expires_at)
+    return {"type": "ack", "ok": True, "presence": current}
+
+
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    configured()
+    return websocket.handle(event, SubscribePresenceFrame, _subscribe)

@@ -1,0 +1,25 @@
+"""typing: tells the channel's other members that the sender is typing (throttled)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.domain import presence
+from parley.domain.caller import Caller
+from parley.edge import websocket, wiring
+from parley.edge.wiring import configured
+from parley.schemas import TypingFrame
+
+
+def _typing(caller: Caller, workspace_id: str, frame: TypingFrame) -> dict[str, Any]:
+    sent = presence.typing(
+        caller, workspace_id, frame.channelId, frame.threadTs, wiring.broadcaster()
+    )
+    return {"type": "ack", "ok": True, "sent": sent}
+
+
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    configured()
+    return websocket.handle(event, TypingFrame, _typing)
