@@ -32,7 +32,7 @@ from parley.domain.caller import Caller
 from parley.edge import wiring
 from parley.edge.websocket import describe
 from parley.edge.wiring import configured
-from parley.errors import InvalidRequest, NotFound, ParleyError, RateLimited, Unauthorized
+from parley.errors import NotFound, ParleyError, RateLimited, Unauthorized
 from parley.observability import logger, metrics
 from parley.schemas import (
     TS_PATTERN,
@@ -59,6 +59,7 @@ from parley.schemas import (
     WorkspaceReply,
     WorkspacesReply,
 )
+from parley.store.base import decode_offset
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(search_router)
@@ -146,7 +147,7 @@ def create_channel(wid: str, body: CreateChannel) -> Response[ChannelReply]:
 @app.get("/workspaces/<wid>/channels")
 def list_channels(wid: str, limit: Limit = 50, cursor: Cursor = None) -> ChannelsReply:
     everything = channels.list_channels(_caller(), wid)
-    start = _offset(cursor)
+    start = decode_offset(cursor)
     page = everything[start : start + limit]
     more = start + limit < len(everything)
     return ChannelsReply(channels=page, nextCursor=str(start + limit) if more else None)
@@ -312,14 +313,6 @@ def list_pins(cid: str) -> MessagesReply:
 
 
 # ------------------------------------------------------------------ errors
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        raise InvalidRequest("cursor is not valid")
-    return int(cursor)
 
 
 def _error(

@@ -15,6 +15,7 @@ from parley.store import channels as channel_store
 from parley.store import messages as message_store
 from parley.store import users as user_store
 from parley.store import workspaces as workspace_store
+from parley.store.base import decode_offset
 from parley.store.items import ChannelItem
 
 MAX_WINDOW = 10_000  # OpenSearch's default index.max_result_window
@@ -47,7 +48,7 @@ def search_messages(
 ) -> SearchReply:
     access.workspace_member(workspace_id, caller.user_id)
     query = parse_query(q)
-    offset = _offset(cursor)
+    offset = decode_offset(cursor)
     if offset + limit > MAX_WINDOW:
         raise InvalidRequest(f"cursor: results beyond the first {MAX_WINDOW} are not paged")
     readable = readable_channels(workspace_id, caller.user_id)
@@ -125,11 +126,3 @@ def _authors(query: SearchQuery, workspace_id: str) -> set[str] | None:
         if names & wanted:
             found.add(user_id)
     return found
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        raise InvalidRequest("cursor is not valid")
-    return int(cursor)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import TableConnection
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -92,6 +93,15 @@ def encode_cursor(position: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def decode_offset(cursor: str | None) -> int:
+    """The position in a list computed whole (channels, search hits), or a 400."""
+    if cursor is None:
+        return 0
+    if not cursor.isdigit():
+        raise InvalidRequest("cursor is not valid")
+    return int(cursor)
+
+
 def decode_cursor(cursor: str | None, required: Iterable[str] = ()) -> dict[str, Any] | None:
     """A cursor that this server made, or a 400: a forged one never reaches DynamoDB."""
     if not cursor:
@@ -153,6 +163,17 @@ def epoch(seconds: int) -> datetime:
 def condition_failed(error: Exception) -> bool:
     """Whether a put, update or delete failed its condition expression."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def conditional(write: Callable[[], object]) -> bool:
+    """Runs one conditional put, update or delete; False when its condition failed."""
+    try:
+        write()
+    except (PutError, UpdateError, DeleteError) as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
 def query_page(

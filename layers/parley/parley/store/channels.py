@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from parley.ids import now_micros, ts_from_micros
 from parley.store.base import (
     batch_get,
     cancelled_by_condition,
-    condition_failed,
+    conditional,
     get_or_none,
     query_page,
     transaction,
@@ -234,13 +234,9 @@ def open_direct_message(
 
 def set_read_marker(channel_id: str, user_id: str, ts: str) -> bool:
     """Sets the member's read marker (backwards too: "mark unread"); False if not a member."""
-    try:
-        ChannelMemberItem(*member_key(channel_id, user_id)).update(
+    return conditional(
+        lambda: ChannelMemberItem(*member_key(channel_id, user_id)).update(
             actions=[ChannelMemberItem.lastReadTs.set(ts)],
             condition=ChannelMemberItem.PK.exists(),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    )

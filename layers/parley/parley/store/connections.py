@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
-
-from parley.store.base import batch_get, condition_failed, epoch, get_or_none
+from parley.store.base import batch_get, conditional, epoch, get_or_none
 from parley.store.items import ConnectionItem, UserConnectionsItem
 
 
@@ -38,16 +36,12 @@ def get_connection(connection_id: str) -> ConnectionItem | None:
 
 def touch(connection_id: str, expires_at: int) -> bool:
     """Pushes the record's expiry out; False if the connection is unknown (already gone)."""
-    try:
-        ConnectionItem(*connection_key(connection_id)).update(
+    return conditional(
+        lambda: ConnectionItem(*connection_key(connection_id)).update(
             actions=[ConnectionItem.ttl.set(epoch(expires_at))],
             condition=ConnectionItem.PK.exists(),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    )
 
 
 def forget(connection_id: str, user_id: str, workspace_id: str) -> None:

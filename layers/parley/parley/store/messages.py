@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from parley.store.base import (
     batch_get,
     cancelled_by_condition,
     condition_failed,
+    conditional,
     decode_cursor,
     encode_cursor,
     epoch,
@@ -125,14 +126,13 @@ def record_reply(parent: MessageItem, reply_ts: str) -> None:
     """
     count: list[Action] = [MessageItem.replyCount.add(1), MessageItem.version.add(1)]
     newer = MessageItem.latestReplyTs.does_not_exist() | (MessageItem.latestReplyTs < reply_ts)
-    try:
-        parent.update(
+    newest = conditional(
+        lambda: parent.update(
             actions=[*count, MessageItem.latestReplyTs.set(reply_ts)],
             condition=MessageItem.PK.exists() & newer,
         )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    )
+    if not newest:
         parent.update(actions=count, condition=MessageItem.PK.exists())
 
 
@@ -194,37 +194,28 @@ def set_here_users(message: MessageItem, user_ids: set[str]) -> None:
 
 def delete_message(message: MessageItem) -> bool:
     """Deletes the message (and counts it off its thread's parent); False if already gone."""
-    try:
-        message.delete(condition=MessageItem.PK.exists())
-    except DeleteError as error:
-        if condition_failed(error):
-            return False
-        raise
+    if not conditional(lambda: message.delete(condition=MessageItem.PK.exists())):
+        return False
     if message.threadTs:
         parent = MessageItem(*message_key(message.channelId, message.threadTs))
-        try:
-            parent.update(
+        # A parent that went first has nothing left to count.
+        conditional(
+            lambda: parent.update(
                 actions=[MessageItem.replyCount.add(-1), MessageItem.version.add(1)],
                 condition=MessageItem.PK.exists(),
             )
-        except UpdateError as error:
-            if not condition_failed(error):  # the parent went first: nothing to count
-                raise
+        )
     return True
 
 
 def save_reactions(message: MessageItem, reactions: list[ReactionMap]) -> bool:
     """Writes the reaction list if nobody changed the message since it was read."""
-    try:
-        message.update(
+    return conditional(
+        lambda: message.update(
             actions=[MessageItem.reactions.set(reactions), MessageItem.version.add(1)],
             condition=MessageItem.version == message.version,
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    )
 
 
 class NotYours(Exception):

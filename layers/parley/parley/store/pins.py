@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError, PutError
-
-from parley.store.base import condition_failed
+from parley.store.base import conditional
 from parley.store.items import PinItem
 
 
@@ -15,24 +13,14 @@ def pin_key(channel_id: str, ts: str) -> tuple[str, str]:
 def pin(channel_id: str, ts: str, user_id: str, pinned_at: str) -> bool:
     """Pins the message; False if it was pinned already."""
     item = PinItem(*pin_key(channel_id, ts), ts=ts, pinnedBy=user_id, pinnedAt=pinned_at)
-    try:
-        item.save(condition=PinItem.PK.does_not_exist())
-    except PutError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return conditional(lambda: item.save(condition=PinItem.PK.does_not_exist()))
 
 
 def unpin(channel_id: str, ts: str) -> bool:
     """Unpins the message; False if it was not pinned."""
-    try:
-        PinItem(*pin_key(channel_id, ts)).delete(condition=PinItem.PK.exists())
-    except DeleteError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return conditional(
+        lambda: PinItem(*pin_key(channel_id, ts)).delete(condition=PinItem.PK.exists())
+    )
 
 
 def pins(channel_id: str) -> list[PinItem]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError, UpdateError
-
-from parley.store.base import batch_get, condition_failed, epoch, get_or_none
+from parley.store.base import batch_get, conditional, epoch, get_or_none
 from parley.store.items import ConnectionItem, PresenceItem, PresenceSubItem, TypingItem
 
 
@@ -20,16 +18,12 @@ def seen(user_id: str, workspace_id: str, now: int) -> None:
 
 def announce(user_id: str, workspace_id: str, status: str) -> bool:
     """Records `status` as announced; False if it already was (nothing to tell anyone)."""
-    try:
-        PresenceItem(*presence_key(user_id, workspace_id)).update(
+    return conditional(
+        lambda: PresenceItem(*presence_key(user_id, workspace_id)).update(
             actions=[PresenceItem.announced.set(status)],
             condition=PresenceItem.announced.does_not_exist() | (PresenceItem.announced != status),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    )
 
 
 def set_manual_away(user_id: str, away: bool) -> None:
@@ -97,12 +91,8 @@ def may_type(channel_id: str, user_id: str, now_ms: int, interval_ms: int) -> bo
     item = TypingItem(
         f"TYPING#{channel_id}", f"USER#{user_id}", sentAt=now_ms, ttl=epoch(now_ms // 1000 + 60)
     )
-    try:
-        item.save(
+    return conditional(
+        lambda: item.save(
             condition=TypingItem.PK.does_not_exist() | (TypingItem.sentAt <= now_ms - interval_ms)
         )
-    except PutError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError, UpdateError
-
-from parley.store.base import condition_failed
+from parley.store.base import conditional
 from parley.store.items import FollowItem, MessageItem
 
 # Counting stops here; a client shows "999+". It bounds the read cost of one channel.
@@ -60,11 +58,7 @@ def follow(user_id: str, workspace_id: str, channel_id: str, thread_ts: str, rea
         threadTs=thread_ts,
         lastReadTs=read_ts,
     )
-    try:
-        item.save(condition=FollowItem.PK.does_not_exist())
-    except PutError as error:
-        if not condition_failed(error):
-            raise
+    conditional(lambda: item.save(condition=FollowItem.PK.does_not_exist()))
 
 
 def followed_threads(user_id: str, workspace_id: str) -> list[FollowItem]:
@@ -79,15 +73,11 @@ def followed_threads(user_id: str, workspace_id: str) -> list[FollowItem]:
 
 def set_thread_marker(user_id: str, channel_id: str, thread_ts: str, ts: str) -> bool:
     """Moves the read marker of a followed thread; False if the user does not follow it."""
-    try:
-        FollowItem(*follow_key(user_id, channel_id, thread_ts)).update(
+    return conditional(
+        lambda: FollowItem(*follow_key(user_id, channel_id, thread_ts)).update(
             actions=[FollowItem.lastReadTs.set(ts)], condition=FollowItem.PK.exists()
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    )
 
 
 def unread_replies(channel_id: str, thread_ts: str, user_id: str, last_read_ts: str) -> int:

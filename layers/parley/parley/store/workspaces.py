@@ -8,6 +8,7 @@ from parley.errors import Conflict
 from parley.store.base import (
     batch_get,
     condition_failed,
+    conditional,
     get_or_none,
     query_page,
     transaction,
@@ -99,13 +100,7 @@ def all_member_ids(workspace_id: str) -> list[str]:
 
 def add_member(member: WorkspaceMemberItem) -> bool:
     """Adds the member unless present; True if added."""
-    try:
-        member.save(condition=WorkspaceMemberItem.PK.does_not_exist())
-    except PutError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return conditional(lambda: member.save(condition=WorkspaceMemberItem.PK.does_not_exist()))
 
 
 def put_invite(invite: InviteItem) -> None:
