@@ -207,6 +207,13 @@ class Api:
         return reply["statusCode"], json.loads(text) if text else None
 
 
+def post(api: Api, cid: str, text: str, user: str = ALICE, **extra: object) -> dict[str, Any]:
+    """Posts a message over the HTTP API, expecting it to be created."""
+    status, body = api("POST", f"/channels/{cid}/messages", user=user, body={"text": text, **extra})
+    assert status == 201, body
+    return body["message"]  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def api(poster: RecordingPoster) -> Api:
     return Api()

@@ -3,13 +3,7 @@ channel settings, and sends that race."""
 
 from __future__ import annotations
 
-from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster
-
-
-def post(api: Api, cid: str, text: str, user: str = ALICE, **extra: object) -> dict:
-    status, body = api("POST", f"/channels/{cid}/messages", user=user, body={"text": text, **extra})
-    assert status == 201, body
-    return body["message"]  # type: ignore[no-any-return]
+from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster, post
 
 
 def test_thread_replies_are_listed_oldest_first_and_counted_on_the_parent(

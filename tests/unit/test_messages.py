@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster
-
-
-def post(api: Api, cid: str, text: str, user: str = ALICE, **extra: object) -> dict:
-    status, body = api("POST", f"/channels/{cid}/messages", user=user, body={"text": text, **extra})
-    assert status == 201, body
-    return body["message"]  # type: ignore[no-any-return]
+from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster, post
 
 
 def test_a_posted_message_has_the_api_shape(api: Api, workspace: dict[str, str]) -> None:

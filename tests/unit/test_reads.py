@@ -12,14 +12,9 @@ from tests.unit.conftest import (
     Context,
     RecordingPoster,
     load_function,
+    post,
     ws_event,
 )
-
-
-def post(api: Api, cid: str, text: str, user: str = ALICE, **extra: object) -> dict:
-    status, body = api("POST", f"/channels/{cid}/messages", user=user, body={"text": text, **extra})
-    assert status == 201, body
-    return body["message"]  # type: ignore[no-any-return]
 
 
 def unreads(api: Api, wid: str, user: str) -> dict:
