@@ -81,3 +81,31 @@ def test_requests_per_message_are_bounded_by_members_and_blind_to_outsiders(
     assert results[0] == results[300]
     assert sum(results[0].values()) <= 1 + math.ceil(members / 100) + math.ceil(members / 1000)
     assert "Scan" not in results[0]
+
+
+@pytest.mark.parametrize("members", [2, 50, 250])
+def test_a_whole_post_stays_within_the_issue_budget_for_every_workspace_size(
+    poster: RecordingPoster, members: int
+) -> None:
+    """Access check, write and fan-out together: 2 + ceil(M/100) + ceil(M/1000) requests."""
+    from parley.domain.caller import Caller
+    from parley.domain.messages import post_message
+    from parley.edge import wiring
+    from parley.schemas import PostMessage
+
+    results = {}
+    for outside in (0, 300):
+        seed(members, outside)
+        poster.frames.clear()
+        with counted_requests() as counts:
+            post_message(
+                Caller("u0", connection_id="conn-u0"),
+                "CFANOUT0001",
+                PostMessage(text=f"hello {outside}"),
+                wiring.broadcaster(),
+            )
+        assert len(poster.frames) == members - 1  # everyone but the sender's connection
+        results[outside] = dict(counts)
+    assert results[0] == results[300]
+    budget = 2 + math.ceil(members / 100) + math.ceil(members / 1000)
+    assert sum(results[0].values()) <= budget, results[0]

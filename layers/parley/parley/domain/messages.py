@@ -34,7 +34,7 @@ def post_message(
     workspace it was opened for.
     """
     _check_text(body.text)
-    channel, _ = access.channel_member(channel_id, caller.user_id, workspace_id)
+    channel, member_ids = access.channel_audience(channel_id, caller.user_id, workspace_id)
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
         if first_ts is not None:
@@ -55,9 +55,9 @@ def post_message(
         reads.follow(parent.userId, channel.workspaceId, channel_id, parent.ts, parent.ts)
     message = message_view(item)
     metrics.add_metric("MessageSent", MetricUnit.Count, 1)
-    delivery = publisher.to_channel(
+    delivery = publisher.to_users(
         channel.workspaceId,
-        channel_id,
+        member_ids,
         {"type": "message", "channelId": channel_id, "message": message.wire()},
         exclude=caller.connection_id,
     )

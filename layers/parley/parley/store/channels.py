@@ -154,6 +154,34 @@ def remove_channel_member(channel: ChannelItem, user_id: str) -> bool:
     return True
 
 
+def channel_with_members(channel_id: str) -> tuple[ChannelItem | None, list[ChannelMemberItem]]:
+    """The channel and every membership, in one Query per 1 MB page.
+
+    In the channel's partition the sort keys from `MEMBER#` to `META` are exactly its
+    memberships and then the channel itself (`MSG#`, `PIN#` and the rest sort after `META`),
+    so a post learns both who may post and whom to tell with a single request.
+    """
+    channel: ChannelItem | None = None
+    members: list[ChannelMemberItem] = []
+    connection = ChannelItem._get_connection()
+    start = None
+    while True:
+        page = connection.query(
+            f"CH#{channel_id}",
+            range_key_condition=ChannelItem.SK.between("MEMBER#", "META"),
+            exclusive_start_key=start,
+        )
+        for raw in page.get("Items", ()):
+            sort_key = raw["SK"]["S"]
+            if sort_key == "META":
+                channel = ChannelItem.from_raw_data(raw)
+            elif sort_key.startswith("MEMBER#"):
+                members.append(ChannelMemberItem.from_raw_data(raw))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return channel, members
+
+
 def member_ids(channel_id: str) -> list[str]:
     """Every member's id: one Query per 1 MB page, about 8,000 members a page."""
     query = ChannelMemberItem.query(
