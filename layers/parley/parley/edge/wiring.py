@@ -6,12 +6,14 @@ Handlers call these; domain code receives what they return as arguments.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from parley.config import Settings, settings
-from parley.realtime.connections_api import ConnectionsApi
-from parley.realtime.fanout import Broadcaster
-from parley.realtime.push import SnsPush
 from parley.store import bind
+
+if TYPE_CHECKING:
+    from parley.realtime.fanout import Broadcaster
+    from parley.realtime.push import SnsPush
 
 
 @functools.cache
@@ -27,6 +29,10 @@ def broadcaster() -> Broadcaster:
     config = configured()
     if not config.ws_management_endpoint:
         raise RuntimeError("WS_MANAGEMENT_ENDPOINT is not set")
+    # Imported here: the authorizer and other functions that never fan out skip their cost.
+    from parley.realtime.connections_api import ConnectionsApi
+    from parley.realtime.fanout import Broadcaster
+
     return Broadcaster(ConnectionsApi(config.ws_management_endpoint, config.region))
 
 
@@ -35,4 +41,6 @@ def push() -> SnsPush | None:
     """Notifications for offline recipients; None where no topic is configured (no push)."""
     config = configured()
     topic_arn = config.notifications_topic_arn
+    from parley.realtime.push import SnsPush
+
     return SnsPush(topic_arn, config.region) if topic_arn else None
