@@ -25,6 +25,9 @@ from local.template import Resource, Template, TemplateError
 
 log = logging.getLogger(__name__)
 
+# Run by path in isolated mode (-I): `local/` is not put on sys.path, so none of its
+# modules can shadow one that moto imports.
+MOTO_MAIN = Path(__file__).with_name("moto_main.py")
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
@@ -45,7 +48,7 @@ class MotoServer:
             self._log_file.parent.mkdir(parents=True, exist_ok=True)
             self._log = self._log_file.open("w", encoding="utf-8")
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-I", str(MOTO_MAIN), "-H", "127.0.0.1", "-p", str(self.port)],
             stdin=subprocess.DEVNULL,
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,

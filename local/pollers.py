@@ -36,6 +36,8 @@ from local.workers import FunctionPool, Invocation
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF_S = 5.0
+# Seconds a receive waits on an empty queue: short, so that stopping the stack is quick.
+LONG_POLL_S = 2
 
 
 def failed_items(
@@ -338,13 +340,16 @@ class QueuePoller(_Poller):
         source, messages = self._source, list[dict[str, Any]]()
         window_ends = time.monotonic() + source.batching_window_s
         while len(messages) < source.batch_size:
+            # Long polling while the queue is empty, as Lambda's pollers do: moto answers the
+            # moment a message arrives, and an idle queue costs one request per LONG_POLL_S.
+            waiting = not messages
             reply = await self._call(
                 self._sqs.receive_message,
                 QueueUrl=url,
                 MaxNumberOfMessages=min(10, source.batch_size - len(messages)),
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
+                WaitTimeSeconds=LONG_POLL_S if waiting else 0,
             )
             received = reply.get("Messages", [])
             messages.extend(received)
@@ -352,7 +357,7 @@ class QueuePoller(_Poller):
                 window_ends = time.monotonic() + source.batching_window_s
             elif time.monotonic() >= window_ends:
                 break
-            if not received:
+            if not received and not waiting:
                 await asyncio.sleep(self._poll_interval_s)
         return messages
 
