@@ -141,3 +141,26 @@ def test_channel_created_reaches_the_workspace_for_public_ones_only(
     bob_seen = [e["channel"]["id"] for e in poster.events("conn-bob", "channel_created")]
     assert alice_seen == [public["id"]]
     assert bob_seen == [public["id"], private["id"]]
+
+
+def test_adding_several_members_looks_the_audience_up_once(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    from tests.unit.test_fanout_cost import counted_requests
+
+    wid = workspace["wid"]
+    _, invite = api("POST", f"/workspaces/{wid}/invites")
+    newcomers = [f"user-{n}" for n in range(4)]
+    for user in newcomers:
+        api("POST", f"/invites/{invite['invite']['code']}/accept", user=user)
+    connect("conn-alice", ALICE, wid)
+    costs = {}
+    for added in ([BOB], newcomers):
+        channel = create(api, wid, f"room-{len(added)}")
+        with counted_requests() as counts:
+            status, _ = api("POST", f"/channels/{channel['id']}/members", body={"userIds": added})
+        assert status == 200
+        joined = poster.events("conn-alice", "member_joined_channel")
+        assert {e["userId"] for e in joined if e["channelId"] == channel["id"]} == set(added)
+        costs[len(added)] = (counts["Query"], counts["BatchGetItem"])
+    assert costs[1] == costs[len(newcomers)]

@@ -114,9 +114,11 @@ def list_members(
 
 
 def _announce_join(publisher: Publisher, channel: ChannelItem, user_ids: list[str]) -> None:
-    for user_id in user_ids:
-        event = {"type": "member_joined_channel", "channelId": channel.channelId, "userId": user_id}
-        publisher.to_channel(channel.workspaceId, channel.channelId, event)
+    events = [
+        {"type": "member_joined_channel", "channelId": channel.channelId, "userId": user_id}
+        for user_id in user_ids
+    ]
+    publisher.to_channel_each(channel.workspaceId, channel.channelId, events)
 
 
 def _fresh(channel: ChannelItem) -> ChannelItem:

@@ -12,6 +12,10 @@ class Publisher(Protocol):
         self, workspace_id: str, channel_id: str, event: dict[str, Any], exclude: str | None = None
     ) -> Delivery: ...
 
+    def to_channel_each(
+        self, workspace_id: str, channel_id: str, events: list[dict[str, Any]]
+    ) -> None: ...
+
     def to_users(
         self,
         workspace_id: str,

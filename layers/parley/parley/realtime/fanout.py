@@ -43,6 +43,18 @@ class Broadcaster:
     ) -> Delivery:
         return self.to_users(workspace_id, channel_store.member_ids(channel_id), event, exclude)
 
+    def to_channel_each(
+        self, workspace_id: str, channel_id: str, events: list[dict[str, Any]]
+    ) -> None:
+        """Several events to one channel: its members and their connections are looked up
+        once for all of them (a bulk add announces each new member this way)."""
+        if not events:
+            return
+        members = channel_store.member_ids(channel_id)
+        targets = connection_store.live_connections(workspace_id, members)
+        for event in events:
+            self.to_connections(workspace_id, targets, event)
+
     def to_workspace(self, workspace_id: str, event: dict[str, Any]) -> Delivery:
         return self.to_users(workspace_id, workspace_store.all_member_ids(workspace_id), event)
 
