@@ -19,7 +19,7 @@ from moto import backends, server
 
 def main(argv: list[str]) -> None:
     modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    backends.list_of_moto_modules = lambda: modules
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server.main(argv)
 
