@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
+from local.template import load_yaml
 
 Template = dict[str, Any]
 
@@ -70,33 +70,9 @@ _SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
 # ---------------------------------------------------------------- loading
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """PyYAML's safe loader taught CloudFormation's short tags (!Ref, !GetAtt, !Sub, ...)."""
-
-
-def _construct_short_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    return {f"Fn::{tag_suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_short_tag)
-
-
 def load_template_text(text: str) -> Template:
-    loaded = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 -- a SafeLoader subclass
+    """The raw template (intrinsics unresolved), read by the local runtime's own loader."""
+    loaded = load_yaml(text)
     assert isinstance(loaded, dict), "a template is a mapping"
     return loaded
 
