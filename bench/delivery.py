@@ -33,6 +33,7 @@ import requests
 from aiohttp import WSMsgType, web
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench import cpu
 from local.stack import Stack, StackConfig
 
 # After the last send, receipts may still arrive: wait while they keep coming, but give up
@@ -341,7 +342,10 @@ def run(
             _progress(f"Parley at {LIGHT_RATE_PER_S:g}/s")
             light = asyncio.run(parley_phase(stack, team, light_plan)).summary()
             _progress(f"Parley at {rate_per_s:g}/s for {seconds:g} s")
+            before = cpu.snapshot()
             parley = asyncio.run(parley_phase(stack, team, plan)).summary()
+            # Where each message's CPU went: on two cores, the sum bounds the sustainable rate.
+            parley["cpuMsPerMessage"] = cpu.per_unit_ms(before, cpu.snapshot(), parley["sent"])
             _progress(f"baseline relay, {min(seconds, BASELINE_MAX_S):g} s")
             baseline_plan = Plan(clients, channels, rate_per_s, min(seconds, BASELINE_MAX_S))
             baseline = asyncio.run(baseline_phase(stack._run, team, baseline_plan)).summary()
@@ -397,5 +401,18 @@ def table(result: dict[str, Any]) -> str:
             row(f"Parley at {light['ratePerS']:g}/s (light load)", light),
             "",
             f"p99 / baseline p99: {ratio}",
+            "",
+            _cpu_line(p.get("cpuMsPerMessage") or {}),
         ]
+    )
+
+
+def _cpu_line(per_message: dict[str, float]) -> str:
+    if not per_message:
+        return "CPU per message: not measured (no /proc)"
+    parts = ", ".join(f"{group} {ms:g}" for group, ms in per_message.items())
+    total = sum(per_message.values())
+    return (
+        f"CPU per message at the full rate: {total:.0f} ms ({parts}); two cores sustain at most "
+        f"about {2000 / total:.0f} messages/s at this cost"
     )
