@@ -7,7 +7,8 @@ clients (this process), moto, the function workers, OpenSearch. Elsewhere it rep
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 _PROC = Path("/proc")
@@ -39,18 +40,18 @@ def _group(pid: int, root: int) -> str:
     return "other"
 
 
-def snapshot() -> Counter[str]:
+def snapshot() -> defaultdict[str, float]:
     """CPU seconds so far per group, for this process and every live descendant."""
     root = os.getpid()
+    totals: defaultdict[str, float] = defaultdict(float)
     if not _PROC.is_dir():
-        return Counter()
+        return totals
     parents: dict[int, int] = {}
     seconds: dict[int, float] = {}
     for entry in _PROC.iterdir():
         if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
             parents[int(entry.name)] = stat[0]
             seconds[int(entry.name)] = stat[1]
-    totals: Counter[str] = Counter()
     for pid, cpu in seconds.items():
         ancestor = pid
         while ancestor not in (root, 0, 1) and ancestor in parents:
@@ -60,7 +61,9 @@ def snapshot() -> Counter[str]:
     return totals
 
 
-def per_unit_ms(before: Counter[str], after: Counter[str], units: int) -> dict[str, float]:
+def per_unit_ms(
+    before: Mapping[str, float], after: Mapping[str, float], units: int
+) -> dict[str, float]:
     """Milliseconds of CPU per unit (a message) that each group spent between two snapshots.
 
     A worker that exited in between loses its seconds, so this is a lower bound.
