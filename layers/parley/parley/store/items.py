@@ -211,4 +211,5 @@ class NotificationItem(Item):
     userId = UnicodeAttribute()  # the message's author
     type = UnicodeAttribute()  # "mention" or "dm"
     createdAt = UnicodeAttribute()
+    delivered = UnicodeAttribute(null=True)  # "live" or "push" once it reached the recipient
     ttl = TTLAttribute()
