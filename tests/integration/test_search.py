@@ -5,6 +5,7 @@ through the forwarder and the index queue to the indexer; the route filters by m
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -78,7 +79,7 @@ def _change(ts: str, version: int, text: str | None = None, deleted: bool = Fals
 
 
 def _stored(index: MessageIndex, change: IndexChange) -> dict[str, Any]:
-    found: dict[str, Any] = index.client.get(index="messages", id=change.doc_id)
+    found: dict[str, Any] = index.client.get(index=mapping.READ_ALIAS, id=change.doc_id)
     return found
 
 
@@ -209,15 +210,85 @@ def test_reindex_rebuilds_lost_documents_from_the_table(
     assert alice.call("POST", f"/channels/{general}/messages", {"text": word})[0] == 201
     _eventually(lambda: _search(bob, wid, word)["total"] == 1, "the message is indexed")
     # The domain is lost: the index and its memory of versions with it.
-    index.client.indices.delete(index=mapping.INDEX)
+    for lost in index.indices_behind(mapping.READ_ALIAS):
+        index.client.indices.delete(index=lost)
     assert _search(bob, wid, word)["total"] == 0
 
+    assert reindex.main(_reindex_arguments(stack, search_node, monkeypatch)) == 0
+    index.client.indices.refresh(index=mapping.READ_ALIAS)
+    assert _search(bob, wid, word)["total"] == 1
+
+
+def _reindex_arguments(
+    stack: Stack, search_node: OpenSearchNode, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
     assert stack.aws is not None
     tables = stack.aws("dynamodb").list_tables()["TableNames"]
     table = next(name for name in tables if name.endswith("AppTable"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_CREDENTIALS["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_CREDENTIALS["aws_secret_access_key"])
-    arguments = ["--table", table, "--endpoint", search_node.url]
-    assert reindex.main([*arguments, "--aws-endpoint-url", stack.aws_url]) == 0
-    index.client.indices.refresh(index="messages")
-    assert _search(bob, wid, word)["total"] == 1
+    return [
+        *("--table", table, "--endpoint", search_node.url),
+        *("--aws-endpoint-url", stack.aws_url, "--settle-seconds", "1"),
+    ]
+
+
+def test_reindex_into_a_new_index_while_messages_keep_arriving_loses_none(
+    team: dict[str, Any],
+    stack: Stack,
+    index: MessageIndex,
+    search_node: OpenSearchNode,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice, bob, wid, general = team["alice"], team["bob"], team["wid"], team["general"]
+    tag = f"steady{uuid.uuid4().hex[:8]}"
+    before = index.indices_behind(mapping.READ_ALIAS)
+    arguments = _reindex_arguments(stack, search_node, monkeypatch)
+    posted: list[str] = []
+    edited: list[str] = []
+    stop = threading.Event()
+
+    def keep_posting() -> None:
+        n = 0
+        while not stop.is_set() or n < 10:
+            status, body = alice.call(
+                "POST", f"/channels/{general}/messages", {"text": f"{tag} number {n}"}
+            )
+            assert status == 201, body
+            posted.append(body["message"]["ts"])
+            if n % 5 == 0:  # and edits of messages the copy may already have read
+                ts = body["message"]["ts"]
+                text = {"text": f"{tag} number {n} edited{tag}"}
+                assert alice.call("PATCH", f"/channels/{general}/messages/{ts}", text)[0] == 200
+                edited.append(ts)
+            n += 1
+
+    writer = threading.Thread(target=keep_posting)
+    writer.start()
+    try:
+        time.sleep(0.5)
+        posted_before = len(posted)
+        assert reindex.main(arguments) == 0
+        assert len(posted) > posted_before, "messages kept arriving during the reindex"
+    finally:
+        stop.set()
+        writer.join(timeout=120)
+
+    after = index.indices_behind(mapping.READ_ALIAS)
+    assert after == index.indices_behind(mapping.WRITE_ALIAS)
+    assert len(after) == 1
+    assert after != before
+    for old in before:  # the old index is gone
+        assert not index.client.indices.exists(index=old)
+
+    found: list[str] = []
+
+    def all_found() -> bool:
+        status, body = bob.call("GET", f"/workspaces/{wid}/search?q={tag}&limit=100")
+        assert status == 200, body
+        found[:] = [r["message"]["ts"] for r in body["results"]]
+        return bool(body["total"] == len(posted))
+
+    _eventually(all_found, "every message posted around the reindex", timeout_s=30)
+    assert sorted(found) == sorted(posted)  # each exactly once
+    assert _search(bob, wid, f"edited{tag}")["total"] == len(edited)
