@@ -14,7 +14,7 @@ from local.intrinsics import Resolver
 from local.pollers import SchedulePoller
 from local.template import Template
 from local.workers import Invocation
-from tests.unit.test_local_pollers import FakeAws
+from tests.unit.test_local_pollers import FakeAws, fake_spec
 from tests.unit.test_local_template import template_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,17 +83,7 @@ Resources:
 
 class FakePool:
     def __init__(self, failures: int) -> None:
-        self.spec = sam.FunctionSpec(
-            logical_id="Job",
-            name="job",
-            code_dir=Path(),
-            handler="app.handler",
-            runtime="python3.12",
-            timeout_s=3,
-            memory_mb=128,
-            layer_dirs=(),
-            environment={},
-        )
+        self.spec = fake_spec("Job")
         self.events: list[dict[str, Any]] = []
         self._failures = failures
 

@@ -78,9 +78,7 @@ def test_manual_away_and_heartbeat_expiry(
     from parley.domain import presence as domain
 
     wid = workspace["wid"]
-    connect("alice-1", ALICE, wid)
-    connect("bob-1", BOB, wid)
-    subscribe("alice-1", ALICE, wid, [BOB])
+    alice_watches_bob(connect, wid)
     assert api("PUT", "/me/presence", user=BOB, body={"status": "away"})[0] == 204
     assert presence(api, wid, BOB) == {BOB: "away"}
     assert api("PUT", "/me/presence", user=BOB, body={"status": "auto"})[0] == 204
@@ -152,6 +150,13 @@ def test_bad_presence_subscriptions_get_error_frames(
 # ------------------------------------------------------------------ the sweep
 
 
+def alice_watches_bob(connect, wid: str) -> None:
+    """Both connected; Alice's connection subscribed to Bob's presence."""
+    connect("alice-1", ALICE, wid)
+    connect("bob-1", BOB, wid)
+    subscribe("alice-1", ALICE, wid, [BOB])
+
+
 def sweep(at: float) -> int:
     """Runs the scheduled sweep as EventBridge would, with the clock at `at`."""
     from parley.domain import presence as domain
@@ -209,9 +214,7 @@ def test_the_sweep_announces_no_stale_away_after_a_late_ping(
     from parley.store import presence as store
 
     wid = workspace["wid"]
-    connect("alice-1", ALICE, wid)
-    connect("bob-1", BOB, wid)
-    subscribe("alice-1", ALICE, wid, [BOB])
+    alice_watches_bob(connect, wid)
     configured()
     later = int(time.time()) + TIMEOUT_S + 61
     [expired] = [h for h in store.expired(later, 15) if h.user_id == BOB]
@@ -228,9 +231,7 @@ def test_the_sweep_after_a_disconnect_only_tidies_up(
     import time
 
     wid = workspace["wid"]
-    connect("alice-1", ALICE, wid)
-    connect("bob-1", BOB, wid)
-    subscribe("alice-1", ALICE, wid, [BOB])
+    alice_watches_bob(connect, wid)
     disconnect("bob-1")
     assert changes(poster, "alice-1") == [(BOB, "away")]
     later = time.time() + TIMEOUT_S + 61
