@@ -11,6 +11,8 @@ from opensearchpy.exceptions import NotFoundError
 from parley.search import mapping
 from parley.search.changes import IndexChange
 from parley.search.opensearch import MessageIndex
+from parley.search.reindex import rebuild
+from parley.store.items import MessageItem
 
 
 class FakeIndices:
@@ -36,8 +38,14 @@ class FakeIndices:
             names = self.aliases.setdefault(spec["index"], set())
             (names.add if kind == "add" else names.discard)(spec["alias"])
 
-    def create(self, index: str, body: Any) -> None:
-        self.aliases[index] = set(body["aliases"])
+    def create(self, index: str, body: Any = None) -> None:
+        self.aliases[index] = set((body or {}).get("aliases", ()))
+
+    def get(self, index: str) -> dict[str, Any]:
+        return {name: {} for name in self.aliases if name.startswith(index.rstrip("*"))}
+
+    def delete(self, index: str, ignore_unavailable: bool = False) -> None:
+        del self.aliases[index]
 
 
 class FakeClient:
@@ -118,3 +126,29 @@ def test_index_generations(name: str, generation: int | None) -> None:
     assert mapping.generation_of(name) == generation
     if generation is not None:
         assert mapping.index_name(generation) == name
+
+
+def message(ts: str) -> MessageItem:
+    return MessageItem(
+        "CH#C1", f"MSG#{ts}", channelId="C1", workspaceId="W1", ts=ts, userId="U1", text="hi"
+    )
+
+
+def test_a_rebuild_copies_into_the_next_generation_and_switches_both_aliases() -> None:
+    client = FakeClient({"messages-v1": {"messages", "messages-write"}})
+    result = rebuild([message("1.000001"), message("1.000002")], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]
+    assert (result.index, result.copied, result.failed, result.dropped) == (
+        "messages-v2",
+        2,
+        0,
+        ("messages-v1",),
+    )
+    assert client.indices.aliases == {"messages-v2": {"messages", "messages-write"}}
+    assert {a["index"]["_index"] for a in client.bulks[0][::2]} == {"messages-v2"}
+
+
+def test_a_failed_copy_drops_the_new_index_and_leaves_the_live_one() -> None:
+    client = FakeClient({"messages-v1": {"messages", "messages-write"}}, {"messages-v2": 400})
+    result = rebuild([message("1.000001")], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]
+    assert (result.index, result.failed, result.dropped) == ("messages-v1", 1, ())
+    assert client.indices.aliases == {"messages-v1": {"messages", "messages-write"}}

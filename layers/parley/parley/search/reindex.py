@@ -110,6 +110,8 @@ def rebuild(
     client.indices.update_aliases(
         body={"actions": [{"add": {"index": new, "alias": mapping.WRITE_ALIAS}}]}
     )
+    # `items` is read lazily, so the Scan starts only now that the indexer writes to the
+    # new index too: every change is either read by the copy or written by the indexer.
     copied, failed = reindex(items, _Into(index, new), bulk_size)
     if failed:  # leave the live index as it was
         client.indices.delete(index=new)

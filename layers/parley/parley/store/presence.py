@@ -51,7 +51,8 @@ def expired(now: int, lookback_minutes: int) -> Iterator[ExpiredHeartbeat]:
     current = now // 60
     for minute in range(current - lookback_minutes, current + 1):
         query = PresenceItem.gsi1.query(
-            f"{EXPIRY_PREFIX}{minute}", f"{now + 1:010d}" > PresenceItem.GSI1SK
+            f"{EXPIRY_PREFIX}{minute}",
+            PresenceItem.GSI1SK < f"{now + 1:010d}",  # noqa: SIM300 - a key condition, not a comparison
         )
         for item in query:
             _, workspace_id, user_id = str(item.GSI1SK).split("#", 2)
