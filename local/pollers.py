@@ -12,6 +12,11 @@ counts as an attempt, bisected ones included.
 Queues: failed messages stay in the queue and come back after the visibility timeout (the
 queue's redrive policy moves them to its DLQ); the others, and those no filter admits, are
 deleted.
+
+Schedules (`rate(...)`): the function is invoked asynchronously once per period, the first
+time one period after the start, as EventBridge does; a failed invocation is retried per
+the function's EventInvokeConfig (twice by default) and then goes to its OnFailure
+destination with Lambda's record.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import datetime
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -29,8 +35,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local.aws import AwsClients
 from local.event_filter import passes, sqs_filter_view
-from local.intrinsics import REGION
-from local.sam import QueueSource, StreamSource
+from local.intrinsics import ACCOUNT_ID, REGION
+from local.sam import QueueSource, ScheduleSource, StreamSource
 from local.workers import FunctionPool, Invocation
 
 log = logging.getLogger(__name__)
@@ -149,6 +155,17 @@ class _Poller:
                 log.warning("%s: %s; retrying", self._pool.spec.logical_id, error)
                 await asyncio.sleep(max(1.0, self._poll_interval_s))
 
+    async def _send_to(self, arn: str, message: str) -> None:
+        service, name = arn.split(":")[2], arn.rsplit(":", 1)[-1]
+        if service == "sqs":
+            sqs = self._aws("sqs")
+            queue = await self._call(sqs.get_queue_url, QueueName=name)
+            await self._call(sqs.send_message, QueueUrl=queue["QueueUrl"], MessageBody=message)
+        elif service == "sns":
+            await self._call(self._aws("sns").publish, TopicArn=arn, Message=message)
+        else:
+            log.warning("on-failure destination %s is not supported locally", arn)
+
 
 class StreamPoller(_Poller):
     def __init__(
@@ -264,17 +281,6 @@ class StreamPoller(_Poller):
         }
         await self._send_to(destination, json.dumps(document))
 
-    async def _send_to(self, arn: str, message: str) -> None:
-        service, name = arn.split(":")[2], arn.rsplit(":", 1)[-1]
-        if service == "sqs":
-            sqs = self._aws("sqs")
-            queue = await self._call(sqs.get_queue_url, QueueName=name)
-            await self._call(sqs.send_message, QueueUrl=queue["QueueUrl"], MessageBody=message)
-        elif service == "sns":
-            await self._call(self._aws("sns").publish, TopicArn=arn, Message=message)
-        else:
-            log.warning("on-failure destination %s is not supported locally", arn)
-
 
 def _iso(epoch_s: Any) -> str | None:
     if not isinstance(epoch_s, int | float):
@@ -368,3 +374,73 @@ class QueuePoller(_Poller):
                 for index, record in enumerate(records[start : start + 10])
             ]
             await self._call(self._sqs.delete_message_batch, QueueUrl=url, Entries=entries)
+
+
+def scheduled_event(rule_arn: str, now: datetime.datetime) -> dict[str, Any]:
+    """What an EventBridge rule's schedule hands its target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+class SchedulePoller(_Poller):
+    """Invokes the function every `interval_s` (the template's rate unless overridden)."""
+
+    def __init__(
+        self,
+        source: ScheduleSource,
+        pool: FunctionPool,
+        aws: AwsClients,
+        poll_interval_s: float,
+        interval_s: float | None = None,
+    ) -> None:
+        super().__init__(pool, aws, poll_interval_s)
+        self._source = source
+        self.interval_s = interval_s if interval_s is not None else source.interval_s
+
+    async def run(self) -> None:
+        rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{self._source.rule_name}"
+        next_run = time.monotonic() + self.interval_s
+        while True:
+            await asyncio.sleep(max(0.0, next_run - time.monotonic()))
+            next_run += self.interval_s
+            now = datetime.datetime.now(datetime.UTC)
+            event = self._source.input
+            if event is None:
+                event = scheduled_event(rule_arn, now)
+            # Asynchronous, as Lambda invokes for EventBridge: the next tick does not wait.
+            task = asyncio.create_task(self._invoke_async(event))
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    async def _invoke_async(self, event: Any) -> None:
+        attempts = 0
+        while True:
+            attempts += 1
+            invocation = await self._pool.invoke(event)
+            if not invocation.failed:
+                return
+            if attempts > self._source.max_retries:
+                break
+            await asyncio.sleep(self._poll_interval_s)
+        log.warning(
+            "%s: scheduled invocation failed %d times: %s",
+            self._pool.spec.logical_id,
+            attempts,
+            (invocation.error or {}).get("errorMessage"),
+        )
+        if self._source.on_failure_arn:
+            document = {
+                **_invocation_record(self._pool, invocation, attempts),
+                "requestPayload": event,
+                "responsePayload": invocation.error,
+            }
+            document["requestContext"]["condition"] = "RetriesExhausted"
+            await self._send_to(self._source.on_failure_arn, json.dumps(document))

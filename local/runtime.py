@@ -15,8 +15,8 @@ from local.aws import AwsClients
 from local.gateway_http import HttpGateway
 from local.gateway_ws import WebSocketGateway
 from local.jwt_auth import JwtVerifier, RemoteKeys
-from local.pollers import QueuePoller, StreamPoller
-from local.sam import FunctionSpec, HttpApi, QueueSource, StreamSource, WebSocketApi
+from local.pollers import QueuePoller, SchedulePoller, StreamPoller
+from local.sam import EventSource, FunctionSpec, HttpApi, ScheduleSource, StreamSource, WebSocketApi
 from local.workers import FunctionPool
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class RuntimePlan:
     environments: Mapping[str, Mapping[str, str]]  # per function
     http_api: HttpApi | None
     websocket_api: WebSocketApi | None
-    event_sources: Sequence[StreamSource | QueueSource]
+    event_sources: Sequence[EventSource]
     jwks_url: Callable[[str], str]  # issuer -> where its keys are served locally
 
 
@@ -44,12 +44,14 @@ class Runtime:
         ws_socket: socket.socket,
         max_workers_per_function: int,
         poll_interval_s: float,
+        schedule_interval_s: float | None = None,
     ) -> None:
         self._plan = plan
         self._aws = aws
         self._sockets = {"HTTP API": http_socket, "WebSocket API": ws_socket}
         self._max_workers = max_workers_per_function
         self._poll_interval_s = poll_interval_s
+        self._schedule_interval_s = schedule_interval_s
         self.pools: dict[str, FunctionPool] = {}
         self._runners: list[web.AppRunner] = []
         self._ws_gateway: WebSocketGateway | None = None
@@ -80,11 +82,15 @@ class Runtime:
             await asyncio.gather(*(pool.warm() for pool in self.pools.values()))
         for source in plan.event_sources:
             pool, interval = self.pools[source.function], self._poll_interval_s
-            poller = (
-                StreamPoller(source, pool, self._aws, interval)
-                if isinstance(source, StreamSource)
-                else QueuePoller(source, pool, self._aws, interval)
-            )
+            poller: StreamPoller | QueuePoller | SchedulePoller
+            if isinstance(source, StreamSource):
+                poller = StreamPoller(source, pool, self._aws, interval)
+            elif isinstance(source, ScheduleSource):
+                poller = SchedulePoller(
+                    source, pool, self._aws, interval, self._schedule_interval_s
+                )
+            else:
+                poller = QueuePoller(source, pool, self._aws, interval)
             task = asyncio.create_task(poller.run())
             task.add_done_callback(_report_poller_end)
             self._pollers.append(task)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -426,11 +427,37 @@ class QueueSource:
     max_concurrency: int
 
 
-_RUN_LOCALLY = ("HttpApi", "DynamoDB", "SQS")
+@dataclass(frozen=True)
+class ScheduleSource:
+    """An EventBridge schedule (function Events of Type Schedule or ScheduleV2) with a
+    `rate(...)` expression; the function is invoked asynchronously, so a failed invocation
+    is retried per the function's EventInvokeConfig and then sent to its OnFailure."""
+
+    function: str
+    rule_name: str
+    interval_s: float
+    input: Any  # the event the target gets; None: EventBridge's "Scheduled Event"
+    max_retries: int
+    on_failure_arn: str | None
 
 
-def event_sources(template: Template, resolver: Resolver) -> list[StreamSource | QueueSource]:
-    sources: list[StreamSource | QueueSource] = []
+_RUN_LOCALLY = ("HttpApi", "DynamoDB", "SQS", "Schedule", "ScheduleV2")
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+_UNIT_S = {"minute": 60, "hour": 3600, "day": 86400}
+
+EventSource = StreamSource | QueueSource | ScheduleSource
+
+
+def rate_seconds(expression: str) -> float | None:
+    """The period of a `rate(N unit)` expression; None for anything else (cron, at)."""
+    match = _RATE.fullmatch(expression.strip())
+    if not match or int(match[1]) < 1:
+        return None
+    return int(match[1]) * _UNIT_S[match[2].removesuffix("s")]
+
+
+def event_sources(template: Template, resolver: Resolver) -> list[EventSource]:
+    sources: list[EventSource] = []
     for function in resolver.active(template.of_type(FUNCTION)):
         for name, event in (function.properties.get("Events") or {}).items():
             kind = event.get("Type")
@@ -438,7 +465,12 @@ def event_sources(template: Template, resolver: Resolver) -> list[StreamSource |
                 log.warning("%s.%s: %s events do not run locally", function.logical_id, name, kind)
                 continue
             props = resolver.resolve(event.get("Properties") or {})
-            if kind == "HttpApi" or not props.get("Enabled", True):
+            if kind == "HttpApi" or not _enabled(props):
+                continue
+            if kind in ("Schedule", "ScheduleV2"):
+                schedule = _schedule_source(function, name, kind, props, resolver)
+                if schedule is not None:
+                    sources.append(schedule)
                 continue
             common: dict[str, Any] = {
                 "function": function.logical_id,
@@ -454,6 +486,36 @@ def event_sources(template: Template, resolver: Resolver) -> list[StreamSource |
                 _check_visibility_timeout(template, resolver, function, event)
                 sources.append(_queue_source(props, common))
     return sources
+
+
+def _enabled(props: Mapping[str, Any]) -> bool:
+    return bool(props.get("Enabled", True)) and props.get("State", "ENABLED") == "ENABLED"
+
+
+def _schedule_source(
+    function: Resource, name: str, kind: str, props: Mapping[str, Any], resolver: Resolver
+) -> ScheduleSource | None:
+    expression = str(props.get("Schedule" if kind == "Schedule" else "ScheduleExpression", ""))
+    interval = rate_seconds(expression)
+    if interval is None:
+        log.warning(
+            "%s.%s: only rate(...) schedules run locally, not %r",
+            function.logical_id,
+            name,
+            expression,
+        )
+        return None
+    invoke_config = resolver.resolve(function.properties.get("EventInvokeConfig") or {})
+    on_failure = (invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}
+    raw_input = props.get("Input")
+    return ScheduleSource(
+        function=function.logical_id,
+        rule_name=str(props.get("Name") or f"{function.logical_id}{name}"),
+        interval_s=interval,
+        input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
+        max_retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
+        on_failure_arn=on_failure.get("Destination"),
+    )
 
 
 def _stream_source(props: Mapping[str, Any], common: dict[str, Any]) -> StreamSource:

@@ -59,6 +59,9 @@ class StackConfig:
     parameters: Mapping[str, str] = field(default_factory=dict)
     max_workers_per_function: int = 4
     poll_interval_s: float = 0.2
+    # Every schedule's period, in place of the template's rate (tests that cannot wait a
+    # minute); None runs each at its own rate.
+    schedule_interval_s: float | None = None
     prewarm: bool = True
     services: Sequence[LocalService] = ()
 
@@ -166,6 +169,7 @@ class Stack:
             ws_socket=ws_socket,
             max_workers_per_function=config.max_workers_per_function,
             poll_interval_s=config.poll_interval_s,
+            schedule_interval_s=config.schedule_interval_s,
         )
         self._loop = asyncio.new_event_loop()
         # Pollers call boto3 in threads; give them room beside everything else.

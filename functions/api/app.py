@@ -277,12 +277,15 @@ def list_unreads(wid: str) -> Unreads:
 @app.get("/workspaces/<wid>/presence")
 def get_presence(wid: str, userIds: Annotated[str, Query(max_length=4000)] = "") -> PresenceReply:
     wanted = [u for u in userIds.split(",") if u]
-    return PresenceReply(presence=presence.presence_of(_caller(), wid, wanted))  # type: ignore[arg-type]
+    timeout_s = configured().presence_timeout_seconds
+    found = presence.presence_of(_caller(), wid, wanted, timeout_s=timeout_s)
+    return PresenceReply(presence=found)  # type: ignore[arg-type]
 
 
 @app.put("/me/presence", responses={204: {"description": "set"}})
 def set_presence(body: SetPresence) -> Response[None]:
-    presence.set_manual(_caller(), body.status == "away", wiring.broadcaster())
+    timeout_s = configured().presence_timeout_seconds
+    presence.set_manual(_caller(), body.status == "away", wiring.broadcaster(), timeout_s=timeout_s)
     return Response(status_code=204)
 
 

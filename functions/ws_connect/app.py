@@ -26,6 +26,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     connection_id = event["requestContext"]["connectionId"]
     expires_at = int(time.time()) + config.connection_ttl_seconds
     connections.register(connection_id, caller.user_id, workspace_id, iso_now(), expires_at)
-    presence.signed_in(caller.user_id, workspace_id, wiring.broadcaster())
+    presence.signed_in(
+        caller.user_id,
+        workspace_id,
+        wiring.broadcaster(),
+        timeout_s=config.presence_timeout_seconds,
+    )
     logger.info("connected", extra={"userId": caller.user_id, "workspaceId": workspace_id})
     return {"statusCode": 200}

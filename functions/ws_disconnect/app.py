@@ -16,10 +16,15 @@ from parley.store import connections
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    configured()
+    config = configured()
     connection_id = event["requestContext"]["connectionId"]
     record = connections.get_connection(connection_id)
     if record is not None:
         connections.forget(connection_id, record.userId, record.workspaceId)
-        presence.announce(record.userId, record.workspaceId, wiring.broadcaster())
+        presence.announce(
+            record.userId,
+            record.workspaceId,
+            wiring.broadcaster(),
+            timeout_s=config.presence_timeout_seconds,
+        )
     return {"statusCode": 200}

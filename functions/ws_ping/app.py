@@ -18,5 +18,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     connection_id = event["requestContext"]["connectionId"]
     if connections.touch(connection_id, int(time.time()) + config.connection_ttl_seconds):
         caller, workspace_id = websocket.caller(event)
-        presence.signed_in(caller.user_id, workspace_id, wiring.broadcaster())
+        presence.signed_in(
+            caller.user_id,
+            workspace_id,
+            wiring.broadcaster(),
+            timeout_s=config.presence_timeout_seconds,
+        )
     return websocket.send({"type": "pong", "replyTo": websocket.reply_to(event)})

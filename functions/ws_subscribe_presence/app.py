@@ -16,8 +16,11 @@ from parley.schemas import SubscribePresenceFrame
 
 
 def _subscribe(caller: Caller, workspace_id: str, frame: SubscribePresenceFrame) -> dict[str, Any]:
-    expires_at = int(time.time()) + configured().connection_ttl_seconds
-    current = presence.subscribe(caller, workspace_id, frame.userIds, expires_at)
+    config = configured()
+    expires_at = int(time.time()) + config.connection_ttl_seconds
+    current = presence.subscribe(
+        caller, workspace_id, frame.userIds, expires_at, timeout_s=config.presence_timeout_seconds
+    )
     return {"type": "ack", "ok": True, "presence": current}
 
 

@@ -88,6 +88,10 @@ class Socket:
 @pytest.fixture
 def team(stack: Stack) -> dict[str, Any]:
     """Alice's new workspace with Bob and Carol in it; `general` joined by all three."""
+    return make_team(stack)
+
+
+def make_team(stack: Stack) -> dict[str, Any]:
     n = next(_names)
     alice, bob, carol = (User(stack, f"{who}{n}") for who in ("alice", "bob", "carol"))
     status, created = alice.call("POST", "/workspaces", {"name": f"Team {n}"})

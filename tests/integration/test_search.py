@@ -5,6 +5,7 @@ through the forwarder and the index queue to the indexer; the route filters by m
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -78,7 +79,7 @@ def _change(ts: str, version: int, text: str | None = None, deleted: bool = Fals
 
 
 def _stored(index: MessageIndex, change: IndexChange) -> dict[str, Any]:
-    found: dict[str, Any] = index.client.get(index="messages", id=change.doc_id)
+    found: dict[str, Any] = index.client.get(index=mapping.READ_ALIAS, id=change.doc_id)
     return found
 
 
@@ -209,15 +210,214 @@ def test_reindex_rebuilds_lost_documents_from_the_table(
     assert alice.call("POST", f"/channels/{general}/messages", {"text": word})[0] == 201
     _eventually(lambda: _search(bob, wid, word)["total"] == 1, "the message is indexed")
     # The domain is lost: the index and its memory of versions with it.
-    index.client.indices.delete(index=mapping.INDEX)
+    for lost in index.indices_behind(mapping.READ_ALIAS):
+        index.client.indices.delete(index=lost)
     assert _search(bob, wid, word)["total"] == 0
 
+    assert reindex.main(_reindex_arguments(stack, search_node, monkeypatch)) == 0
+    index.client.indices.refresh(index=mapping.READ_ALIAS)
+    assert _search(bob, wid, word)["total"] == 1
+
+
+def _table(stack: Stack) -> str:
     assert stack.aws is not None
     tables = stack.aws("dynamodb").list_tables()["TableNames"]
-    table = next(name for name in tables if name.endswith("AppTable"))
+    return next(name for name in tables if name.endswith("AppTable"))
+
+
+def _reindex_arguments(
+    stack: Stack, search_node: OpenSearchNode, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    table = _table(stack)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_CREDENTIALS["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_CREDENTIALS["aws_secret_access_key"])
-    arguments = ["--table", table, "--endpoint", search_node.url]
-    assert reindex.main([*arguments, "--aws-endpoint-url", stack.aws_url]) == 0
-    index.client.indices.refresh(index="messages")
-    assert _search(bob, wid, word)["total"] == 1
+    return [
+        *("--table", table, "--endpoint", search_node.url),
+        *("--aws-endpoint-url", stack.aws_url, "--settle-seconds", "1"),
+    ]
+
+
+def test_reindex_into_a_new_index_while_messages_keep_arriving_loses_none(
+    team: dict[str, Any],
+    stack: Stack,
+    index: MessageIndex,
+    search_node: OpenSearchNode,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice, bob, wid, general = team["alice"], team["bob"], team["wid"], team["general"]
+    tag = f"steady{uuid.uuid4().hex[:8]}"
+    before = index.indices_behind(mapping.READ_ALIAS)
+    arguments = _reindex_arguments(stack, search_node, monkeypatch)
+    posted: list[str] = []
+    edited: list[str] = []
+    stop = threading.Event()
+
+    def keep_posting() -> None:
+        n = 0
+        while not stop.is_set() or n < 10:
+            status, body = alice.call(
+                "POST", f"/channels/{general}/messages", {"text": f"{tag} number {n}"}
+            )
+            assert status == 201, body
+            posted.append(body["message"]["ts"])
+            if n % 5 == 0:  # and edits of messages the copy may already have read
+                ts = body["message"]["ts"]
+                text = {"text": f"{tag} number {n} edited{tag}"}
+                assert alice.call("PATCH", f"/channels/{general}/messages/{ts}", text)[0] == 200
+                edited.append(ts)
+            n += 1
+
+    writer = threading.Thread(target=keep_posting)
+    writer.start()
+    try:
+        time.sleep(0.5)
+        posted_before = len(posted)
+        assert reindex.main(arguments) == 0
+        assert len(posted) > posted_before, "messages kept arriving during the reindex"
+    finally:
+        stop.set()
+        writer.join(timeout=120)
+
+    after = index.indices_behind(mapping.READ_ALIAS)
+    assert after == index.indices_behind(mapping.WRITE_ALIAS)
+    assert len(after) == 1
+    assert after != before
+    for old in before:  # the old index is gone
+        assert not index.client.indices.exists(index=old)
+
+    found: list[str] = []
+
+    def all_found() -> bool:
+        status, body = bob.call("GET", f"/workspaces/{wid}/search?q={tag}&limit=100")
+        assert status == 200, body
+        found[:] = [r["message"]["ts"] for r in body["results"]]
+        return bool(body["total"] == len(posted))
+
+    _eventually(all_found, "every message posted around the reindex", timeout_s=30)
+    assert sorted(found) == sorted(posted)  # each exactly once
+    assert _search(bob, wid, f"edited{tag}")["total"] == len(edited)
+
+
+# ------------------------------------------------------------------ what people can find
+# One workspace, one set of messages posted through the API and carried by the pipeline,
+# many queries against the real analyzers.
+
+
+@pytest.fixture(scope="module")
+def corpus(stack: Stack, search_node: OpenSearchNode) -> dict[str, Any]:
+    crew = test_messaging.make_team(stack)
+    alice, bob, wid, general = crew["alice"], crew["bob"], crew["wid"], crew["general"]
+    suffix = uuid.uuid4().hex[:6]
+    stack.login(f"dana{suffix}", name="Dana Quill")  # a display name to search by
+    dana = User(stack, f"dana{suffix}")
+    _, invite = alice.call("POST", f"/workspaces/{wid}/invites")
+    assert dana.call("POST", f"/invites/{invite['invite']['code']}/accept")[0] == 200
+    tag = f"corpus{uuid.uuid4().hex[:8]}"
+    texts: dict[str, tuple[User, str]] = {
+        "phrase": (alice, "the release notes are out"),
+        "reordered": (alice, "notes about the release"),
+        "japanese": (bob, "今日は東京で会議があります"),
+        "chinese": (bob, "我们明天发布新版本"),
+        "korean": (bob, "내일 배포합니다"),
+        "code": (alice, "call getUserById(user_id) then api.v2.deploy()"),
+        "dana": (dana, "dana says hello"),
+        "file": (alice, "spreadsheet attached"),
+        **{f"page{n}": (alice, f"paged item {n}") for n in range(5)},
+    }
+    sent: dict[str, str] = {}
+    for key, (author, text) in texts.items():
+        status, body = author.call(
+            "POST", f"/channels/{general}/messages", {"text": f"{tag} {text}"}
+        )
+        assert status == 201, body
+        sent[key] = body["message"]["ts"]
+    # A file attached to a message, as the file routes record it: the item's fileIds (and a
+    # new version) reach the index through the stream like any edit.
+    assert stack.aws is not None
+    stack.aws("dynamodb").update_item(
+        TableName=_table(stack),
+        Key={"PK": {"S": f"CH#{general}"}, "SK": {"S": f"MSG#{sent['file']}"}},
+        UpdateExpression="SET fileIds = :files, version = version + :one",
+        ExpressionAttributeValues={":files": {"L": [{"S": "F0000000001"}]}, ":one": {"N": "1"}},
+    )
+    _eventually(
+        lambda: (
+            _search(bob, wid, tag)["total"] == len(texts)
+            and _search(bob, wid, f"{tag} has:file")["total"] == 1
+        ),
+        "the corpus is indexed",
+        timeout_s=30,
+    )
+    return {**crew, "dana": dana, "tag": tag, "sent": sent, "count": len(texts)}
+
+
+def _found(corpus: dict[str, Any], q: str) -> set[str]:
+    """Which corpus messages a query finds (by their keys), searching as Bob."""
+    by_ts = {ts: key for key, ts in corpus["sent"].items()}
+    body = _search(corpus["bob"], corpus["wid"], f"{corpus['tag']} {q}")
+    return {by_ts[r["message"]["ts"]] for r in body["results"]}
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ('"release notes"', {"phrase"}),
+        ("release notes", {"phrase", "reordered"}),
+        ("東京", {"japanese"}),
+        ("发布", {"chinese"}),
+        ("배포", {"korean"}),
+        ("getUserById", {"code"}),
+        ("getuserbyid", {"code"}),
+        ("user_id", {"code"}),
+        ("api.v2.deploy()", {"code"}),
+        ("deploy", {"code"}),
+        ("has:file", {"file"}),
+    ],
+)
+def test_words_phrases_cjk_and_code_fragments_are_found(
+    corpus: dict[str, Any], q: str, expected: set[str]
+) -> None:
+    assert _found(corpus, q) == expected
+
+
+def test_from_names_the_author_by_display_name_username_or_id(corpus: dict[str, Any]) -> None:
+    dana = corpus["dana"]
+    username = dana.call("GET", "/me")[1]["user"]["email"].split("@")[0]
+    assert _found(corpus, 'from:"Dana Quill"') == {"dana"}
+    assert _found(corpus, f"from:@{username}") == {"dana"}
+    assert _found(corpus, f"from:@{dana.id}") == {"dana"}
+    assert _found(corpus, "hello from:@nobody-by-that-name") == set()
+
+
+def test_before_and_after_take_whole_utc_days(corpus: dict[str, Any]) -> None:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    day = dt.timedelta(days=1)
+    everything = set(corpus["sent"])
+    assert _found(corpus, f"after:{today - day}") == everything
+    assert _found(corpus, f"before:{today + day}") == everything
+    assert _found(corpus, f"before:{today}") == set()
+    assert _found(corpus, f"after:{today}") == set()
+
+
+def test_results_page_through_every_match_once(corpus: dict[str, Any]) -> None:
+    bob, wid, q = corpus["bob"], corpus["wid"], quote(f"{corpus['tag']} paged")
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(5):
+        status, body = bob.call("GET", f"/workspaces/{wid}/search?q={q}&limit=2{cursor}")
+        assert status == 200, body
+        assert body["total"] == 5
+        seen += [r["message"]["ts"] for r in body["results"]]
+        if body["nextCursor"] is None:
+            break
+        cursor = f"&cursor={body['nextCursor']}"
+    assert len(seen) == 5
+    assert sorted(seen) == sorted(corpus["sent"][f"page{n}"] for n in range(5))
+
+
+def test_highlights_mark_the_matched_words(corpus: dict[str, Any]) -> None:
+    body = _search(corpus["bob"], corpus["wid"], f"{corpus['tag']} hello")
+    [result] = body["results"]
+    assert any("<em>hello</em>" in fragment for fragment in result["highlights"])

@@ -656,13 +656,30 @@ def _record_event_problems(event: dict[str, Any], sources: set[str]) -> list[str
     ]
 
 
+def is_scheduled(template: Template, name: str) -> bool:
+    events = (resources(template)[name].get("Properties") or {}).get("Events") or {}
+    return any(event.get("Type") in ("Schedule", "ScheduleV2") for event in events.values())
+
+
+def _scheduled_event_problems(event: dict[str, Any]) -> list[str]:
+    problems = []
+    if event.get("source") != "aws.events" or event.get("detail-type") != "Scheduled Event":
+        problems.append("a schedule's event has source aws.events, detail-type Scheduled Event")
+    resources_ = event.get("resources")
+    if not resources_ or not str(resources_[0]).startswith("arn:aws:events:"):
+        problems.append("a scheduled event names its rule in resources")
+    return problems
+
+
 def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
     """Each sample event has the shape of what invokes the function: an HTTP API route of
-    the function, its WebSocket route, its authorizer, or its stream's or queue's records."""
+    the function, its WebSocket route, its authorizer, its stream's or queue's records, or
+    its schedule's event."""
     routes = http_routes(template, name)
     keys = websocket_route_keys(template, name)
     parameters = authorizer_query_parameters(template, name)
     sources = record_sources(template, name)
+    scheduled = is_scheduled(template, name)
     problems = []
     for path in sample_events(root, function_dir(template, name)):
         event = json.loads(path.read_text())
@@ -674,7 +691,9 @@ def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
             found = _authorizer_event_problems(event, parameters)
         elif sources:
             found = _record_event_problems(event, sources)
+        elif scheduled:
+            found = _scheduled_event_problems(event)
         else:
-            found = ["the template gives the function no HTTP route, WebSocket route or authorizer"]
+            found = ["the template gives the function no route, authorizer, records or schedule"]
         problems.extend(f"{path.name}: {problem}" for problem in found)
     return problems

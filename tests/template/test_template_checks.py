@@ -314,6 +314,16 @@ EVENT_MUTATIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None]]] = 
         "authorizer.json",
         lambda e: e.update(type="TOKEN"),
     ),
+    "scheduled event from another source": (
+        "PresenceSweepFunction",
+        "presence_sweep.json",
+        lambda e: e.update(source="aws.s3"),
+    ),
+    "scheduled event without its rule": (
+        "PresenceSweepFunction",
+        "presence_sweep.json",
+        lambda e: e.update(resources=[]),
+    ),
 }
 
 

@@ -114,21 +114,26 @@ def test_queue_records_get_lambdas_shape() -> None:
 # ------------------------------------------------------------------ stream retries, offline
 
 
+def fake_spec(logical_id: str) -> FunctionSpec:
+    """A function that fake pools stand for (nothing runs it)."""
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=logical_id.lower(),
+        code_dir=Path(),
+        handler="app.handler",
+        runtime="python3.12",
+        timeout_s=3,
+        memory_mb=128,
+        layer_dirs=(),
+        environment={},
+    )
+
+
 class FakePool:
     """Runs `behaviour` on each batch's sequence numbers and records the batches."""
 
     def __init__(self, behaviour: Callable[[list[str]], Invocation]) -> None:
-        self.spec = FunctionSpec(
-            logical_id="Consumer",
-            name="consumer",
-            code_dir=Path(),
-            handler="app.handler",
-            runtime="python3.12",
-            timeout_s=3,
-            memory_mb=128,
-            layer_dirs=(),
-            environment={},
-        )
+        self.spec = fake_spec("Consumer")
         self.batches: list[list[str]] = []
         self._behaviour = behaviour
 

@@ -58,8 +58,14 @@ def record(cid: str, ts: str, event_name: str = "INSERT", old: dict | None = Non
 
 
 def deliver(*records: dict) -> list[dict[str, str]]:
-    """Runs one batch through the notifier; its reported failures."""
-    reply = load_function("notifier").lambda_handler({"Records": list(records)}, Context())
+    """Runs one batch through the notifier; its failed records. When every record fails,
+    Powertools raises instead: a function error, for which Lambda retries the whole batch."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    try:
+        reply = load_function("notifier").lambda_handler({"Records": list(records)}, Context())
+    except BatchProcessingError:
+        return [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records]
     return reply["batchItemFailures"]  # type: ignore[no-any-return]
 
 
@@ -244,3 +250,80 @@ def test_a_forged_notifications_cursor_is_a_400(api: Api, workspace: dict[str, s
     assert forged is not None
     status, body = api("GET", "/me/notifications", user=BOB, query={"cursor": forged})
     assert status == 400, body
+
+
+class FlakyPush:
+    """A push adapter whose first publish to each user in `failing` raises, as SNS may."""
+
+    def __init__(self, failing: set[str]) -> None:
+        self.failing = set(failing)
+        self.pushed: list[tuple[str, str]] = []
+
+    def publish(self, recipient: str, workspace_id: str, notification: Any) -> None:
+        if recipient in self.failing:
+            self.failing.discard(recipient)
+            raise RuntimeError("SNS: service unavailable")
+        self.pushed.append((recipient, notification.ts))
+
+
+def test_a_push_that_fails_partway_fails_the_record_and_its_redelivery_pushes_the_rest(
+    api: Api,
+    carol_joined: dict[str, str],
+    connect: Callable[..., None],
+    poster: RecordingPoster,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from parley.edge import wiring
+
+    push = FlakyPush(failing={BOB})
+    monkeypatch.setattr(wiring, "push", lambda: push)
+    wid, cid = carol_joined["wid"], carol_joined["general"]
+    connect("alice-1", ALICE, wid)
+    ts = post(api, cid, f"<@{BOB}> <@{CAROL}> <@{ALICE}> sync at 3", user=CAROL)
+    inserted = record(cid, ts)
+    # Bob's push fails (Carol's is her own message; Alice is live): the record fails.
+    assert deliver(inserted) == [{"itemIdentifier": inserted["dynamodb"]["SequenceNumber"]}]
+    assert push.pushed == []
+    assert len(poster.events("alice-1", "notification")) == 1
+    # The redelivery pushes only what did not go out, and succeeds.
+    assert deliver(inserted) == []
+    assert push.pushed == [(BOB, ts)]
+    assert len(poster.events("alice-1", "notification")) == 1
+    # Everything has reached its recipient: a third delivery sends nothing at all.
+    assert deliver(inserted) == []
+    assert push.pushed == [(BOB, ts)]
+    assert [n["ts"] for n in listed(api, BOB)["notifications"]] == [ts]
+
+
+def test_of_two_offline_recipients_only_the_failed_push_is_repeated(
+    api: Api, carol_joined: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.edge import wiring
+
+    push = FlakyPush(failing={CAROL})
+    monkeypatch.setattr(wiring, "push", lambda: push)
+    cid = carol_joined["general"]
+    ts = post(api, cid, "<!channel> release is out")
+    inserted = record(cid, ts)
+    assert len(deliver(inserted)) == 1
+    assert push.pushed == [(BOB, ts)]  # Bob's went out before Carol's failed
+    assert deliver(inserted) == []
+    assert push.pushed == [(BOB, ts), (CAROL, ts)]
+
+
+def test_a_push_that_keeps_failing_keeps_failing_the_record(
+    api: Api, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So Lambda retries it until MaximumRetryAttempts and sends it to the DLQ."""
+    from parley.edge import wiring
+
+    class DownPush:
+        def publish(self, recipient: str, workspace_id: str, notification: Any) -> None:
+            raise RuntimeError("SNS: throttled")
+
+    monkeypatch.setattr(wiring, "push", DownPush)
+    cid = workspace["general"]
+    inserted = record(cid, post(api, cid, f"<@{BOB}> are you there?"))
+    for _ in range(3):
+        assert len(deliver(inserted)) == 1
+    assert len(listed(api, BOB)["notifications"]) == 1  # written once all the same

@@ -18,6 +18,9 @@ from tests.unit.conftest import (
     sample_event,
     ws_event,
 )
+from tests.unit.test_fanout_cost import counted_requests
+
+TIMEOUT_S = 600  # the default presence timeout (Settings.presence_timeout_seconds)
 
 
 def presence(api: Api, wid: str, *users: str) -> dict[str, str]:
@@ -75,9 +78,7 @@ def test_manual_away_and_heartbeat_expiry(
     from parley.domain import presence as domain
 
     wid = workspace["wid"]
-    connect("alice-1", ALICE, wid)
-    connect("bob-1", BOB, wid)
-    subscribe("alice-1", ALICE, wid, [BOB])
+    alice_watches_bob(connect, wid)
     assert api("PUT", "/me/presence", user=BOB, body={"status": "away"})[0] == 204
     assert presence(api, wid, BOB) == {BOB: "away"}
     assert api("PUT", "/me/presence", user=BOB, body={"status": "auto"})[0] == 204
@@ -85,9 +86,7 @@ def test_manual_away_and_heartbeat_expiry(
     assert changes(poster, "alice-1") == [(BOB, "away"), (BOB, "active")]
     assert api("PUT", "/me/presence", body={"status": "busy"})[0] == 422
     real_time = domain.time.time
-    monkeypatch.setattr(
-        domain.time, "time", lambda: real_time() + domain.PRESENCE_TIMEOUT_SECONDS + 5
-    )
+    monkeypatch.setattr(domain.time, "time", lambda: real_time() + TIMEOUT_S + 5)
     assert presence(api, wid, BOB) == {BOB: "away"}  # no heartbeat for too long
     ping = {"action": "ping", "id": "p"}
     assert frame("ws_ping", "ws_ping.json", "bob-1", BOB, wid, ping)["type"] == "pong"
@@ -146,3 +145,113 @@ def test_bad_presence_subscriptions_get_error_frames(
         body,
     )
     assert (reply["type"], reply["replyTo"]) == ("error", 1)
+
+
+# ------------------------------------------------------------------ the sweep
+
+
+def alice_watches_bob(connect, wid: str) -> None:
+    """Both connected; Alice's connection subscribed to Bob's presence."""
+    connect("alice-1", ALICE, wid)
+    connect("bob-1", BOB, wid)
+    subscribe("alice-1", ALICE, wid, [BOB])
+
+
+def sweep(at: float) -> int:
+    """Runs the scheduled sweep as EventBridge would, with the clock at `at`."""
+    from parley.domain import presence as domain
+
+    real_time = domain.time.time
+    domain.time.time = lambda: at  # type: ignore[assignment]
+    try:
+        reply = load_function("presence_sweep").lambda_handler(
+            sample_event("presence_sweep.json"), Context()
+        )
+    finally:
+        domain.time.time = real_time  # type: ignore[assignment]
+    return int(reply["announced"])
+
+
+def test_presence_transitions_reach_a_subscriber_including_heartbeat_expiry(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    """connect, second connection, disconnect of one, of both, expiry, manual away."""
+    import time
+
+    wid = workspace["wid"]
+    connect("alice-1", ALICE, wid)
+    subscribe("alice-1", ALICE, wid, [BOB])
+    connect("bob-1", BOB, wid)  # away -> active
+    connect("bob-2", BOB, wid)  # still active: nothing to announce
+    disconnect("bob-1")  # one of two: still active
+    assert changes(poster, "alice-1") == [(BOB, "active")]
+    disconnect("bob-2")  # the last one: away
+    connect("bob-3", BOB, wid)  # active again
+    assert changes(poster, "alice-1") == [(BOB, "active"), (BOB, "away"), (BOB, "active")]
+
+    assert sweep(time.time() + 60) == 0  # within the timeout: nothing expired
+    later = time.time() + TIMEOUT_S + 61
+    assert sweep(later) == 2  # no ping from Alice or Bob for too long: the sweep tells
+    assert changes(poster, "alice-1")[-1] == (BOB, "away")
+    assert sweep(later) == 0  # a second (or overlapping) run announces nothing again
+    assert sweep(later + 60) == 0
+    assert len(changes(poster, "alice-1")) == 4
+
+    ping = {"action": "ping", "id": "p"}
+    frame("ws_ping", "ws_ping.json", "bob-3", BOB, wid, ping)  # a sign of life: active
+    assert api("PUT", "/me/presence", user=BOB, body={"status": "away"})[0] == 204
+    assert changes(poster, "alice-1")[-2:] == [(BOB, "active"), (BOB, "away")]
+    assert changes(poster, "bob-3") == []  # nobody subscribed Bob to anything
+
+
+def test_the_sweep_announces_no_stale_away_after_a_late_ping(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    """A ping lands between the sweep's read of the index and its claim: no `away`."""
+    import time
+
+    from parley.edge.wiring import configured
+    from parley.store import presence as store
+
+    wid = workspace["wid"]
+    alice_watches_bob(connect, wid)
+    configured()
+    later = int(time.time()) + TIMEOUT_S + 61
+    [expired] = [h for h in store.expired(later, 15) if h.user_id == BOB]
+    store.seen(BOB, wid, later - 10, TIMEOUT_S)  # the ping, just before the sweep's time
+    assert store.claim_expiry(expired) is False
+    assert changes(poster, "alice-1") == []
+    assert sweep(later) == 1  # Alice's own heartbeat; Bob's expires 10 minutes later
+    assert changes(poster, "alice-1") == []
+
+
+def test_the_sweep_after_a_disconnect_only_tidies_up(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    import time
+
+    wid = workspace["wid"]
+    alice_watches_bob(connect, wid)
+    disconnect("bob-1")
+    assert changes(poster, "alice-1") == [(BOB, "away")]
+    later = time.time() + TIMEOUT_S + 61
+    assert sweep(later) == 1  # Alice's heartbeat only: Bob's away was already told
+    assert changes(poster, "alice-1") == [(BOB, "away")]
+    assert sweep(later) == 0  # and both left the expiry index
+
+
+def test_the_sweep_reads_only_expiry_buckets_whatever_else_the_table_holds(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    """Its cost is one Query per minute of lookback plus the expired heartbeats' own work;
+    live users, connections and messages elsewhere add nothing."""
+    import time
+
+    from parley.domain.presence import SWEEP_LOOKBACK_MINUTES
+
+    wid = workspace["wid"]
+    for n in range(20):
+        connect(f"busy-{n}", f"u-busy-{n:04d}", wid)  # heartbeats that have not expired
+    with counted_requests() as counts:
+        assert sweep(time.time() + 60) == 0
+    assert counts == {"Query": SWEEP_LOOKBACK_MINUTES + 1}

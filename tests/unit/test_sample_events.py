@@ -156,6 +156,9 @@ def test_sample_event_drives_its_handler(
     if function == "notifier":
         assert module.lambda_handler(event, Context()) == {"batchItemFailures": []}
         return
+    if function == "presence_sweep":
+        assert module.lambda_handler(event, Context()) == {"announced": 0}
+        return
     if event_file.stem.startswith("api-search"):
         monkeypatch.setattr(sys.modules["search_routes"], "message_index", lambda _: FakeIndex())
     reply = module.lambda_handler(event, Context())

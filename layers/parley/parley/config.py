@@ -18,6 +18,8 @@ class Settings(BaseModel):
     region: str = Field(default="us-east-1", alias="AWS_REGION")
     ws_management_endpoint: str | None = Field(default=None, alias="WS_MANAGEMENT_ENDPOINT")
     connection_ttl_seconds: int = Field(default=7500, alias="CONNECTION_TTL_SECONDS", gt=0)
+    # Presence: `away` once no sign of life (connect or ping) came for this long.
+    presence_timeout_seconds: int = Field(default=600, alias="PRESENCE_TIMEOUT_SECONDS", gt=0)
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
     jwks_url: str | None = Field(default=None, alias="JWKS_URL")
     jwt_issuer: str | None = Field(default=None, alias="JWT_ISSUER")

@@ -51,6 +51,10 @@ def recipients(
     return Recipients("mention", frozenset((chosen & member_ids) - {message.userId}))
 
 
+class PushFailed(Exception):
+    """Some notifications could not be pushed; the stream record is to be retried."""
+
+
 def notify(
     message: MessageItem,
     publisher: Publisher,
@@ -58,10 +62,14 @@ def notify(
     now: float,
     here_only: bool = False,
 ) -> int:
-    """Creates the message's notifications and announces the new ones; how many were new.
+    """Creates the message's notifications and delivers those that have not reached their
+    recipients: live to their connections, by `push` to those with none. How many were new.
 
-    Idempotent: a notification that already exists (a redelivered record) is neither
-    written nor announced again. Recipients with no live connection go to `push`.
+    Idempotent: a redelivered record writes nothing twice and announces only what did not
+    go out before. Each notification records how it was delivered (`live` or `push`), so a
+    run that failed partway (SNS down for one recipient) is finished by the redelivery
+    without repeating the others. A failed push raises PushFailed once every recipient was
+    tried: the record is reported failed, retried, and ends in the DLQ.
     """
     channel = channel_store.get_channel(message.channelId)
     if channel is None:  # deleted since: nobody to tell
@@ -69,8 +77,8 @@ def notify(
     members = set(channel_store.member_ids(channel.channelId))
     chosen = recipients(message, channel.type, members, here_only)
     created_at = iso_now()
-    fresh: list[str] = []
-    item: NotificationItem | None = None
+    pending: dict[str, NotificationItem] = {}
+    existing: list[str] = []
     for user_id in sorted(chosen.user_ids):
         item = notification_store.new_notification(
             user_id,
@@ -83,29 +91,56 @@ def notify(
             expires_at=int(now) + TTL_SECONDS,
         )
         if notification_store.create(item):
-            fresh.append(user_id)
-    if not fresh or item is None:
+            pending[user_id] = item
+        else:
+            existing.append(user_id)
+    fresh = len(pending)
+    if existing:  # a redelivery: what its first run left undelivered
+        pending.update(notification_store.undelivered(existing, message.ts, message.channelId))
+    if not pending:
         return 0
     # Every recipient's notification reads the same, so one event serves them all.
-    notification = notification_view(item)
+    notification = notification_view(next(iter(pending.values())))
     event = {"type": "notification", "notification": notification.model_dump()}
-    delivery = publisher.to_users(message.workspaceId, fresh, event)
+    delivery = publisher.to_users(message.workspaceId, sorted(pending), event)
     reached: set[str] = getattr(delivery, "reached", set())
-    offline = [user_id for user_id in fresh if user_id not in reached]
-    if push is not None:
-        for user_id in offline:
-            push.publish(user_id, message.workspaceId, notification)
-    metrics.add_metric("NotificationsCreated", MetricUnit.Count, len(fresh))
+    offline = sorted(set(pending) - reached)
+    for user_id in sorted(reached & set(pending)):
+        notification_store.mark_delivered(user_id, message.ts, message.channelId, "live")
+    failed = _push_all(offline, message, notification, push)
+    metrics.add_metric("NotificationsCreated", MetricUnit.Count, fresh)
     logger.info(
         "notified",
         extra={
             "channelId": message.channelId,
             "ts": message.ts,
-            "count": len(fresh),
+            "count": fresh,
             "offline": len(offline),
+            "pushFailed": len(failed),
         },
     )
-    return len(fresh)
+    if failed:
+        metrics.add_metric("NotificationPushesFailed", MetricUnit.Count, len(failed))
+        raise PushFailed(f"{len(failed)} of {len(offline)} pushes failed")
+    return fresh
+
+
+def _push_all(
+    offline: list[str], message: MessageItem, notification: Notification, push: Push | None
+) -> list[str]:
+    """Pushes to each offline recipient, marking those it reached; the ones that failed."""
+    if push is None:  # no topic configured: nothing to push to
+        return []
+    failed = []
+    for user_id in offline:
+        try:
+            push.publish(user_id, message.workspaceId, notification)
+        except Exception:  # any adapter failure: the other recipients still get theirs
+            logger.exception("push failed", extra={"recipient": user_id, "ts": message.ts})
+            failed.append(user_id)
+            continue
+        notification_store.mark_delivered(user_id, message.ts, message.channelId, "push")
+    return failed
 
 
 def notification_view(item: NotificationItem) -> Notification:

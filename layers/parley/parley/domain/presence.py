@@ -1,8 +1,11 @@
 """Presence and typing.
 
 A user is `active` in a workspace while one of their connections is live, a sign of life
-(connect or ping) came within PRESENCE_TIMEOUT_SECONDS, and they have not set themselves
-away; otherwise `away`. Changes go only to connections that subscribed to that user.
+(connect or ping) came within the presence timeout (`Settings.presence_timeout_seconds`,
+600 s: API Gateway closes a connection idle for 10 minutes), and they have not set
+themselves away; otherwise `away`. Changes go only to connections that subscribed to that
+user: at once when a connection opens or closes, a ping arrives or the user sets their
+status; within the sweep's interval (a minute) when a heartbeat expires.
 """
 
 from __future__ import annotations
@@ -13,61 +16,86 @@ from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.errors import InvalidRequest
+from parley.observability import MetricUnit, metrics
 from parley.store import channels as channel_store
 from parley.store import connections as connection_store
 from parley.store import presence as presence_store
 from parley.store import workspaces as workspace_store
 
-# API Gateway closes a connection idle for 10 minutes; a client pings well within that.
-PRESENCE_TIMEOUT_SECONDS = 600
+# How far back the sweep looks for expired heartbeats it has not announced yet: a missed
+# or failed run is made up by the next ones within this window.
+SWEEP_LOOKBACK_MINUTES = 15
 TYPING_INTERVAL_MS = 3000
 MAX_PRESENCE_USERS = 100
 
 
-def statuses(workspace_id: str, user_ids: list[str], now: int | None = None) -> dict[str, str]:
+def statuses(
+    workspace_id: str, user_ids: list[str], *, timeout_s: int, now: int | None = None
+) -> dict[str, str]:
     now = int(time.time()) if now is None else now
     online = set(connection_store.live_connections(workspace_id, user_ids).values())
     records = presence_store.records(user_ids, workspace_id)
     return {
         user_id: "active"
-        if user_id in online
-        and not records[user_id][1]
-        and now - records[user_id][0] <= PRESENCE_TIMEOUT_SECONDS
+        if user_id in online and not records[user_id][1] and now - records[user_id][0] <= timeout_s
         else "away"
         for user_id in user_ids
     }
 
 
-def announce(user_id: str, workspace_id: str, publisher: Publisher) -> None:
+def announce(user_id: str, workspace_id: str, publisher: Publisher, *, timeout_s: int) -> None:
     """Tells the user's watchers if their status changed since it was last announced."""
-    status = statuses(workspace_id, [user_id])[user_id]
+    status = statuses(workspace_id, [user_id], timeout_s=timeout_s)[user_id]
     if presence_store.announce(user_id, workspace_id, status):
-        watchers = presence_store.watchers(user_id, workspace_id)
-        event = {"type": "presence_change", "userId": user_id, "presence": status}
-        publisher.to_connections(workspace_id, watchers, event)
+        _tell_watchers(user_id, workspace_id, status, publisher)
 
 
-def signed_in(user_id: str, workspace_id: str, publisher: Publisher) -> None:
+def _tell_watchers(user_id: str, workspace_id: str, status: str, publisher: Publisher) -> None:
+    watchers = presence_store.watchers(user_id, workspace_id)
+    event = {"type": "presence_change", "userId": user_id, "presence": status}
+    publisher.to_connections(workspace_id, watchers, event)
+
+
+def signed_in(user_id: str, workspace_id: str, publisher: Publisher, *, timeout_s: int) -> None:
     """A connection opened or pinged: a sign of life."""
-    presence_store.seen(user_id, workspace_id, int(time.time()))
-    announce(user_id, workspace_id, publisher)
+    presence_store.seen(user_id, workspace_id, int(time.time()), timeout_s)
+    announce(user_id, workspace_id, publisher, timeout_s=timeout_s)
 
 
-def set_manual(caller: Caller, away: bool, publisher: Publisher) -> None:
+def sweep(publisher: Publisher, now: int | None = None) -> int:
+    """Announces `away` for heartbeats that expired (and were not announced away already);
+    how many it announced. Runs on a schedule; overlapping runs announce each expiry once.
+
+    Cost follows the expired heartbeats of the last SWEEP_LOOKBACK_MINUTES (one Query per
+    minute bucket of a sparse index), never the users or connections that are still fine.
+    """
+    now = int(time.time()) if now is None else now
+    announced = 0
+    for heartbeat in presence_store.expired(now, SWEEP_LOOKBACK_MINUTES):
+        if presence_store.claim_expiry(heartbeat):
+            _tell_watchers(heartbeat.user_id, heartbeat.workspace_id, "away", publisher)
+            announced += 1
+    metrics.add_metric("PresenceExpiriesAnnounced", MetricUnit.Count, announced)
+    return announced
+
+
+def set_manual(caller: Caller, away: bool, publisher: Publisher, *, timeout_s: int) -> None:
     presence_store.set_manual_away(caller.user_id, away)
     for membership in workspace_store.memberships_of(caller.user_id):
-        announce(caller.user_id, membership.workspaceId, publisher)
+        announce(caller.user_id, membership.workspaceId, publisher, timeout_s=timeout_s)
 
 
-def presence_of(caller: Caller, workspace_id: str, user_ids: list[str]) -> dict[str, str]:
+def presence_of(
+    caller: Caller, workspace_id: str, user_ids: list[str], *, timeout_s: int
+) -> dict[str, str]:
     access.workspace_member(workspace_id, caller.user_id)
     wanted = _checked(user_ids)
     members = [u for u in wanted if workspace_store.get_member(workspace_id, u) is not None]
-    return statuses(workspace_id, members)
+    return statuses(workspace_id, members, timeout_s=timeout_s)
 
 
 def subscribe(
-    caller: Caller, workspace_id: str, user_ids: list[str], expires_at: int
+    caller: Caller, workspace_id: str, user_ids: list[str], expires_at: int, *, timeout_s: int
 ) -> dict[str, str]:
     """Replaces what this connection watches; answers with those users' current presence."""
     wanted = _checked(user_ids)
@@ -77,7 +105,7 @@ def subscribe(
         caller.connection_id, caller.user_id, workspace_id, wanted, expires_at
     ):
         raise InvalidRequest("this connection is closing")
-    return statuses(workspace_id, wanted)
+    return statuses(workspace_id, wanted, timeout_s=timeout_s)
 
 
 def typing(

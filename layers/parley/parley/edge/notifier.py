@@ -2,7 +2,8 @@
 
 Delivery guarantee: at least once. Lambda redelivers a batch's failed records (reported one
 by one with Powertools' partial batch response) until they succeed or go to the DLQ; a
-redelivered record finds its notifications written and announces nothing twice.
+redelivered record finds its notifications written and delivers only those that had not
+reached their recipients (a push that failed makes its record fail, so it comes back).
 """
 
 from __future__ import annotations

@@ -14,9 +14,25 @@ from __future__ import annotations
 
 from typing import Any
 
-ALIAS = "messages"
-INDEX = "messages-v1"
+# Search reads READ_ALIAS and the indexer writes to every index behind WRITE_ALIAS. Both name
+# one index, `messages-v<N>`, except while a reindex builds the next one: then the write
+# alias names both, so live changes reach the index being built, and the reindex switches
+# both aliases to it in one atomic request (see parley.search.reindex).
+READ_ALIAS = "messages"
+WRITE_ALIAS = "messages-write"
+INDEX_PREFIX = "messages-v"
 TEMPLATE = "parley-messages"
+
+
+def index_name(generation: int) -> str:
+    return f"{INDEX_PREFIX}{generation}"
+
+
+def generation_of(index: str) -> int | None:
+    """N of `messages-v<N>`; None for any other name."""
+    suffix = index.removeprefix(INDEX_PREFIX)
+    return int(suffix) if index.startswith(INDEX_PREFIX) and suffix.isdigit() else None
+
 
 SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
@@ -80,7 +96,7 @@ MAPPINGS: dict[str, Any] = {
 
 def index_template() -> dict[str, Any]:
     return {
-        "index_patterns": ["messages-*"],
+        "index_patterns": [f"{INDEX_PREFIX}*"],
         "template": {"settings": SETTINGS, "mappings": MAPPINGS},
         "priority": 100,
     }

@@ -63,19 +63,45 @@ class MessageIndex:
         self.client = client
 
     def ensure(self) -> None:
-        """The index template, the first index and its alias; safe to call at every start."""
+        """The index template, the first index and both aliases; safe to call at every start.
+
+        A deployment from before the write alias (one index behind `messages`) gets the
+        write alias on the indices its read alias names.
+        """
         from opensearchpy.exceptions import RequestError
 
         self.client.indices.put_index_template(name=mapping.TEMPLATE, body=mapping.index_template())
-        if self.client.indices.exists_alias(name=mapping.ALIAS):
+        if self.client.indices.exists_alias(name=mapping.WRITE_ALIAS):
+            return
+        readable = self.indices_behind(mapping.READ_ALIAS)
+        if readable:
+            self.client.indices.update_aliases(
+                body={
+                    "actions": [
+                        {"add": {"index": index, "alias": mapping.WRITE_ALIAS}}
+                        for index in readable
+                    ]
+                }
+            )
             return
         try:
             self.client.indices.create(
-                index=mapping.INDEX, body={"aliases": {mapping.ALIAS: {"is_write_index": True}}}
+                index=mapping.index_name(1),
+                body={"aliases": {mapping.READ_ALIAS: {}, mapping.WRITE_ALIAS: {}}},
             )
         except RequestError as error:
             if error.error != "resource_already_exists_exception":
                 raise
+
+    def indices_behind(self, alias: str) -> list[str]:
+        """The indices an alias names, sorted; none when it does not exist."""
+        from opensearchpy.exceptions import NotFoundError
+
+        try:
+            found: dict[str, Any] = self.client.indices.get_alias(name=alias)
+        except NotFoundError:
+            return []
+        return sorted(found)
 
     def write(
         self,
@@ -84,10 +110,13 @@ class MessageIndex:
         attempts: int = 3,
         base_delay_s: float = 0.2,
         refresh: bool = False,
+        index: str | None = None,
     ) -> WriteOutcome:
-        """Bulk-writes with external versions. A 409 means the index already holds this
-        version or a newer one: done. 429 and 5xx are retried with jittered backoff; what
-        still fails (and any other error) is returned for the queue to redeliver."""
+        """Bulk-writes with external versions to `index`, or by default to every index behind
+        the write alias (two while a reindex runs), looked up for each attempt so a change of
+        the aliases is followed at once. A change is done when every index took it or holds
+        this version or a newer one (409). 429 and 5xx are retried with jittered backoff;
+        what still fails (and any other error) is returned for the queue to redeliver."""
         outcome = WriteOutcome()
         pending = _latest_per_document(changes, outcome)
         for attempt in range(attempts):
@@ -95,8 +124,9 @@ class MessageIndex:
                 break
             if attempt:
                 time.sleep(base_delay_s * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+            targets = [index] if index else self._write_targets()
             retry: list[IndexChange] = []
-            for change, status in self._bulk(pending, refresh):
+            for change, status in self._bulk(pending, refresh, targets):
                 if status < 300 or status == 409:
                     outcome.done.append(change)
                 elif status in RETRYABLE:
@@ -107,23 +137,42 @@ class MessageIndex:
         outcome.failed.extend(pending)
         return outcome
 
-    def _bulk(self, changes: Sequence[IndexChange], refresh: bool) -> list[tuple[IndexChange, int]]:
+    def _write_targets(self) -> list[str]:
         from opensearchpy.exceptions import ConnectionError as TransportConnectionError
         from opensearchpy.exceptions import TransportError
 
+        try:
+            targets = self.indices_behind(mapping.WRITE_ALIAS)
+            if not targets:  # a new or lost domain: make the index and its aliases again
+                self.ensure()
+                targets = self.indices_behind(mapping.WRITE_ALIAS)
+        except (TransportConnectionError, TransportError):
+            return []  # every change is retried (503 below)
+        return targets
+
+    def _bulk(
+        self, changes: Sequence[IndexChange], refresh: bool, targets: Sequence[str]
+    ) -> list[tuple[IndexChange, int]]:
+        """Each change's status: the worst over `targets` (a retryable one first)."""
+        from opensearchpy.exceptions import ConnectionError as TransportConnectionError
+        from opensearchpy.exceptions import TransportError
+
+        if not targets:
+            return [(change, 503) for change in changes]
         body: list[dict[str, Any]] = []
         for change in changes:
-            body.append(
-                {
-                    "index": {
-                        "_index": mapping.ALIAS,
-                        "_id": change.doc_id,
-                        "version": change.version,
-                        "version_type": "external",
+            for target in targets:
+                body.append(
+                    {
+                        "index": {
+                            "_index": target,
+                            "_id": change.doc_id,
+                            "version": change.version,
+                            "version_type": "external",
+                        }
                     }
-                }
-            )
-            body.append(change.document())
+                )
+                body.append(change.document())
         try:
             reply = self.client.bulk(body=body, refresh="true" if refresh else "false")
         except TransportConnectionError:
@@ -131,9 +180,11 @@ class MessageIndex:
         except TransportError as error:
             status = error.status_code if isinstance(error.status_code, int) else 503
             return [(change, status) for change in changes]
+        statuses = [int(item["index"]["status"]) for item in reply["items"]]
+        per_change = len(targets)
         return [
-            (change, int(item["index"]["status"]))
-            for change, item in zip(changes, reply["items"], strict=True)
+            (change, _worst(statuses[n * per_change : (n + 1) * per_change]))
+            for n, change in enumerate(changes)
         ]
 
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -141,12 +192,21 @@ class MessageIndex:
         from opensearchpy.exceptions import NotFoundError, TransportError
 
         try:
-            reply: dict[str, Any] = self.client.search(index=mapping.ALIAS, body=body)
+            reply: dict[str, Any] = self.client.search(index=mapping.READ_ALIAS, body=body)
         except NotFoundError:  # nothing was ever indexed
             return {"hits": {"total": {"value": 0}, "hits": []}}
         except (TransportConnectionError, TransportError) as error:
             raise SearchUnavailable(str(error)) from None
         return reply
+
+
+def _worst(statuses: Sequence[int]) -> int:
+    """One status for a change written to several indices: done only if done everywhere."""
+    failing = [status for status in statuses if status >= 300 and status != 409]
+    if not failing:
+        return statuses[0]
+    retryable = [status for status in failing if status in RETRYABLE]
+    return retryable[0] if retryable else failing[0]
 
 
 def _latest_per_document(

@@ -173,12 +173,15 @@ class UserConnectionsItem(Item):
 
 
 class PresenceItem(Item):
-    """PK USER#<uid>, SK PRESENCE#<wid>: last sign of life, and the status last announced.
+    """PK USER#<uid>, SK PRESENCE#<wid>: last sign of life, and the status last announced;
+    until the sweep announces its expiry, GSI1 PRESENCE_EXPIRY#<minute> / <expiry>#<wid>#<uid>.
     SK PRESENCE (no workspace) holds the user's manual away, which holds everywhere."""
 
     lastSeen = NumberAttribute(default=0)
     announced = UnicodeAttribute(null=True)
     manualAway = BooleanAttribute(default=False)
+
+    gsi1: Gsi1[PresenceItem] = Gsi1()
 
 
 class PresenceSubItem(Item):
@@ -208,4 +211,5 @@ class NotificationItem(Item):
     userId = UnicodeAttribute()  # the message's author
     type = UnicodeAttribute()  # "mention" or "dm"
     createdAt = UnicodeAttribute()
+    delivered = UnicodeAttribute(null=True)  # "live" or "push" once it reached the recipient
     ttl = TTLAttribute()

@@ -8,7 +8,10 @@ from parley.store.items import MessageItem
 
 
 def scan_messages(page_size: int = 500) -> Iterator[MessageItem]:
-    """A full Scan filtered to message items: a maintenance job's read, paged by pynamodb."""
+    """A full Scan filtered to message items: a maintenance job's read, paged by pynamodb.
+    Strongly consistent, so that the reindex sees every write made before it reads a page."""
     yield from MessageItem.scan(
-        filter_condition=MessageItem.SK.startswith("MSG#"), page_size=page_size
+        filter_condition=MessageItem.SK.startswith("MSG#"),
+        page_size=page_size,
+        consistent_read=True,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError
 
 from parley.errors import InvalidRequest
-from parley.store.base import condition_failed, decode_cursor, encode_cursor, epoch
+from parley.store.base import batch_get, condition_failed, decode_cursor, encode_cursor, epoch
 from parley.store.items import NotificationItem
 
 
@@ -45,6 +45,23 @@ def create(item: NotificationItem) -> bool:
             return False
         raise
     return True
+
+
+def undelivered(user_ids: list[str], ts: str, channel_id: str) -> dict[str, NotificationItem]:
+    """Of these recipients' notifications of the message, those that have not reached them
+    yet (a redelivered record whose first run failed partway), by recipient."""
+    keys = [notification_key(u, ts, channel_id) for u in user_ids]
+    return {
+        item.PK.removeprefix("USER#"): item
+        for item in batch_get(NotificationItem, keys)
+        if item.delivered is None
+    }
+
+
+def mark_delivered(user_id: str, ts: str, channel_id: str, how: str) -> None:
+    NotificationItem(*notification_key(user_id, ts, channel_id)).update(
+        actions=[NotificationItem.delivered.set(how)]
+    )
 
 
 def newest_first(

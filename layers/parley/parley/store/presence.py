@@ -1,19 +1,85 @@
-"""Presence: signs of life, manual away, who watches whom, and typing throttles."""
+"""Presence: signs of life, manual away, who watches whom, and typing throttles.
+
+A sign of life also files the presence item in a sparse GSI1 partition per minute of its
+heartbeat's expiry (`PRESENCE_EXPIRY#<minute>` / `<expiry 10 digits>#<wid>#<uid>`), so the
+sweep reads only the heartbeats that expired, never the table.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pynamodb.expressions.update import Action
+
 from parley.store.base import batch_get, conditional, epoch, get_or_none
 from parley.store.items import ConnectionItem, PresenceItem, PresenceSubItem, TypingItem
+
+EXPIRY_PREFIX = "PRESENCE_EXPIRY#"
 
 
 def presence_key(user_id: str, workspace_id: str | None) -> tuple[str, str]:
     return f"USER#{user_id}", f"PRESENCE#{workspace_id}" if workspace_id else "PRESENCE"
 
 
-def seen(user_id: str, workspace_id: str, now: int) -> None:
+def expiry_bucket(epoch_seconds: int) -> str:
+    return f"{EXPIRY_PREFIX}{epoch_seconds // 60}"
+
+
+def seen(user_id: str, workspace_id: str, now: int, timeout_s: int) -> None:
+    """Records a sign of life and files the heartbeat under the minute it expires in."""
+    expires_at = now + timeout_s
     PresenceItem(*presence_key(user_id, workspace_id)).update(
-        actions=[PresenceItem.lastSeen.set(now)]
+        actions=[
+            PresenceItem.lastSeen.set(now),
+            PresenceItem.GSI1PK.set(expiry_bucket(expires_at)),
+            PresenceItem.GSI1SK.set(f"{expires_at:010d}#{workspace_id}#{user_id}"),
+        ]
     )
+
+
+@dataclass(frozen=True)
+class ExpiredHeartbeat:
+    user_id: str
+    workspace_id: str
+    last_seen: int
+
+
+def expired(now: int, lookback_minutes: int) -> Iterator[ExpiredHeartbeat]:
+    """Heartbeats that expired by `now`, from the minute buckets of the last
+    `lookback_minutes`: one Query per bucket, reading only what expired in it."""
+    current = now // 60
+    for minute in range(current - lookback_minutes, current + 1):
+        query = PresenceItem.gsi1.query(
+            f"{EXPIRY_PREFIX}{minute}",
+            PresenceItem.GSI1SK < f"{now + 1:010d}",  # noqa: SIM300 - a key condition, not a comparison
+        )
+        for item in query:
+            _, workspace_id, user_id = str(item.GSI1SK).split("#", 2)
+            yield ExpiredHeartbeat(user_id, workspace_id, int(item.lastSeen))
+
+
+def claim_expiry(heartbeat: ExpiredHeartbeat) -> bool:
+    """Takes the heartbeat out of the expiry index and records `away` as announced, if no
+    sign of life came since; True if `away` is news to announce.
+
+    Conditional writes decide it: an overlapping sweep finds `away` already recorded (no
+    second announcement), and a ping in between moved `lastSeen` (no stale `away`).
+    """
+    key = presence_key(heartbeat.user_id, heartbeat.workspace_id)
+    unchanged = PresenceItem.lastSeen == heartbeat.last_seen
+    leave_index: list[Action] = [PresenceItem.GSI1PK.remove(), PresenceItem.GSI1SK.remove()]
+    if conditional(
+        lambda: PresenceItem(*key).update(
+            actions=[PresenceItem.announced.set("away"), *leave_index],
+            condition=unchanged
+            & (PresenceItem.announced.does_not_exist() | (PresenceItem.announced != "away")),
+        )
+    ):
+        return True
+    # Already announced away (the last connection closed, or manual away): only tidy up.
+    conditional(lambda: PresenceItem(*key).update(actions=leave_index, condition=unchanged))
+    return False
 
 
 def announce(user_id: str, workspace_id: str, status: str) -> bool:
