@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from parley.schemas import Channel, Edited, Message, Reaction, User, Workspace
-from parley.store.items import ChannelItem, MessageItem, UserItem, WorkspaceItem
+from parley.schemas import Channel, Edited, File, Message, Reaction, User, Workspace
+from parley.store.items import (
+    ChannelItem,
+    FileItem,
+    FileMap,
+    MessageItem,
+    UserItem,
+    WorkspaceItem,
+)
 
 
 def user_view(item: UserItem) -> User:
@@ -50,5 +57,44 @@ def message_view(item: MessageItem) -> Message:
             if r.users
         ],
         edited=Edited(ts=item.editedTs) if item.editedTs else None,
+        files=[shared_file_view(f, item.workspaceId) for f in item.files] if item.files else None,
         clientMsgId=item.clientMsgId,
+    )
+
+
+def file_view(item: FileItem) -> File:
+    return File(
+        id=item.fileId,
+        workspaceId=item.workspaceId,
+        name=item.name,
+        size=int(item.size),
+        contentType=item.contentType,
+        status="ready" if item.status == "ready" else "pending",
+        uploadedBy=item.uploadedBy,
+        createdAt=item.createdAt,
+    )
+
+
+def shared_file(item: FileItem) -> FileMap:
+    """What a message keeps of a file it shares (a ready file never changes)."""
+    return FileMap(
+        fileId=item.fileId,
+        name=item.name,
+        size=item.size,
+        contentType=item.contentType,
+        uploadedBy=item.uploadedBy,
+        createdAt=item.createdAt,
+    )
+
+
+def shared_file_view(shared: FileMap, workspace_id: str) -> File:
+    return File(
+        id=shared.fileId,
+        workspaceId=workspace_id,
+        name=shared.name,
+        size=int(shared.size),
+        contentType=shared.contentType,
+        status="ready",
+        uploadedBy=shared.uploadedBy,
+        createdAt=shared.createdAt,
     )

@@ -11,6 +11,7 @@ from parley.config import Settings, settings
 from parley.realtime.connections_api import ConnectionsApi
 from parley.realtime.fanout import Broadcaster
 from parley.realtime.push import SnsPush
+from parley.storage.s3 import S3FileBucket
 from parley.store import bind
 
 
@@ -36,3 +37,11 @@ def push() -> SnsPush | None:
     config = configured()
     topic_arn = config.notifications_topic_arn
     return SnsPush(topic_arn, config.region) if topic_arn else None
+
+
+@functools.cache
+def file_bucket() -> S3FileBucket:
+    config = configured()
+    if not config.files_bucket:
+        raise RuntimeError("FILES_BUCKET is not set")
+    return S3FileBucket(config.files_bucket, config.region)
