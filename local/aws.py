@@ -244,11 +244,17 @@ def _create_bucket(
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
         )
-    if props.get("BucketEncryption"):
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration=props["BucketEncryption"],
-        )
+    encryption = props.get("BucketEncryption")
+    if encryption:
+        # CloudFormation says ServerSideEncryptionByDefault where the API says Apply....
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                **_pick(rule, "BucketKeyEnabled"),
+            }
+            for rule in encryption["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     lifecycle = props.get("LifecycleConfiguration")
     if lifecycle:
         # Stored, not run (moto expires nothing), so that a rule S3 would refuse fails here.
