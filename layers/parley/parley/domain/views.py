@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from parley.schemas import Channel, Edited, File, Message, Reaction, User, Workspace
 from parley.store.items import (
     ChannelItem,
@@ -63,16 +65,7 @@ def message_view(item: MessageItem) -> Message:
 
 
 def file_view(item: FileItem) -> File:
-    return File(
-        id=item.fileId,
-        workspaceId=item.workspaceId,
-        name=item.name,
-        size=int(item.size),
-        contentType=item.contentType,
-        status="ready" if item.status == "ready" else "pending",
-        uploadedBy=item.uploadedBy,
-        createdAt=item.createdAt,
-    )
+    return _file(item, item.workspaceId, "ready" if item.status == "ready" else "pending")
 
 
 def shared_file(item: FileItem) -> FileMap:
@@ -88,13 +81,19 @@ def shared_file(item: FileItem) -> FileMap:
 
 
 def shared_file_view(shared: FileMap, workspace_id: str) -> File:
+    return _file(shared, workspace_id, "ready")
+
+
+def _file(
+    source: FileItem | FileMap, workspace_id: str, status: Literal["pending", "ready"]
+) -> File:
     return File(
-        id=shared.fileId,
+        id=source.fileId,
         workspaceId=workspace_id,
-        name=shared.name,
-        size=int(shared.size),
-        contentType=shared.contentType,
-        status="ready",
-        uploadedBy=shared.uploadedBy,
-        createdAt=shared.createdAt,
+        name=source.name,
+        size=int(source.size),
+        contentType=source.contentType,
+        status=status,
+        uploadedBy=source.uploadedBy,
+        createdAt=source.createdAt,
     )

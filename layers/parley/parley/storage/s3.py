@@ -9,7 +9,6 @@ no policy condition), which changes nothing locally: nothing expires there eithe
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -33,31 +32,25 @@ def tagging_xml(key: str, value: str) -> str:
 
 
 class S3FileBucket:
+    """Made once per process (edge.wiring.file_bucket), on first use, so its client too."""
+
     def __init__(self, bucket: str, region: str) -> None:
+        import boto3
+        from botocore.config import Config
+
         self.bucket = bucket
-        self._region = region
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _s3(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                # SigV4 for every presigned request; the endpoint comes from the environment
-                # (AWS_ENDPOINT_URL locally, so URLs point at moto, which the client reaches).
-                self._client = boto3.client(
-                    "s3", region_name=self._region, config=Config(signature_version="s3v4")
-                )
-            return self._client
+        # SigV4 for every presigned request; the endpoint comes from the environment
+        # (AWS_ENDPOINT_URL locally, so URLs point at moto, which the client reaches).
+        self._client: Any = boto3.client(
+            "s3", region_name=region, config=Config(signature_version="s3v4")
+        )
 
     def upload_form(
         self, key: str, content_type: str, size: int, expires_in: int
     ) -> tuple[str, dict[str, str]]:
         """A presigned POST for exactly this key, type and size, tagged pending."""
         tagging = tagging_xml(UPLOAD_TAG_KEY, PENDING)
-        form = self._s3().generate_presigned_post(
+        form = self._client.generate_presigned_post(
             self.bucket,
             key,  # botocore adds the {"key": key} condition: the key is pinned exactly
             Fields={"Content-Type": content_type, "tagging": tagging},
@@ -73,7 +66,7 @@ class S3FileBucket:
     def download_url(self, key: str, disposition: str, expires_in: int) -> str:
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition}
         return str(
-            self._s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+            self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
         )
 
     def stat(self, key: str) -> StoredObject | None:
@@ -85,7 +78,7 @@ class S3FileBucket:
         from botocore.exceptions import ClientError
 
         try:
-            head = self._s3().head_object(Bucket=self.bucket, Key=key)
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status in (403, 404):
@@ -98,11 +91,11 @@ class S3FileBucket:
 
     def mark_ready(self, key: str) -> None:
         """Retags the object so the pending-upload lifecycle rule no longer expires it."""
-        self._s3().put_object_tagging(
+        self._client.put_object_tagging(
             Bucket=self.bucket,
             Key=key,
             Tagging={"TagSet": [{"Key": UPLOAD_TAG_KEY, "Value": READY}]},
         )
 
     def remove(self, key: str) -> None:
-        self._s3().delete_object(Bucket=self.bucket, Key=key)
+        self._client.delete_object(Bucket=self.bucket, Key=key)
