@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
@@ -28,7 +26,7 @@ def start_upload(wid: str, body: CreateFileUpload) -> Response[FileUploadReply]:
     file, upload = files.start_upload(
         _caller(), wid, body, wiring.file_bucket(), config.max_upload_bytes
     )
-    reply: Any = FileUploadReply(file=file, upload=upload)
+    reply = FileUploadReply(file=file, upload=upload)
     return Response(status_code=201, content_type="application/json", body=reply)
 
 

@@ -522,3 +522,17 @@ def test_long_names_keep_their_extension_in_the_key() -> None:
     shortened = ascii_name("a" * 300 + ".tar.gz")
     assert len(shortened) <= 100
     assert shortened.endswith(".gz")
+
+
+def test_the_text_of_a_message_that_shares_files_may_be_emptied_by_an_edit(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    general = workspace["general"]
+    file = ready_file(api, workspace["wid"])
+    shared = post(api, general, "see attached", fileIds=[file["id"]])
+    plain = post(api, general, "no files")
+    status, edited = api("PATCH", f"/channels/{general}/messages/{shared['ts']}", body={"text": ""})
+    assert status == 200
+    assert (edited["message"]["text"], edited["message"]["files"]) == ("", [file])
+    status, reply = api("PATCH", f"/channels/{general}/messages/{plain['ts']}", body={"text": " "})
+    assert (status, reply["error"]["code"]) == (400, "invalid_request")

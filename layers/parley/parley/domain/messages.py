@@ -157,14 +157,15 @@ def list_replies(
 def edit_message(
     caller: Caller, channel_id: str, ts: str, text: str, publisher: Publisher
 ) -> Message:
-    """The author only; every edit bumps `version` and is announced as message_changed."""
-    _check_text(text)
+    """The author only; every edit bumps `version` and is announced as message_changed.
+    The text of a message that shares files may be emptied, as it may be sent empty."""
     channel, _ = access.visible_channel(channel_id, caller.user_id)
     existing = message_store.get_message(channel_id, ts)
     if existing is None:
         raise NotFound("message not found")
     if existing.userId != caller.user_id:
         raise Forbidden("only the author can edit a message")
+    _check_text(text, empty_ok=bool(existing.fileIds))
     try:
         mentioned = mentions.parse(text)
         item = message_store.edit_text(
