@@ -59,6 +59,7 @@ def test_upload_complete_share_and_download_through_the_local_stack(stack: Stack
 
     status, got = bob.call("GET", f"/files/{fid}")
     assert status == 200, got
+    assert got["downloadUrl"].startswith(stack.aws_url)
     downloaded = requests.get(got["downloadUrl"], timeout=30)
     assert downloaded.status_code == 200
     assert downloaded.content == DECK

@@ -13,6 +13,7 @@ import json
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
@@ -123,6 +124,8 @@ def test_upload_complete_share_and_download_end_to_end(
     status, got = api("GET", f"/files/{file['id']}", user=BOB)
     assert status == 200
     assert got["file"] == done["file"]
+    signed = parse_qs(urlparse(got["downloadUrl"]).query)
+    assert (signed["X-Amz-Algorithm"], signed["X-Amz-Expires"]) == (["AWS4-HMAC-SHA256"], ["900"])
     download = requests.get(got["downloadUrl"], timeout=10)
     assert download.status_code == 200
     assert download.content == PDF
