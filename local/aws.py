@@ -247,6 +247,24 @@ def _create_bucket(
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
         )
+    encryption = props.get("BucketEncryption")
+    if encryption:
+        # CloudFormation says ServerSideEncryptionByDefault where the API says Apply....
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                **_pick(rule, "BucketKeyEnabled"),
+            }
+            for rule in encryption["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    lifecycle = props.get("LifecycleConfiguration")
+    if lifecycle:
+        # Stored, not run (moto expires nothing), so that a rule S3 would refuse fails here.
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]},
+        )
     resolver.register(
         resource.logical_id,
         name,
@@ -254,6 +272,26 @@ def _create_bucket(
         DomainName=f"{name}.s3.amazonaws.com",
         RegionalDomainName=f"{name}.s3.{REGION}.amazonaws.com",
     )
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape (Filter, Expiration, ...)."""
+    tags = [{"Key": t["Key"], "Value": t["Value"]} for t in rule.get("TagFilters") or ()]
+    prefix = rule.get("Prefix")
+    if tags and (prefix is not None or len(tags) > 1):
+        selection: dict[str, Any] = {"And": {"Tags": tags, **_pick(rule, "Prefix")}}
+    elif tags:
+        selection = {"Tag": tags[0]}
+    else:
+        selection = {"Prefix": prefix or ""}
+    converted: dict[str, Any] = {"Status": rule["Status"], "Filter": selection}
+    if "Id" in rule:
+        converted["ID"] = rule["Id"]
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        converted["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return converted
 
 
 def _create_topic(

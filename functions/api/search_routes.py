@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.domain.caller import Caller
+from parley.edge.http import token_caller
 from parley.edge.wiring import configured
-from parley.errors import ParleyError, Unauthorized
+from parley.errors import ParleyError
 from parley.search.opensearch import SearchUnavailable
 from parley.search.service import SearchReply, search_messages
 from parley.search.wiring import message_index
@@ -22,12 +23,9 @@ class SearchDown(ParleyError):
 
 
 def _caller() -> Caller:
-    """The token's user. No provisioning here: only workspace members may search, and
-    joining a workspace already provisioned them."""
-    claims = router.current_event.request_context.authorizer.jwt_claim or {}
-    if not claims.get("sub"):
-        raise Unauthorized("the token has no subject")
-    return Caller.from_claims(claims)
+    """No provisioning here: only workspace members may search, and joining a workspace
+    already provisioned them."""
+    return token_caller(router.current_event)
 
 
 @router.get("/workspaces/<wid>/search")

@@ -399,6 +399,46 @@ def check_iam_least_privilege(template: Template) -> list[str]:
     return problems
 
 
+_BLOCK_PUBLIC_ACCESS = (
+    "BlockPublicAcls",
+    "BlockPublicPolicy",
+    "IgnorePublicAcls",
+    "RestrictPublicBuckets",
+)
+
+
+def _denies_insecure_transport(template: Template, bucket: str) -> bool:
+    for policy in resources_of_type(template, "AWS::S3::BucketPolicy").values():
+        properties = policy.get("Properties") or {}
+        if ref_target(properties.get("Bucket")) != bucket:
+            continue
+        for statement in _as_list((properties.get("PolicyDocument") or {}).get("Statement")):
+            condition = (statement.get("Condition") or {}).get("Bool") or {}
+            if statement.get("Effect") == "Deny" and str(
+                condition.get("aws:SecureTransport")
+            ).lower() in ("false", "0"):
+                return True
+    return False
+
+
+def check_buckets_private(template: Template) -> list[str]:
+    """Every bucket blocks public access in all four ways, encrypts by default, and refuses
+    requests that are not over TLS."""
+    problems = []
+    for name, bucket in resources_of_type(template, "AWS::S3::Bucket").items():
+        properties = bucket.get("Properties") or {}
+        block = properties.get("PublicAccessBlockConfiguration") or {}
+        open_flags = [flag for flag in _BLOCK_PUBLIC_ACCESS if block.get(flag) is not True]
+        if open_flags:
+            problems.append(f"{name}: Block Public Access is off for {open_flags}")
+        rules = (properties.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
+        if not rules:
+            problems.append(f"{name}: no default encryption")
+        if not _denies_insecure_transport(template, name):
+            problems.append(f"{name}: no bucket policy denies requests without TLS")
+    return problems
+
+
 # ---------------------------------------------------------------- checks: WebSocket wiring
 
 

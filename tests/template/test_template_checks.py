@@ -15,6 +15,7 @@ from cfn_template import (
     REQUIRED_OUTPUTS,
     ROOT,
     Template,
+    check_buckets_private,
     check_event_routes,
     check_function_handler,
     check_function_runtime,
@@ -427,6 +428,33 @@ def test_websocket_route_check_catches(template: Template, mutate: Mutation) -> 
 
 def test_websocket_authorizer_check_catches_a_missing_permission(template: Template) -> None:
     assert check_websocket_authorizers(broken(template, _drop_resource("AuthorizerPermission")))
+
+
+# ---------------------------------------------------------------- buckets
+
+
+def test_every_bucket_is_private_encrypted_and_tls_only(template: Template) -> None:
+    assert check_buckets_private(template) == []
+
+
+BUCKET_MUTATIONS = {
+    "one public access flag off": lambda t: props(t, "FilesBucket")[
+        "PublicAccessBlockConfiguration"
+    ].update(RestrictPublicBuckets=False),
+    "no public access block": lambda t: props(t, "FilesBucket").pop(
+        "PublicAccessBlockConfiguration"
+    ),
+    "no default encryption": lambda t: props(t, "FilesBucket").pop("BucketEncryption"),
+    "no TLS-only policy": _drop_resource("FilesBucketTlsOnly"),
+    "TLS policy allowing instead of denying": lambda t: props(t, "FilesBucketTlsOnly")[
+        "PolicyDocument"
+    ]["Statement"][0].update(Effect="Allow"),
+}
+
+
+@pytest.mark.parametrize("mutate", BUCKET_MUTATIONS.values(), ids=BUCKET_MUTATIONS.keys())
+def test_bucket_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_buckets_private(broken(template, mutate)) != []
 
 
 # ---------------------------------------------------------------- Outputs

@@ -24,6 +24,7 @@ from local.template import load_yaml
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 TABLE = "parley-unit"
+BUCKET = "parley-unit-files"
 
 ALICE, BOB, CAROL = "u-alice-0000", "u-bob-0000", "u-carol-0000"
 PROFILES = {
@@ -86,6 +87,8 @@ ENVIRONMENT = {
     "JWKS_URL": "https://keys.invalid/jwks.json",
     "JWT_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_unit",
     "JWT_AUDIENCE": "unitclient",
+    "FILES_BUCKET": BUCKET,
+    "MAX_UPLOAD_BYTES": "10485760",
 }
 
 
@@ -98,6 +101,7 @@ def _mocked_account() -> Iterator[None]:
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
         with mock_aws():
             create_table_from_template(TABLE)
+            boto3.client("s3").create_bucket(Bucket=BUCKET)
             yield
 
 
@@ -129,6 +133,7 @@ def poster(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingPost
     settings.cache_clear()
     wiring.configured.cache_clear()
     wiring.broadcaster.cache_clear()
+    wiring.file_bucket.cache_clear()
     users._provisioned.clear()
     monkeypatch.setattr(wiring, "broadcaster", lambda: Broadcaster(recording, max_workers=4))
     yield recording

@@ -9,7 +9,7 @@ import pytest
 
 from local import sam
 from local.intrinsics import Resolver, references
-from local.template import Template, TemplateError, load_yaml
+from local.template import Resource, Template, TemplateError, load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -339,3 +339,62 @@ def test_an_unreadable_template_is_a_template_error(tmp_path: Path) -> None:
     listed.write_text("- a\n- b\n")
     with pytest.raises(TemplateError, match="Resources"):
         Template.load(listed)
+
+
+# ------------------------------------------------------------------ buckets
+
+
+LIFECYCLE_RULES = [
+    {
+        "Id": "tags",
+        "Status": "Enabled",
+        "TagFilters": [{"Key": "k", "Value": "v"}],
+        "ExpirationInDays": 1,
+    },
+    {
+        "Id": "both",
+        "Status": "Enabled",
+        "Prefix": "tmp/",
+        "TagFilters": [{"Key": "k", "Value": "v"}],
+        "ExpirationInDays": 2,
+    },
+    {
+        "Id": "parts",
+        "Status": "Enabled",
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    },
+]
+
+
+def test_buckets_get_the_templates_cors_encryption_and_lifecycle_rules() -> None:
+    """CloudFormation's property shapes differ from the S3 API's; moto refuses what S3 would."""
+    from moto import mock_aws
+
+    from local import aws
+
+    template = Template.load(ROOT / "template.yaml")
+    resolver = Resolver(template)
+    files = template.resources["FilesBucket"]
+    extra = {**files.properties, "LifecycleConfiguration": {"Rules": LIFECYCLE_RULES}}
+    with mock_aws():
+        clients = aws.AwsClients("https://s3.amazonaws.com")
+        aws._create_bucket(files, resolver.resolve(files.properties), resolver, clients)
+        other = Resource("Other", files.type, extra)
+        aws._create_bucket(other, resolver.resolve(extra), resolver, clients)
+        s3 = clients("s3")
+        rules = s3.get_bucket_lifecycle_configuration(Bucket="parley-local-filesbucket")["Rules"]
+        encryption = s3.get_bucket_encryption(Bucket="parley-local-filesbucket")
+        converted = s3.get_bucket_lifecycle_configuration(Bucket="parley-local-other")["Rules"]
+    assert [r["ID"] for r in rules] == [
+        "ExpireUploadsNeverCompleted",
+        "AbortIncompleteMultipartUploads",
+    ]
+    assert rules[0]["Filter"] == {"Tag": {"Key": "parley-upload", "Value": "pending"}}
+    assert rules[1]["Filter"] == {"Prefix": ""}
+    assert rules[1]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    default = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert default["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert converted[1]["Filter"] == {
+        "And": {"Prefix": "tmp/", "Tags": [{"Key": "k", "Value": "v"}]}
+    }
+    assert converted[1]["Expiration"] == {"Days": 2}

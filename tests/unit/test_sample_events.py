@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,12 @@ from tests.unit.conftest import EVENTS, Context, RecordingPoster, load_function
 
 ALICE, BOB = "u-alice-0000", "u-bob-0000"
 WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.000100", "INV0000000001"
+# Alice's upload, waiting for completion (its object is in the bucket), and Bob's file, ready
+# and shared in #general by the seeded message.
+PENDING_FILE, SHARED_FILE = "F0000000001", "F0000000002"
 
 # Events named for a refusal or bad input; every other one must succeed.
-REFUSALS = {"invalid-name", "empty-text", "unknown-channel", "unmatched-route"}
+REFUSALS = {"invalid-name", "empty-text", "unknown-channel", "unmatched-route", "too-large"}
 
 
 @pytest.fixture
@@ -69,6 +73,7 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
         text="hello",
         createdAt=now,
     ).save()
+    _seed_files(now)
     expires = datetime.now(UTC) + timedelta(days=1)
     InviteItem(
         f"INVITE#{INVITE}",
@@ -80,6 +85,46 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
         ttl=expires,
     ).save()
     return poster
+
+
+def _seed_files(now: str) -> None:
+    import boto3
+
+    from parley.domain.views import shared_file
+    from parley.store import files
+    from parley.store.items import FileItem, MessageItem
+    from tests.unit.conftest import BUCKET
+
+    for file_id, owner, status in ((PENDING_FILE, ALICE, "pending"), (SHARED_FILE, BOB, "ready")):
+        key = f"{WORKSPACE}/{file_id}/deck.pdf"
+        files.create_file(
+            FileItem(
+                *files.file_key(WORKSPACE, file_id),
+                fileId=file_id,
+                workspaceId=WORKSPACE,
+                name="deck.pdf",
+                size=4,
+                contentType="application/pdf",
+                status=status,
+                uploadedBy=owner,
+                createdAt=now,
+                objectKey=key,
+                uploadExpiresAt=int(time.time()) + 300,
+            )
+        )
+        boto3.client("s3").put_object(
+            Bucket=BUCKET, Key=key, Body=b"%PDF", ContentType="application/pdf"
+        )
+    shared = files.find_file(SHARED_FILE)
+    assert shared is not None
+    message = MessageItem.get(f"CH#{CHANNEL}", f"MSG#{TS}")
+    message.update(
+        actions=[
+            MessageItem.fileIds.set([SHARED_FILE]),
+            MessageItem.files.set([shared_file(shared)]),
+        ]
+    )
+    files.new_share(SHARED_FILE, CHANNEL, TS).save()
 
 
 class FakeQueue:

@@ -30,6 +30,10 @@ class Settings(BaseModel):
     index_queue_url: str | None = Field(default=None, alias="INDEX_QUEUE_URL")
     # Notifications for recipients with no live connection (push or email subscribers).
     notifications_topic_arn: str | None = Field(default=None, alias="NOTIFICATIONS_TOPIC_ARN")
+    # Files: the private bucket uploads go to, and the largest upload (template parameter
+    # MaxUploadBytes; 1 GiB as in Slack by default).
+    files_bucket: str | None = Field(default=None, alias="FILES_BUCKET")
+    max_upload_bytes: int = Field(default=1024**3, alias="MAX_UPLOAD_BYTES", gt=0)
 
 
 @functools.cache

@@ -20,7 +20,12 @@ from pydantic import (
 TS_PATTERN = r"^\d{10}\.\d{6}$"
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 CHANNEL_NAME_PATTERN = r"^[a-z0-9_-]{1,80}$"
+# RFC 6838's restricted names: `type/subtype`, no parameters (the object's Content-Type must
+# equal it exactly, and the upload policy pins it).
+_MIME_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+CONTENT_TYPE_PATTERN = rf"^{_MIME_NAME}/{_MIME_NAME}$"
 MAX_TEXT_CHARS = 40_000
+MAX_FILES_PER_MESSAGE = 10
 
 Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -75,6 +80,17 @@ class Edited(_Out):
     ts: str
 
 
+class File(_Out):
+    id: str
+    workspaceId: str
+    name: str
+    size: int
+    contentType: str
+    status: Literal["pending", "ready"]
+    uploadedBy: str
+    createdAt: str
+
+
 class Message(_Out):
     ts: str
     channelId: str
@@ -85,6 +101,7 @@ class Message(_Out):
     latestReplyTs: str | None = None
     reactions: list[Reaction] = Field(default_factory=list)
     edited: Edited | None = None
+    files: list[File] | None = None
     clientMsgId: str | None = None
 
     @model_serializer(mode="wrap")
@@ -103,6 +120,14 @@ class WorkspaceMember(_Out):
 
 class Invite(_Out):
     code: str
+    expiresAt: str
+
+
+class UploadForm(_Out):
+    """A presigned POST: send `fields` and then the file (as `file`) to `url` as form data."""
+
+    url: str
+    fields: dict[str, str]
     expiresAt: str
 
 
@@ -138,9 +163,19 @@ class AddMembers(_In):
 
 class PostMessage(_In):
     # Length beyond MAX_TEXT_CHARS is the domain's 413, not a 422, hence no max_length here.
-    text: str
+    # Text may be empty when the message shares files, as in Slack.
+    text: str = ""
     threadTs: Ts | None = None
     clientMsgId: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    fileIds: Annotated[list[Id], Field(max_length=MAX_FILES_PER_MESSAGE)] | None = None
+
+
+class CreateFileUpload(_In):
+    # The size limit is the deployment's (MaxUploadBytes), checked by the domain as a 413.
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    size: Annotated[int, Field(ge=1)]
+    contentType: Annotated[str, StringConstraints(pattern=CONTENT_TYPE_PATTERN)]
+    channelId: Id | None = None
 
 
 # ------------------------------------------------------------------ WebSocket frames
@@ -205,6 +240,20 @@ class MessageReply(_Out):
 
 class MessagesReply(Page):
     messages: list[Message]
+
+
+class FileUploadReply(_Out):
+    file: File
+    upload: UploadForm
+
+
+class FileReply(_Out):
+    file: File
+
+
+class FileDownloadReply(_Out):
+    file: File
+    downloadUrl: str
 
 
 class ChannelUnread(_Out):

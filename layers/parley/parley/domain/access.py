@@ -66,6 +66,18 @@ def channel_audience(
     raise NotFound("channel not found")
 
 
+def sees_any_channel(channel_ids: set[str], user_id: str) -> bool:
+    """Whether the user may see at least one of these channels (all of one workspace):
+    two BatchGets and a GetItem, however many channels."""
+    if not channel_ids:
+        return False
+    wanted = sorted(channel_ids)
+    if channel_store.get_memberships(wanted, user_id):
+        return True
+    public = [c for c in channel_store.get_channels(wanted) if c.type == "public"]
+    return bool(public) and workspace_store.get_member(public[0].workspaceId, user_id) is not None
+
+
 def is_admin(workspace_id: str, user_id: str) -> bool:
     member = workspace_store.get_member(workspace_id, user_id)
     return member is not None and member.role == "admin"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import time
 
-from parley.domain import access, mentions
+from parley.domain import access, files, mentions
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
-from parley.domain.views import message_view
+from parley.domain.views import message_view, shared_file
 from parley.errors import Forbidden, InvalidRequest, NotFound, TooLarge
 from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
 from parley.observability import MetricUnit, metrics
 from parley.schemas import MAX_TEXT_CHARS, Message, PostMessage
 from parley.store import messages as message_store
 from parley.store import reads
-from parley.store.items import MessageItem
+from parley.store.items import FileItem, MessageItem
 
 RETRY_KEY_SECONDS = 24 * 3600
 _TS_ATTEMPTS = 8
@@ -31,9 +31,10 @@ def post_message(
 
     Returns the message and whether it is new: a repeated clientMsgId returns the first
     message and announces nothing. `workspace_id` confines a WebSocket connection to the
-    workspace it was opened for.
+    workspace it was opened for. Shared files (`fileIds`) must be ready files of the
+    channel's workspace that the sender may see; the text may then be empty.
     """
-    _check_text(body.text)
+    _check_text(body.text, empty_ok=bool(body.fileIds))
     channel, member_ids = access.channel_audience(channel_id, caller.user_id, workspace_id)
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
@@ -44,8 +45,9 @@ def post_message(
         parent = message_store.get_message(channel_id, body.threadTs)
         if parent is None or parent.threadTs is not None:
             raise NotFound("thread not found")
+    shared = files.files_to_share(caller, channel.workspaceId, body.fileIds or [])
     try:
-        item = _store_with_new_ts(caller, channel_id, channel.workspaceId, body)
+        item = _store_with_new_ts(caller, channel_id, channel.workspaceId, body, shared)
     except message_store.DuplicateSend as duplicate:
         return _existing(channel_id, duplicate.ts), False
     if parent is not None:
@@ -88,15 +90,19 @@ def get_message(caller: Caller, channel_id: str, ts: str) -> Message:
     return message_view(item)
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, empty_ok: bool = False) -> None:
     if len(text) > MAX_TEXT_CHARS:
         raise TooLarge(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
-    if not text.strip():
+    if not text.strip() and not empty_ok:
         raise InvalidRequest("text must not be empty")
 
 
 def _store_with_new_ts(
-    caller: Caller, channel_id: str, workspace_id: str, body: PostMessage
+    caller: Caller,
+    channel_id: str,
+    workspace_id: str,
+    body: PostMessage,
+    shared: list[FileItem],
 ) -> MessageItem:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""
     mentioned = mentions.parse(body.text)
@@ -114,6 +120,8 @@ def _store_with_new_ts(
             text=body.text,
             threadTs=body.threadTs,
             clientMsgId=body.clientMsgId,
+            fileIds=[f.fileId for f in shared] or None,
+            files=[shared_file(f) for f in shared] or None,
             mentions=set(mentioned.users) or None,
             broadcast=mentioned.broadcast,
             version=1,
@@ -149,14 +157,15 @@ def list_replies(
 def edit_message(
     caller: Caller, channel_id: str, ts: str, text: str, publisher: Publisher
 ) -> Message:
-    """The author only; every edit bumps `version` and is announced as message_changed."""
-    _check_text(text)
+    """The author only; every edit bumps `version` and is announced as message_changed.
+    The text of a message that shares files may be emptied, as it may be sent empty."""
     channel, _ = access.visible_channel(channel_id, caller.user_id)
     existing = message_store.get_message(channel_id, ts)
     if existing is None:
         raise NotFound("message not found")
     if existing.userId != caller.user_id:
         raise Forbidden("only the author can edit a message")
+    _check_text(text, empty_ok=bool(existing.fileIds))
     try:
         mentioned = mentions.parse(text)
         item = message_store.edit_text(

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from parley.schemas import Channel, Edited, Message, Reaction, User, Workspace
-from parley.store.items import ChannelItem, MessageItem, UserItem, WorkspaceItem
+from typing import Literal
+
+from parley.schemas import Channel, Edited, File, Message, Reaction, User, Workspace
+from parley.store.items import (
+    ChannelItem,
+    FileItem,
+    FileMap,
+    MessageItem,
+    UserItem,
+    WorkspaceItem,
+)
 
 
 def user_view(item: UserItem) -> User:
@@ -50,5 +59,41 @@ def message_view(item: MessageItem) -> Message:
             if r.users
         ],
         edited=Edited(ts=item.editedTs) if item.editedTs else None,
+        files=[shared_file_view(f, item.workspaceId) for f in item.files] if item.files else None,
         clientMsgId=item.clientMsgId,
+    )
+
+
+def file_view(item: FileItem) -> File:
+    return _file(item, item.workspaceId, "ready" if item.status == "ready" else "pending")
+
+
+def shared_file(item: FileItem) -> FileMap:
+    """What a message keeps of a file it shares (a ready file never changes)."""
+    return FileMap(
+        fileId=item.fileId,
+        name=item.name,
+        size=item.size,
+        contentType=item.contentType,
+        uploadedBy=item.uploadedBy,
+        createdAt=item.createdAt,
+    )
+
+
+def shared_file_view(shared: FileMap, workspace_id: str) -> File:
+    return _file(shared, workspace_id, "ready")
+
+
+def _file(
+    source: FileItem | FileMap, workspace_id: str, status: Literal["pending", "ready"]
+) -> File:
+    return File(
+        id=source.fileId,
+        workspaceId=workspace_id,
+        name=source.name,
+        size=int(source.size),
+        contentType=source.contentType,
+        status=status,
+        uploadedBy=source.uploadedBy,
+        createdAt=source.createdAt,
     )

@@ -14,6 +14,7 @@ from parley.store import bind
 if TYPE_CHECKING:
     from parley.realtime.fanout import Broadcaster
     from parley.realtime.push import SnsPush
+    from parley.storage.s3 import S3FileBucket
 
 
 @functools.cache
@@ -44,3 +45,13 @@ def push() -> SnsPush | None:
     from parley.realtime.push import SnsPush
 
     return SnsPush(topic_arn, config.region) if topic_arn else None
+
+
+@functools.cache
+def file_bucket() -> S3FileBucket:
+    config = configured()
+    if not config.files_bucket:
+        raise RuntimeError("FILES_BUCKET is not set")
+    from parley.storage.s3 import S3FileBucket
+
+    return S3FileBucket(config.files_bucket, config.region)

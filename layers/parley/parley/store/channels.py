@@ -107,6 +107,11 @@ def get_membership(channel_id: str, user_id: str) -> ChannelMemberItem | None:
     return get_or_none(ChannelMemberItem, *member_key(channel_id, user_id))
 
 
+def get_memberships(channel_ids: list[str], user_id: str) -> list[ChannelMemberItem]:
+    """The user's memberships among these channels (one BatchGetItem per 100)."""
+    return batch_get(ChannelMemberItem, [member_key(c, user_id) for c in channel_ids])
+
+
 def public_channels(workspace_id: str) -> list[ChannelItem]:
     return list(ChannelItem.gsi1.query(f"WS#{workspace_id}#PUBLIC"))
 

@@ -97,6 +97,18 @@ class ReactionMap(MapAttribute[str, object]):
     users = ListAttribute(of=UnicodeAttribute, default=list)
 
 
+class FileMap(MapAttribute[str, object]):
+    """A shared file as the message shows it. Name, size and type never change once a file
+    is ready, so the message keeps them and history needs no look-up per file."""
+
+    fileId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    contentType = UnicodeAttribute()
+    uploadedBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+
 class MessageItem(Item):
     """PK CH#<cid>, SK MSG#<ts>; replies also GSI1 THREAD#<cid>#<parentTs> / <ts>.
 
@@ -115,7 +127,8 @@ class MessageItem(Item):
     reactions = ListAttribute(of=ReactionMap, default=list)
     editedTs = UnicodeAttribute(null=True)
     clientMsgId = UnicodeAttribute(null=True)
-    fileIds = ListAttribute(of=UnicodeAttribute, null=True)
+    fileIds = ListAttribute(of=UnicodeAttribute, null=True)  # search's has:file reads it
+    files = ListAttribute(of=FileMap, null=True)
     mentions = UnicodeSetAttribute(null=True)  # user ids of <@user> mentions
     broadcast = UnicodeAttribute(null=True)  # "channel" for <!channel>, "here" for <!here>
     hereUsers = UnicodeSetAttribute(null=True)  # who was active when a <!here> was sent
@@ -123,6 +136,48 @@ class MessageItem(Item):
     createdAt = UnicodeAttribute()
 
     gsi1: Gsi1[MessageItem] = Gsi1()
+
+
+class FileItem(Item):
+    """PK WS#<wid>, SK FILE#<fid>: an upload, `pending` until its object is checked.
+
+    A pending file carries `ttl` (its upload is abandoned after a day, as the bucket's
+    lifecycle rule removes the object); completion removes it.
+    """
+
+    fileId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    contentType = UnicodeAttribute()
+    status = UnicodeAttribute()  # "pending" or "ready"
+    uploadedBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    objectKey = UnicodeAttribute()
+    uploadExpiresAt = NumberAttribute()  # epoch seconds: the presigned POST's expiry
+    channelId = UnicodeAttribute(null=True)  # where the upload was started, if it said so
+    ttl = TTLAttribute(null=True)
+
+
+class FileRefItem(Item):
+    """PK FILE#<fid>, SK FILE: the file's workspace, for routes that name a file by id alone.
+
+    Written in the file's own transaction. The file's shares live in the same partition.
+    """
+
+    workspaceId = UnicodeAttribute()
+    ttl = TTLAttribute(null=True)
+
+
+class FileShareItem(Item):
+    """PK FILE#<fid>, SK SHARE#<cid>#<ts>: a message that shares the file.
+
+    Written in the message's own transaction and deleted with it, so a file is visible
+    exactly where a message shares it.
+    """
+
+    channelId = UnicodeAttribute()
+    ts = UnicodeAttribute()
 
 
 class PinItem(Item):

@@ -16,6 +16,7 @@ from parley.store.base import (
     get_or_none,
     transaction,
 )
+from parley.store.files import new_share
 from parley.store.items import ClientMsgItem, MessageItem, ReactionMap
 
 _LOWEST_TS = "0000000000.000000"
@@ -46,10 +47,12 @@ def put_new_message(message: MessageItem, retry_key_expires: int) -> None:
     """Stores a message whose ts must be new in its channel.
 
     With a clientMsgId the retry key is written in the same transaction, so of racing
-    retries exactly one creates a message and the others learn its ts (DuplicateSend).
+    retries exactly one creates a message and the others learn its ts (DuplicateSend). The
+    shares of the files it carries are written in it too: a file is visible where a message
+    shares it, never without the message.
     """
     unused_ts = MessageItem.PK.does_not_exist()
-    if message.clientMsgId is None:
+    if message.clientMsgId is None and not message.fileIds:
         try:
             message.save(condition=unused_ts)
         except PutError as error:
@@ -57,18 +60,23 @@ def put_new_message(message: MessageItem, retry_key_expires: int) -> None:
                 raise TsTaken(message.ts) from None
             raise
         return
-    key = client_msg_key(message.channelId, message.userId, message.clientMsgId)
-    claim = ClientMsgItem(*key, ts=message.ts, ttl=epoch(retry_key_expires))
+    claim = None
+    if message.clientMsgId is not None:
+        key = client_msg_key(message.channelId, message.userId, message.clientMsgId)
+        claim = ClientMsgItem(*key, ts=message.ts, ttl=epoch(retry_key_expires))
     try:
         with transaction() as tx:
-            tx.save(claim, condition=ClientMsgItem.PK.does_not_exist())
+            if claim is not None:
+                tx.save(claim, condition=ClientMsgItem.PK.does_not_exist())
             tx.save(message, condition=unused_ts)
+            for file_id in message.fileIds or []:
+                tx.save(new_share(str(file_id), message.channelId, message.ts))
     except TransactWriteError as error:
-        if cancelled_by_condition(error, 0):
-            first = get_or_none(ClientMsgItem, *key, consistent=True)
+        if claim is not None and cancelled_by_condition(error, 0):
+            first = get_or_none(ClientMsgItem, claim.PK, claim.SK, consistent=True)
             if first is not None:
                 raise DuplicateSend(first.ts) from None
-        if cancelled_by_condition(error, 1):
+        if cancelled_by_condition(error, 0 if claim is None else 1):
             raise TsTaken(message.ts) from None
         raise
 
@@ -193,8 +201,20 @@ def set_here_users(message: MessageItem, user_ids: set[str]) -> None:
 
 
 def delete_message(message: MessageItem) -> bool:
-    """Deletes the message (and counts it off its thread's parent); False if already gone."""
-    if not conditional(lambda: message.delete(condition=MessageItem.PK.exists())):
+    """Deletes the message, and the shares of its files with it (and counts it off its
+    thread's parent); False if already gone."""
+    exists = MessageItem.PK.exists()
+    if message.fileIds:
+        try:
+            with transaction() as tx:
+                tx.delete(message, condition=exists)
+                for file_id in message.fileIds:
+                    tx.delete(new_share(str(file_id), message.channelId, message.ts))
+        except TransactWriteError as error:
+            if cancelled_by_condition(error, 0):
+                return False
+            raise
+    elif not conditional(lambda: message.delete(condition=exists)):
         return False
     if message.threadTs:
         parent = MessageItem(*message_key(message.channelId, message.threadTs))

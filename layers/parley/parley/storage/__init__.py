@@ -1,0 +1,1 @@
+"""Object storage adapters: the only code that talks to S3."""

@@ -1,0 +1,101 @@
+"""Adapter: the files bucket (boto3 `s3`): presigned POSTs and GETs, and the object checks
+that completion makes.
+
+Uploads carry the tag `parley-upload=pending`, pinned by the POST policy; the bucket's
+lifecycle rule (template.yaml, FilesBucket) expires objects with that tag after a day, and
+completion retags the object `ready`. moto stores no tags from a POST form (it also enforces
+no policy condition), which changes nothing locally: nothing expires there either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+UPLOAD_TAG_KEY = "parley-upload"
+PENDING, READY = "pending", "ready"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str
+
+
+def tagging_xml(key: str, value: str) -> str:
+    """The `tagging` form field of a POST upload (S3 wants the XML document there)."""
+    return (
+        f"<Tagging><TagSet><Tag><Key>{escape(key)}</Key><Value>{escape(value)}</Value>"
+        "</Tag></TagSet></Tagging>"
+    )
+
+
+class S3FileBucket:
+    """Made once per process (edge.wiring.file_bucket), on first use, so its client too."""
+
+    def __init__(self, bucket: str, region: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        # SigV4 for every presigned request; the endpoint comes from the environment
+        # (AWS_ENDPOINT_URL locally, so URLs point at moto, which the client reaches).
+        self._client: Any = boto3.client(
+            "s3", region_name=region, config=Config(signature_version="s3v4")
+        )
+
+    def upload_form(
+        self, key: str, content_type: str, size: int, expires_in: int
+    ) -> tuple[str, dict[str, str]]:
+        """A presigned POST for exactly this key, type and size, tagged pending."""
+        tagging = tagging_xml(UPLOAD_TAG_KEY, PENDING)
+        form = self._client.generate_presigned_post(
+            self.bucket,
+            key,  # botocore adds the {"key": key} condition: the key is pinned exactly
+            Fields={"Content-Type": content_type, "tagging": tagging},
+            Conditions=[
+                {"Content-Type": content_type},
+                {"tagging": tagging},
+                ["content-length-range", size, size],
+            ],
+            ExpiresIn=expires_in,
+        )
+        return str(form["url"]), {str(k): str(v) for k, v in form["fields"].items()}
+
+    def download_url(self, key: str, disposition: str, expires_in: int) -> str:
+        params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition}
+        return str(
+            self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+        )
+
+    def stat(self, key: str) -> StoredObject | None:
+        """The object's size, type and time, or None when there is none.
+
+        The function may not list the bucket (least privilege), and S3 then answers a HEAD
+        of a missing key with 403 instead of 404: both mean nothing was uploaded.
+        """
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (403, 404):
+                return None
+            raise
+        return StoredObject(
+            size=int(head["ContentLength"]),
+            content_type=str(head.get("ContentType") or ""),
+        )
+
+    def mark_ready(self, key: str) -> None:
+        """Retags the object so the pending-upload lifecycle rule no longer expires it."""
+        self._client.put_object_tagging(
+            Bucket=self.bucket,
+            Key=key,
+            Tagging={"TagSet": [{"Key": UPLOAD_TAG_KEY, "Value": READY}]},
+        )
+
+    def remove(self, key: str) -> None:
+        self._client.delete_object(Bucket=self.bucket, Key=key)
