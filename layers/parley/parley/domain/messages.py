@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from parley.domain import access, mentions
+from parley.domain import access, mentions, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view
@@ -35,6 +35,7 @@ def post_message(
     """
     _check_text(body.text)
     channel, _ = access.channel_member(channel_id, caller.user_id, workspace_id)
+    ratelimits.check_send(caller, channel_id, time.time())
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
         if first_ts is not None:

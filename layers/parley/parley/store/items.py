@@ -209,3 +209,11 @@ class NotificationItem(Item):
     type = UnicodeAttribute()  # "mention" or "dm"
     createdAt = UnicodeAttribute()
     ttl = TTLAttribute()
+
+
+class SendRateItem(Item):
+    """PK RATE#<uid>#<cid>, SK RATE: the sender's theoretical arrival time in that channel
+    (GCRA, see parley.store.ratelimits); removed by TTL once in the past."""
+
+    tatMicros = NumberAttribute()
+    ttl = TTLAttribute()
