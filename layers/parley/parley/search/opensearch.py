@@ -63,12 +63,20 @@ class MessageIndex:
         self.client = client
 
     def ensure(self) -> None:
-        """The index template, the first index and its alias; safe to call at every start."""
+        """The index template, the first index and its alias; safe to call at every start.
+        An unreachable domain is SearchUnavailable: the indexer returns its batch to the
+        queue, the search route answers 503, and the next invocation tries again."""
+        from opensearchpy.exceptions import ConnectionError as TransportConnectionError
         from opensearchpy.exceptions import RequestError
 
-        self.client.indices.put_index_template(name=mapping.TEMPLATE, body=mapping.index_template())
-        if self.client.indices.exists_alias(name=mapping.ALIAS):
-            return
+        try:
+            self.client.indices.put_index_template(
+                name=mapping.TEMPLATE, body=mapping.index_template()
+            )
+            if self.client.indices.exists_alias(name=mapping.ALIAS):
+                return
+        except TransportConnectionError as error:
+            raise SearchUnavailable(f"OpenSearch is unreachable: {error}") from None
         try:
             self.client.indices.create(
                 index=mapping.INDEX, body={"aliases": {mapping.ALIAS: {"is_write_index": True}}}
