@@ -1,6 +1,7 @@
 """Faults that must end with nothing lost: DynamoDB throttling, a poison stream record, and
 half of a channel's connections gone. (OpenSearch going down is an integration test:
-tests/integration/test_faults.py.)"""
+tests/integration/test_faults.py; the notifier reporting a poison record alone is
+test_notifications.py's test_a_poison_record_fails_alone_and_the_rest_of_the_batch_goes_on.)"""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from local.workers import Invocation
 from tests.unit.conftest import BOB, Api, Context, RecordingPoster, load_function, post
 from tests.unit.conftest import template as parley_template
 from tests.unit.test_local_pollers import STREAM_ARN, FakeAws, FakePool
-from tests.unit.test_notifications import deliver, listed, record
+from tests.unit.test_notifications import listed, record
 from tests.unit.test_notifications import post as post_ts
 
 # ------------------------------------------------------------------ DynamoDB throttling
@@ -132,19 +133,6 @@ def poison_record() -> dict[str, Any]:
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
     }
-
-
-def test_a_poison_record_fails_alone_and_the_rest_of_the_batch_is_processed(
-    api: Api, workspace: dict[str, str]
-) -> None:
-    cid = workspace["general"]
-    before = record(cid, post_ts(api, cid, f"<@{BOB}> first"))
-    after = record(cid, post_ts(api, cid, f"<@{BOB}> second"))
-    poison = poison_record()
-    assert deliver(before, poison, after) == [
-        {"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}
-    ]
-    assert len(listed(api, BOB)["notifications"]) == 2
 
 
 class NotifierPool(FakePool):
