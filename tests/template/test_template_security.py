@@ -11,6 +11,7 @@ resource is scanned the day it is added.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -180,3 +181,45 @@ def test_checkov_flags_a_table_without_point_in_time_recovery(tmp_path: Path) ->
     assert "CKV_AWS_28 AWS::DynamoDB::Table.AppTable" in " ".join(
         unexplained(checkov_failures(broken))
     )
+
+
+# ------------------------------------------------------------------ stage throttling
+
+
+def unthrottled_apis(template: Template) -> list[str]:
+    """APIs whose stage has no default rate and burst limit (HTTP API or WebSocket stage)."""
+    resources = template["Resources"]
+    stage_settings = {
+        name: r["Properties"].get("DefaultRouteSettings", {})
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Serverless::HttpApi"
+    }
+    stage_settings.update(
+        {
+            r["Properties"]["ApiId"]["Ref"]: r["Properties"].get("DefaultRouteSettings", {})
+            for r in resources.values()
+            if r["Type"] == "AWS::ApiGatewayV2::Stage"
+        }
+    )
+    apis = [
+        n
+        for n, r in resources.items()
+        if r["Type"] in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api")
+    ]
+    return sorted(
+        api
+        for api in apis
+        if not {"ThrottlingBurstLimit", "ThrottlingRateLimit"} <= set(stage_settings.get(api, {}))
+    )
+
+
+def test_both_apis_have_stage_throttling(template: Template) -> None:
+    assert unthrottled_apis(template) == []
+    parameters = template["Parameters"]
+    assert 0 < parameters["ThrottleRate"]["Default"] <= parameters["ThrottleBurst"]["Default"]
+
+
+def test_the_throttling_check_catches_a_stage_without_limits(template: Template) -> None:
+    broken = copy.deepcopy(template)
+    del broken["Resources"]["WebSocketStage"]["Properties"]["DefaultRouteSettings"]
+    assert unthrottled_apis(broken) == ["WebSocketApi"]
