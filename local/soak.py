@@ -48,6 +48,12 @@ class SoakConfig:
     connections_per_user: int = 5
     channel_size: int = 10  # users per channel
     drain_s: float = 60.0  # how long deliveries may trail the last ack
+    # Sends awaiting their ack at most: beyond the stack's pace, sends wait here (as a
+    # client waits for its acks) instead of queueing in the gateway until they time out.
+    in_flight: int = 50
+    # Sending stops after this long (0: never), so that the run ends in bounded time
+    # whatever the stack's pace; what was not sent is reported, and the counts still judge.
+    send_budget_s: float = 0.0
 
 
 @dataclass
@@ -55,7 +61,8 @@ class SoakReport:
     clients: int = 0
     users: int = 0
     channels: int = 0
-    messages: int = 0
+    requested: int = 0
+    messages: int = 0  # sent
     acked: int = 0
     expected_deliveries: int = 0
     delivered: int = 0
@@ -96,7 +103,7 @@ class SoakReport:
                 "clients (connections)",
                 f"{self.clients} ({self.users} users, {self.channels} channels)",
             ),
-            ("messages sent / acked", f"{self.messages} / {self.acked}"),
+            ("messages asked / sent / acked", f"{self.requested} / {self.messages} / {self.acked}"),
             ("deliveries expected / made", f"{self.expected_deliveries} / {self.delivered}"),
             ("lost", str(self.lost)),
             ("delivered twice", str(self.duplicated)),
@@ -233,9 +240,74 @@ def _count(
     report.errors = [json.dumps(frame)[:300] for frame in tally.errors[:5]]
 
 
+class _Traffic:
+    """Sends the messages at the configured pace and records who should receive each."""
+
+    def __init__(
+        self,
+        config: SoakConfig,
+        report: SoakReport,
+        tally: _Tally,
+        by_channel: dict[str, list[_Member]],
+        *,
+        socket_index: dict[int, int],
+        run: str,
+    ) -> None:
+        self.config, self.report, self.tally, self.run = config, report, tally, run
+        self.by_channel, self.socket_index = by_channel, socket_index
+        self.expected: set[tuple[int, str, str]] = set()
+        self.gate = asyncio.Semaphore(config.in_flight)
+
+    async def send_all(self, members: list[_Member]) -> None:
+        config, senders, tasks = self.config, itertools.cycle(members), []
+        sending = time.monotonic()
+        for n in range(config.messages):
+            if config.send_budget_s and time.monotonic() - sending > config.send_budget_s:
+                break
+            delay = sending + n / config.rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self.gate.acquire()
+            tasks.append(asyncio.create_task(self.send(n, next(senders))))
+        self.report.messages = len(tasks)
+        await asyncio.gather(*tasks)
+
+    async def send(self, n: int, sender: _Member) -> None:
+        try:
+            await self._send_one(n, sender)
+        finally:
+            self.gate.release()
+
+    async def _send_one(self, n: int, sender: _Member) -> None:
+        ws = sender.sockets[n % len(sender.sockets)]
+        frame_id = f"m{n}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.tally.acks[frame_id] = future
+        frame = {
+            "action": "sendMessage",
+            "id": frame_id,
+            "channelId": sender.channel,
+            "text": f"soak {self.run} {n}",
+        }
+        await ws.send(json.dumps(frame))
+        try:
+            reply = await asyncio.wait_for(future, _ACK_TIMEOUT_S)
+        except TimeoutError:
+            self.report.failed_sends += 1
+            return
+        if reply.get("type") != "ack" or not reply.get("ok"):
+            return  # counted among the error frames by the reader
+        self.report.acked += 1
+        ts = reply["message"]["ts"]
+        for member in self.by_channel[sender.channel]:
+            for other in member.sockets:
+                if other is not ws:
+                    self.expected.add((self.socket_index[id(other)], sender.channel, ts))
+
+
 async def run_soak(stack: Stack, config: SoakConfig, run: str = "") -> SoakReport:
     run = run or time.strftime("%H%M%S")
-    report = SoakReport(requested_rate=config.rate, messages=config.messages)
+    report = SoakReport(requested_rate=config.rate, requested=config.messages)
     started = time.monotonic()
     wid, members, by_channel = await asyncio.to_thread(_set_up, stack, config, run)
     tally = _Tally()
@@ -245,44 +317,11 @@ async def run_soak(stack: Stack, config: SoakConfig, run: str = "") -> SoakRepor
     report.clients, report.users, report.channels = len(sockets), len(members), len(by_channel)
     report.setup_s = time.monotonic() - started
 
-    expected: set[tuple[int, str, str]] = set()
-    senders = itertools.cycle(members)
-
-    async def send(n: int, sender: _Member) -> None:
-        ws = sender.sockets[n % len(sender.sockets)]
-        frame_id = f"m{n}"
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        tally.acks[frame_id] = future
-        frame = {
-            "action": "sendMessage",
-            "id": frame_id,
-            "channelId": sender.channel,
-            "text": f"soak {run} {n}",
-        }
-        await ws.send(json.dumps(frame))
-        try:
-            reply = await asyncio.wait_for(future, _ACK_TIMEOUT_S)
-        except TimeoutError:
-            report.failed_sends += 1
-            return
-        if reply.get("type") != "ack" or not reply.get("ok"):
-            return  # counted among the error frames by the reader
-        report.acked += 1
-        ts = reply["message"]["ts"]
-        for member in by_channel[sender.channel]:
-            for other in member.sockets:
-                if other is not ws:
-                    expected.add((socket_index[id(other)], sender.channel, ts))
-
+    traffic = _Traffic(config, report, tally, by_channel, socket_index=socket_index, run=run)
     sending = time.monotonic()
-    tasks = []
-    for n in range(config.messages):
-        delay = sending + n / config.rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(n, next(senders))))
-    await asyncio.gather(*tasks)
+    await traffic.send_all(members)
     report.send_s = time.monotonic() - sending
+    expected = traffic.expected
 
     draining = time.monotonic()
     while time.monotonic() - draining < config.drain_s and not expected <= tally.received.keys():
@@ -310,6 +349,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections-per-user", type=int, default=defaults.connections_per_user)
     parser.add_argument("--channel-size", type=int, default=defaults.channel_size)
     parser.add_argument("--drain", type=float, default=defaults.drain_s, help="seconds")
+    parser.add_argument("--in-flight", type=int, default=defaults.in_flight)
+    parser.add_argument(
+        "--send-budget",
+        type=float,
+        default=450.0,
+        help="stop sending after this many seconds (0: send all); make soak's ten minutes",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON too")
     arguments = parser.parse_args(argv)
     config = SoakConfig(
@@ -319,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections_per_user=arguments.connections_per_user,
         channel_size=arguments.channel_size,
         drain_s=arguments.drain,
+        in_flight=arguments.in_flight,
+        send_budget_s=arguments.send_budget,
     )
     import tempfile
     from pathlib import Path

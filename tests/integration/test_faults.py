@@ -169,10 +169,12 @@ def _until(check: Callable[[], bool], what: str, timeout_s: float) -> float:
     return time.monotonic() - start
 
 
-def _found(user: User, wid: str, word: str) -> int:
+def _found(user: User, wid: str, word: str) -> int | None:
+    """How many messages the search finds; None while it answers 503 (a node that is slow
+    to answer, on a loaded machine, is unavailable too)."""
     status, body = user.call("GET", f"/workspaces/{wid}/search?q={quote(word)}")
-    assert status == 200, body
-    return int(body["total"])
+    assert status in (200, 503), body
+    return int(body["total"]) if status == 200 else None
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +186,7 @@ def poster(fault_stack: Stack) -> tuple[User, str, str]:
     _, channels = user.call("GET", f"/workspaces/{wid}/channels")
     general = next(c["id"] for c in channels["channels"] if c["name"] == "general")
     assert user.call("POST", f"/channels/{general}/messages", {"text": "warm up"})[0] == 201
-    _until(lambda: _found(user, wid, "warm") == 1, "the first message indexed", 30)
+    _until(lambda: _found(user, wid, "warm") == 1, "the first message indexed", 90)
     sqs, _, queue = _queues(fault_stack)
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "3"})
     return user, wid, general

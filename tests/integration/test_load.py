@@ -22,7 +22,7 @@ def test_bounded_load_loses_nothing_and_delivers_each_message_once(stack: Stack)
     report = asyncio.run(run_soak(stack, BOUNDED, run="bounded"))
     print(f"\n{report.table()}")
     assert report.clients == BOUNDED.clients
-    assert report.acked == BOUNDED.messages, report.errors
+    assert report.messages == report.acked == BOUNDED.messages, report.errors
     assert report.expected_deliveries == BOUNDED.messages * (5 * 4 - 1)
     assert (report.lost, report.duplicated, report.misdelivered) == (0, 0, 0)
     assert (report.error_frames, report.failed_sends) == (0, 0), report.errors

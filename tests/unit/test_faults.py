@@ -116,6 +116,29 @@ def test_throttling_that_outlasts_the_attempts_fails_the_request_without_a_half_
     assert [m["text"] for m in history["messages"]] == ["before"]
 
 
+# ------------------------------------------------------------------ OpenSearch too slow
+
+
+def test_a_node_that_times_out_while_the_index_is_made_is_unavailable_not_a_crash() -> None:
+    """The indexer then returns its batch to the queue and the search route answers 503."""
+    from opensearchpy.exceptions import ConnectionTimeout
+
+    from parley.search.opensearch import MessageIndex, SearchUnavailable
+
+    class SlowIndices:
+        def put_index_template(self, **_: Any) -> None: ...
+
+        def exists_alias(self, **_: Any) -> bool:
+            return False
+
+        def create(self, **_: Any) -> None:
+            raise ConnectionTimeout("TIMEOUT", "Read timed out. (read timeout=5.0)", None)
+
+    client = type("SlowNode", (), {"indices": SlowIndices()})()
+    with pytest.raises(SearchUnavailable, match="unreachable"):
+        MessageIndex(client).ensure()
+
+
 # ------------------------------------------------------------------ a poison stream record
 
 

@@ -75,15 +75,15 @@ class MessageIndex:
             )
             if self.client.indices.exists_alias(name=mapping.ALIAS):
                 return
-        except TransportConnectionError as error:
-            raise SearchUnavailable(f"OpenSearch is unreachable: {error}") from None
-        try:
             self.client.indices.create(
                 index=mapping.INDEX, body={"aliases": {mapping.ALIAS: {"is_write_index": True}}}
             )
         except RequestError as error:
             if error.error != "resource_already_exists_exception":
                 raise
+        except TransportConnectionError as error:
+            # A timeout too: a slow node may still finish the work, which the next call finds.
+            raise SearchUnavailable(f"OpenSearch is unreachable: {error}") from None
 
     def write(
         self,
