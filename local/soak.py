@@ -38,6 +38,8 @@ from local.stack import Stack, StackConfig
 _ACK_TIMEOUT_S = 120.0
 _SETUP_THREADS = 8
 _CONNECT_AT_ONCE = 25
+# A handshake runs the authorizer and $connect, cold the first time: slow on a busy machine.
+_HANDSHAKE_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,10 @@ async def _connect_all(
         opened = await asyncio.gather(
             *(
                 connect(
-                    f"{stack.ws_url}?token={m.token}&workspaceId={wid}", proxy=None, max_queue=None
+                    f"{stack.ws_url}?token={m.token}&workspaceId={wid}",
+                    proxy=None,
+                    max_queue=None,
+                    open_timeout=_HANDSHAKE_TIMEOUT_S,
                 )
                 for m in chunk
             )

@@ -239,8 +239,7 @@ def test_the_redrive_leaves_stream_failure_records_in_the_dlq(fault_stack: Stack
     sqs.send_message(QueueUrl=dlq, MessageBody=record)
     try:
         result = redrive(sqs, dlq, queue)
-        assert (result.moved, result.kept) == (0, 1)
+        assert (result.moved, result.kept, result.failed) == (0, 1, 0)
         assert _waiting(sqs, dlq) == 1
-        assert _waiting(sqs, queue) == 0
     finally:
         sqs.purge_queue(QueueUrl=dlq)
