@@ -1,4 +1,5 @@
-"""OpenSearch going down while messages are posted, on the local stack: nothing is lost.
+"""Faults on the local stack, ending with nothing lost: OpenSearch going down while messages
+are posted, and half of a user's connections gone.
 
 A second stack shares the session's OpenSearch node through a TCP proxy that can go down:
 while it is down, connections to it are refused, exactly as a stopped node refuses them,
@@ -14,6 +15,7 @@ only faster.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -29,6 +31,7 @@ import pytest
 from local.search_node import ENDPOINT_VARIABLE, OpenSearchNode
 from local.stack import Stack, StackConfig
 from parley.search.redrive import redrive
+from tests.integration import test_messaging
 from tests.integration.test_messaging import User
 
 pytestmark = pytest.mark.integration
@@ -243,3 +246,46 @@ def test_the_redrive_leaves_stream_failure_records_in_the_dlq(fault_stack: Stack
         assert _waiting(sqs, dlq) == 1
     finally:
         sqs.purge_queue(QueueUrl=dlq)
+
+
+# ------------------------------------------------------------------ half the connections gone
+
+
+team = test_messaging.team
+
+
+def test_with_half_of_a_users_connections_gone_the_live_half_gets_each_message_once(
+    stack: Stack, team: dict[str, Any]
+) -> None:
+    """Two real sockets and two connections API Gateway no longer has (their $disconnect
+    never ran): @connections answers 410 for those, they are pruned, the others get it."""
+    alice, bob, wid, general = team["alice"], team["bob"], team["wid"], team["general"]
+    assert stack.aws is not None
+    dynamodb = stack.aws("dynamodb")
+    key = {"PK": {"S": f"USER#{bob.id}"}, "SK": {"S": f"CONNS#{wid}"}}
+    ghosts = ["ghost-one=", "ghost-two="]
+
+    async def scenario() -> None:
+        async with bob.socket(wid) as first, bob.socket(wid) as second:
+            dynamodb.update_item(
+                TableName="parley-local-AppTable",
+                Key=key,
+                UpdateExpression="ADD conns :c",
+                ExpressionAttributeValues={":c": {"SS": ghosts}},
+            )
+            for text in ("one", "two"):
+                status, _ = await asyncio.to_thread(
+                    alice.call, "POST", f"/channels/{general}/messages", {"text": text}
+                )
+                assert status == 201
+            for socket_ in (first, second):
+                await socket_.next("message", channelId=general)
+                await socket_.next("message", channelId=general)
+                texts = [f["message"]["text"] for f in socket_.seen if f.get("type") == "message"]
+                assert texts == ["one", "two"]
+                assert [f for f in await socket_.quiet(0.5) if f.get("type") == "message"] == []
+
+    asyncio.run(scenario())
+    left = dynamodb.get_item(TableName="parley-local-AppTable", Key=key)["Item"]["conns"]["SS"]
+    assert len(left) == 2
+    assert not set(ghosts) & set(left)
