@@ -10,10 +10,13 @@ UV := .tools/uv/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM := .tools/sam/bin/sam
+CHECKOV_VERSION := 3.3.30
+CFN_LINT_SERVERLESS_VERSION := 0.3.6
+SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps up demo reindex test test-unit test-template test-integration lint fmt build validate bench clean
+.PHONY: help deps up demo reindex redrive soak test test-unit test-template test-integration lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,6 +35,14 @@ $(SAM): | $(UV)
 	$(UV) venv -q --allow-existing -p $(PYTHON_BASE) .tools/sam
 	$(UV) pip install -q --python .tools/sam/bin/python aws-sam-cli==$(SAM_VERSION)
 
+# checkov pins its own boto3, pydantic and networkx: it lives in its own environment, with
+# AWS's serverless rules for cfn-lint beside the project's cfn-lint version.
+$(SCANNERS): | $(UV) $(VENV)/.synced
+	$(UV) venv -q --allow-existing -p $(PYTHON_BASE) .tools/checkov
+	$(UV) pip install -q --python .tools/checkov/bin/python checkov==$(CHECKOV_VERSION) \
+		cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION) \
+		cfn-lint==$$($(PY) -c 'import importlib.metadata as m; print(m.version("cfn-lint"))')
+
 deps: $(VENV)/.synced  ## install the project's environment (.venv)
 
 up: deps  ## run the whole stack locally with a demo workspace (Ctrl-C stops it)
@@ -43,14 +54,14 @@ demo: deps  ## a terminal client against `make up`: log in as a demo user, send,
 reindex: deps  ## rebuild the search index from the table: ARGS="--table T --endpoint E [--aws-endpoint-url U]"
 	PYTHONPATH=layers/parley $(PY) -m parley.search.reindex $(ARGS)
 
-test: deps $(SAM)  ## every test: lint, unit, template, integration
+test: deps $(SAM) $(SCANNERS)  ## every test: lint, unit, template, integration
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q tests
 
 test-unit: deps  ## unit tests only (moto in process, no sockets)
 	$(PY) -m pytest -q tests/unit
 
-test-template: deps $(SAM)  ## template tests: cfn-lint, sam validate --lint, sam build, our own checks
+test-template: deps $(SAM) $(SCANNERS)  ## template tests: cfn-lint (+ serverless rules), checkov, sam validate --lint, sam build, our own checks
 	$(PY) -m pytest -q tests/template
 
 test-integration: deps  ## integration tests against the local stack
@@ -65,8 +76,14 @@ fmt: deps  ## format and autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+soak: deps  ## 500 WebSocket clients, 10,000 messages through a fresh local stack: lost, duplicated, errors, throughput (ARGS="--rate 30")
+	$(PY) -m local.soak $(ARGS)
+
 bench: deps  ## benchmarks beside their baselines (under 10 min; ARGS="--quick"): tables and bench/results/latest.json
 	$(PY) -m bench $(ARGS)
+
+redrive: deps  ## move the index DLQ's changes back to the index queue: ARGS="--dlq-url U --queue-url U [--aws-endpoint-url U]"
+	PYTHONPATH=layers/parley $(PY) -m parley.search.redrive $(ARGS)
 
 validate: $(SAM)  ## sam validate --lint
 	$(SAM) validate --lint

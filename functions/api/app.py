@@ -318,21 +318,20 @@ def list_pins(cid: str) -> MessagesReply:
 # ------------------------------------------------------------------ errors
 
 
-def _error(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+def _error(status: int, code: str, message: str) -> Response[Any]:
+    return _reply(status, {"error": {"code": code, "message": message}})
+
+
+def _reply(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response[Any]:
-    return Response(
-        status_code=status,
-        content_type="application/json",
-        body={"error": {"code": code, "message": message}},
-        headers=headers,
-    )
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
 
 
 @app.exception_handler(ParleyError)
 def domain_error(error: ParleyError) -> Response[Any]:
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
-    return _error(error.status, error.code, error.message, headers)
+    return _reply(error.status, error.to_dict(), headers)
 
 
 @app.exception_handler(RequestValidationError)

@@ -11,7 +11,7 @@ class ParleyError(Exception):
         super().__init__(message)
         self.message = message
 
-    def to_dict(self) -> dict[str, dict[str, str]]:
+    def to_dict(self) -> dict[str, dict[str, str | int]]:
         return {"error": {"code": self.code, "message": self.message}}
 
 
@@ -45,3 +45,9 @@ class RateLimited(ParleyError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, dict[str, str | int]]:
+        # Beside HTTP's Retry-After header; on the WebSocket, the error frame has only this.
+        reply = super().to_dict()
+        reply["error"]["retryAfter"] = self.retry_after
+        return reply

@@ -12,6 +12,7 @@ class Caller:
     name: str | None = None
     email: str | None = None
     connection_id: str | None = None  # set when the request came over a WebSocket
+    is_bot: bool = False  # an app's bot user: tighter send limits (domain.ratelimits)
 
     @classmethod
     def from_claims(cls, claims: dict[str, object]) -> Caller:

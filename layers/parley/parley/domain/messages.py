@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from parley.domain import access, files, mentions
+from parley.domain import access, files, mentions, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view, shared_file
@@ -36,6 +36,7 @@ def post_message(
     """
     _check_text(body.text, empty_ok=bool(body.fileIds))
     channel, member_ids = access.channel_audience(channel_id, caller.user_id, workspace_id)
+    ratelimits.check_send(caller, channel_id, time.time())
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
         if first_ts is not None:

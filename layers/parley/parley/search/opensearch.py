@@ -66,25 +66,30 @@ class MessageIndex:
         """The index template, the first index and both aliases; safe to call at every start.
 
         A deployment from before the write alias (one index behind `messages`) gets the
-        write alias on the indices its read alias names.
+        write alias on the indices its read alias names. An unreachable domain is
+        SearchUnavailable: the indexer returns its batch to the queue, the search route
+        answers 503, and the next invocation tries again.
         """
+        from opensearchpy.exceptions import ConnectionError as TransportConnectionError
         from opensearchpy.exceptions import RequestError
 
-        self.client.indices.put_index_template(name=mapping.TEMPLATE, body=mapping.index_template())
-        if self.client.indices.exists_alias(name=mapping.WRITE_ALIAS):
-            return
-        readable = self.indices_behind(mapping.READ_ALIAS)
-        if readable:
-            self.client.indices.update_aliases(
-                body={
-                    "actions": [
-                        {"add": {"index": index, "alias": mapping.WRITE_ALIAS}}
-                        for index in readable
-                    ]
-                }
-            )
-            return
         try:
+            self.client.indices.put_index_template(
+                name=mapping.TEMPLATE, body=mapping.index_template()
+            )
+            if self.client.indices.exists_alias(name=mapping.WRITE_ALIAS):
+                return
+            readable = self.indices_behind(mapping.READ_ALIAS)
+            if readable:
+                self.client.indices.update_aliases(
+                    body={
+                        "actions": [
+                            {"add": {"index": index, "alias": mapping.WRITE_ALIAS}}
+                            for index in readable
+                        ]
+                    }
+                )
+                return
             self.client.indices.create(
                 index=mapping.index_name(1),
                 body={"aliases": {mapping.READ_ALIAS: {}, mapping.WRITE_ALIAS: {}}},
@@ -92,6 +97,9 @@ class MessageIndex:
         except RequestError as error:
             if error.error != "resource_already_exists_exception":
                 raise
+        except TransportConnectionError as error:
+            # A timeout too: a slow node may still finish the work, which the next call finds.
+            raise SearchUnavailable(f"OpenSearch is unreachable: {error}") from None
 
     def indices_behind(self, alias: str) -> list[str]:
         """The indices an alias names, sorted; none when it does not exist."""

@@ -22,6 +22,16 @@ T = TypeVar("T")
 
 _M = TypeVar("_M", bound="Item")
 
+# The shared client's retries: botocore's standard mode retries throttling
+# (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded) and
+# transient errors with capped exponential backoff and full jitter, 1 s * 2^n * random()
+# for throttling. Five attempts keep the expected backoff (0.5 + 1 + 2 + 4 s) inside the
+# WebSocket functions' 10 s timeout; "adaptive" would add a client-side rate limiter per
+# sandbox, which cannot see the other sandboxes and only adds waiting. pynamodb builds this
+# from Meta.max_retry_attempts as {"mode": "standard", "total_max_attempts": 1 + retries};
+# tests/unit/test_faults.py checks the client it builds.
+DYNAMODB_MAX_ATTEMPTS = 5
+
 
 class Gsi1(GlobalSecondaryIndex[_M]):
     """GSI1: users to their memberships, public channels by name, thread replies by ts."""
@@ -41,7 +51,8 @@ class Item(Model):
         table_name: str | None = None  # set by bind() from the environment, at the edge
         region = "us-east-1"
         host: str | None = None
-        max_retry_attempts = 8  # botocore's exponential backoff with jitter on throttling
+        # pynamodb turns this into botocore's `retries` (see DYNAMODB_RETRIES below).
+        max_retry_attempts = DYNAMODB_MAX_ATTEMPTS - 1
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)

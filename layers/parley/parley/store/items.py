@@ -268,3 +268,11 @@ class NotificationItem(Item):
     createdAt = UnicodeAttribute()
     delivered = UnicodeAttribute(null=True)  # "live" or "push" once it reached the recipient
     ttl = TTLAttribute()
+
+
+class SendRateItem(Item):
+    """PK RATE#<uid>#<cid>, SK RATE: the sender's theoretical arrival time in that channel
+    (GCRA, see parley.store.ratelimits); removed by TTL once in the past."""
+
+    tatMicros = NumberAttribute()
+    ttl = TTLAttribute()

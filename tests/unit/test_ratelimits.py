@@ -1,0 +1,137 @@
+"""Send rate limits: GCRA on one item per sender and channel, on a deterministic clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.conftest import ALICE, BOB, Api, RecordingPoster, post
+from tests.unit.test_fanout_cost import counted_requests
+from tests.unit.test_websocket import send
+
+T0 = 1_800_000_000.0
+
+
+def admit(now: float, user: str = ALICE, channel: str = "C1", burst: int = 50, rate: float = 10):
+    from parley.store import ratelimits
+
+    return ratelimits.admit(user, channel, burst=burst, per_second=rate, now=now)
+
+
+def admitted(count: int, now: float, **limit: float) -> int:
+    return sum(admit(now, **limit) for _ in range(count))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def table(poster: RecordingPoster) -> None:
+    from parley.edge.wiring import configured
+
+    configured()
+
+
+def test_a_burst_of_fifty_passes_and_the_fifty_first_is_refused(table: None) -> None:
+    assert admitted(50, T0) == 50
+    assert not admit(T0)
+    assert not admit(T0 + 0.05)  # half an interval later: still full
+
+
+def test_the_bucket_refills_at_ten_a_second(table: None) -> None:
+    assert admitted(60, T0) == 50
+    assert admitted(5, T0 + 0.1) == 1  # one interval: one more message
+    assert admitted(20, T0 + 1.1) == 10  # a second later: ten more, then full again
+    assert admitted(60, T0 + 60) == 50  # idle for a minute: the whole burst again
+
+
+def test_ten_a_second_forever_is_never_refused(table: None) -> None:
+    assert all(admit(T0 + i / 10) for i in range(300))
+
+
+def test_eleven_a_second_is_refused_once_the_burst_is_spent(table: None) -> None:
+    # 11/s gains one message a second on the bucket: the burst of 50 lasts about 50 s.
+    outcomes = [admit(T0 + i / 11) for i in range(11 * 60)]
+    first_refusal = outcomes.index(False) / 11
+    assert 45 < first_refusal < 55
+    assert sum(outcomes) == pytest.approx(50 + 10 * 60, abs=2)
+
+
+def test_limits_are_per_sender_and_per_channel(table: None) -> None:
+    assert admitted(50, T0) == 50
+    assert not admit(T0)
+    assert admit(T0, user=BOB)
+    assert admit(T0, channel="C2")
+
+
+def test_a_person_typing_costs_one_write_a_flood_two(table: None) -> None:
+    with counted_requests() as typing:
+        for i in range(10):
+            assert admit(T0 + i)  # one message a second
+    assert typing == {"UpdateItem": 10}
+    with counted_requests() as flood:
+        for _ in range(60):
+            admit(T0 + 100)
+    # The first is idle (one write); 49 admitted and 10 refused tried both updates.
+    assert flood == {"UpdateItem": 1 + 2 * 59}
+
+
+def test_bots_get_about_one_message_a_second_with_a_short_burst(table: None) -> None:
+    from parley.domain.caller import Caller
+    from parley.domain.ratelimits import BOT, PERSON, limit_for
+
+    assert limit_for(Caller(user_id="B1", is_bot=True)) == BOT
+    assert limit_for(Caller(user_id=ALICE)) == PERSON
+    limit = {"burst": BOT.burst, "rate": BOT.per_second}
+    assert admitted(10, T0, **limit) == BOT.burst
+    assert admitted(3, T0 + 1, **limit) == 1
+    assert all(admit(T0 + 2 + i, **limit) for i in range(30))
+    assert BOT.retry_after_s == 1
+
+
+def test_http_answers_429_with_retry_after(
+    api: Api, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.domain import ratelimits
+
+    monkeypatch.setattr(ratelimits, "PERSON", ratelimits.SendLimit(burst=2, per_second=0.5))
+    cid = workspace["general"]
+    post(api, cid, "one")
+    post(api, cid, "two")
+    status, body = api("POST", f"/channels/{cid}/messages", body={"text": "three"})
+    assert status == 429
+    assert body["error"]["code"] == "rate_limited"
+    assert body["error"]["retryAfter"] == 2
+    _, history = api("GET", f"/channels/{cid}/messages")
+    assert [m["text"] for m in history["messages"]] == ["two", "one"]  # nothing half-written
+
+
+def test_the_retry_after_header_is_set(api: Api, workspace: dict[str, str], monkeypatch) -> None:
+    from parley.domain import ratelimits
+    from tests.unit.conftest import Context, load_function, sample_event
+
+    monkeypatch.setattr(ratelimits, "PERSON", ratelimits.SendLimit(burst=1, per_second=0.25))
+    cid = workspace["general"]
+    post(api, cid, "one")
+    event = sample_event("api-post-message.json")
+    event["pathParameters"] = {"cid": cid}
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/channels/{cid}/messages"
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = ALICE
+    reply = load_function("api").lambda_handler(event, Context())
+    assert reply["statusCode"] == 429
+    assert reply["headers"]["Retry-After"] == "4"
+
+
+def test_websocket_answers_an_error_frame_with_retry_after(
+    workspace: dict[str, str], connect, poster: RecordingPoster, monkeypatch
+) -> None:
+    from parley.domain import ratelimits
+
+    monkeypatch.setattr(ratelimits, "PERSON", ratelimits.SendLimit(burst=1, per_second=1))
+    wid, cid = workspace["wid"], workspace["general"]
+    connect("alice-1", ALICE, wid)
+    connect("bob-1", BOB, wid)
+    frame = {"action": "sendMessage", "id": "m1", "channelId": cid, "text": "hi"}
+    assert send("alice-1", ALICE, wid, frame)["type"] == "ack"
+    refused = send("alice-1", ALICE, wid, {**frame, "id": "m2", "text": "again"})
+    assert refused["type"] == "error"
+    assert refused["replyTo"] == "m2"
+    assert refused["error"]["code"] == "rate_limited"
+    assert refused["error"]["retryAfter"] == 1
+    assert [e["message"]["text"] for e in poster.events("bob-1", "message")] == ["hi"]
