@@ -26,10 +26,13 @@ EVENTS = ROOT / "events"
 TABLE = "parley-unit"
 
 ALICE, BOB, CAROL = "u-alice-0000", "u-bob-0000", "u-carol-0000"
+DAVE, ERIN = "u-dave-0000", "u-erin-0000"
 PROFILES = {
     ALICE: {"name": "Alice Example", "email": "alice@example.com", "cognito:username": "alice"},
     BOB: {"name": "Bob Example", "email": "bob@example.com", "cognito:username": "bob"},
     CAROL: {"name": "Carol Example", "email": "carol@example.com", "cognito:username": "carol"},
+    DAVE: {"name": "Dave Example", "email": "dave@example.com", "cognito:username": "dave"},
+    ERIN: {"name": "Erin Example", "email": "erin@example.com", "cognito:username": "erin"},
 }
 
 
