@@ -209,7 +209,13 @@ def list_messages(
     return MessagesReply(messages=found, nextCursor=next_cursor)
 
 
-@app.post("/channels/<cid>/messages", responses={201: {"description": "created"}})
+@app.post(
+    "/channels/<cid>/messages",
+    responses={
+        201: {"description": "created"},
+        200: {"description": "a repeated clientMsgId: the first message"},
+    },
+)
 def post_message(cid: str, body: PostMessage) -> Response[MessageReply]:
     message, created = messages.post_message(_caller(), cid, body, wiring.broadcaster())
     reply = MessageReply(message=message)

@@ -40,6 +40,17 @@ def template() -> dict[str, Any]:
     return load_yaml((ROOT / "template.yaml").read_text())  # type: ignore[no-any-return]
 
 
+def template_http_routes() -> set[str]:
+    """The HTTP API's route keys ("GET /me"), from ApiFunction's HttpApi events; the
+    catch-all event that answers unmatched paths has no path and no key."""
+    events = template()["Resources"]["ApiFunction"]["Properties"]["Events"]
+    return {
+        f"{e['Properties']['Method'].upper()} {e['Properties']['Path']}"
+        for e in events.values()
+        if e["Type"] == "HttpApi" and "Path" in e["Properties"]
+    }
+
+
 def create_table_from_template(
     name: str, logical_id: str = "AppTable", stream: bool = False
 ) -> None:

@@ -42,6 +42,7 @@ from tests.unit.conftest import (
     RecordingPoster,
     load_function,
     template,
+    template_http_routes,
     ws_event,
 )
 
@@ -158,15 +159,6 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         AUTHOR_OR_ADMIN: ok if role in ("author", "admin") and sees else (403 if sees else 404),
     }
     return answers[rule]
-
-
-def template_http_routes() -> set[str]:
-    events = template()["Resources"]["ApiFunction"]["Properties"]["Events"]
-    return {
-        f"{e['Properties']['Method'].upper()} {e['Properties']['Path']}"
-        for e in events.values()
-        if e["Type"] == "HttpApi" and "Path" in e["Properties"]
-    }
 
 
 def template_ws_routes() -> set[str]:
