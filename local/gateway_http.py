@@ -117,7 +117,9 @@ class HttpGateway:
     def application(self) -> web.Application:
         # aiohttp refuses a body of exactly client_max_size; API Gateway takes 10 MB.
         app = web.Application(client_max_size=MAX_BODY_BYTES + 1)
-        app.router.add_route("*", "/{path:.*}", self.handle)
+        # Every path, control characters included: `.` stops at a decoded %0A, and aiohttp
+        # would then answer a bare text/plain 404 that API Gateway never gives.
+        app.router.add_route("*", r"/{path:[\s\S]*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

@@ -41,6 +41,7 @@ def event_of(reply: requests.Response) -> dict[str, Any]:
     [
         ("GET", "/items/special", "GET /items/special", None),
         ("GET", "/items/42", "GET /items/{id}", {"id": "42"}),
+        ("GET", "/items/a%0Ab%0D%E2%80%A8c", "GET /items/{id}", {"id": "a\nb\r\u2028c"}),
         ("PUT", "/files/a/b%20c.txt", "ANY /files/{proxy+}", {"proxy": "a/b c.txt"}),
         ("POST", "/items/42", "$default", None),
         ("GET", "/nothing/here", "$default", None),
