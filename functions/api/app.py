@@ -347,6 +347,12 @@ def invalid_request(error: RequestValidationError) -> Response[Any]:
     return _error(422, "invalid_request", "; ".join(problems) or "invalid request")
 
 
+@app.exception_handler(UnicodeDecodeError)
+def undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+    # API Gateway base64-encodes a body that is not text; Powertools decodes it as UTF-8.
+    return _error(400, "invalid_request", "the body is not UTF-8 JSON")
+
+
 @app.exception_handler(ValidationError)
 def invalid_model(error: ValidationError) -> Response[Any]:
     return _error(422, "invalid_request", describe(error))

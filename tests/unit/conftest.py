@@ -5,6 +5,7 @@ No sockets: @connections is a recording fake, so every frame a handler sends is 
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib.util
 import json
@@ -204,6 +205,7 @@ class Api:
         body: Any = None,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        binary_body: bytes | None = None,
     ) -> tuple[int, Any]:
         event = copy.deepcopy(self._base)
         event["routeKey"] = f"{method} {path}"
@@ -216,6 +218,9 @@ class Api:
         event["body"] = (
             raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         )
+        if binary_body is not None:  # as API Gateway passes a body that is not text
+            event["body"] = base64.b64encode(binary_body).decode()
+            event["isBase64Encoded"] = True
         reply = self._handler(event, Context())
         text = reply.get("body")
         return reply["statusCode"], json.loads(text) if text else None
