@@ -28,7 +28,7 @@ ERRORS = {
     403: "forbidden: the caller may see the resource but not do this",
     404: "not_found: no such resource, or one the caller may not see",
     409: "conflict: a name is taken, or the resource changed meanwhile",
-    413: "too_large: the text or body is over its limit",
+    413: "too_large: the text, body or request line is over its limit",
     422: "invalid_request: a parameter or the body fails validation",
     429: "rate_limited: slow down (see Retry-After)",
 }

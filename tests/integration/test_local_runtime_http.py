@@ -213,6 +213,15 @@ def test_bodies_over_10_mb_are_refused(runtime_stack: Stack, token: str) -> None
     }
 
 
+def test_a_request_line_over_api_gateways_quota_is_a_json_413(
+    runtime_stack: Stack, token: str
+) -> None:
+    assert call(runtime_stack, "GET", "/items/1?q=" + "x" * 9_000, token).status_code == 200
+    reply = call(runtime_stack, "GET", "/items/1?q=" + "%C3%90" * 2_000, token)
+    assert reply.status_code == 413
+    assert reply.json()["error"]["code"] == "too_large"
+
+
 def test_malformed_requests_get_answers_not_crashes(runtime_stack: Stack, token: str) -> None:
     reply = call(runtime_stack, "GET", "/items/%ZZ%00?%%=%%", token)
     assert reply.status_code == 200
