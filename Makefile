@@ -46,6 +46,10 @@ reindex: deps  ## rebuild the search index from the table: ARGS="--table T --end
 openapi: deps  ## regenerate docs/openapi.json from the HTTP API's routes (commit the result)
 	PYTHONPATH=layers/parley $(PY) functions/api/openapi_document.py docs/openapi.json
 
+FUZZ_EXAMPLES ?= 100
+fuzz: deps  ## fuzz the HTTP API from docs/openapi.json on a local stack, FUZZ_EXAMPLES cases per operation and mode
+	PARLEY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -s tests/integration/test_fuzz.py
+
 test: deps $(SAM)  ## every test: lint, unit, template, integration
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q tests

@@ -25,6 +25,7 @@ TITLE, VERSION = "Parley", "1"
 # API.md's error codes: any route may answer them (validation, membership, limits).
 ERRORS = {
     400: "invalid_request: the request is malformed",
+    401: "unauthorized: no valid bearer token",
     403: "forbidden: the caller may see the resource but not do this",
     404: "not_found: no such resource, or one the caller may not see",
     409: "conflict: a name is taken, or the resource changed meanwhile",
@@ -36,11 +37,14 @@ ERRORS = {
 UNAVAILABLE = {"/workspaces/{wid}/search": {503: "unavailable: search is down; retry later"}}
 
 
-# API Gateway's JWT authorizer answers a missing or bad token itself, in its own shape; a
-# token without a subject reaches the function, which answers in Parley's.
-_UNAUTHORIZED = {
+# Statuses API Gateway also answers itself, in its own `{"message"}` shape (HTTP APIs have
+# no gateway responses to reshape them): a missing or bad token, a body over 10 MB or a
+# request line over its quota, stage throttling. The local gateway adds Parley's `error`.
+GATEWAY_STATUSES = {401, 403, 404, 413, 429}
+_PARLEY_ERROR = {"$ref": "#/components/schemas/ErrorReply"}
+_GATEWAY_OR_PARLEY_ERROR = {
     "anyOf": [
-        {"$ref": "#/components/schemas/ErrorReply"},
+        _PARLEY_ERROR,
         {
             "type": "object",
             "required": ["message"],
@@ -73,17 +77,14 @@ def document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     components.pop("ResponseValidationError", None)
     components.update(error_schema.pop("$defs", {}))
     components["ErrorReply"] = error_schema
-    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorReply"}}}
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             responses = operation["responses"]
             errors = ERRORS | UNAVAILABLE.get(path, {})
             for status, description in errors.items():
-                responses[str(status)] = {"description": description, "content": error_content}
-            responses["401"] = {
-                "description": "unauthorized: no valid bearer token",
-                "content": {"application/json": {"schema": _UNAUTHORIZED}},
-            }
+                error = _GATEWAY_OR_PARLEY_ERROR if status in GATEWAY_STATUSES else _PARLEY_ERROR
+                content = {"application/json": {"schema": error}}
+                responses[str(status)] = {"description": description, "content": content}
             if "204" in responses:
                 responses["204"].pop("content", None)
             operation["responses"] = dict(sorted(responses.items()))

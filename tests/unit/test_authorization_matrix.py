@@ -89,6 +89,9 @@ class World:
         return template_path.format(**values)
 
 
+# The file routes (another branch) will be three rows, e.g.
+#   "GET /files/{fid}": Row(SEE_CHANNEL),
+# with `fid`, a file shared in the world's channel, added to World.path's values.
 HTTP_ROWS: dict[str, Row] = {
     "GET /me": Row(ANYONE),
     "POST /workspaces": Row(ANYONE, 201, body=lambda w: {"name": "Other"}),
