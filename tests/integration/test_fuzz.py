@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from local.stack import PROJECT_ROOT, Stack
+from tests.integration.conftest import _session_stack
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +45,19 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+
+
+@pytest.fixture(scope="module")
+def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of its own: after a fuzz run the session stack's stream consumers fell
+    behind by more than the search and notification tests wait (an open finding, see
+    docs/reliability.md)."""
+    yield from _session_stack(
+        PROJECT_ROOT / "template.yaml",
+        tmp_path_factory.mktemp("fuzz-stack"),
+        prewarm=False,
+        search=True,
+    )
 
 
 def _real_ids(stack: Stack, token: str) -> dict[str, str]:
@@ -63,7 +78,8 @@ def _real_ids(stack: Stack, token: str) -> dict[str, str]:
     return {"wid": wid, "cid": cid, "ts": ts, "threadTs": ts, "code": code, "name": "tada"}
 
 
-def test_the_http_api_survives_fuzzing_and_answers_as_documented(stack: Stack) -> None:
+def test_the_http_api_survives_fuzzing_and_answers_as_documented(fuzz_stack: Stack) -> None:
+    stack = fuzz_stack
     token = stack.login("fuzzer").access_token
     real = _real_ids(stack, token)
     schema = schemathesis.openapi.from_path(DOCUMENT)
