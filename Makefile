@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps up demo reindex redrive soak test test-unit test-template test-integration lint fmt build validate bench clean
+.PHONY: help deps up demo reindex redrive soak openapi fuzz test test-unit test-template test-integration lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -53,6 +53,13 @@ demo: deps  ## a terminal client against `make up`: log in as a demo user, send,
 
 reindex: deps  ## rebuild the search index from the table: ARGS="--table T --endpoint E [--aws-endpoint-url U]"
 	PYTHONPATH=layers/parley $(PY) -m parley.search.reindex $(ARGS)
+
+openapi: deps  ## regenerate docs/openapi.json from the HTTP API's routes (commit the result)
+	PYTHONPATH=layers/parley $(PY) functions/api/openapi_document.py docs/openapi.json
+
+FUZZ_EXAMPLES ?= 100
+fuzz: deps  ## fuzz the HTTP API from docs/openapi.json on a local stack, FUZZ_EXAMPLES cases per operation and mode
+	PARLEY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -s tests/integration/test_fuzz.py
 
 test: deps $(SAM) $(SCANNERS)  ## every test: lint, unit, template, integration
 	$(MAKE) --no-print-directory lint

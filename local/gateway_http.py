@@ -37,6 +37,11 @@ from local.workers import FunctionPool, Invocation, PayloadTooLarge
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's HTTP API payload limit
+# API Gateway's quota on the request line and header values together. The server parses
+# lines up to PARSER_LINE_BYTES (runtime.py) so that a longer request reaches the gateway
+# and gets a JSON 413 here, not aiohttp's own text/plain 400.
+MAX_REQUEST_HEAD_BYTES = 10_240
+PARSER_LINE_BYTES = 64 * 1024
 
 # Framing is the gateway's business; a function's values for these would corrupt the reply.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
@@ -48,6 +53,11 @@ _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "y
 # Parley's `error` object beside API Gateway's `message`, so a client written against the
 # contract reads every refusal the same way. 5xx answers keep API Gateway's shape.
 _ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large"}
+
+
+def _head_bytes(request: web.Request) -> int:
+    line = len(request.method) + len(request.raw_path.encode()) + len("HTTP/1.1") + 2
+    return line + sum(len(name) + len(value) for name, value in request.raw_headers)
 
 
 def _message(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -117,7 +127,9 @@ class HttpGateway:
     def application(self) -> web.Application:
         # aiohttp refuses a body of exactly client_max_size; API Gateway takes 10 MB.
         app = web.Application(client_max_size=MAX_BODY_BYTES + 1)
-        app.router.add_route("*", "/{path:.*}", self.handle)
+        # Every path, control characters included: `.` stops at a decoded %0A, and aiohttp
+        # would then answer a bare text/plain 404 that API Gateway never gives.
+        app.router.add_route("*", r"/{path:[\s\S]*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -145,6 +157,8 @@ class HttpGateway:
 
     async def _handle(self, request: web.Request, rid: str) -> web.Response:
         try:
+            if _head_bytes(request) > MAX_REQUEST_HEAD_BYTES:
+                raise _Answer(413, "Request Entity Too Large")
             match = self._routes.match(request.method, request.raw_path.split("?", 1)[0])
             if match is None:
                 raise _Answer(404, "Not Found")

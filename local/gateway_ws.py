@@ -61,7 +61,7 @@ def select_route(data: str | bytes, path: Sequence[str], route_keys: Mapping[str
         return "$default"
     try:
         value: Any = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # a frame of nothing but brackets is no route's
         return "$default"
     for name in path:
         value = value.get(name) if isinstance(value, dict) else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from local.aws import AwsClients
-from local.gateway_http import HttpGateway
+from local.gateway_http import PARSER_LINE_BYTES, HttpGateway
 from local.gateway_ws import WebSocketGateway
 from local.jwt_auth import JwtVerifier, RemoteKeys
 from local.pollers import QueuePoller, SchedulePoller, StreamPoller
@@ -96,7 +96,14 @@ class Runtime:
             self._pollers.append(task)
 
     async def _serve(self, name: str, app: web.Application) -> None:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=5,
+            max_line_size=PARSER_LINE_BYTES,
+            max_field_size=PARSER_LINE_BYTES,
+        )
         await runner.setup()
         self._runners.append(runner)
         await web.SockSite(runner, self._sockets[name]).start()

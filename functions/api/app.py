@@ -209,7 +209,13 @@ def list_messages(
     return MessagesReply(messages=found, nextCursor=next_cursor)
 
 
-@app.post("/channels/<cid>/messages", responses={201: {"description": "created"}})
+@app.post(
+    "/channels/<cid>/messages",
+    responses={
+        201: {"description": "created"},
+        200: {"description": "a repeated clientMsgId: the first message"},
+    },
+)
 def post_message(cid: str, body: PostMessage) -> Response[MessageReply]:
     message, created = messages.post_message(_caller(), cid, body, wiring.broadcaster())
     reply = MessageReply(message=message)
@@ -341,6 +347,12 @@ def invalid_request(error: RequestValidationError) -> Response[Any]:
         where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
         problems.append(f"{where}: {item.get('msg', 'invalid')}")
     return _error(422, "invalid_request", "; ".join(problems) or "invalid request")
+
+
+@app.exception_handler(UnicodeDecodeError)
+def undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+    # API Gateway base64-encodes a body that is not text; Powertools decodes it as UTF-8.
+    return _error(400, "invalid_request", "the body is not UTF-8 JSON")
 
 
 @app.exception_handler(ValidationError)

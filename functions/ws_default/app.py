@@ -3,7 +3,6 @@ error frame; the connection stays open."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,11 +13,11 @@ from parley.errors import InvalidRequest
 ACTIONS = ("sendMessage", "markRead", "typing", "subscribePresence", "ping")
 
 
-def _problem(body: str | None) -> str:
+def _problem(event: dict[str, Any]) -> str:
     try:
-        frame = json.loads(body or "")
-    except ValueError:
-        return "frame is not valid JSON"
+        frame = websocket.load_frame(event)
+    except InvalidRequest as invalid:
+        return invalid.message
     if not isinstance(frame, dict):
         return "frame must be a JSON object"
     action = frame.get("action")
@@ -28,5 +27,5 @@ def _problem(body: str | None) -> str:
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    problem = _problem(event.get("body"))
+    problem = _problem(event)
     return websocket.error(InvalidRequest(problem), websocket.reply_to(event))

@@ -41,6 +41,7 @@ def event_of(reply: requests.Response) -> dict[str, Any]:
     [
         ("GET", "/items/special", "GET /items/special", None),
         ("GET", "/items/42", "GET /items/{id}", {"id": "42"}),
+        ("GET", "/items/a%0Ab%0D%E2%80%A8c", "GET /items/{id}", {"id": "a\nb\r\u2028c"}),
         ("PUT", "/files/a/b%20c.txt", "ANY /files/{proxy+}", {"proxy": "a/b c.txt"}),
         ("POST", "/items/42", "$default", None),
         ("GET", "/nothing/here", "$default", None),
@@ -210,6 +211,15 @@ def test_bodies_over_10_mb_are_refused(runtime_stack: Stack, token: str) -> None
         "message": "Request Entity Too Large",
         "error": {"code": "too_large", "message": "Request Entity Too Large"},
     }
+
+
+def test_a_request_line_over_api_gateways_quota_is_a_json_413(
+    runtime_stack: Stack, token: str
+) -> None:
+    assert call(runtime_stack, "GET", "/items/1?q=" + "x" * 9_000, token).status_code == 200
+    reply = call(runtime_stack, "GET", "/items/1?q=" + "%C3%90" * 2_000, token)
+    assert reply.status_code == 413
+    assert reply.json()["error"]["code"] == "too_large"
 
 
 def test_malformed_requests_get_answers_not_crashes(runtime_stack: Stack, token: str) -> None:

@@ -5,6 +5,7 @@ No sockets: @connections is a recording fake, so every frame a handler sends is 
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib.util
 import json
@@ -27,15 +28,29 @@ TABLE = "parley-unit"
 BUCKET = "parley-unit-files"
 
 ALICE, BOB, CAROL = "u-alice-0000", "u-bob-0000", "u-carol-0000"
+DAVE, ERIN = "u-dave-0000", "u-erin-0000"
 PROFILES = {
     ALICE: {"name": "Alice Example", "email": "alice@example.com", "cognito:username": "alice"},
     BOB: {"name": "Bob Example", "email": "bob@example.com", "cognito:username": "bob"},
     CAROL: {"name": "Carol Example", "email": "carol@example.com", "cognito:username": "carol"},
+    DAVE: {"name": "Dave Example", "email": "dave@example.com", "cognito:username": "dave"},
+    ERIN: {"name": "Erin Example", "email": "erin@example.com", "cognito:username": "erin"},
 }
 
 
 def template() -> dict[str, Any]:
     return load_yaml((ROOT / "template.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def template_http_routes() -> set[str]:
+    """The HTTP API's route keys ("GET /me"), from ApiFunction's HttpApi events; the
+    catch-all event that answers unmatched paths has no path and no key."""
+    events = template()["Resources"]["ApiFunction"]["Properties"]["Events"]
+    return {
+        f"{e['Properties']['Method'].upper()} {e['Properties']['Path']}"
+        for e in events.values()
+        if e["Type"] == "HttpApi" and "Path" in e["Properties"]
+    }
 
 
 def create_table_from_template(
@@ -90,6 +105,27 @@ ENVIRONMENT = {
     "FILES_BUCKET": BUCKET,
     "MAX_UPLOAD_BYTES": "10485760",
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every test rebinds the store (fresh wiring), and pynamodb makes a botocore session
+    per connection, each decoding the service models again: 0.1 to 0.7 s a test. Sessions
+    sharing one loader decode them once."""
+    import botocore.loaders
+    import botocore.session
+    import pynamodb.connection.base
+
+    loader = botocore.loaders.create_loader()
+
+    def session() -> botocore.session.Session:
+        fresh = botocore.session.get_session()
+        fresh.register_component("data_loader", loader)
+        return fresh
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pynamodb.connection.base, "get_session", session)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -195,6 +231,7 @@ class Api:
         body: Any = None,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        binary_body: bytes | None = None,
     ) -> tuple[int, Any]:
         event = copy.deepcopy(self._base)
         event["routeKey"] = f"{method} {path}"
@@ -207,6 +244,9 @@ class Api:
         event["body"] = (
             raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         )
+        if binary_body is not None:  # as API Gateway passes a body that is not text
+            event["body"] = base64.b64encode(binary_body).decode()
+            event["isBase64Encoded"] = True
         reply = self._handler(event, Context())
         text = reply.get("body")
         return reply["statusCode"], json.loads(text) if text else None

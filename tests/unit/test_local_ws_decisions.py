@@ -28,6 +28,7 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/$connect"
         ("not json", "$default"),
         ("", "$default"),
         (b'{"action": "ping"}', "$default"),
+        ("[" * 10_000 + "]" * 10_000, "$default"),
     ],
 )
 def test_route_selection_on_the_body_field(data: str | bytes, expected: str) -> None:

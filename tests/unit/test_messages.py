@@ -148,3 +148,12 @@ def test_a_gone_connection_is_pruned_and_the_rest_still_receive(
     assert len(poster.events("bob-live", "message")) == 1
     assert connections.get_connection("bob-dead") is None
     assert set(connections.live_connections(wid, [BOB])) == {"bob-live"}
+
+
+def test_text_with_a_lone_surrogate_is_refused_before_it_is_stored(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    raw = '{"text": "a\\ud800b"}'  # valid JSON, but no UTF-8 store can hold it
+    status, reply = api("POST", f"/channels/{workspace['general']}/messages", raw_body=raw)
+    assert status == 422
+    assert "surrogate" in reply["error"]["message"]

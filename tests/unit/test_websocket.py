@@ -195,6 +195,8 @@ def test_a_connection_cannot_post_into_another_workspace(
         ('{"id": "x1"}', "x1", "no action"),
         ('{"action": "dance", "id": 3}', 3, "unknown action"),
         ("", None, "not valid JSON"),
+        ("[" * 10_000 + "]" * 10_000, None, "nests too deeply"),
+        ('{"id": "d1", "x": ' + "[" * 10_000 + "]" * 10_000 + "}", None, "nests too deeply"),
     ],
 )
 def test_frames_no_route_takes_get_error_frames(body: str, reply_to: Any, says: str) -> None:
@@ -205,6 +207,26 @@ def test_frames_no_route_takes_get_error_frames(body: str, reply_to: Any, says: 
     assert frame.get("replyTo") == reply_to
     assert frame["error"]["code"] == "invalid_request"
     assert says in frame["error"]["message"]
+
+
+def test_binary_frames_get_an_error_frame() -> None:
+    event = ws_event("ws_default-unknown-action.json", "c", ALICE, "W1", "eyJhY3Rpb24iOiAicGluZyJ9")
+    event["isBase64Encoded"] = True  # API Gateway's binary frame: {"action": "ping"}, base64
+    frame = json.loads(load_function("ws_default").lambda_handler(event, Context())["body"])
+    assert frame["type"] == "error"
+    assert "binary" in frame["error"]["message"]
+
+
+def test_a_deeply_nested_field_of_a_routed_frame_crashes_nothing(
+    workspace: dict[str, str], connect
+) -> None:
+    connect("alice-1", ALICE, workspace["wid"])
+    body = '{"action": "ping", "id": "n1", "x": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    event = ws_event("ws_ping.json", "alice-1", ALICE, workspace["wid"], body)
+    reply = load_function("ws_ping").lambda_handler(event, Context())
+    # pydantic ignores the unknown field without descending into it; the frame is a ping.
+    assert reply["statusCode"] == 200
+    assert json.loads(reply["body"])["type"] == "pong"
 
 
 def test_ping_answers_pong_and_extends_the_connection(workspace: dict[str, str], connect) -> None:

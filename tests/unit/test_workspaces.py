@@ -33,6 +33,12 @@ def test_malformed_json_body_is_a_client_error(api: Api) -> None:
     assert reply["error"]["code"] == "invalid_request"
 
 
+def test_a_body_that_is_not_utf8_is_a_client_error(api: Api) -> None:
+    status, reply = api("POST", "/workspaces", binary_body=b'{"name": "\xff\xfe"}')
+    assert status == 400
+    assert reply["error"]["code"] == "invalid_request"
+
+
 def test_workspaces_lists_only_the_callers(api: Api, workspace: dict[str, str]) -> None:
     api("POST", "/workspaces", user=CAROL, body={"name": "Carol's"})
     _, alice = api("GET", "/workspaces")

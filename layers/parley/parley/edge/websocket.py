@@ -24,11 +24,23 @@ def caller(event: dict[str, Any]) -> tuple[Caller, str]:
     return Caller(user_id=user_id, connection_id=context.get("connectionId")), workspace_id
 
 
+def load_frame(event: dict[str, Any]) -> Any:
+    """The frame's JSON value, or InvalidRequest saying why there is none."""
+    if event.get("isBase64Encoded"):
+        raise InvalidRequest("binary frames are not accepted: send JSON text")
+    try:
+        return json.loads(event.get("body") or "")
+    except (ValueError, TypeError):
+        raise InvalidRequest("frame is not valid JSON") from None
+    except RecursionError:  # 32 KB of brackets nest far past the parser's stack
+        raise InvalidRequest("frame nests too deeply") from None
+
+
 def reply_to(event: dict[str, Any]) -> str | int | None:
     """The client's frame id, if the body is a JSON object that has one."""
     try:
-        body = json.loads(event.get("body") or "")
-    except (ValueError, TypeError):
+        body = load_frame(event)
+    except InvalidRequest:
         return None
     value = body.get("id") if isinstance(body, dict) else None
     return value if isinstance(value, str | int) and not isinstance(value, bool) else None

@@ -1,0 +1,343 @@
+"""Every HTTP route and WebSocket action against every role, generated from the route table.
+
+The rows below are keyed by the template's own route keys: a route added to template.yaml
+without a row here fails `test_every_template_route_has_a_row`, and so does a row for a
+route that no longer exists. A row names the route's access rule (what API.md says about
+who may call it) and its success status; the expected answer for each role follows from
+the rule, so a new route costs one line (plus a world id if it takes a new path parameter).
+
+Roles, in a workspace whose admin is Alice:
+- outsider: Carol, not in the workspace;
+- workspace member: Erin, in the workspace but not in the channel;
+- channel member: Dave, in the channel, not the message's author;
+- author: Bob, who created the channel and wrote its message;
+- admin: Alice, the workspace admin, not in the channel (admin rights reveal no private
+  channel).
+
+Each cell runs in a fresh world for the channel's kind (public or private), and after each
+cell the live connections of everyone outside a private channel must have received nothing
+about it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.unit.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    ERIN,
+    TABLE,
+    Api,
+    Context,
+    RecordingPoster,
+    load_function,
+    template,
+    template_http_routes,
+    ws_event,
+)
+
+ROLES = {
+    "outsider": CAROL,
+    "workspace_member": ERIN,
+    "channel_member": DAVE,
+    "author": BOB,
+    "admin": ALICE,
+}
+KINDS = ("public", "private")
+
+# Access rules: what the caller must be for the route to succeed, and what the others get.
+ANYONE = "anyone"  # any signed-in user
+WORKSPACE = "workspace"  # workspace members; outsiders get 404
+SEE_CHANNEL = "see_channel"  # who may see the channel: a public one's workspace, else members
+IN_CHANNEL = "in_channel"  # channel members; a public channel's other workspace members 403
+AUTHOR = "author"  # who may see the channel and wrote the message; other viewers 403
+AUTHOR_OR_ADMIN = "author_or_admin"  # as AUTHOR, and workspace admins who may see it
+
+
+@dataclass(frozen=True)
+class Row:
+    rule: str
+    ok: int = 200
+    body: Callable[[World], Any] | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    """The ids a route's path parameters and bodies are made of."""
+
+    wid: str
+    cid: str
+    ts: str
+    code: str
+    kind: str
+    outsiders_own: str  # Carol's own workspace, where her connection lives
+
+    def path(self, template_path: str) -> str:
+        values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
+        values |= {"code": self.code, "name": "thumbsup"}
+        return template_path.format(**values)
+
+
+# The file routes (another branch) will be three rows, e.g.
+#   "GET /files/{fid}": Row(SEE_CHANNEL),
+# with `fid`, a file shared in the world's channel, added to World.path's values.
+HTTP_ROWS: dict[str, Row] = {
+    "GET /me": Row(ANYONE),
+    "POST /workspaces": Row(ANYONE, 201, body=lambda w: {"name": "Other"}),
+    "GET /workspaces": Row(ANYONE),
+    "GET /workspaces/{wid}": Row(WORKSPACE),
+    "POST /workspaces/{wid}/invites": Row(WORKSPACE, 201),
+    "POST /invites/{code}/accept": Row(ANYONE),
+    "GET /workspaces/{wid}/members": Row(WORKSPACE),
+    "POST /workspaces/{wid}/channels": Row(WORKSPACE, 201, body=lambda w: {"name": "fresh"}),
+    "GET /workspaces/{wid}/channels": Row(WORKSPACE),
+    "POST /workspaces/{wid}/dms": Row(
+        WORKSPACE, body=lambda w: {"userIds": [ALICE, BOB, DAVE, ERIN]}
+    ),
+    "GET /channels/{cid}": Row(SEE_CHANNEL),
+    "PATCH /channels/{cid}": Row(IN_CHANNEL, body=lambda w: {"topic": "changed"}),
+    "POST /channels/{cid}/join": Row(SEE_CHANNEL),
+    "POST /channels/{cid}/leave": Row(SEE_CHANNEL, 204),
+    "POST /channels/{cid}/members": Row(IN_CHANNEL, body=lambda w: {"userIds": [ERIN]}),
+    "GET /channels/{cid}/members": Row(SEE_CHANNEL),
+    "GET /channels/{cid}/messages": Row(SEE_CHANNEL),
+    "POST /channels/{cid}/messages": Row(IN_CHANNEL, 201, body=lambda w: {"text": "hi"}),
+    "GET /channels/{cid}/messages/{ts}": Row(SEE_CHANNEL),
+    "GET /channels/{cid}/messages/{ts}/replies": Row(SEE_CHANNEL),
+    "PATCH /channels/{cid}/messages/{ts}": Row(AUTHOR, body=lambda w: {"text": "edited"}),
+    "DELETE /channels/{cid}/messages/{ts}": Row(AUTHOR_OR_ADMIN, 204),
+    "PUT /channels/{cid}/messages/{ts}/reactions/{name}": Row(IN_CHANNEL),
+    "DELETE /channels/{cid}/messages/{ts}/reactions/{name}": Row(IN_CHANNEL),
+    "POST /channels/{cid}/read": Row(IN_CHANNEL, 204, body=lambda w: {"ts": w.ts}),
+    "POST /channels/{cid}/threads/{threadTs}/read": Row(
+        SEE_CHANNEL, 204, body=lambda w: {"ts": w.ts}
+    ),
+    "PUT /channels/{cid}/pins/{ts}": Row(IN_CHANNEL, 204),
+    "DELETE /channels/{cid}/pins/{ts}": Row(IN_CHANNEL, 204),
+    "GET /channels/{cid}/pins": Row(SEE_CHANNEL),
+    "GET /workspaces/{wid}/unreads": Row(WORKSPACE),
+    "GET /workspaces/{wid}/search": Row(WORKSPACE, query={"q": "hello"}),
+    "GET /workspaces/{wid}/presence": Row(WORKSPACE, query={"userIds": f"{ALICE},{CAROL}"}),
+    "PUT /me/presence": Row(ANYONE, 204, body=lambda w: {"status": "away"}),
+    "GET /me/notifications": Row(ANYONE),
+}
+
+# WebSocket actions: the route key, its function and a frame. The connection belongs to
+# the caller's own workspace (an outsider connects to one of their own: the handshake
+# refuses anything else), so a frame naming our channel is how an outsider reaches it.
+WS_ROWS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]]]] = {
+    "sendMessage": (IN_CHANNEL, "ws_send_message", lambda w: {"channelId": w.cid, "text": "x"}),
+    "typing": (IN_CHANNEL, "ws_typing", lambda w: {"channelId": w.cid}),
+    "markRead": (IN_CHANNEL, "ws_mark_read", lambda w: {"channelId": w.cid, "ts": w.ts}),
+    # Presence is scoped to the connection's own workspace: Bob as seen from Carol's.
+    "subscribePresence": (ANYONE, "ws_subscribe_presence", lambda w: {"userIds": [BOB]}),
+    "ping": (ANYONE, "ws_ping", lambda w: {}),
+}
+# Routes that take no caller's frame: the handshake and its end (tests/unit/test_websocket.py
+# and the authorizer's tests cover who may connect), and the catch-all error route.
+WS_NOT_ACTIONS = {"$connect", "$disconnect", "$default"}
+
+
+def expected(rule: str, ok: int, role: str, kind: str) -> int:
+    """The status API.md implies for `role` calling a route under `rule` in a `kind` channel."""
+    member = role in ("channel_member", "author")
+    sees = role != "outsider" and (kind == "public" or member)
+    answers = {
+        ANYONE: ok,
+        WORKSPACE: 404 if role == "outsider" else ok,
+        SEE_CHANNEL: ok if sees else 404,
+        IN_CHANNEL: ok if member else (403 if sees else 404),
+        AUTHOR: ok if role == "author" else (403 if sees else 404),
+        AUTHOR_OR_ADMIN: ok if role in ("author", "admin") and sees else (403 if sees else 404),
+    }
+    return answers[rule]
+
+
+def template_ws_routes() -> set[str]:
+    return {
+        r["Properties"]["RouteKey"]
+        for r in template()["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+
+
+def test_every_template_route_has_a_row() -> None:
+    assert set(HTTP_ROWS) == template_http_routes()
+    assert set(WS_ROWS) | WS_NOT_ACTIONS == template_ws_routes()
+
+
+def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[str, World]:
+    """Alice's workspace with Bob, Dave and Erin; a channel of each kind that Bob created,
+    with Dave added and a message of Bob's; a live connection for every role (Carol's in a
+    workspace of her own)."""
+    _, created = api("POST", "/workspaces", body={"name": "Acme"})
+    wid = created["workspace"]["id"]
+    for user in (BOB, DAVE, ERIN):
+        _, invite = api("POST", f"/workspaces/{wid}/invites")
+        status, _ = api("POST", f"/invites/{invite['invite']['code']}/accept", user=user)
+        assert status == 200
+    _, invite = api("POST", f"/workspaces/{wid}/invites")
+    _, own = api("POST", "/workspaces", user=CAROL, body={"name": "Carols"})
+    worlds = {}
+    for kind in KINDS:
+        body = {"name": f"target-{kind}", "private": kind == "private"}
+        status, channel = api("POST", f"/workspaces/{wid}/channels", user=BOB, body=body)
+        assert status == 201, channel
+        cid = channel["channel"]["id"]
+        status, _ = api("POST", f"/channels/{cid}/members", user=BOB, body={"userIds": [DAVE]})
+        assert status == 200
+        status, posted = api("POST", f"/channels/{cid}/messages", user=BOB, body={"text": "hi"})
+        assert status == 201
+        ts, code = posted["message"]["ts"], invite["invite"]["code"]
+        worlds[kind] = World(wid, cid, ts, code, kind, own["workspace"]["id"])
+    for role, user in ROLES.items():
+        connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))
+    return worlds
+
+
+def _connection_workspace(world: World, role: str) -> str:
+    return world.outsiders_own if role == "outsider" else world.wid
+
+
+class _Snapshot:
+    """The worlds, built once per module and put back before each cell: building them
+    takes some twenty requests, restoring moto's in-memory table a deep copy."""
+
+    worlds: dict[str, World] | None = None
+    table: Any = None
+
+    @staticmethod
+    def _tables() -> dict[str, Any]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables  # type: ignore[no-any-return]
+
+    @classmethod
+    def world(cls, api: Api, connect: Callable[[str, str, str], None], kind: str) -> World:
+        if cls.worlds is None:
+            cls.worlds = _build_worlds(api, connect)
+            cls.table = copy.deepcopy(cls._tables()[TABLE])
+        else:
+            cls._tables()[TABLE] = copy.deepcopy(cls.table)
+        return cls.worlds[kind]
+
+
+class _NoHits:
+    """The search engine's stand-in: who may search is decided before the engine is asked
+    (tests/integration/test_authorization.py runs the real one)."""
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"hits": {"hits": [], "total": {"value": 0}}}
+
+
+@pytest.fixture
+def world_of(
+    api: Api,
+    poster: RecordingPoster,
+    connect: Callable[[str, str, str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[str], World]:
+    monkeypatch.setattr(sys.modules["search_routes"], "message_index", lambda _: _NoHits())
+
+    def _world(kind: str) -> World:
+        world = _Snapshot.world(api, connect, kind)
+        poster.frames.clear()
+        return world
+
+    return _world
+
+
+def _assert_private_channel_stays_private(poster: RecordingPoster, world: World) -> None:
+    """Whoever is not in the channel now (after the cell's request) got no frame about it."""
+    from parley.store.channels import get_membership
+
+    if world.kind != "private":
+        return
+    for role in ("outsider", "workspace_member", "admin"):
+        if get_membership(world.cid, ROLES[role]) is None:
+            leaked = [f for f in poster.frames[f"conn-{role}"] if world.cid in json.dumps(f)]
+            assert leaked == [], f"{role} saw {leaked}"
+
+
+def _kinds(rule: str) -> tuple[str, ...]:
+    """Rules that do not involve the channel answer the same whatever its kind."""
+    return ("public",) if rule in (ANYONE, WORKSPACE) else KINDS
+
+
+CELLS = [
+    pytest.param(route, kind, role, id=f"{route}-{kind}-{role}")
+    for route, row in HTTP_ROWS.items()
+    for kind in _kinds(row.rule)
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("route", "kind", "role"), CELLS)
+def test_http_route_answers_each_role_as_the_contract_says(
+    api: Api,
+    poster: RecordingPoster,
+    world_of: Callable[[str], World],
+    route: str,
+    kind: str,
+    role: str,
+) -> None:
+    row = HTTP_ROWS[route]
+    world = world_of(kind)
+    method, path = route.split(" ", 1)
+    status, reply = api(
+        method,
+        world.path(path),
+        user=ROLES[role],
+        body=row.body(world) if row.body else None,
+        query=row.query or None,
+    )
+    assert status == expected(row.rule, row.ok, role, kind), reply
+    if status >= 400:
+        assert set(reply["error"]) == {"code", "message"}
+        assert world.cid not in reply["error"]["message"]
+    _assert_private_channel_stays_private(poster, world)
+
+
+WS_CELLS = [
+    pytest.param(action, kind, role, id=f"{action}-{kind}-{role}")
+    for action, (rule, _, _) in WS_ROWS.items()
+    for kind in _kinds(rule)
+    for role in ROLES
+]
+_WS_ERROR_CODES = {403: "forbidden", 404: "not_found"}
+
+
+@pytest.mark.parametrize(("action", "kind", "role"), WS_CELLS)
+def test_websocket_action_answers_each_role_as_the_contract_says(
+    poster: RecordingPoster,
+    world_of: Callable[[str], World],
+    action: str,
+    kind: str,
+    role: str,
+) -> None:
+    rule, function, frame = WS_ROWS[action]
+    world = world_of(kind)
+    body = {"action": action, "id": "m1", **frame(world)}
+    workspace = _connection_workspace(world, role)
+    event = ws_event(f"{function}.json", f"conn-{role}", ROLES[role], workspace, body)
+    reply = json.loads(load_function(function).lambda_handler(event, Context())["body"])
+    want = expected(rule, 200, role, kind)
+    if want == 200:
+        assert reply.get("type") != "error", reply
+    else:
+        assert reply["type"] == "error", reply
+        assert reply["error"]["code"] == _WS_ERROR_CODES[want], reply
+    assert reply["replyTo"] == "m1"
+    _assert_private_channel_stays_private(poster, world)
