@@ -45,6 +45,7 @@ from tests.unit.conftest import (
     template_http_routes,
     ws_event,
 )
+from tests.unit.test_files import ready_file
 
 ROLES = {
     "outsider": CAROL,
@@ -62,6 +63,7 @@ SEE_CHANNEL = "see_channel"  # who may see the channel: a public one's workspace
 IN_CHANNEL = "in_channel"  # channel members; a public channel's other workspace members 403
 AUTHOR = "author"  # who may see the channel and wrote the message; other viewers 403
 AUTHOR_OR_ADMIN = "author_or_admin"  # as AUTHOR, and workspace admins who may see it
+UPLOADER = "uploader"  # the file's uploader only; to everyone else the upload does not exist
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,14 @@ class World:
     code: str
     kind: str
     outsiders_own: str  # Carol's own workspace, where her connection lives
+    fid: str  # a ready file of Bob's, shared by the channel's message
 
     def path(self, template_path: str) -> str:
         values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
-        values |= {"code": self.code, "name": "thumbsup"}
+        values |= {"code": self.code, "name": "thumbsup", "fid": self.fid}
         return template_path.format(**values)
 
 
-# The file routes (another branch) will be three rows, e.g.
-#   "GET /files/{fid}": Row(SEE_CHANNEL),
-# with `fid`, a file shared in the world's channel, added to World.path's values.
 HTTP_ROWS: dict[str, Row] = {
     "GET /me": Row(ANYONE),
     "POST /workspaces": Row(ANYONE, 201, body=lambda w: {"name": "Other"}),
@@ -131,6 +131,11 @@ HTTP_ROWS: dict[str, Row] = {
     "GET /workspaces/{wid}/presence": Row(WORKSPACE, query={"userIds": f"{ALICE},{CAROL}"}),
     "PUT /me/presence": Row(ANYONE, 204, body=lambda w: {"status": "away"}),
     "GET /me/notifications": Row(ANYONE),
+    "POST /workspaces/{wid}/files": Row(
+        WORKSPACE, 201, body=lambda w: {"name": "n.txt", "size": 5, "contentType": "text/plain"}
+    ),
+    "POST /files/{fid}/complete": Row(UPLOADER),
+    "GET /files/{fid}": Row(SEE_CHANNEL),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -160,6 +165,7 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         IN_CHANNEL: ok if member else (403 if sees else 404),
         AUTHOR: ok if role == "author" else (403 if sees else 404),
         AUTHOR_OR_ADMIN: ok if role in ("author", "admin") and sees else (403 if sees else 404),
+        UPLOADER: ok if role == "author" else 404,
     }
     return answers[rule]
 
@@ -179,8 +185,8 @@ def test_every_template_route_has_a_row() -> None:
 
 def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[str, World]:
     """Alice's workspace with Bob, Dave and Erin; a channel of each kind that Bob created,
-    with Dave added and a message of Bob's; a live connection for every role (Carol's in a
-    workspace of her own)."""
+    with Dave added and a message of Bob's sharing a file of his; a live connection for
+    every role (Carol's in a workspace of her own)."""
     _, created = api("POST", "/workspaces", body={"name": "Acme"})
     wid = created["workspace"]["id"]
     for user in (BOB, DAVE, ERIN):
@@ -197,10 +203,12 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         cid = channel["channel"]["id"]
         status, _ = api("POST", f"/channels/{cid}/members", user=BOB, body={"userIds": [DAVE]})
         assert status == 200
-        status, posted = api("POST", f"/channels/{cid}/messages", user=BOB, body={"text": "hi"})
+        fid = ready_file(api, wid, user=BOB)["id"]
+        message = {"text": "hi", "fileIds": [fid]}
+        status, posted = api("POST", f"/channels/{cid}/messages", user=BOB, body=message)
         assert status == 201
         ts, code = posted["message"]["ts"], invite["invite"]["code"]
-        worlds[kind] = World(wid, cid, ts, code, kind, own["workspace"]["id"])
+        worlds[kind] = World(wid, cid, ts, code, kind, own["workspace"]["id"], fid)
     for role, user in ROLES.items():
         connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))
     return worlds
