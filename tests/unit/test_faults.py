@@ -121,7 +121,7 @@ def test_throttling_that_outlasts_the_attempts_fails_the_request_without_a_half_
 
 def test_a_node_that_times_out_while_the_index_is_made_is_unavailable_not_a_crash() -> None:
     """The indexer then returns its batch to the queue and the search route answers 503."""
-    from opensearchpy.exceptions import ConnectionTimeout
+    from opensearchpy.exceptions import ConnectionTimeout, NotFoundError
 
     from parley.search.opensearch import MessageIndex, SearchUnavailable
 
@@ -130,6 +130,9 @@ def test_a_node_that_times_out_while_the_index_is_made_is_unavailable_not_a_cras
 
         def exists_alias(self, **_: Any) -> bool:
             return False
+
+        def get_alias(self, **_: Any) -> None:  # a new domain: no index behind any alias
+            raise NotFoundError(404, "index_not_found_exception", {})
 
         def create(self, **_: Any) -> None:
             raise ConnectionTimeout("TIMEOUT", "Read timed out. (read timeout=5.0)", None)

@@ -1,42 +1,85 @@
 """Typed configuration, read once from the environment at the edge.
 
 Only handlers call `settings()`; domain code receives what it needs as arguments.
+
+A frozen dataclass rather than a pydantic model: importing pydantic and building one model
+costs 120-145 ms of CPU here, about as much as boto3 and its first client. The authorizer
+and the connect, disconnect and ping functions need nothing else from pydantic, so their
+cold starts pay it for nothing (docs/decisions.md, 2026-11-28).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+
+class ConfigError(ValueError):
+    """A variable is missing or malformed: the function fails at cold start, not later."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+def _env(name: str, **options: Any) -> Any:
+    """A field read from the environment variable `name`."""
+    return field(metadata={"env": name}, **options)
 
-    table_name: str = Field(alias="TABLE_NAME", min_length=3)
-    region: str = Field(default="us-east-1", alias="AWS_REGION")
-    ws_management_endpoint: str | None = Field(default=None, alias="WS_MANAGEMENT_ENDPOINT")
-    connection_ttl_seconds: int = Field(default=7500, alias="CONNECTION_TTL_SECONDS", gt=0)
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str = _env("TABLE_NAME")
+    region: str = _env("AWS_REGION", default="us-east-1")
+    ws_management_endpoint: str | None = _env("WS_MANAGEMENT_ENDPOINT", default=None)
+    connection_ttl_seconds: int = _env("CONNECTION_TTL_SECONDS", default=7500)
     # Presence: `away` once no sign of life (connect or ping) came for this long.
-    presence_timeout_seconds: int = Field(default=600, alias="PRESENCE_TIMEOUT_SECONDS", gt=0)
-    user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
-    jwks_url: str | None = Field(default=None, alias="JWKS_URL")
-    jwt_issuer: str | None = Field(default=None, alias="JWT_ISSUER")
-    jwt_audience: str | None = Field(default=None, alias="JWT_AUDIENCE")
+    presence_timeout_seconds: int = _env("PRESENCE_TIMEOUT_SECONDS", default=600)
+    user_pool_id: str | None = _env("USER_POOL_ID", default=None)
+    jwks_url: str | None = _env("JWKS_URL", default=None)
+    jwt_issuer: str | None = _env("JWT_ISSUER", default=None)
+    jwt_audience: str | None = _env("JWT_AUDIENCE", default=None)
     # Search: the domain's endpoint (bare host in AWS, a URL locally; empty when there is
     # no search), and the queue that carries message changes to the indexer.
-    opensearch_endpoint: str = Field(default="", alias="OPENSEARCH_ENDPOINT")
-    index_queue_url: str | None = Field(default=None, alias="INDEX_QUEUE_URL")
+    opensearch_endpoint: str = _env("OPENSEARCH_ENDPOINT", default="")
+    index_queue_url: str | None = _env("INDEX_QUEUE_URL", default=None)
     # Notifications for recipients with no live connection (push or email subscribers).
-    notifications_topic_arn: str | None = Field(default=None, alias="NOTIFICATIONS_TOPIC_ARN")
+    notifications_topic_arn: str | None = _env("NOTIFICATIONS_TOPIC_ARN", default=None)
     # Files: the private bucket uploads go to, and the largest upload (template parameter
     # MaxUploadBytes; 1 GiB as in Slack by default).
-    files_bucket: str | None = Field(default=None, alias="FILES_BUCKET")
-    max_upload_bytes: int = Field(default=1024**3, alias="MAX_UPLOAD_BYTES", gt=0)
+    files_bucket: str | None = _env("FILES_BUCKET", default=None)
+    max_upload_bytes: int = _env("MAX_UPLOAD_BYTES", default=1024**3)
+
+    def __post_init__(self) -> None:
+        if len(self.table_name) < 3:
+            raise ConfigError("TABLE_NAME must have at least 3 characters")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Each field from its variable: strings as they are, integers parsed and positive."""
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            name = spec.metadata["env"]
+            raw = environ.get(name)
+            if raw is None:
+                if spec.default is dataclasses.MISSING:
+                    raise ConfigError(f"{name} must be set")
+                continue
+            values[spec.name] = _positive_int(name, raw) if spec.type == "int" else raw
+        return cls(**values)
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
 
 
 @functools.cache
 def settings() -> Settings:
     """The process's settings; fails fast (at cold start) when a required variable is missing."""
-    return Settings.model_validate(dict(os.environ))
+    return Settings.from_environ(os.environ)
