@@ -8,11 +8,13 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
+from app_routes import router as app_router
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from identity import user_caller
 from pydantic import ValidationError
 from search_routes import router as search_router
 
@@ -32,7 +34,7 @@ from parley.domain.caller import Caller
 from parley.edge import wiring
 from parley.edge.websocket import describe
 from parley.edge.wiring import configured
-from parley.errors import NotFound, ParleyError, RateLimited, Unauthorized
+from parley.errors import NotFound, ParleyError, RateLimited
 from parley.observability import logger, metrics
 from parley.schemas import (
     TS_PATTERN,
@@ -63,6 +65,7 @@ from parley.store.base import decode_offset
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(search_router)
+app.include_router(app_router)
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=512)]
@@ -77,10 +80,7 @@ def _user_pool() -> UserPool | None:
 
 def _caller() -> Caller:
     """The token's user, provisioned on first sight (API Gateway already checked the token)."""
-    claims = app.current_event.request_context.authorizer.jwt_claim or {}
-    if not claims.get("sub"):
-        raise Unauthorized("the token has no subject")
-    caller = Caller.from_claims(claims)
+    caller = user_caller(app.current_event)
     pool = _user_pool()
     users.provision(caller, pool.profile if pool else None)
     logger.append_keys(userId=caller.user_id)

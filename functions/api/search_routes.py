@@ -6,10 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from identity import user_caller
 
-from parley.domain.caller import Caller
 from parley.edge.wiring import configured
-from parley.errors import ParleyError, Unauthorized
+from parley.errors import ParleyError
 from parley.search.opensearch import SearchUnavailable
 from parley.search.service import SearchReply, search_messages
 from parley.search.wiring import message_index
@@ -21,15 +21,6 @@ class SearchDown(ParleyError):
     status, code = 503, "unavailable"
 
 
-def _caller() -> Caller:
-    """The token's user. No provisioning here: only workspace members may search, and
-    joining a workspace already provisioned them."""
-    claims = router.current_event.request_context.authorizer.jwt_claim or {}
-    if not claims.get("sub"):
-        raise Unauthorized("the token has no subject")
-    return Caller.from_claims(claims)
-
-
 @router.get("/workspaces/<wid>/search")
 def search(
     wid: str,
@@ -39,6 +30,8 @@ def search(
 ) -> SearchReply:
     try:
         engine = message_index(configured())
-        return search_messages(_caller(), wid, q=q, limit=limit, cursor=cursor, engine=engine)
+        # No provisioning: only workspace members may search, and joining provisioned them.
+        caller = user_caller(router.current_event)
+        return search_messages(caller, wid, q=q, limit=limit, cursor=cursor, engine=engine)
     except SearchUnavailable as error:
         raise SearchDown(f"search is unavailable: {error}") from None

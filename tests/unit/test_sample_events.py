@@ -17,6 +17,7 @@ from tests.unit.conftest import EVENTS, Context, RecordingPoster, load_function
 
 ALICE, BOB = "u-alice-0000", "u-bob-0000"
 WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.000100", "INV0000000001"
+APP, BOT, BOT_TOKEN = "A0000000001", "B0000000001", "pxb-sample-bot-token-not-a-secret-000000000"
 
 # Events named for a refusal or bad input; every other one must succeed.
 REFUSALS = {"invalid-name", "empty-text", "unknown-channel", "unmatched-route"}
@@ -69,6 +70,7 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
         text="hello",
         createdAt=now,
     ).save()
+    _seed_app(now)
     expires = datetime.now(UTC) + timedelta(days=1)
     InviteItem(
         f"INVITE#{INVITE}",
@@ -80,6 +82,39 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
         ttl=expires,
     ).save()
     return poster
+
+
+def _seed_app(now: str) -> None:
+    """The events' app (events/README.md): a bot in #general, holding the sample token."""
+    from parley.apps.credentials import token_hash
+    from parley.store import apps, channels, workspaces
+    from parley.store.items import AppItem, UserItem
+
+    app = AppItem(
+        f"APP#{APP}",
+        "APP",
+        GSI1PK=f"APPS#{WORKSPACE}",
+        GSI1SK=APP,
+        appId=APP,
+        workspaceId=WORKSPACE,
+        name="Echo",
+        scopes=["channels:history", "channels:read", "chat:write", "reactions:write"],
+        botUserId=BOT,
+        signingSecret="0" * 64,
+        tokenHash=token_hash(BOT_TOKEN),
+        createdBy=ALICE,
+        createdAt=now,
+    )
+    member = workspaces.new_member(WORKSPACE, BOT, "member", now)
+    member.isBot = True
+    apps.create_app(
+        app,
+        UserItem(f"USER#{BOT}", "PROFILE", userId=BOT, name="Echo", email="", createdAt=now),
+        member,
+    )
+    general = channels.get_channel(CHANNEL)
+    assert general is not None
+    channels.add_channel_members(general, [BOT], now)
 
 
 class FakeQueue:

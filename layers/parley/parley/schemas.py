@@ -27,6 +27,10 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]
 ChannelType = Literal["public", "private", "dm", "group_dm"]
 Role = Literal["admin", "member"]
+# What a bot token may do (Slack's names): post, list its channels, read history, react.
+AppScope = Literal["chat:write", "channels:read", "channels:history", "reactions:write"]
+CommandName = Annotated[str, StringConstraints(pattern=r"^/[a-z0-9_-]{1,32}$")]
+RequestUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
 
 class _Out(BaseModel):
@@ -99,11 +103,25 @@ class Message(_Out):
 class WorkspaceMember(_Out):
     user: User
     role: Role
+    isBot: bool = False
 
 
 class Invite(_Out):
     code: str
     expiresAt: str
+
+
+class App(_Out):
+    id: str
+    workspaceId: str
+    name: str
+    scopes: list[AppScope]
+    eventsUrl: str | None
+    commands: list[str]
+    botUserId: str
+    hasToken: bool  # false after the token was revoked (rotate to get a new one)
+    createdBy: str
+    createdAt: str
 
 
 # ------------------------------------------------------------------ request bodies
@@ -134,6 +152,13 @@ class EditMessage(_In):
 
 class AddMembers(_In):
     userIds: Annotated[list[Id], Field(min_length=1, max_length=100)]
+
+
+class CreateApp(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    scopes: Annotated[list[AppScope], Field(min_length=1, max_length=4)]
+    eventsUrl: RequestUrl | None = None
+    commands: Annotated[list[CommandName], Field(max_length=25)] = Field(default_factory=list)
 
 
 class PostMessage(_In):
@@ -205,6 +230,24 @@ class MessageReply(_Out):
 
 class MessagesReply(Page):
     messages: list[Message]
+
+
+class AppCreated(_Out):
+    """The only reply that carries the bot token and the signing secret."""
+
+    app: App
+    botToken: str
+    signingSecret: str
+
+
+class AppsReply(_Out):
+    apps: list[App]
+
+
+class BotTokenReply(_Out):
+    """A rotated token, shown this once."""
+
+    botToken: str
 
 
 class ChannelUnread(_Out):

@@ -41,6 +41,8 @@ class WorkspaceMemberItem(Item):
     userId = UnicodeAttribute()
     role = UnicodeAttribute()
     joinedAt = UnicodeAttribute()
+    # An app's bot user: sees only the channels it was added to, never the public ones.
+    isBot = BooleanAttribute(default=False)
 
     gsi1: Gsi1[WorkspaceMemberItem] = Gsi1()
 
@@ -209,3 +211,48 @@ class NotificationItem(Item):
     type = UnicodeAttribute()  # "mention" or "dm"
     createdAt = UnicodeAttribute()
     ttl = TTLAttribute()
+
+
+class AppItem(Item):
+    """PK APP#<appId>, SK APP; GSI1 APPS#<wid> / <appId> lists a workspace's apps.
+
+    `signingSecret` is kept readable (outgoing requests are signed with it); the bot token
+    only as `tokenHash`, absent while the token is revoked.
+    """
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute)
+    eventsUrl = UnicodeAttribute(null=True)
+    commands = ListAttribute(of=UnicodeAttribute, default=list)
+    botUserId = UnicodeAttribute()
+    signingSecret = UnicodeAttribute()
+    tokenHash = UnicodeAttribute(null=True)
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+    gsi1: Gsi1[AppItem] = Gsi1()
+
+
+class BotTokenItem(Item):
+    """PK BOTTOKEN#<sha256 of the token>, SK TOKEN: what one GetItem needs to authenticate
+    a bot request (the scopes are copied here from the app)."""
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute)
+
+
+class WebhookItem(Item):
+    """PK HOOK#<sha256 of the token>, SK HOOK: an incoming webhook posting as an app's bot
+    into one channel."""
+
+    hookId = UnicodeAttribute()
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()

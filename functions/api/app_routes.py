@@ -1,0 +1,47 @@
+"""Apps, managed by workspace admins: create (token and signing secret shown once), list,
+delete, rotate or revoke the bot token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from identity import user_caller
+
+from parley.domain import apps
+from parley.schemas import AppCreated, AppsReply, BotTokenReply, CreateApp
+
+router = Router()
+
+
+def _no_content() -> Response[Any]:
+    return Response(status_code=204)
+
+
+@router.post("/workspaces/<wid>/apps", responses={201: {"description": "created"}})
+def create_app(wid: str, body: CreateApp) -> Response[AppCreated]:
+    created = apps.create_app(user_caller(router.current_event), wid, body)
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@router.get("/workspaces/<wid>/apps")
+def list_apps(wid: str) -> AppsReply:
+    return AppsReply(apps=apps.list_apps(user_caller(router.current_event), wid))
+
+
+@router.delete("/apps/<appId>", responses={204: {"description": "deleted"}})
+def delete_app(appId: str) -> Response[None]:
+    apps.delete_app(user_caller(router.current_event), appId)
+    return _no_content()
+
+
+@router.post("/apps/<appId>/token/rotate")
+def rotate_token(appId: str) -> BotTokenReply:
+    return BotTokenReply(botToken=apps.rotate_token(user_caller(router.current_event), appId))
+
+
+@router.delete("/apps/<appId>/token", responses={204: {"description": "revoked"}})
+def revoke_token(appId: str) -> Response[None]:
+    apps.revoke_token(user_caller(router.current_event), appId)
+    return _no_content()
