@@ -34,10 +34,13 @@ def test_creating_an_app_shows_token_and_secret_once_and_stores_only_the_hash(
 ) -> None:
     created = create_app(api, workspace["wid"], scopes=SCOPES, commands=["/echo"])
     token, secret, app = created["botToken"], created["signingSecret"], created["app"]
-    assert token.startswith("pxb-") and len(token) >= 4 + 43  # 32 random bytes, base64url
+    assert token.startswith("pxb-")
+    assert len(token) >= 4 + 43
     assert len(bytes.fromhex(secret)) == 32
-    assert app["scopes"] == sorted(SCOPES) and app["commands"] == ["/echo"]
-    assert app["hasToken"] is True and app["workspaceId"] == workspace["wid"]
+    assert app["scopes"] == sorted(SCOPES)
+    assert app["commands"] == ["/echo"]
+    assert app["hasToken"] is True
+    assert app["workspaceId"] == workspace["wid"]
     stored = repr(table_items())
     assert token not in stored
     assert f"BOTTOKEN#{hashlib.sha256(token.encode()).hexdigest()}" in stored
@@ -55,7 +58,8 @@ def test_the_app_has_a_bot_user_that_is_a_workspace_member(
         (app["botUserId"], "Echo", "member")
     ]
     caller = authenticate(create_app(api, workspace["wid"], scopes=["chat:write"])["botToken"])
-    assert caller.is_bot and caller.workspace_id == workspace["wid"]
+    assert caller.is_bot
+    assert caller.workspace_id == workspace["wid"]
     assert caller.scopes == {"chat:write"}
 
 
@@ -88,7 +92,8 @@ def test_bad_app_definitions_get_a_422(
     api: Api, workspace: dict[str, str], body: dict[str, Any]
 ) -> None:
     status, reply = api("POST", f"/workspaces/{workspace['wid']}/apps", body=body)
-    assert status == 422 and reply["error"]["code"] == "invalid_request", reply
+    assert status == 422, reply
+    assert reply["error"]["code"] == "invalid_request"
 
 
 def test_rotating_the_token_ends_the_old_one_at_once(api: Api, workspace: dict[str, str]) -> None:
@@ -96,7 +101,8 @@ def test_rotating_the_token_ends_the_old_one_at_once(api: Api, workspace: dict[s
 
     created = create_app(api, workspace["wid"], scopes=["chat:write"])
     status, rotated = api("POST", f"/apps/{created['app']['id']}/token/rotate")
-    assert status == 200 and rotated["botToken"] != created["botToken"]
+    assert status == 200
+    assert rotated["botToken"] != created["botToken"]
     assert authenticate(rotated["botToken"]).app_id == created["app"]["id"]
     with pytest.raises(Unauthorized):
         authenticate(created["botToken"])
