@@ -14,7 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from bot_routes import router as bot_router
 from identity import user_caller
+from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
 from search_routes import router as search_router
 
@@ -37,7 +39,6 @@ from parley.edge.wiring import configured
 from parley.errors import NotFound, ParleyError, RateLimited
 from parley.observability import logger, metrics
 from parley.schemas import (
-    TS_PATTERN,
     AddMembers,
     ChannelReply,
     ChannelsReply,
@@ -61,15 +62,12 @@ from parley.schemas import (
     WorkspaceReply,
     WorkspacesReply,
 )
-from parley.store.base import decode_offset
+from parley.store.base import offset_page
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(search_router)
 app.include_router(app_router)
-
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=512)]
-TsQuery = Annotated[str | None, Query(pattern=TS_PATTERN)]
+app.include_router(bot_router)
 
 
 @functools.cache
@@ -146,11 +144,8 @@ def create_channel(wid: str, body: CreateChannel) -> Response[ChannelReply]:
 
 @app.get("/workspaces/<wid>/channels")
 def list_channels(wid: str, limit: Limit = 50, cursor: Cursor = None) -> ChannelsReply:
-    everything = channels.list_channels(_caller(), wid)
-    start = decode_offset(cursor)
-    page = everything[start : start + limit]
-    more = start + limit < len(everything)
-    return ChannelsReply(channels=page, nextCursor=str(start + limit) if more else None)
+    page, next_cursor = offset_page(channels.list_channels(_caller(), wid), limit, cursor)
+    return ChannelsReply(channels=page, nextCursor=next_cursor)
 
 
 @app.post("/workspaces/<wid>/dms")

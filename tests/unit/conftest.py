@@ -190,13 +190,19 @@ class Api:
         body: Any = None,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        bot_token: str | None = None,
     ) -> tuple[int, Any]:
+        """As `user`; or, with `bot_token`, as a bot route sees it (no JWT authorizer)."""
         event = copy.deepcopy(self._base)
         event["routeKey"] = f"{method} {path}"
         event["rawPath"] = path
         event["requestContext"]["http"].update(method=method, path=path)
-        claims = {"sub": user, **PROFILES.get(user, {})}
-        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+        if bot_token is None:
+            claims = {"sub": user, **PROFILES.get(user, {})}
+            event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+        else:
+            del event["requestContext"]["authorizer"]
+            event["headers"]["authorization"] = f"Bearer {bot_token}"
         event["queryStringParameters"] = query
         event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
         event["body"] = (

@@ -20,7 +20,7 @@ WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.00010
 APP, BOT, BOT_TOKEN = "A0000000001", "B0000000001", "pxb-sample-bot-token-not-a-secret-000000000"
 
 # Events named for a refusal or bad input; every other one must succeed.
-REFUSALS = {"invalid-name", "empty-text", "unknown-channel", "unmatched-route"}
+REFUSALS = {"invalid-name", "empty-text", "unknown-channel", "unmatched-route", "bad-token"}
 
 
 @pytest.fixture
