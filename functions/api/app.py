@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from bot_routes import router as bot_router
+from hook_routes import router as hook_router
 from identity import user_caller
 from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
@@ -68,6 +69,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(search_router)
 app.include_router(app_router)
 app.include_router(bot_router)
+app.include_router(hook_router)
 
 
 @functools.cache

@@ -1,5 +1,5 @@
 """Apps, managed by workspace admins: create (token and signing secret shown once), list,
-delete, rotate or revoke the bot token."""
+delete, rotate or revoke the bot token; and the channels' incoming webhooks."""
 
 from __future__ import annotations
 
@@ -7,10 +7,20 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from hook_routes import hook_url
 from identity import user_caller
 
-from parley.domain import apps
-from parley.schemas import AppCreated, AppsReply, BotTokenReply, CreateApp
+from parley.domain import apps, webhooks
+from parley.edge import wiring
+from parley.schemas import (
+    AppCreated,
+    AppsReply,
+    BotTokenReply,
+    CreateApp,
+    CreateWebhook,
+    WebhookCreated,
+    WebhooksReply,
+)
 
 router = Router()
 
@@ -44,4 +54,23 @@ def rotate_token(appId: str) -> BotTokenReply:
 @router.delete("/apps/<appId>/token", responses={204: {"description": "revoked"}})
 def revoke_token(appId: str) -> Response[None]:
     apps.revoke_token(user_caller(router.current_event), appId)
+    return _no_content()
+
+
+@router.post("/channels/<cid>/webhooks", responses={201: {"description": "created"}})
+def create_webhook(cid: str, body: CreateWebhook) -> Response[WebhookCreated]:
+    event = router.current_event
+    hook, token = webhooks.create_webhook(user_caller(event), cid, body.appId, wiring.broadcaster())
+    created = WebhookCreated(webhook=hook, url=hook_url(event, token))
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@router.get("/channels/<cid>/webhooks")
+def list_webhooks(cid: str) -> WebhooksReply:
+    return WebhooksReply(webhooks=webhooks.list_webhooks(user_caller(router.current_event), cid))
+
+
+@router.delete("/channels/<cid>/webhooks/<hookId>", responses={204: {"description": "revoked"}})
+def revoke_webhook(cid: str, hookId: str) -> Response[None]:
+    webhooks.revoke_webhook(user_caller(router.current_event), cid, hookId)
     return _no_content()

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from hook_routes import hook_url
 from identity import bot_caller
 from params import Cursor, Limit, TsQuery
 
-from parley.domain import channels, messages, reactions
+from parley.domain import channels, messages, reactions, webhooks
 from parley.domain.caller import Caller
 from parley.edge import wiring
-from parley.schemas import ChannelsReply, MessageReply, MessagesReply, PostMessage
+from parley.schemas import (
+    ChannelsReply,
+    MessageReply,
+    MessagesReply,
+    PostMessage,
+    WebhookCreated,
+)
 from parley.store.base import offset_page
 
 router = Router()
@@ -76,3 +83,12 @@ def remove_reaction(cid: str, ts: str, name: str) -> MessageReply:
     bot = _bot("reactions:write")
     message = reactions.react(bot, cid, ts, name, wiring.broadcaster(), add=False)
     return MessageReply(message=message)
+
+
+@router.post("/bot/channels/<cid>/webhooks", responses={201: {"description": "created"}})
+def create_webhook(cid: str) -> Response[WebhookCreated]:
+    """A webhook posting as this bot, into a channel it is in."""
+    bot = _bot("chat:write")
+    hook, token = webhooks.create_webhook(bot, cid, None, wiring.broadcaster())
+    created = WebhookCreated(webhook=hook, url=hook_url(router.current_event, token))
+    return Response(201, "application/json", created)

@@ -18,9 +18,17 @@ from tests.unit.conftest import EVENTS, Context, RecordingPoster, load_function
 ALICE, BOB = "u-alice-0000", "u-bob-0000"
 WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.000100", "INV0000000001"
 APP, BOT, BOT_TOKEN = "A0000000001", "B0000000001", "pxb-sample-bot-token-not-a-secret-000000000"
+HOOK, HOOK_TOKEN = "H0000000001", "pxh-sample-hook-token-not-a-secret-0000000000"
 
 # Events named for a refusal or bad input; every other one must succeed.
-REFUSALS = {"invalid-name", "empty-text", "unknown-channel", "unmatched-route", "bad-token"}
+REFUSALS = {
+    "invalid-name",
+    "empty-text",
+    "unknown-channel",
+    "unmatched-route",
+    "bad-token",
+    "malformed",
+}
 
 
 @pytest.fixture
@@ -85,10 +93,11 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
 
 
 def _seed_app(now: str) -> None:
-    """The events' app (events/README.md): a bot in #general, holding the sample token."""
+    """The events' app (events/README.md): a bot in #general holding the sample token, and
+    a webhook into #general."""
     from parley.apps.credentials import token_hash
-    from parley.store import apps, channels, workspaces
-    from parley.store.items import AppItem, UserItem
+    from parley.store import apps, channels, webhooks, workspaces
+    from parley.store.items import AppItem, UserItem, WebhookItem
 
     app = AppItem(
         f"APP#{APP}",
@@ -115,6 +124,20 @@ def _seed_app(now: str) -> None:
     general = channels.get_channel(CHANNEL)
     assert general is not None
     channels.add_channel_members(general, [BOT], now)
+    webhooks.create_webhook(
+        WebhookItem(
+            f"CH#{CHANNEL}",
+            f"WEBHOOK#{HOOK}",
+            hookId=HOOK,
+            appId=APP,
+            workspaceId=WORKSPACE,
+            channelId=CHANNEL,
+            botUserId=BOT,
+            tokenHash=token_hash(HOOK_TOKEN),
+            createdBy=ALICE,
+            createdAt=now,
+        )
+    )
 
 
 class FakeQueue:

@@ -124,6 +124,14 @@ class App(_Out):
     createdAt: str
 
 
+class Webhook(_Out):
+    id: str
+    channelId: str
+    appId: str
+    createdBy: str
+    createdAt: str
+
+
 # ------------------------------------------------------------------ request bodies
 
 
@@ -159,6 +167,11 @@ class CreateApp(_In):
     scopes: Annotated[list[AppScope], Field(min_length=1, max_length=4)]
     eventsUrl: RequestUrl | None = None
     commands: Annotated[list[CommandName], Field(max_length=25)] = Field(default_factory=list)
+
+
+class CreateWebhook(_In):
+    # The app the hook posts as; a bot creating a hook for itself leaves it out.
+    appId: Id | None = None
 
 
 class PostMessage(_In):
@@ -248,6 +261,17 @@ class BotTokenReply(_Out):
     """A rotated token, shown this once."""
 
     botToken: str
+
+
+class WebhookCreated(_Out):
+    """The only reply that carries the hook's URL (its token)."""
+
+    webhook: Webhook
+    url: str
+
+
+class WebhooksReply(_Out):
+    webhooks: list[Webhook]
 
 
 class ChannelUnread(_Out):

@@ -246,13 +246,25 @@ class BotTokenItem(Item):
 
 
 class WebhookItem(Item):
-    """PK HOOK#<sha256 of the token>, SK HOOK: an incoming webhook posting as an app's bot
-    into one channel."""
+    """PK CH#<cid>, SK WEBHOOK#<hookId>: an incoming webhook of the channel, posting as an
+    app's bot (listed and revoked by id; sorts after META, outside the member range)."""
 
     hookId = UnicodeAttribute()
     appId = UnicodeAttribute()
     workspaceId = UnicodeAttribute()
     channelId = UnicodeAttribute()
     botUserId = UnicodeAttribute()
+    tokenHash = UnicodeAttribute()
     createdBy = UnicodeAttribute()
     createdAt = UnicodeAttribute()
+
+
+class WebhookTokenItem(Item):
+    """PK HOOKTOKEN#<sha256 of the token>, SK HOOK: one GetItem from a webhook URL to where
+    it posts and as whom."""
+
+    hookId = UnicodeAttribute()
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
