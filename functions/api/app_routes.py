@@ -14,6 +14,7 @@ from parley.domain import apps, webhooks
 from parley.edge import wiring
 from parley.schemas import (
     AppCreated,
+    AppReply,
     AppsReply,
     BotTokenReply,
     CreateApp,
@@ -49,6 +50,11 @@ def delete_app(appId: str) -> Response[None]:
 @router.post("/apps/<appId>/token/rotate")
 def rotate_token(appId: str) -> BotTokenReply:
     return BotTokenReply(botToken=apps.rotate_token(user_caller(router.current_event), appId))
+
+
+@router.post("/apps/<appId>/events/resume")
+def resume_events(appId: str) -> AppReply:
+    return AppReply(app=apps.resume_events(user_caller(router.current_event), appId))
 
 
 @router.delete("/apps/<appId>/token", responses={204: {"description": "revoked"}})

@@ -125,7 +125,7 @@ class FakeQueue:
     def __init__(self) -> None:
         self.sent: list[tuple[Envelope, int]] = []
 
-    def send(self, body: str, delay_seconds: int) -> None:
+    def send_delayed(self, body: str, delay_seconds: int) -> None:
         self.sent.append((Envelope.model_validate_json(body), delay_seconds))
 
 

@@ -109,6 +109,8 @@ def _seed_app(now: str) -> None:
         name="Echo",
         scopes=["channels:history", "channels:read", "chat:write", "reactions:write"],
         botUserId=BOT,
+        eventsUrl="https://echo.example.com/parley/events",
+        events=["member_joined_channel", "message"],
         signingSecret="0" * 64,
         tokenHash=token_hash(BOT_TOKEN),
         createdBy=ALICE,
@@ -184,6 +186,37 @@ def _drive_search_pipeline(
     return list(reply["batchItemFailures"])
 
 
+class FakeAppEndpoint:
+    """The sample app's request URL: echoes the challenge, acknowledges every event."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def post(self, url: str, body: bytes, headers: Any, timeout: float) -> Any:
+        from parley.apps.delivery import Reply
+
+        payload = json.loads(body)
+        if payload["type"] == "url_verification":
+            return Reply(200, json.dumps({"challenge": payload["challenge"]}).encode())
+        self.events.append(payload)
+        return Reply(200)
+
+
+def _drive_app_events(
+    module: Any, function: str, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """The forwarder queues an envelope per record for the sample app (subscribed, in the
+    channel); the delivery function delivers each to the app's endpoint."""
+    queue, endpoint = FakeQueue(), FakeAppEndpoint()
+    monkeypatch.setattr(module, "events_queue", lambda _: queue)
+    if function == "events_delivery":
+        monkeypatch.setattr(module, "http_poster", lambda: endpoint)
+    reply = module.lambda_handler(event, Context())
+    delivered = queue.sent if function == "events_forwarder" else endpoint.events
+    assert len(delivered) == len(event["Records"])
+    return list(reply["batchItemFailures"])
+
+
 def function_of(event_file: Path) -> str:
     functions = sorted(p.name for p in (EVENTS.parent / "functions").iterdir() if p.is_dir())
     return max((f for f in functions if event_file.stem.startswith(f)), key=len)
@@ -210,6 +243,9 @@ def test_sample_event_drives_its_handler(
     module = load_function(function)
     if function in ("search_forwarder", "search_indexer"):
         assert _drive_search_pipeline(module, function, event, monkeypatch) == []
+        return
+    if function in ("events_forwarder", "events_delivery"):
+        assert _drive_app_events(module, function, event, monkeypatch) == []
         return
     if function == "notifier":
         assert module.lambda_handler(event, Context()) == {"batchItemFailures": []}

@@ -26,6 +26,8 @@ class Settings(BaseModel):
     # no search), and the queue that carries message changes to the indexer.
     opensearch_endpoint: str = Field(default="", alias="OPENSEARCH_ENDPOINT")
     index_queue_url: str | None = Field(default=None, alias="INDEX_QUEUE_URL")
+    # Events API: the queue between the stream and the delivery to apps.
+    events_queue_url: str | None = Field(default=None, alias="EVENTS_QUEUE_URL")
     # Notifications for recipients with no live connection (push or email subscribers).
     notifications_topic_arn: str | None = Field(default=None, alias="NOTIFICATIONS_TOPIC_ARN")
 

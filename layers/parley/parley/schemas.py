@@ -29,6 +29,16 @@ ChannelType = Literal["public", "private", "dm", "group_dm"]
 Role = Literal["admin", "member"]
 # What a bot token may do (Slack's names): post, list its channels, read history, react.
 AppScope = Literal["chat:write", "channels:read", "channels:history", "reactions:write"]
+# What an app may subscribe to (Events API), named as the WebSocket events.
+AppEventType = Literal[
+    "message",
+    "message_changed",
+    "message_deleted",
+    "reaction_added",
+    "reaction_removed",
+    "member_joined_channel",
+    "channel_created",
+]
 CommandName = Annotated[str, StringConstraints(pattern=r"^/[a-z0-9_-]{1,32}$")]
 RequestUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
@@ -120,6 +130,8 @@ class App(_Out):
     commands: list[str]
     botUserId: str
     hasToken: bool  # false after the token was revoked (rotate to get a new one)
+    events: list[AppEventType]
+    eventsPaused: bool  # deliveries kept failing; resumed by POST /apps/{appId}/events/resume
     createdBy: str
     createdAt: str
 
@@ -167,6 +179,7 @@ class CreateApp(_In):
     scopes: Annotated[list[AppScope], Field(min_length=1, max_length=4)]
     eventsUrl: RequestUrl | None = None
     commands: Annotated[list[CommandName], Field(max_length=25)] = Field(default_factory=list)
+    events: Annotated[list[AppEventType], Field(max_length=7)] = Field(default_factory=list)
 
 
 class CreateWebhook(_In):
@@ -251,6 +264,10 @@ class AppCreated(_Out):
     app: App
     botToken: str
     signingSecret: str
+
+
+class AppReply(_Out):
+    app: App
 
 
 class AppsReply(_Out):

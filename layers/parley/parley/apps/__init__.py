@@ -1,1 +1,2 @@
-"""Apps: bot tokens, webhook tokens and signing secrets (pure functions, no I/O)."""
+"""Apps: credentials, request signing, Events API events and delivery (pure logic), and
+the HTTP client and queue wiring that delivery uses."""

@@ -74,7 +74,7 @@ class HttpPoster(Protocol):
 
 
 class Requeue(Protocol):
-    def send(self, body: str, delay_seconds: int) -> None: ...
+    def send_delayed(self, body: str, delay_seconds: int) -> None: ...
 
 
 class DeliveryState(Protocol):
@@ -142,7 +142,7 @@ def deliver(
         return Outcome.DELIVERED
     if envelope.retryNum < len(RETRY_DELAYS_SECONDS):
         retry = envelope.model_copy(update={"retryNum": envelope.retryNum + 1})
-        requeue.send(retry.model_dump_json(), RETRY_DELAYS_SECONDS[envelope.retryNum])
+        requeue.send_delayed(retry.model_dump_json(), RETRY_DELAYS_SECONDS[envelope.retryNum])
         return Outcome.RETRY_SCHEDULED
     if state.lost(app.app_id) >= PAUSE_AFTER:
         state.pause(app.app_id, f"{PAUSE_AFTER} events in a row were not acknowledged")

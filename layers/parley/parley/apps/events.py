@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-EventType = Literal[
-    "message",
-    "message_changed",
-    "message_deleted",
-    "reaction_added",
-    "reaction_removed",
-    "member_joined_channel",
-    "channel_created",
-]
-StreamEventName = Literal["INSERT", "MODIFY", "REMOVE"]
+from parley.streams import StreamEventName
+
 Image = Mapping[str, Any]
 
 

@@ -26,6 +26,8 @@ def app_view(item: AppItem) -> App:
         commands=list(item.commands or []),
         botUserId=item.botUserId,
         hasToken=item.tokenHash is not None,
+        events=list(item.events or []),
+        eventsPaused=bool(item.eventsPaused),
         createdBy=item.createdBy,
         createdAt=item.createdAt,
     )
@@ -48,6 +50,7 @@ def create_app(caller: Caller, workspace_id: str, body: CreateApp) -> AppCreated
         scopes=sorted(set(body.scopes)),
         eventsUrl=body.eventsUrl,
         commands=sorted(set(body.commands)),
+        events=sorted(set(body.events)),
         botUserId=bot_user_id,
         signingSecret=new_signing_secret(),
         tokenHash=token_hash(token),
@@ -105,6 +108,13 @@ def _replace_token(app: AppItem, new_hash: str | None) -> None:
         app_store.replace_token(app, new_hash)
     except app_store.TokenChanged:
         raise Conflict("the token was changed by another request; try again") from None
+
+
+def resume_events(caller: Caller, app_id: str) -> App:
+    """Deliveries start again (from new events; those lost while paused are not replayed)."""
+    app = _managed_app(caller, app_id)
+    app_store.resume_events(app)
+    return app_view(app_store.get_app(app_id) or app)
 
 
 def authenticate(token: str) -> Caller:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 
-from parley.store.base import get_or_none, transaction
+from parley.store.base import conditional, get_or_none, transaction
 from parley.store.items import AppItem, BotTokenItem, UserItem, WorkspaceMemberItem
 
 
@@ -88,3 +88,44 @@ def delete_app(app: AppItem) -> None:
         if app.tokenHash is not None:
             tx.delete(BotTokenItem(*token_key(app.tokenHash)))
         tx.delete(WorkspaceMemberItem(f"WS#{app.workspaceId}", f"MEMBER#{app.botUserId}"))
+
+
+# ------------------------------------------------------------------ Events API delivery state
+
+
+def url_verified(app_id: str, url: str) -> None:
+    AppItem(*app_key(app_id)).update(
+        actions=[AppItem.eventsVerifiedUrl.set(url)], condition=AppItem.PK.exists()
+    )
+
+
+def events_delivered(app_id: str) -> None:
+    """Resets the consecutive failure count (written only when it is not already zero)."""
+    conditional(
+        lambda: AppItem(*app_key(app_id)).update(
+            actions=[AppItem.eventsFailures.set(0)], condition=AppItem.eventsFailures > 0
+        )
+    )
+
+
+def event_lost(app_id: str) -> int:
+    item = AppItem(*app_key(app_id))
+    item.update(actions=[AppItem.eventsFailures.add(1)], condition=AppItem.PK.exists())
+    return int(item.eventsFailures or 0)
+
+
+def pause_events(app_id: str, reason: str) -> None:
+    AppItem(*app_key(app_id)).update(
+        actions=[AppItem.eventsPaused.set(True), AppItem.eventsPausedReason.set(reason)],
+        condition=AppItem.PK.exists(),
+    )
+
+
+def resume_events(app: AppItem) -> None:
+    app.update(
+        actions=[
+            AppItem.eventsPaused.set(False),
+            AppItem.eventsFailures.set(0),
+            AppItem.eventsPausedReason.remove(),
+        ]
+    )

@@ -231,6 +231,13 @@ class AppItem(Item):
     tokenHash = UnicodeAttribute(null=True)
     createdBy = UnicodeAttribute()
     createdAt = UnicodeAttribute()
+    # Events API subscription: event types, the URL that last passed the challenge, and the
+    # delivery health (consecutive lost events; paused stops deliveries until resumed).
+    events = ListAttribute(of=UnicodeAttribute, default=list)
+    eventsVerifiedUrl = UnicodeAttribute(null=True)
+    eventsFailures = NumberAttribute(default=0)
+    eventsPaused = BooleanAttribute(default=False)
+    eventsPausedReason = UnicodeAttribute(null=True)
 
     gsi1: Gsi1[AppItem] = Gsi1()
 
