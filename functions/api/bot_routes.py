@@ -38,8 +38,9 @@ def _bot(scope: str) -> Caller:
 @router.get("/bot/channels")
 def list_channels(limit: Limit = 50, cursor: Cursor = None) -> ChannelsReply:
     bot = _bot("channels:read")
-    assert bot.workspace_id is not None
-    page, next_cursor = offset_page(channels.list_channels(bot, bot.workspace_id), limit, cursor)
+    # A bot token always names its workspace; without one, no workspace is found (404).
+    found = channels.list_channels(bot, bot.workspace_id or "")
+    page, next_cursor = offset_page(found, limit, cursor)
     return ChannelsReply(channels=page, nextCursor=next_cursor)
 
 
