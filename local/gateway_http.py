@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -45,6 +46,7 @@ PARSER_LINE_BYTES = 64 * 1024
 
 # Framing is the gateway's business; a function's values for these would corrupt the reply.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+_HOOK_TOKEN = re.compile(r"^/hooks/[^/?]+")
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "yaml")
 
 
@@ -65,6 +67,11 @@ def _message(status: int, message: str, headers: Mapping[str, str] | None = None
     if status in _ERROR_CODES:
         body["error"] = {"code": _ERROR_CODES[status], "message": message}
     return web.json_response(body, status=status, headers=headers)
+
+
+def loggable_path(raw_path: str) -> str:
+    """The path without a webhook's token (the token is the credential, and never logged)."""
+    return _HOOK_TOKEN.sub("/hooks/***", raw_path)
 
 
 class CorsPolicy:
@@ -141,7 +148,8 @@ class HttpGateway:
             try:
                 response = await self._handle(request, rid)
             except Exception:  # the gateway answers every request, whatever went wrong
-                log.exception("HTTP %s %s failed in the gateway", request.method, request.raw_path)
+                path = loggable_path(request.raw_path)
+                log.exception("HTTP %s %s failed in the gateway", request.method, path)
                 response = _message(500, "Internal Server Error")
             if self._cors:
                 self._cors.apply(request, response)
@@ -149,7 +157,7 @@ class HttpGateway:
         log.info(
             "HTTP %s %s -> %d (%.0f ms)",
             request.method,
-            request.raw_path,
+            loggable_path(request.raw_path),
             response.status,
             (time.monotonic() - started) * 1000,
         )

@@ -8,12 +8,16 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
+from app_routes import router as app_router
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from bot_routes import router as bot_router
 from file_routes import router as file_router
+from hook_routes import router as hook_router
+from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
 from search_routes import router as search_router
 
@@ -37,7 +41,6 @@ from parley.edge.wiring import configured
 from parley.errors import NotFound, ParleyError, RateLimited
 from parley.observability import logger, metrics
 from parley.schemas import (
-    TS_PATTERN,
     AddMembers,
     ChannelReply,
     ChannelsReply,
@@ -61,15 +64,14 @@ from parley.schemas import (
     WorkspaceReply,
     WorkspacesReply,
 )
-from parley.store.base import decode_offset
+from parley.store.base import offset_page
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(search_router)
 app.include_router(file_router)
-
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=512)]
-TsQuery = Annotated[str | None, Query(pattern=TS_PATTERN)]
+app.include_router(app_router)
+app.include_router(bot_router)
+app.include_router(hook_router)
 
 
 @functools.cache
@@ -146,11 +148,8 @@ def create_channel(wid: str, body: CreateChannel) -> Response[ChannelReply]:
 
 @app.get("/workspaces/<wid>/channels")
 def list_channels(wid: str, limit: Limit = 50, cursor: Cursor = None) -> ChannelsReply:
-    everything = channels.list_channels(_caller(), wid)
-    start = decode_offset(cursor)
-    page = everything[start : start + limit]
-    more = start + limit < len(everything)
-    return ChannelsReply(channels=page, nextCursor=str(start + limit) if more else None)
+    page, next_cursor = offset_page(channels.list_channels(_caller(), wid), limit, cursor)
+    return ChannelsReply(channels=page, nextCursor=next_cursor)
 
 
 @app.post("/workspaces/<wid>/dms")

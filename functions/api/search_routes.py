@@ -35,8 +35,9 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=16)] = None,
 ) -> SearchReply:
+    caller = _caller()
     try:
         engine = message_index(configured())
-        return search_messages(_caller(), wid, q=q, limit=limit, cursor=cursor, engine=engine)
+        return search_messages(caller, wid, q=q, limit=limit, cursor=cursor, engine=engine)
     except SearchUnavailable as error:
         raise SearchDown(f"search is unavailable: {error}") from None

@@ -8,28 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.config import settings
 from parley.observability import logger, metrics
 from parley.search import pipeline
 from parley.search.wiring import index_queue
+from parley.streams import stream_records
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    records = [
-        pipeline.StreamRecord(
-            sequence_number=str(record.dynamodb.sequence_number),
-            event_name=record.raw_event["eventName"],
-            new_image=record.dynamodb.new_image or None,
-            old_image=record.dynamodb.old_image or None,
-        )
-        for record in DynamoDBStreamEvent(event).records
-        if record.dynamodb is not None
-    ]
+    records = stream_records(event)
     first_failed = pipeline.forward(records, index_queue(settings()))
     failures = [{"itemIdentifier": first_failed}] if first_failed else []
     return {"batchItemFailures": failures}

@@ -586,6 +586,17 @@ def http_routes(template: Template, name: str) -> dict[str, str]:
     return routes
 
 
+def routes_without_authorizer(template: Template, name: str) -> set[str]:
+    """The function's HttpApi route keys whose event sets `Auth.Authorizer: NONE`."""
+    events = (resources(template)[name].get("Properties") or {}).get("Events") or {}
+    return {
+        f"{str(props.get('Method')).upper()} {props.get('Path')}"
+        for event in events.values()
+        if event.get("Type") == "HttpApi"
+        and ((props := event.get("Properties") or {}).get("Auth") or {}).get("Authorizer") == "NONE"
+    }
+
+
 def websocket_route_keys(template: Template, name: str) -> set[str]:
     """The WebSocket route keys whose integration invokes the function."""
     keys = set()
@@ -612,7 +623,9 @@ def authorizer_query_parameters(template: Template, name: str) -> set[str] | Non
     return None
 
 
-def _http_event_problems(event: dict[str, Any], routes: dict[str, str]) -> list[str]:
+def _http_event_problems(
+    event: dict[str, Any], routes: dict[str, str], open_routes: set[str]
+) -> list[str]:
     route_key = event.get("routeKey")
     if event.get("version") != "2.0":
         return ["not HTTP API payload format 2.0"]
@@ -630,7 +643,12 @@ def _http_event_problems(event: dict[str, Any], routes: dict[str, str]) -> list[
     method = (context.get("http") or {}).get("method")
     if route_key != "$default" and method != str(route_key).split(" ", 1)[0]:
         problems.append(f"requestContext.http.method {method!r} differs from the route's")
-    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    authorizer = context.get("authorizer")
+    if route_key in open_routes:
+        if authorizer is not None:
+            problems.append("a route without authorizer gets no requestContext.authorizer")
+        return problems
+    claims = ((authorizer or {}).get("jwt") or {}).get("claims") or {}
     missing = {"sub", "iss", "aud", "token_use"} - set(claims)
     if missing:
         problems.append(f"JWT claims lack {sorted(missing)}")
@@ -724,7 +742,7 @@ def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
     for path in sample_events(root, function_dir(template, name)):
         event = json.loads(path.read_text())
         if routes:
-            found = _http_event_problems(event, routes)
+            found = _http_event_problems(event, routes, routes_without_authorizer(template, name))
         elif keys:
             found = _websocket_event_problems(event, keys)
         elif parameters is not None:

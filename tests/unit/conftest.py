@@ -232,13 +232,23 @@ class Api:
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
         binary_body: bytes | None = None,
+        bot_token: str | None = None,
+        anonymous: bool = False,
     ) -> tuple[int, Any]:
+        """As `user`; with `bot_token` or `anonymous`, as a route without the JWT authorizer
+        sees it (bot routes, webhooks)."""
         event = copy.deepcopy(self._base)
         event["routeKey"] = f"{method} {path}"
         event["rawPath"] = path
         event["requestContext"]["http"].update(method=method, path=path)
-        claims = {"sub": user, **PROFILES.get(user, {})}
-        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+        if bot_token is None and not anonymous:
+            claims = {"sub": user, **PROFILES.get(user, {})}
+            event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+        else:
+            del event["requestContext"]["authorizer"]
+            del event["headers"]["authorization"]
+        if bot_token is not None:
+            event["headers"]["authorization"] = f"Bearer {bot_token}"
         event["queryStringParameters"] = query
         event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
         event["body"] = (

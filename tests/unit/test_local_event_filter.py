@@ -57,3 +57,34 @@ def test_sqs_filters_see_a_json_body_as_an_object() -> None:
     text_body = sqs_filter_view({"messageId": "m", "body": "plain"})
     assert passes([{"body": ["plain"]}], text_body)
     assert not passes([{"body": {"kind": ["work"]}}], text_body)
+
+
+def test_the_events_forwarders_filters_take_messages_and_new_members_and_channels() -> None:
+    """The template's own patterns, through the local filter (as Lambda's would apply them)."""
+    import json
+
+    from local.template import load_yaml
+    from tests.unit.conftest import ROOT
+
+    template = load_yaml((ROOT / "template.yaml").read_text())
+    source = template["Resources"]["EventsForwarderFunction"]["Properties"]["Events"]
+    filters = source["TableStream"]["Properties"]["FilterCriteria"]["Filters"]
+    patterns = [json.loads(f["Pattern"]) for f in filters]
+
+    def record(name: str, pk: str, sk: str) -> dict[str, Any]:
+        return {"eventName": name, "dynamodb": {"Keys": {"PK": {"S": pk}, "SK": {"S": sk}}}}
+
+    taken = [
+        record("INSERT", "CH#C1", "MSG#1.000001"),
+        record("REMOVE", "CH#C1", "MSG#1.000001"),
+        record("INSERT", "CH#C1", "MEMBER#u1"),
+        record("INSERT", "CH#C1", "META"),
+    ]
+    skipped = [
+        record("MODIFY", "CH#C1", "MEMBER#u1"),  # a read marker moving
+        record("INSERT", "WS#W1", "MEMBER#u1"),  # a workspace member
+        record("MODIFY", "CH#C1", "META"),
+        record("INSERT", "USER#u1", "PROFILE"),
+    ]
+    assert [passes(patterns, r) for r in taken] == [True] * 4
+    assert [passes(patterns, r) for r in skipped] == [False] * 4

@@ -71,3 +71,11 @@ def test_path_parameters_are_decoded_after_matching_raw_segments() -> None:
 def test_variables_need_a_value_and_without_default_nothing_matches(path: str) -> None:
     table = RouteTable([route("GET /files/{name}"), route("GET /tree/{path+}")])
     assert table.match("GET", path) is None
+
+
+def test_the_gateway_log_never_shows_a_webhook_token() -> None:
+    from local.gateway_http import loggable_path
+
+    assert loggable_path("/hooks/pxh-secret") == "/hooks/***"
+    assert loggable_path("/hooks/pxh-secret?x=1") == "/hooks/***?x=1"
+    assert loggable_path("/channels/C1/hooks/x") == "/channels/C1/hooks/x"

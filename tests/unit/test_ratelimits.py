@@ -76,7 +76,7 @@ def test_bots_get_about_one_message_a_second_with_a_short_burst(table: None) -> 
     from parley.domain.caller import Caller
     from parley.domain.ratelimits import BOT, PERSON, limit_for
 
-    assert limit_for(Caller(user_id="B1", is_bot=True)) == BOT
+    assert limit_for(Caller(user_id="B1", app_id="A1")) == BOT
     assert limit_for(Caller(user_id=ALICE)) == PERSON
     limit = {"burst": BOT.burst, "rate": BOT.per_second}
     assert admitted(10, T0, **limit) == BOT.burst

@@ -21,9 +21,19 @@ WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.00010
 # Alice's upload, waiting for completion (its object is in the bucket), and Bob's file, ready
 # and shared in #general by the seeded message.
 PENDING_FILE, SHARED_FILE = "F0000000001", "F0000000002"
+APP, BOT, BOT_TOKEN = "A0000000001", "B0000000001", "pxb-sample-bot-token-not-a-secret-000000000"
+HOOK, HOOK_TOKEN = "H0000000001", "pxh-sample-hook-token-not-a-secret-0000000000"
 
 # Events named for a refusal or bad input; every other one must succeed.
-REFUSALS = {"invalid-name", "empty-text", "unknown-channel", "unmatched-route", "too-large"}
+REFUSALS = {
+    "invalid-name",
+    "empty-text",
+    "unknown-channel",
+    "unmatched-route",
+    "too-large",
+    "bad-token",
+    "malformed",
+}
 
 
 @pytest.fixture
@@ -74,6 +84,7 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
         createdAt=now,
     ).save()
     _seed_files(now)
+    _seed_app(now)
     expires = datetime.now(UTC) + timedelta(days=1)
     InviteItem(
         f"INVITE#{INVITE}",
@@ -127,6 +138,56 @@ def _seed_files(now: str) -> None:
     files.new_share(SHARED_FILE, CHANNEL, TS).save()
 
 
+def _seed_app(now: str) -> None:
+    """The events' app (events/README.md): a bot in #general holding the sample token, and
+    a webhook into #general."""
+    from parley.apps.credentials import token_hash
+    from parley.store import apps, channels, webhooks, workspaces
+    from parley.store.items import AppItem, UserItem, WebhookItem
+
+    app = AppItem(
+        f"APP#{APP}",
+        "APP",
+        GSI1PK=f"APPS#{WORKSPACE}",
+        GSI1SK=APP,
+        appId=APP,
+        workspaceId=WORKSPACE,
+        name="Echo",
+        scopes=["channels:history", "channels:read", "chat:write", "reactions:write"],
+        botUserId=BOT,
+        eventsUrl="https://echo.example.com/parley/events",
+        events=["member_joined_channel", "message"],
+        signingSecret="0" * 64,
+        tokenHash=token_hash(BOT_TOKEN),
+        createdBy=ALICE,
+        createdAt=now,
+    )
+    member = workspaces.new_member(WORKSPACE, BOT, "member", now)
+    member.isBot = True
+    apps.create_app(
+        app,
+        UserItem(f"USER#{BOT}", "PROFILE", userId=BOT, name="Echo", email="", createdAt=now),
+        member,
+    )
+    general = channels.get_channel(CHANNEL)
+    assert general is not None
+    channels.add_channel_members(general, [BOT], now)
+    webhooks.create_webhook(
+        WebhookItem(
+            f"CH#{CHANNEL}",
+            f"WEBHOOK#{HOOK}",
+            hookId=HOOK,
+            appId=APP,
+            workspaceId=WORKSPACE,
+            channelId=CHANNEL,
+            botUserId=BOT,
+            tokenHash=token_hash(HOOK_TOKEN),
+            createdBy=ALICE,
+            createdAt=now,
+        )
+    )
+
+
 class FakeQueue:
     """The index queue, in memory."""
 
@@ -171,6 +232,37 @@ def _drive_search_pipeline(
     return list(reply["batchItemFailures"])
 
 
+class FakeAppEndpoint:
+    """The sample app's request URL: echoes the challenge, acknowledges every event."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def post(self, url: str, body: bytes, headers: Any, timeout: float) -> Any:
+        from parley.apps.delivery import Reply
+
+        payload = json.loads(body)
+        if payload["type"] == "url_verification":
+            return Reply(200, json.dumps({"challenge": payload["challenge"]}).encode())
+        self.events.append(payload)
+        return Reply(200)
+
+
+def _drive_app_events(
+    module: Any, function: str, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """The forwarder queues an envelope per record for the sample app (subscribed, in the
+    channel); the delivery function delivers each to the app's endpoint."""
+    queue, endpoint = FakeQueue(), FakeAppEndpoint()
+    monkeypatch.setattr(module, "events_queue", lambda _: queue)
+    if function == "events_delivery":
+        monkeypatch.setattr(module, "http_poster", lambda: endpoint)
+    reply = module.lambda_handler(event, Context())
+    delivered = queue.sent if function == "events_forwarder" else endpoint.events
+    assert len(delivered) == len(event["Records"])
+    return list(reply["batchItemFailures"])
+
+
 def function_of(event_file: Path) -> str:
     functions = sorted(p.name for p in (EVENTS.parent / "functions").iterdir() if p.is_dir())
     return max((f for f in functions if event_file.stem.startswith(f)), key=len)
@@ -197,6 +289,9 @@ def test_sample_event_drives_its_handler(
     module = load_function(function)
     if function in ("search_forwarder", "search_indexer"):
         assert _drive_search_pipeline(module, function, event, monkeypatch) == []
+        return
+    if function in ("events_forwarder", "events_delivery"):
+        assert _drive_app_events(module, function, event, monkeypatch) == []
         return
     if function == "notifier":
         assert module.lambda_handler(event, Context()) == {"batchItemFailures": []}

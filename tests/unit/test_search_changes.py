@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from parley.search.changes import IndexChange, change_from_stream, sent_at_millis
 from parley.search.opensearch import WriteOutcome, _latest_per_document
+from parley.streams import StreamRecord
 
 if TYPE_CHECKING:
-    from parley.search import pipeline
+    pass
 
 IMAGE = {
     "PK": "CH#C1",
@@ -79,10 +80,9 @@ class _Queue:
         return {b[0] for b in bodies if b[0] in self.refuse}
 
 
-def _record(sequence: str, image: dict[str, Any]) -> pipeline.StreamRecord:
-    from parley.search import pipeline
+def _record(sequence: str, image: dict[str, Any]) -> StreamRecord:
 
-    return pipeline.StreamRecord(sequence, "INSERT", image, None)
+    return StreamRecord(sequence, "INSERT", image, None)
 
 
 def test_the_forwarder_reports_the_first_record_it_could_not_send() -> None:

@@ -43,6 +43,8 @@ class Settings:
     # no search), and the queue that carries message changes to the indexer.
     opensearch_endpoint: str = _env("OPENSEARCH_ENDPOINT", default="")
     index_queue_url: str | None = _env("INDEX_QUEUE_URL", default=None)
+    # Events API: the queue between the stream and the delivery to apps.
+    events_queue_url: str | None = _env("EVENTS_QUEUE_URL", default=None)
     # Notifications for recipients with no live connection (push or email subscribers).
     notifications_topic_arn: str | None = _env("NOTIFICATIONS_TOPIC_ARN", default=None)
     # Files: the private bucket uploads go to, and the largest upload (template parameter

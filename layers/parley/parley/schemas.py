@@ -33,6 +33,20 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]
 ChannelType = Literal["public", "private", "dm", "group_dm"]
 Role = Literal["admin", "member"]
+# What a bot token may do (Slack's names): post, list its channels, read history, react.
+AppScope = Literal["chat:write", "channels:read", "channels:history", "reactions:write"]
+# What an app may subscribe to (Events API), named as the WebSocket events.
+AppEventType = Literal[
+    "message",
+    "message_changed",
+    "message_deleted",
+    "reaction_added",
+    "reaction_removed",
+    "member_joined_channel",
+    "channel_created",
+]
+CommandName = Annotated[str, StringConstraints(pattern=r"^/[a-z0-9_-]{1,32}$")]
+RequestUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
 
 class _Out(BaseModel):
@@ -130,6 +144,7 @@ class Message(_Out):
 class WorkspaceMember(_Out):
     user: User
     role: Role
+    isBot: bool = False
 
 
 class Invite(_Out):
@@ -143,6 +158,29 @@ class UploadForm(_Out):
     url: str
     fields: dict[str, str]
     expiresAt: str
+
+
+class App(_Out):
+    id: str
+    workspaceId: str
+    name: str
+    scopes: list[AppScope]
+    eventsUrl: str | None
+    commands: list[str]
+    botUserId: str
+    hasToken: bool  # false after the token was revoked (rotate to get a new one)
+    events: list[AppEventType]
+    eventsPaused: bool  # deliveries kept failing; resumed by POST /apps/{appId}/events/resume
+    createdBy: str
+    createdAt: str
+
+
+class Webhook(_Out):
+    id: str
+    channelId: str
+    appId: str
+    createdBy: str
+    createdAt: str
 
 
 # ------------------------------------------------------------------ request bodies
@@ -173,6 +211,19 @@ class EditMessage(_In):
 
 class AddMembers(_In):
     userIds: Annotated[list[Id], Field(min_length=1, max_length=100)]
+
+
+class CreateApp(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    scopes: Annotated[list[AppScope], Field(min_length=1, max_length=4)]
+    eventsUrl: RequestUrl | None = None
+    commands: Annotated[list[CommandName], Field(max_length=25)] = Field(default_factory=list)
+    events: Annotated[list[AppEventType], Field(max_length=7)] = Field(default_factory=list)
+
+
+class CreateWebhook(_In):
+    # The app the hook posts as; a bot creating a hook for itself leaves it out.
+    appId: Id | None = None
 
 
 class PostMessage(_In):
@@ -268,6 +319,39 @@ class FileReply(_Out):
 class FileDownloadReply(_Out):
     file: File
     downloadUrl: str
+
+
+class AppCreated(_Out):
+    """The only reply that carries the bot token and the signing secret."""
+
+    app: App
+    botToken: str
+    signingSecret: str
+
+
+class AppReply(_Out):
+    app: App
+
+
+class AppsReply(_Out):
+    apps: list[App]
+
+
+class BotTokenReply(_Out):
+    """A rotated token, shown this once."""
+
+    botToken: str
+
+
+class WebhookCreated(_Out):
+    """The only reply that carries the hook's URL (its token)."""
+
+    webhook: Webhook
+    url: str
+
+
+class WebhooksReply(_Out):
+    webhooks: list[Webhook]
 
 
 class ChannelUnread(_Out):

@@ -15,11 +15,26 @@ def workspace_member(workspace_id: str, user_id: str) -> WorkspaceMemberItem:
     return member
 
 
+def workspace_admin(workspace_id: str, user_id: str) -> WorkspaceMemberItem:
+    """The caller's membership, for what only admins may do (403 for members, 404 else)."""
+    member = workspace_member(workspace_id, user_id)
+    if member.role != "admin":
+        raise Forbidden("only workspace admins may do this")
+    return member
+
+
+def _sees_public_channels(workspace_id: str, user_id: str) -> bool:
+    """Public channels are open to the workspace's people; a bot sees only what it was
+    added to."""
+    member = workspace_store.get_member(workspace_id, user_id)
+    return member is not None and not member.isBot
+
+
 def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, ChannelMemberItem | None]:
     """The channel and the caller's membership, if the caller may see the channel.
 
-    Public channels are visible to the workspace's members; every other kind only to its
-    own members.
+    Public channels are visible to the workspace's members (bots excepted); every other
+    kind only to its own members.
     """
     channel = channel_store.get_channel(channel_id)
     if channel is None:
@@ -27,7 +42,7 @@ def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, Channel
     membership = channel_store.get_membership(channel_id, user_id)
     if membership is not None:
         return channel, membership
-    if channel.type == "public" and workspace_store.get_member(channel.workspaceId, user_id):
+    if channel.type == "public" and _sees_public_channels(channel.workspaceId, user_id):
         return channel, None
     raise NotFound("channel not found")
 
@@ -61,7 +76,7 @@ def channel_audience(
     member_ids = [member.userId for member in members]
     if user_id in member_ids:
         return channel, member_ids
-    if channel.type == "public" and workspace_store.get_member(channel.workspaceId, user_id):
+    if channel.type == "public" and _sees_public_channels(channel.workspaceId, user_id):
         raise Forbidden("join the channel first")
     raise NotFound("channel not found")
 

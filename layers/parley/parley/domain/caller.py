@@ -12,7 +12,15 @@ class Caller:
     name: str | None = None
     email: str | None = None
     connection_id: str | None = None  # set when the request came over a WebSocket
-    is_bot: bool = False  # an app's bot user: tighter send limits (domain.ratelimits)
+    # Set for an app's bot (from its token): the app, the workspace the token is confined
+    # to, and what the token may do.
+    app_id: str | None = None
+    workspace_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_bot(self) -> bool:
+        return self.app_id is not None
 
     @classmethod
     def from_claims(cls, claims: dict[str, object]) -> Caller:

@@ -117,6 +117,7 @@ def list_members(
     items, next_cursor = workspace_store.list_members(workspace_id, limit, cursor)
     users = users_by_id([m.userId for m in items])
     members = [
-        WorkspaceMember(user=user, role=item.role) for user, item in zip(users, items, strict=True)
+        WorkspaceMember(user=user, role=item.role, isBot=bool(item.isBot))
+        for user, item in zip(users, items, strict=True)
     ]
     return members, next_cursor

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-StreamEventName = Literal["INSERT", "MODIFY", "REMOVE"]
+from parley.streams import StreamEventName
 
 
 class IndexChange(BaseModel):

@@ -10,21 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from parley.observability import MetricUnit, logger, metrics
-from parley.search.changes import IndexChange, StreamEventName, change_from_stream
+from parley.search.changes import IndexChange, change_from_stream
 from parley.search.opensearch import WriteOutcome
-
-
-@dataclass(frozen=True)
-class StreamRecord:
-    sequence_number: str
-    event_name: StreamEventName
-    new_image: dict[str, Any] | None
-    old_image: dict[str, Any] | None
+from parley.streams import BatchQueue, StreamRecord, first_failed
 
 
 @dataclass(frozen=True)
@@ -33,17 +26,11 @@ class QueuedChange:
     body: str
 
 
-class ChangeQueue(Protocol):
-    def send(self, bodies: Sequence[tuple[str, str]]) -> set[str]:
-        """Sends (id, body) pairs; returns the ids that were not accepted."""
-        ...
-
-
 class ChangeIndex(Protocol):
     def write(self, changes: Sequence[IndexChange]) -> WriteOutcome: ...
 
 
-def forward(records: Sequence[StreamRecord], queue: ChangeQueue) -> str | None:
+def forward(records: Sequence[StreamRecord], queue: BatchQueue) -> str | None:
     """Sends the message changes among `records` to the index queue, in order.
 
     Returns the sequence number of the first record that could not be sent (the stream
@@ -56,10 +43,7 @@ def forward(records: Sequence[StreamRecord], queue: ChangeQueue) -> str | None:
             pending.append((record.sequence_number, change.model_dump_json()))
     failed = queue.send(pending)
     metrics.add_metric("SearchChangesForwarded", MetricUnit.Count, len(pending) - len(failed))
-    for record in records:
-        if record.sequence_number in failed:
-            return record.sequence_number
-    return None
+    return first_failed(records, failed)
 
 
 def index(messages: Iterable[QueuedChange], target: ChangeIndex) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 
 from parley.config import Settings
+from parley.queues import SqsQueue
 from parley.search.opensearch import MessageIndex, SearchUnavailable, connect
-from parley.search.queue import IndexQueue
 
 
 @functools.cache
@@ -20,7 +20,7 @@ def message_index(config: Settings) -> MessageIndex:
 
 
 @functools.cache
-def index_queue(config: Settings) -> IndexQueue:
+def index_queue(config: Settings) -> SqsQueue:
     if not config.index_queue_url:
         raise RuntimeError("INDEX_QUEUE_URL is not set")
-    return IndexQueue(config.index_queue_url, config.region)
+    return SqsQueue(config.index_queue_url, config.region)

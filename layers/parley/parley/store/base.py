@@ -113,6 +113,13 @@ def decode_offset(cursor: str | None) -> int:
     return int(cursor)
 
 
+def offset_page(items: list[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
+    """One page of a list computed whole, and the offset cursor to the next (None at the end)."""
+    start = decode_offset(cursor)
+    more = start + limit < len(items)
+    return items[start : start + limit], str(start + limit) if more else None
+
+
 def decode_cursor(cursor: str | None, required: Iterable[str] = ()) -> dict[str, Any] | None:
     """A cursor that this server made, or a 400: a forged one never reaches DynamoDB."""
     if not cursor:

@@ -187,6 +187,12 @@ def channel_with_members(channel_id: str) -> tuple[ChannelItem | None, list[Chan
             return channel, members
 
 
+def members_among(channel_id: str, user_ids: list[str]) -> set[str]:
+    """Which of `user_ids` are members of the channel: one BatchGetItem per 100."""
+    keys = [member_key(channel_id, user_id) for user_id in user_ids]
+    return {item.userId for item in batch_get(ChannelMemberItem, keys)}
+
+
 def member_ids(channel_id: str) -> list[str]:
     """Every member's id: one Query per 1 MB page, about 8,000 members a page."""
     query = ChannelMemberItem.query(

@@ -41,6 +41,8 @@ class WorkspaceMemberItem(Item):
     userId = UnicodeAttribute()
     role = UnicodeAttribute()
     joinedAt = UnicodeAttribute()
+    # An app's bot user: sees only the channels it was added to, never the public ones.
+    isBot = BooleanAttribute(default=False)
 
     gsi1: Gsi1[WorkspaceMemberItem] = Gsi1()
 
@@ -276,3 +278,67 @@ class SendRateItem(Item):
 
     tatMicros = NumberAttribute()
     ttl = TTLAttribute()
+
+
+class AppItem(Item):
+    """PK APP#<appId>, SK APP; GSI1 APPS#<wid> / <appId> lists a workspace's apps.
+
+    `signingSecret` is kept readable (outgoing requests are signed with it); the bot token
+    only as `tokenHash`, absent while the token is revoked.
+    """
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute)
+    eventsUrl = UnicodeAttribute(null=True)
+    commands = ListAttribute(of=UnicodeAttribute, default=list)
+    botUserId = UnicodeAttribute()
+    signingSecret = UnicodeAttribute()
+    tokenHash = UnicodeAttribute(null=True)
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    # Events API subscription: event types, the URL that last passed the challenge, and the
+    # delivery health (consecutive lost events; paused stops deliveries until resumed).
+    events = ListAttribute(of=UnicodeAttribute, default=list)
+    eventsVerifiedUrl = UnicodeAttribute(null=True)
+    eventsFailures = NumberAttribute(default=0)
+    eventsPaused = BooleanAttribute(default=False)
+    eventsPausedReason = UnicodeAttribute(null=True)
+
+    gsi1: Gsi1[AppItem] = Gsi1()
+
+
+class BotTokenItem(Item):
+    """PK BOTTOKEN#<sha256 of the token>, SK TOKEN: what one GetItem needs to authenticate
+    a bot request (the scopes are copied here from the app)."""
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute)
+
+
+class WebhookItem(Item):
+    """PK CH#<cid>, SK WEBHOOK#<hookId>: an incoming webhook of the channel, posting as an
+    app's bot (listed and revoked by id; sorts after META, outside the member range)."""
+
+    hookId = UnicodeAttribute()
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
+    tokenHash = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+
+class WebhookTokenItem(Item):
+    """PK HOOKTOKEN#<sha256 of the token>, SK HOOK: one GetItem from a webhook URL to where
+    it posts and as whom."""
+
+    hookId = UnicodeAttribute()
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()

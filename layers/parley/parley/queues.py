@@ -1,4 +1,4 @@
-"""The index queue adapter (SQS): the only search code that touches boto3."""
+"""The SQS adapter of Parley's queues (the search index queue, the app events queue)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 SQS_BATCH = 10
 
 
-class IndexQueue:
+class SqsQueue:
     def __init__(self, queue_url: str, region: str, client: Any | None = None) -> None:
         import boto3
 
@@ -30,3 +30,9 @@ class IndexQueue:
             reply = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             failed.update(chunk[int(f["Id"])][0] for f in reply.get("Failed", []))
         return failed
+
+    def send_delayed(self, body: str, delay_seconds: int) -> None:
+        """One message, invisible for `delay_seconds` (SQS allows up to 900)."""
+        self.client.send_message(
+            QueueUrl=self.queue_url, MessageBody=body, DelaySeconds=delay_seconds
+        )

@@ -1,0 +1,84 @@
+"""Apps, managed by workspace admins: create (token and signing secret shown once), list,
+delete, rotate or revoke the bot token; and the channels' incoming webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from hook_routes import hook_url
+
+from parley.domain import apps, webhooks
+from parley.edge import wiring
+from parley.edge.http import token_caller
+from parley.schemas import (
+    AppCreated,
+    AppReply,
+    AppsReply,
+    BotTokenReply,
+    CreateApp,
+    CreateWebhook,
+    WebhookCreated,
+    WebhooksReply,
+)
+
+router = Router()
+
+
+def _no_content() -> Response[Any]:
+    return Response(status_code=204)
+
+
+@router.post("/workspaces/<wid>/apps", responses={201: {"description": "created"}})
+def create_app(wid: str, body: CreateApp) -> Response[AppCreated]:
+    created = apps.create_app(token_caller(router.current_event), wid, body)
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@router.get("/workspaces/<wid>/apps")
+def list_apps(wid: str) -> AppsReply:
+    return AppsReply(apps=apps.list_apps(token_caller(router.current_event), wid))
+
+
+@router.delete("/apps/<appId>", responses={204: {"description": "deleted"}})
+def delete_app(appId: str) -> Response[None]:
+    apps.delete_app(token_caller(router.current_event), appId)
+    return _no_content()
+
+
+@router.post("/apps/<appId>/token/rotate")
+def rotate_token(appId: str) -> BotTokenReply:
+    return BotTokenReply(botToken=apps.rotate_token(token_caller(router.current_event), appId))
+
+
+@router.post("/apps/<appId>/events/resume")
+def resume_events(appId: str) -> AppReply:
+    return AppReply(app=apps.resume_events(token_caller(router.current_event), appId))
+
+
+@router.delete("/apps/<appId>/token", responses={204: {"description": "revoked"}})
+def revoke_token(appId: str) -> Response[None]:
+    apps.revoke_token(token_caller(router.current_event), appId)
+    return _no_content()
+
+
+@router.post("/channels/<cid>/webhooks", responses={201: {"description": "created"}})
+def create_webhook(cid: str, body: CreateWebhook) -> Response[WebhookCreated]:
+    event = router.current_event
+    hook, token = webhooks.create_webhook(
+        token_caller(event), cid, body.appId, wiring.broadcaster()
+    )
+    created = WebhookCreated(webhook=hook, url=hook_url(event, token))
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@router.get("/channels/<cid>/webhooks")
+def list_webhooks(cid: str) -> WebhooksReply:
+    return WebhooksReply(webhooks=webhooks.list_webhooks(token_caller(router.current_event), cid))
+
+
+@router.delete("/channels/<cid>/webhooks/<hookId>", responses={204: {"description": "revoked"}})
+def revoke_webhook(cid: str, hookId: str) -> Response[None]:
+    webhooks.revoke_webhook(token_caller(router.current_event), cid, hookId)
+    return _no_content()

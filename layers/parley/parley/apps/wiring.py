@@ -1,0 +1,21 @@
+"""The Events API's process-wide objects, built on first use from the settings."""
+
+from __future__ import annotations
+
+import functools
+
+from parley.apps.http import UrllibPoster
+from parley.config import Settings
+from parley.queues import SqsQueue
+
+
+@functools.cache
+def events_queue(config: Settings) -> SqsQueue:
+    if not config.events_queue_url:
+        raise RuntimeError("EVENTS_QUEUE_URL is not set")
+    return SqsQueue(config.events_queue_url, config.region)
+
+
+@functools.cache
+def http_poster() -> UrllibPoster:
+    return UrllibPoster()

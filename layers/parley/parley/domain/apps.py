@@ -1,0 +1,135 @@
+"""Apps: created and managed by workspace admins; each has a bot user, a bot token (shown
+once, stored as a hash), scopes, and a signing secret for what Parley sends the app."""
+
+from __future__ import annotations
+
+from parley.apps.credentials import new_bot_token, new_signing_secret, token_hash
+from parley.domain import access
+from parley.domain.caller import Caller
+from parley.errors import Conflict, Forbidden, NotFound, Unauthorized
+from parley.ids import iso_now, new_id
+from parley.observability import MetricUnit, metrics
+from parley.schemas import App, AppCreated, CreateApp
+from parley.store import apps as app_store
+from parley.store import workspaces as workspace_store
+from parley.store.items import AppItem, UserItem
+from parley.store.users import user_key
+
+
+def app_view(item: AppItem) -> App:
+    return App(
+        id=item.appId,
+        workspaceId=item.workspaceId,
+        name=item.name,
+        scopes=list(item.scopes),
+        eventsUrl=item.eventsUrl,
+        commands=list(item.commands or []),
+        botUserId=item.botUserId,
+        hasToken=item.tokenHash is not None,
+        events=list(item.events or []),
+        eventsPaused=bool(item.eventsPaused),
+        createdBy=item.createdBy,
+        createdAt=item.createdAt,
+    )
+
+
+def create_app(caller: Caller, workspace_id: str, body: CreateApp) -> AppCreated:
+    """The app, its bot user (a workspace member with isBot) and its token, all at once."""
+    access.workspace_admin(workspace_id, caller.user_id)
+    now = iso_now()
+    token = new_bot_token()
+    app_id, bot_user_id = new_id("A"), new_id("B")
+    app = AppItem(
+        f"APP#{app_id}",
+        "APP",
+        GSI1PK=f"APPS#{workspace_id}",
+        GSI1SK=app_id,
+        appId=app_id,
+        workspaceId=workspace_id,
+        name=body.name,
+        scopes=sorted(set(body.scopes)),
+        eventsUrl=body.eventsUrl,
+        commands=sorted(set(body.commands)),
+        events=sorted(set(body.events)),
+        botUserId=bot_user_id,
+        signingSecret=new_signing_secret(),
+        tokenHash=token_hash(token),
+        createdBy=caller.user_id,
+        createdAt=now,
+    )
+    bot = UserItem(
+        *user_key(bot_user_id), userId=bot_user_id, name=body.name, email="", createdAt=now
+    )
+    member = workspace_store.new_member(workspace_id, bot_user_id, "member", now)
+    member.isBot = True
+    app_store.create_app(app, bot, member)
+    metrics.add_metric("AppCreated", MetricUnit.Count, 1)
+    return AppCreated(app=app_view(app), botToken=token, signingSecret=app.signingSecret)
+
+
+def list_apps(caller: Caller, workspace_id: str) -> list[App]:
+    access.workspace_admin(workspace_id, caller.user_id)
+    return [app_view(item) for item in app_store.list_apps(workspace_id)]
+
+
+def _managed_app(caller: Caller, app_id: str) -> AppItem:
+    """The app, for an admin of its workspace; 404 for anyone outside the workspace."""
+    app = app_store.get_app(app_id)
+    if app is None:
+        raise NotFound("app not found")
+    try:
+        access.workspace_admin(app.workspaceId, caller.user_id)
+    except NotFound:
+        raise NotFound("app not found") from None
+    return app
+
+
+def delete_app(caller: Caller, app_id: str) -> None:
+    app_store.delete_app(_managed_app(caller, app_id))
+
+
+def rotate_token(caller: Caller, app_id: str) -> str:
+    """A new token; the old one stops working at once."""
+    app = _managed_app(caller, app_id)
+    token = new_bot_token()
+    _replace_token(app, token_hash(token))
+    return token
+
+
+def revoke_token(caller: Caller, app_id: str) -> None:
+    """The app keeps existing without a token until an admin rotates it."""
+    app = _managed_app(caller, app_id)
+    if app.tokenHash is not None:
+        _replace_token(app, None)
+
+
+def _replace_token(app: AppItem, new_hash: str | None) -> None:
+    try:
+        app_store.replace_token(app, new_hash)
+    except app_store.TokenChanged:
+        raise Conflict("the token was changed by another request; try again") from None
+
+
+def resume_events(caller: Caller, app_id: str) -> App:
+    """Deliveries start again (from new events; those lost while paused are not replayed)."""
+    app = _managed_app(caller, app_id)
+    app_store.resume_events(app)
+    return app_view(app_store.get_app(app_id) or app)
+
+
+def authenticate(token: str) -> Caller:
+    """The bot behind a token, or 401: an unknown, revoked or rotated-away token."""
+    found = app_store.get_token(token_hash(token)) if token else None
+    if found is None:
+        raise Unauthorized("invalid or revoked bot token")
+    return Caller(
+        user_id=found.botUserId,
+        app_id=found.appId,
+        workspace_id=found.workspaceId,
+        scopes=frozenset(str(scope) for scope in found.scopes),
+    )
+
+
+def require_scope(caller: Caller, scope: str) -> None:
+    if scope not in caller.scopes:
+        raise Forbidden(f"the bot token lacks the {scope} scope")

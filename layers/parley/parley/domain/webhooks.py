@@ -1,0 +1,129 @@
+"""Incoming webhooks: an unguessable URL per channel that posts as an app's bot.
+
+The token in the URL is the credential: stored only as its SHA-256, revocable by id. A post
+through it is an ordinary message of the bot, delivered in real time like any other.
+"""
+
+from __future__ import annotations
+
+import json
+
+from parley.apps.credentials import HOOK_TOKEN_PREFIX, new_hook_token, token_hash
+from parley.domain import access, channels, messages
+from parley.domain.caller import Caller
+from parley.domain.publisher import Publisher
+from parley.errors import InvalidRequest, NotFound, TooLarge, Unauthorized
+from parley.ids import iso_now, new_id
+from parley.observability import MetricUnit, metrics
+from parley.schemas import Message, PostMessage, Webhook
+from parley.store import apps as app_store
+from parley.store import webhooks as webhook_store
+from parley.store.items import AppItem, ChannelItem, WebhookItem
+
+# A full 40,000-character text, JSON-escaped, fits; anything larger is abuse, refused
+# before parsing.
+MAX_PAYLOAD_BYTES = 512 * 1024
+
+
+def webhook_view(item: WebhookItem) -> Webhook:
+    return Webhook(
+        id=item.hookId,
+        channelId=item.channelId,
+        appId=item.appId,
+        createdBy=item.createdBy,
+        createdAt=item.createdAt,
+    )
+
+
+def _channel_admin(caller: Caller, channel_id: str) -> ChannelItem:
+    """The channel, for a member of it who is an admin of its workspace."""
+    channel, _ = access.channel_member(channel_id, caller.user_id)
+    access.workspace_admin(channel.workspaceId, caller.user_id)
+    return channel
+
+
+def create_webhook(
+    caller: Caller, channel_id: str, app_id: str | None, publisher: Publisher
+) -> tuple[Webhook, str]:
+    """A hook posting as the app's bot, and its token (shown this once).
+
+    An admin in the channel names the app, whose bot then joins the channel (it posts as a
+    member); a bot makes one for itself in a channel it is in.
+    """
+    if caller.is_bot:
+        channel, _ = access.channel_member(channel_id, caller.user_id, caller.workspace_id)
+        app = app_store.get_app(caller.app_id or "")
+        if app is None:
+            raise Unauthorized("invalid or revoked bot token")
+    else:
+        channel = _channel_admin(caller, channel_id)
+        if app_id is None:
+            raise InvalidRequest("appId is required: the app whose bot the webhook posts as")
+        app = _app_in(channel.workspaceId, app_id)
+        channels.add_members(caller, channel_id, [app.botUserId], publisher)
+    token = new_hook_token()
+    hook_id = new_id("H")
+    hook = WebhookItem(
+        f"CH#{channel_id}",
+        f"WEBHOOK#{hook_id}",
+        hookId=hook_id,
+        appId=app.appId,
+        workspaceId=channel.workspaceId,
+        channelId=channel_id,
+        botUserId=app.botUserId,
+        tokenHash=token_hash(token),
+        createdBy=caller.user_id,
+        createdAt=iso_now(),
+    )
+    webhook_store.create_webhook(hook)
+    return webhook_view(hook), token
+
+
+def _app_in(workspace_id: str, app_id: str) -> AppItem:
+    app = app_store.get_app(app_id)
+    if app is None or app.workspaceId != workspace_id:
+        raise NotFound("app not found")
+    return app
+
+
+def list_webhooks(caller: Caller, channel_id: str) -> list[Webhook]:
+    _channel_admin(caller, channel_id)
+    return [webhook_view(item) for item in webhook_store.list_webhooks(channel_id)]
+
+
+def revoke_webhook(caller: Caller, channel_id: str, hook_id: str) -> None:
+    """The URL answers 404 from now on."""
+    _channel_admin(caller, channel_id)
+    hook = webhook_store.get_webhook(channel_id, hook_id)
+    if hook is None:
+        raise NotFound("webhook not found")
+    webhook_store.delete_webhook(hook)
+
+
+def parse_payload(raw: bytes) -> PostMessage:
+    """`{text, threadTs?}`: 413 when oversized, 400 when not a JSON object; a pydantic
+    ValidationError (the API's 422 naming the field) when a field is wrong or missing."""
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise TooLarge(f"the body is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest('the body must be JSON, e.g. {"text": "hello"}') from None
+    if not isinstance(data, dict):
+        raise InvalidRequest('the body must be a JSON object, e.g. {"text": "hello"}')
+    return PostMessage.model_validate(data)
+
+
+def post(token: str, payload: PostMessage, publisher: Publisher) -> Message:
+    """Posts as the hook's bot; an unknown or revoked token, or a deleted app, is a 404."""
+    hook = (
+        webhook_store.by_token(token_hash(token)) if token.startswith(HOOK_TOKEN_PREFIX) else None
+    )
+    if hook is None or app_store.get_app(hook.appId) is None:
+        raise NotFound("no such webhook")
+    bot = Caller(user_id=hook.botUserId, app_id=hook.appId, workspace_id=hook.workspaceId)
+    message, _ = messages.post_message(
+        bot, hook.channelId, payload, publisher, workspace_id=hook.workspaceId
+    )
+    metrics.add_metric("WebhookMessage", MetricUnit.Count, 1)
+    return message

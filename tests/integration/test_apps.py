@@ -1,0 +1,169 @@
+"""Apps end to end on the local stack: a bot token, an incoming webhook and the Events API
+reaching a local receiver that verifies every signature."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+
+from parley.apps.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from tests.integration import test_messaging
+
+pytestmark = pytest.mark.integration
+
+team = test_messaging.team  # the same fixture: Alice's workspace with Bob and Carol
+
+
+class Receiver:
+    """An app's request URL: answers the challenge, records events whose signature holds."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.events: list[dict[str, Any]] = []
+        self.refused: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                try:
+                    verify(
+                        receiver.secret,
+                        self.headers.get(TIMESTAMP_HEADER),
+                        self.headers.get(SIGNATURE_HEADER),
+                        body,
+                    )
+                except Exception as error:  # recorded; the test asserts there were none
+                    receiver.refused.append(str(error))
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                payload = json.loads(body)
+                answer = b""
+                if payload["type"] == "url_verification":
+                    answer = json.dumps({"challenge": payload["challenge"]}).encode()
+                else:
+                    receiver.events.append(
+                        {**payload, "retry": self.headers.get("X-Parley-Retry-Num")}
+                    )
+                self.send_response(200)
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/parley/events"
+
+    def wait_for(self, predicate: Any, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events:
+                if predicate(event):
+                    return event
+            time.sleep(0.2)
+        raise AssertionError(f"no matching event within {timeout}s; got {self.events}")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    thread = threading.Thread(target=running.server.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.server.shutdown()
+
+
+def bot_call(
+    stack_url: str, token: str, method: str, path: str, body: Any = None
+) -> tuple[int, Any]:
+    reply = requests.request(
+        method,
+        f"{stack_url}{path}",
+        json=body,
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    return reply.status_code, reply.json() if reply.content else None
+
+
+def test_a_bot_and_a_webhook_post_into_a_channel_in_real_time(team: dict[str, Any]) -> None:
+    alice, bob, wid, general = team["alice"], team["bob"], team["wid"], team["general"]
+    base = alice.stack.http_url
+    scopes = ["chat:write", "channels:read", "channels:history"]
+    status, created = alice.call(
+        "POST", f"/workspaces/{wid}/apps", {"name": "CI", "scopes": scopes}
+    )
+    assert status == 201, created
+    token, bot = created["botToken"], created["app"]["botUserId"]
+    assert bot_call(base, token, "GET", f"/bot/channels/{general}/messages")[0] == 404
+    status, hook = alice.call(
+        "POST", f"/channels/{general}/webhooks", {"appId": created["app"]["id"]}
+    )
+    assert status == 201, hook
+    hook_url = hook["url"]
+    assert hook_url.startswith(f"{base}/hooks/pxh-")
+
+    async def scenario() -> None:
+        async with bob.socket(wid) as b:
+            status, posted = await asyncio.to_thread(
+                bot_call,
+                base,
+                token,
+                "POST",
+                f"/bot/channels/{general}/messages",
+                {"text": "build ok"},
+            )
+            assert status == 201, posted
+            event = await b.next("message")
+            assert event["message"]["userId"] == bot
+            reply = await asyncio.to_thread(
+                requests.post, hook_url, json={"text": "deployed"}, timeout=30
+            )
+            assert reply.status_code == 201, reply.text
+            event = await b.next("message", timeout=10)
+            assert event["message"]["text"] == "deployed"
+
+    asyncio.run(scenario())
+    assert requests.post(hook_url, data="{oops", timeout=30).status_code == 400
+    assert requests.post(hook_url, json={"text": "x" * 600_000}, timeout=30).status_code == 413
+    assert (
+        requests.post(f"{base}/hooks/pxh-nope", json={"text": "x"}, timeout=30).status_code == 404
+    )
+    assert bot_call(base, "pxb-nope", "GET", "/bot/channels")[0] == 401
+
+
+def test_subscribed_events_reach_the_apps_url_signed(
+    team: dict[str, Any], receiver: Receiver
+) -> None:
+    alice, wid, general = team["alice"], team["wid"], team["general"]
+    body = {
+        "name": "Echo",
+        "scopes": ["chat:write"],
+        "eventsUrl": receiver.url,
+        "events": ["message", "reaction_added"],
+    }
+    status, created = alice.call("POST", f"/workspaces/{wid}/apps", body)
+    assert status == 201, created
+    receiver.secret = created["signingSecret"]
+    alice.call("POST", f"/channels/{general}/members", {"userIds": [created["app"]["botUserId"]]})
+    _, posted = alice.call("POST", f"/channels/{general}/messages", {"text": "hello, echo"})
+    ts = posted["message"]["ts"]
+    got = receiver.wait_for(lambda e: e["event"].get("message", {}).get("ts") == ts)
+    assert got["type"] == "event_callback"
+    assert got["apiAppId"] == created["app"]["id"]
+    assert got["event"]["channelId"] == general
+    alice.call("PUT", f"/channels/{general}/messages/{ts}/reactions/wave")
+    reaction = receiver.wait_for(lambda e: e["event"]["type"] == "reaction_added")
+    assert reaction["event"]["name"] == "wave"
+    assert receiver.refused == []
