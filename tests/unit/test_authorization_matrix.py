@@ -64,6 +64,13 @@ IN_CHANNEL = "in_channel"  # channel members; a public channel's other workspace
 AUTHOR = "author"  # who may see the channel and wrote the message; other viewers 403
 AUTHOR_OR_ADMIN = "author_or_admin"  # as AUTHOR, and workspace admins who may see it
 UPLOADER = "uploader"  # the file's uploader only; to everyone else the upload does not exist
+ADMIN = "admin"  # workspace admins; its other members 403, outsiders 404
+# Webhooks: a workspace admin who is in the channel. No role here is both (the admin is not
+# in the channel), so every role is refused: 403 to who sees the channel, else 404;
+# tests/unit/test_webhooks.py covers the admin in the channel.
+CHANNEL_ADMIN = "channel_admin"
+BOT_TOKEN = "bot_token"  # /bot routes take an app's bot token, never a person's JWT: 401
+HOOK_TOKEN = "hook_token"  # the URL's token is the credential: a wrong one is 404 to all
 
 
 @dataclass(frozen=True)
@@ -85,10 +92,12 @@ class World:
     kind: str
     outsiders_own: str  # Carol's own workspace, where her connection lives
     fid: str  # a ready file of Bob's, shared by the channel's message
+    app_id: str  # an app Alice (the admin) made
 
     def path(self, template_path: str) -> str:
         values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
         values |= {"code": self.code, "name": "thumbsup", "fid": self.fid}
+        values |= {"appId": self.app_id, "hookId": "H-unknown", "token": "pxh-not-a-hook"}
         return template_path.format(**values)
 
 
@@ -136,6 +145,25 @@ HTTP_ROWS: dict[str, Row] = {
     ),
     "POST /files/{fid}/complete": Row(UPLOADER),
     "GET /files/{fid}": Row(SEE_CHANNEL),
+    "POST /workspaces/{wid}/apps": Row(
+        ADMIN, 201, body=lambda w: {"name": "Deploy bot", "scopes": ["chat:write"]}
+    ),
+    "GET /workspaces/{wid}/apps": Row(ADMIN),
+    "DELETE /apps/{appId}": Row(ADMIN, 204),
+    "POST /apps/{appId}/token/rotate": Row(ADMIN),
+    "DELETE /apps/{appId}/token": Row(ADMIN, 204),
+    "POST /apps/{appId}/events/resume": Row(ADMIN),
+    "POST /channels/{cid}/webhooks": Row(CHANNEL_ADMIN, 201, body=lambda w: {"appId": w.app_id}),
+    "GET /channels/{cid}/webhooks": Row(CHANNEL_ADMIN),
+    "DELETE /channels/{cid}/webhooks/{hookId}": Row(CHANNEL_ADMIN, 204),
+    "POST /hooks/{token}": Row(HOOK_TOKEN, 201, body=lambda w: {"text": "from a hook"}),
+    "GET /bot/channels": Row(BOT_TOKEN),
+    "GET /bot/channels/{cid}/messages": Row(BOT_TOKEN),
+    "GET /bot/channels/{cid}/messages/{ts}/replies": Row(BOT_TOKEN),
+    "POST /bot/channels/{cid}/messages": Row(BOT_TOKEN, 201, body=lambda w: {"text": "beep"}),
+    "PUT /bot/channels/{cid}/messages/{ts}/reactions/{name}": Row(BOT_TOKEN),
+    "DELETE /bot/channels/{cid}/messages/{ts}/reactions/{name}": Row(BOT_TOKEN),
+    "POST /bot/channels/{cid}/webhooks": Row(BOT_TOKEN, 201, body=lambda w: {}),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -166,6 +194,10 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         AUTHOR: ok if role == "author" else (403 if sees else 404),
         AUTHOR_OR_ADMIN: ok if role in ("author", "admin") and sees else (403 if sees else 404),
         UPLOADER: ok if role == "author" else 404,
+        ADMIN: ok if role == "admin" else (404 if role == "outsider" else 403),
+        CHANNEL_ADMIN: 403 if sees else 404,
+        BOT_TOKEN: 401,
+        HOOK_TOKEN: 404,
     }
     return answers[rule]
 
@@ -195,6 +227,9 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         assert status == 200
     _, invite = api("POST", f"/workspaces/{wid}/invites")
     _, own = api("POST", "/workspaces", user=CAROL, body={"name": "Carols"})
+    app = {"name": "Matrix bot", "scopes": ["chat:write", "channels:read"]}
+    status, made = api("POST", f"/workspaces/{wid}/apps", body=app)
+    assert status == 201, made
     worlds = {}
     for kind in KINDS:
         body = {"name": f"target-{kind}", "private": kind == "private"}
@@ -208,7 +243,9 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         status, posted = api("POST", f"/channels/{cid}/messages", user=BOB, body=message)
         assert status == 201
         ts, code = posted["message"]["ts"], invite["invite"]["code"]
-        worlds[kind] = World(wid, cid, ts, code, kind, own["workspace"]["id"], fid)
+        worlds[kind] = World(
+            wid, cid, ts, code, kind, own["workspace"]["id"], fid, made["app"]["id"]
+        )
     for role, user in ROLES.items():
         connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))
     return worlds
@@ -281,7 +318,7 @@ def _assert_private_channel_stays_private(poster: RecordingPoster, world: World)
 
 def _kinds(rule: str) -> tuple[str, ...]:
     """Rules that do not involve the channel answer the same whatever its kind."""
-    return ("public",) if rule in (ANYONE, WORKSPACE) else KINDS
+    return ("public",) if rule in (ANYONE, WORKSPACE, ADMIN, BOT_TOKEN, HOOK_TOKEN) else KINDS
 
 
 CELLS = [
