@@ -40,12 +40,10 @@ def test_parley_presence_sweep_runs_every_minute_with_its_dead_letter_queue() ->
     template = Template.load(ROOT / "template.yaml")
     resolver = Resolver(template)
     resolver.register("AppTable", "parley-local-AppTable", Arn="arn:table", StreamArn="arn:stream")
-    for queue in ("IndexQueue", "IndexDeadLetterQueue", "NotifierDeadLetterQueue"):
-        resolver.register(
-            queue, f"http://{queue}", Arn=f"arn:aws:sqs:us-east-1:123456789012:{queue}"
-        )
-    dlq = "arn:aws:sqs:us-east-1:123456789012:sweep-dlq"
-    resolver.register("PresenceSweepDeadLetterQueue", "http://sweep-dlq", Arn=dlq)
+    for queue in template.of_type("AWS::SQS::Queue"):
+        name = queue.logical_id
+        resolver.register(name, f"http://{name}", Arn=f"arn:aws:sqs:us-east-1:123456789012:{name}")
+    dlq = "arn:aws:sqs:us-east-1:123456789012:PresenceSweepDeadLetterQueue"
     sam.register_runtime_resources(template, resolver, {"AWS::DynamoDB::Table", "AWS::SQS::Queue"})
     [sweep] = [
         s for s in sam.event_sources(template, resolver) if isinstance(s, sam.ScheduleSource)
