@@ -35,6 +35,7 @@ CHAT_TABLE = "bench-fanout-chat-connections"
 NOW = "2026-01-01T00:00:00Z"
 FOREVER = 2**31 - 1
 POOL = 32  # concurrent posts, as Parley's Broadcaster makes them
+PERSON_PAUSE_S = 0.11  # a person sends at most ten messages a second in one channel
 
 
 class CountingPoster:
@@ -181,9 +182,12 @@ class Sample:
     write_units: float
 
 
-def _measure(send: Any, client: Any, poster: CountingPoster, repeats: int) -> Sample:
+def _measure(
+    send: Any, client: Any, poster: CountingPoster, repeats: int, pause_s: float = 0.0
+) -> Sample:
     samples = []
     for _ in range(repeats):
+        time.sleep(pause_s)
         poster.posts = 0
         with request_units(client) as units:
             start = time.perf_counter()
@@ -246,7 +250,9 @@ def run(
                 scan = functools.partial(
                     scan_broadcast, dynamodb, b'{"data":"benchmark message"}', scan_poster, pool
                 )
-                full = _measure(send, parley_client, parley_poster, repeats)
+                # Paced as a person types (at most 10 a second): a sender's burst costs the
+                # rate limiter a second write per message (docs/decisions.md, GCRA).
+                full = _measure(send, parley_client, parley_poster, repeats, PERSON_PAUSE_S)
                 fan = _measure(fan_out, parley_client, parley_poster, repeats)
                 baseline = _measure(scan, dynamodb, scan_poster, repeats)
                 rows.append(
