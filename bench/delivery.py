@@ -29,11 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 from aiohttp import WSMsgType, web
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench import cpu
+from local.soak import HttpClient
 from local.stack import Stack, StackConfig
 
 # After the last send, receipts may still arrive: wait while they keep coming, but give up
@@ -110,16 +110,7 @@ class Team:
 
 
 def _api(stack: Stack, token: str, method: str, path: str, body: Any = None) -> Any:
-    reply = requests.request(
-        method,
-        f"{stack.http_url}{path}",
-        json=body,
-        headers={"authorization": f"Bearer {token}"},
-        timeout=60,
-    )
-    if reply.status_code >= 300:
-        raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text[:200]}")
-    return reply.json() if reply.content else None
+    return HttpClient(stack.http_url).call(token, method, path, body)
 
 
 def _subject(token: str) -> str:

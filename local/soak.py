@@ -133,7 +133,9 @@ class _Member:
     sockets: list[ClientConnection] = field(default_factory=list)
 
 
-class _Http:
+class HttpClient:
+    """The HTTP API as a user calls it: a bearer token, JSON in and out, errors raised."""
+
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.session = requests.Session()
@@ -155,7 +157,7 @@ def _set_up(
     stack: Stack, config: SoakConfig, run: str
 ) -> tuple[str, list[_Member], dict[str, list[_Member]]]:
     """A workspace, its channels and members (all through the public API)."""
-    http = _Http(stack.http_url)
+    http = HttpClient(stack.http_url)
     users = max(1, config.clients // config.connections_per_user)
     owner = stack.login(f"soak-{run}-owner").id_token
     wid = http.call(owner, "POST", "/workspaces", {"name": f"Soak {run}"})["workspace"]["id"]
@@ -170,7 +172,7 @@ def _set_up(
 
     def join(n: int) -> _Member:
         member = _Member(name=f"soak-{run}-{n}", token=stack.login(f"soak-{run}-{n}").id_token)
-        member_http = _Http(stack.http_url)
+        member_http = HttpClient(stack.http_url)
         member.user_id = member_http.call(member.token, "GET", "/me")["user"]["id"]
         member_http.call(member.token, "POST", f"/invites/{code}/accept")
         member.channel = channel_ids[n % len(channel_ids)]
