@@ -92,7 +92,12 @@ class AwsClients:
             aws_secret_access_key=FAKE_CREDENTIALS["aws_secret_access_key"],
             region_name=REGION,
         )
-        self._config = Config(retries={"mode": "standard", "max_attempts": 3})
+        # One client per service serves every poller: each queue's concurrent long polls
+        # (MaximumConcurrency) hold a connection for up to LONG_POLL_S, so the pool must
+        # hold them all, or urllib3 drops connections (and warns) as they come back.
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=64
+        )
         self._clients: dict[str, Any] = {}
 
     def __call__(self, service: str) -> Any:
