@@ -255,3 +255,25 @@ def test_the_sweep_reads_only_expiry_buckets_whatever_else_the_table_holds(
     with counted_requests() as counts:
         assert sweep(time.time() + 60) == 0
     assert counts == {"Query": SWEEP_LOOKBACK_MINUTES + 1}
+
+
+def test_get_presence_and_the_sweep_agree_on_the_second_a_heartbeat_expires(
+    api: Api, workspace: dict[str, str], connect, monkeypatch
+) -> None:
+    """A heartbeat seen at t: active through t + timeout - 1, away from t + timeout on, in
+    the route and in the sweep's expiry index alike (they once disagreed for that second)."""
+    from parley.domain import presence as domain
+    from parley.edge.wiring import configured
+    from parley.store import presence as store
+
+    wid = workspace["wid"]
+    seen_at = 1_900_000_000
+    monkeypatch.setattr(domain.time, "time", lambda: seen_at)
+    connect("bob-1", BOB, wid)
+    configured()
+    for now in (seen_at + TIMEOUT_S - 1, seen_at + TIMEOUT_S, seen_at + TIMEOUT_S + 1):
+        expired = any(h.user_id == BOB for h in store.expired(now, 15))
+        status = domain.statuses(wid, [BOB], timeout_s=TIMEOUT_S, now=now)[BOB]
+        assert (status, expired) == (
+            ("away", True) if now >= seen_at + TIMEOUT_S else ("active", False)
+        )

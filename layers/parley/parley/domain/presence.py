@@ -32,12 +32,14 @@ MAX_PRESENCE_USERS = 100
 def statuses(
     workspace_id: str, user_ids: list[str], *, timeout_s: int, now: int | None = None
 ) -> dict[str, str]:
+    # A heartbeat seen at t expires at t + timeout_s: from that second on it reads `away`,
+    # the same second the sweep's expiry index (`presence_store.seen`) counts it expired.
     now = int(time.time()) if now is None else now
     online = set(connection_store.live_connections(workspace_id, user_ids).values())
     records = presence_store.records(user_ids, workspace_id)
     return {
         user_id: "active"
-        if user_id in online and not records[user_id][1] and now - records[user_id][0] <= timeout_s
+        if user_id in online and not records[user_id][1] and now < records[user_id][0] + timeout_s
         else "away"
         for user_id in user_ids
     }
