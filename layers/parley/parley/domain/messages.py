@@ -10,8 +10,9 @@ from parley.domain.publisher import Publisher
 from parley.domain.views import message_view, shared_file
 from parley.errors import Forbidden, InvalidRequest, NotFound, TooLarge
 from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
+from parley.limits import MAX_TEXT_CHARS
 from parley.observability import MetricUnit, metrics
-from parley.schemas import MAX_TEXT_CHARS, Message, PostMessage
+from parley.schemas import Message, PostMessage
 from parley.store import messages as message_store
 from parley.store import reads
 from parley.store.items import FileItem, MessageItem
