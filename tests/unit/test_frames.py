@@ -228,7 +228,14 @@ def test_the_websocket_functions_do_not_load_pydantic() -> None:
         "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic')[:3])\n"
     )
-    functions = ["ws_mark_read", "ws_typing", "ws_subscribe_presence", "ws_ping", "ws_default"]
+    functions = [
+        "ws_mark_read",
+        "ws_typing",
+        "ws_subscribe_presence",
+        "ws_ping",
+        "ws_default",
+        "ws_send_message",
+    ]
     loaded = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-I", "-c", script, str(root / "layers" / "parley"), *functions],
         cwd=root,

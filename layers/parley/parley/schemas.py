@@ -26,6 +26,7 @@ from parley.limits import (
     TS_PATTERN,
     encodable,
 )
+from parley.objects import ChannelType, Role
 
 CHANNEL_NAME_PATTERN = r"^[a-z0-9_-]{1,80}$"
 # RFC 6838's restricted names: `type/subtype`, no parameters (the object's Content-Type must
@@ -36,8 +37,6 @@ CONTENT_TYPE_PATTERN = rf"^{_MIME_NAME}/{_MIME_NAME}$"
 Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]
-ChannelType = Literal["public", "private", "dm", "group_dm"]
-Role = Literal["admin", "member"]
 # What a bot token may do (Slack's names): post, list its channels, read history, react.
 AppScope = Literal["chat:write", "channels:read", "channels:history", "reactions:write"]
 # What an app may subscribe to (Events API), named as the WebSocket events.
@@ -55,7 +54,9 @@ RequestUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The domain returns the objects as parley.objects' dataclasses: replies read them by
+    # attribute.
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
 class _In(BaseModel):
@@ -72,6 +73,7 @@ class _In(BaseModel):
 
 
 # ------------------------------------------------------------------ objects
+# As parley.objects, which the domain returns; these validate and document the replies.
 
 
 class User(_Out):
@@ -137,9 +139,6 @@ class Message(_Out):
     def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Optional fields that are unset are left out, as API.md marks them (`threadTs?`)."""
         return {k: v for k, v in handler(self).items() if v is not None}
-
-    def wire(self) -> dict[str, Any]:
-        return self.model_dump()
 
 
 class WorkspaceMember(_Out):
