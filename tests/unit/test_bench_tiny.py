@@ -71,6 +71,9 @@ def test_cost_adds_up_its_breakdown(results: dict[str, Any]) -> None:
     assert set(cost) >= COST_KEYS
     assert cost["usdPerMillionMessages"] == pytest.approx(sum(cost["breakdown"].values()), abs=0.01)
     assert cost["perMessage"]["apigwMessages"] == 11  # frame in, ack, nine members
+    # the stream's consumers (notifier, search forwarder and indexer, events forwarder)
+    assert cost["breakdown"]["streamAndIndexing"] > 0
+    assert cost["opensearchUsdPerMonth"] > 0  # fixed, outside the per-message total
 
 
 def test_the_run_says_where_its_time_went(results: dict[str, Any]) -> None:
