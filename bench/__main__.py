@@ -74,17 +74,40 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scale": "tiny" if args.tiny else "quick" if args.quick else "full",
     }
+    seconds: dict[str, float] = {}
     for name in args.only or NAMES:
         run, table = RUNNERS[name]
         started = time.monotonic()
         print(f"running {name}...", file=sys.stderr, flush=True)
         results[name] = run(**scale[name])
-        print(f"\n### {name} ({time.monotonic() - started:.0f} s)\n", flush=True)
+        seconds[name] = round(time.monotonic() - started, 1)
+        print(f"\n### {name} ({seconds[name]:.0f} s)\n", flush=True)
         print(table(results[name]), flush=True)
+    results["seconds"] = {**seconds, "total": round(sum(seconds.values()), 1)}
+    print(f"\n### time\n\n{time_table(results['seconds'])}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}", file=sys.stderr)
     return 0
+
+
+BUDGET_S = 600  # issue 9: `make bench` under ten minutes
+
+
+def time_table(seconds: dict[str, float]) -> str:
+    """Where the run's time went, part by part, against the ten-minute budget."""
+    lines = ["| part | seconds | share |", "| --- | ---: | ---: |"]
+    total = seconds["total"]
+    for name, spent in seconds.items():
+        if name != "total":
+            lines.append(f"| {name} | {spent:.0f} | {spent / max(total, 0.1):.0%} |")
+    minutes, rest = divmod(round(total), 60)
+    verdict = "within" if total <= BUDGET_S else "**over**"
+    lines.append(
+        f"| **total** | **{total:.0f}** ({minutes} min {rest:02d} s) | {verdict} the "
+        f"{BUDGET_S // 60}-minute budget |"
+    )
+    return "\n".join(lines)
 
 
 def _cpus() -> int:

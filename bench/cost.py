@@ -24,11 +24,36 @@ PRICES_USD = {
     "lambdaArmGbSecond": 0.0000133334,  # first 7.5 billion GB-s a month
     "dynamodbWriteRequestUnitPerMillion": 0.625,  # on-demand, since November 2024
     "dynamodbReadRequestUnitPerMillion": 0.125,
+    "sqsStandardRequestPerMillion": 0.40,  # after the first million a month, 64 KB chunks
+    "opensearchT3SmallHour": 0.036,  # t3.small.search, on-demand
+    "opensearchGp3GbMonth": 0.122,
 }
 MEMORY_GB = 0.5  # Globals.Function.MemorySize: 512
 # Connection minutes are paid per connection, not per message: this assumes each member
 # sends one message a minute, so the channel's 10 open connections cost 1 minute a message.
 CONNECTION_MINUTES_PER_MESSAGE = 1.0
+
+# The stream side of one message (docs/performance.md, "5. Cost"): its INSERT passes the
+# event-source filters of three consumers (notifier, search forwarder, events forwarder);
+# the search forwarder queues it (SendMessageBatch, 10 a request) and the indexer takes it
+# from the index queue (Lambda's poller: ReceiveMessage and DeleteMessageBatch, 10 a
+# request each). Lambda batches records as they come: these are the assumed batch sizes
+# under a steady load of a million messages (the template allows 100 and 50).
+STREAM_CONSUMERS = 3
+STREAM_BATCH_RECORDS = 10
+INDEX_BATCH_MESSAGES = 10
+SQS_REQUESTS_PER_MESSAGE = 3 / 10  # send, receive, delete, 10 messages a request each
+# Billed duration of a consumer's invocation (a batch), assumed, not measured here: the
+# stream consumers do a few DynamoDB calls per record (notifier: the channel and its member
+# ids), the indexer one bulk request.
+CONSUMER_MS_PER_BATCH = 60
+# Per message, the notifier's reads for a message without mentions in a channel of 10: the
+# channel (GetItem, 0.5 RRU eventually consistent) and its member ids (a Query, 0.5 RRU).
+STREAM_READ_UNITS_PER_MESSAGE = 1.0
+# OpenSearch is a fixed monthly cost, not per message: one t3.small.search node with 10 GB
+# gp3 (docs/decisions.md), shown beside the total and left out of it.
+OPENSEARCH_GB = 10
+HOURS_PER_MONTH = 730
 
 
 def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
@@ -84,7 +109,11 @@ def run(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         "lambdaGbSeconds": MEMORY_GB * ceil(measured["handlerMs"]) / 1000,
         "dynamodbReadUnits": measured["readUnits"],
         "dynamodbWriteUnits": measured["writeUnits"],
+        "streamInvocations": STREAM_CONSUMERS / STREAM_BATCH_RECORDS + 1 / INDEX_BATCH_MESSAGES,
+        "sqsRequests": SQS_REQUESTS_PER_MESSAGE,
+        "streamReadUnits": STREAM_READ_UNITS_PER_MESSAGE,
     }
+    stream_invocations = Decimal(str(per_message["streamInvocations"]))
     million = Decimal(1_000_000)
     p = {k: Decimal(str(v)) for k, v in PRICES_USD.items()}
     breakdown = {
@@ -100,19 +129,34 @@ def run(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         * p["dynamodbWriteRequestUnitPerMillion"],
         "dynamodbReads": Decimal(str(per_message["dynamodbReadUnits"]))
         * p["dynamodbReadRequestUnitPerMillion"],
-        # No function reads the stream yet (notifier, indexer): nothing to charge. Lambda's
-        # own reads of a DynamoDB stream are free; its invocations will not be.
-        "streamAndIndexing": Decimal(0),
+        # Lambda's reads of a DynamoDB stream are free; its invocations, their duration,
+        # the consumers' reads and the index queue's requests are not.
+        "streamAndIndexing": stream_invocations * p["lambdaRequestPerMillion"]
+        + stream_invocations
+        * Decimal(str(MEMORY_GB * CONSUMER_MS_PER_BATCH / 1000))
+        * million
+        * p["lambdaArmGbSecond"]
+        + Decimal(str(SQS_REQUESTS_PER_MESSAGE)) * p["sqsStandardRequestPerMillion"]
+        + Decimal(str(STREAM_READ_UNITS_PER_MESSAGE)) * p["dynamodbReadRequestUnitPerMillion"],
     }
+    opensearch_month = (
+        p["opensearchT3SmallHour"] * HOURS_PER_MONTH + p["opensearchGp3GbMonth"] * OPENSEARCH_GB
+    )
     return {
         "usdPerMillionMessages": round(float(sum(breakdown.values())), 2),
         "breakdown": {k: round(float(v), 3) for k, v in breakdown.items()},
+        "opensearchUsdPerMonth": round(float(opensearch_month), 2),
         "perMessage": per_message,
         "measured": measured,
         "prices": {"asOf": PRICES_AS_OF, "region": "us-east-1", **PRICES_USD},
         "assumptions": {
             "connectionMinutesPerMessage": CONNECTION_MINUTES_PER_MESSAGE,
             "memoryGb": MEMORY_GB,
+            "streamBatchRecords": STREAM_BATCH_RECORDS,
+            "indexBatchMessages": INDEX_BATCH_MESSAGES,
+            "consumerMsPerBatch": CONSUMER_MS_PER_BATCH,
+            "opensearch": "fixed: one t3.small.search node with 10 GB gp3, per month, "
+            "outside the per-message total",
             "durationSource": "sendMessage's domain path on moto in process (a stand-in for "
             "Lambda's billed duration, rounded up to the millisecond)",
         },
@@ -128,7 +172,8 @@ def table(result: dict[str, Any]) -> str:
         "lambdaDuration": f"{per['lambdaGbSeconds']:.4f} GB-s",
         "dynamodbWrites": f"{per['dynamodbWriteUnits']:g} WRU",
         "dynamodbReads": f"{per['dynamodbReadUnits']:g} RRU",
-        "streamAndIndexing": "no consumer yet",
+        "streamAndIndexing": f"{per['streamInvocations']:.2f} invocations, "
+        f"{per['sqsRequests']:.1f} SQS requests, {per['streamReadUnits']:g} RRU",
     }
     lines = [
         f"Cost of 1,000,000 messages to a {result['measured']['members']}-member channel "
@@ -140,4 +185,8 @@ def table(result: dict[str, Any]) -> str:
     for item, usd in result["breakdown"].items():
         lines.append(f"| {item} | {units[item]} | {usd:.3f} |")
     lines.append(f"| **total** | | **{result['usdPerMillionMessages']:.2f}** |")
+    lines.append(
+        f"\nOpenSearch, a fixed cost outside the total: ${result['opensearchUsdPerMonth']:.2f} "
+        "a month (one t3.small.search node, 10 GB gp3)."
+    )
     return "\n".join(lines)

@@ -35,6 +35,7 @@ from parley.search.request import search_body
 
 BULK = 1000
 CHANNELS = 20
+LAG_INTERVAL_S = 0.2
 
 
 def _percentile(values: list[float], p: float) -> float | None:
@@ -58,7 +59,11 @@ def _vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
     return ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(size)]
 
 
-def _lag(stack: Stack, samples: int) -> list[float]:
+def _lag(stack: Stack, samples: int, interval_s: float = LAG_INTERVAL_S) -> list[float]:
+    """Posts `samples` messages through the HTTP API, one every `interval_s` (the sender's
+    rate limit allows ten a second), while one search for the run's word polls the route:
+    each message's lag runs from its post to the first search that returns it. The samples
+    overlap, so the run takes seconds rather than `samples` times the lag."""
     token = stack.login(f"bench-search-{uuid.uuid4().hex[:6]}").id_token
     headers = {"authorization": f"Bearer {token}"}
     http = requests.Session()
@@ -69,28 +74,31 @@ def _lag(stack: Stack, samples: int) -> list[float]:
         f"{stack.http_url}/workspaces/{workspace}/channels", headers=headers, timeout=30
     ).json()["channels"]
     general = channels[0]["id"]
-    lags = []
-    for _ in range(samples):
-        word = f"lag{uuid.uuid4().hex[:10]}"
-        started = time.perf_counter()
-        http.post(
-            f"{stack.http_url}/channels/{general}/messages",
-            json={"text": f"benchmark message {word}"},
-            headers=headers,
-            timeout=30,
-        ).raise_for_status()
-        deadline = started + 30
-        while time.perf_counter() < deadline:
-            found = http.get(
-                f"{stack.http_url}/workspaces/{workspace}/search?q={quote(word)}",
+    word = f"lag{uuid.uuid4().hex[:10]}"
+    search = f"{stack.http_url}/workspaces/{workspace}/search?q={quote(word)}&limit={samples}"
+    posted: dict[str, float] = {}  # text -> when its POST began
+    found: dict[str, float] = {}  # text -> when a search first returned it
+    next_post, deadline = time.perf_counter(), float("inf")
+    while len(found) < samples and time.perf_counter() < deadline:
+        if len(posted) < samples and time.perf_counter() >= next_post:
+            text = f"benchmark message {word} n{len(posted):03d}"
+            started = time.perf_counter()
+            http.post(
+                f"{stack.http_url}/channels/{general}/messages",
+                json={"text": text},
                 headers=headers,
                 timeout=30,
-            ).json()
-            if found.get("total") == 1:
-                lags.append((time.perf_counter() - started) * 1000)
-                break
-            time.sleep(0.02)
-    return lags
+            ).raise_for_status()
+            posted[text] = started
+            next_post = started + interval_s
+            if len(posted) == samples:
+                deadline = time.perf_counter() + 30
+        results = http.get(search, headers=headers, timeout=30).json()["results"]
+        now = time.perf_counter()
+        for result in results:
+            found.setdefault(result["message"]["text"], now)
+        time.sleep(0.02)
+    return [(found[text] - at) * 1000 for text, at in posted.items() if text in found]
 
 
 def _fill(index: MessageIndex, messages: int, rng: random.Random, words: list[str]) -> float:
@@ -158,6 +166,14 @@ def run(messages: int = 100_000, lag_samples: int = 50, queries: int = 500) -> d
     assert isinstance(node, OpenSearchNode)
     rng = random.Random(7)
     words = _vocabulary(rng)
+    seconds: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        seconds[phase] = round(time.monotonic() - clock, 1)
+        clock = time.monotonic()
+
     with tempfile.TemporaryDirectory(prefix="parley-bench-search-") as state:
         config = StackConfig(
             state_dir=Path(state),
@@ -168,12 +184,17 @@ def run(messages: int = 100_000, lag_samples: int = 50, queries: int = 500) -> d
             services=[node],
         )
         with Stack(config) as stack:
+            lap("stack")
             lags = _lag(stack, lag_samples)
+            lap("lag")
             index = MessageIndex(connect(node.url, stack.region, timeout_s=60))
             index.ensure()
             rate = _fill(index, messages, rng, words)
+            lap("bulk")
             query_ms = _queries(index, queries, rng, words)
             baseline = _round_trips(node, queries)
+            lap("queries")
+    lap("stop")
     lag, query = _summary(lags), _summary(query_ms)
     return {
         "messages": messages,
@@ -187,6 +208,7 @@ def run(messages: int = 100_000, lag_samples: int = 50, queries: int = 500) -> d
         "bulkMessagesPerS": round(rate),
         "query": query,
         "baselineRoundTrip": _summary(baseline),
+        "phaseSeconds": seconds,
     }
 
 

@@ -35,8 +35,7 @@ from parley.domain import (
 )
 from parley.domain.caller import Caller
 from parley.edge import wiring
-from parley.edge.http import token_caller
-from parley.edge.websocket import describe
+from parley.edge.http import describe, token_caller
 from parley.edge.wiring import configured
 from parley.errors import NotFound, ParleyError, RateLimited
 from parley.observability import logger, metrics

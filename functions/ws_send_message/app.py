@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley.domain import messages
 from parley.domain.caller import Caller
 from parley.edge import websocket, wiring
+from parley.edge.frames import SendMessageFrame
 from parley.edge.wiring import configured
 from parley.observability import logger, metrics
-from parley.schemas import SendMessageFrame
 
 
 def _send(caller: Caller, workspace_id: str, frame: SendMessageFrame) -> dict[str, Any]:

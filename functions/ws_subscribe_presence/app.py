@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley.domain import presence
 from parley.domain.caller import Caller
 from parley.edge import websocket
+from parley.edge.frames import SubscribePresenceFrame
 from parley.edge.wiring import configured
-from parley.schemas import SubscribePresenceFrame
 
 
 def _subscribe(caller: Caller, workspace_id: str, frame: SubscribePresenceFrame) -> dict[str, Any]:

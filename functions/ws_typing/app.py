@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley.domain import presence
 from parley.domain.caller import Caller
 from parley.edge import websocket, wiring
+from parley.edge.frames import TypingFrame
 from parley.edge.wiring import configured
-from parley.schemas import TypingFrame
 
 
 def _typing(caller: Caller, workspace_id: str, frame: TypingFrame) -> dict[str, Any]:

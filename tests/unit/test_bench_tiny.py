@@ -35,6 +35,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "| function |" in finished.stdout  # the markdown tables reach the terminal
+    assert "| **total** |" in finished.stdout  # and where the time went
     return json.loads(out.read_text())  # type: ignore[no-any-return]
 
 
@@ -70,3 +71,12 @@ def test_cost_adds_up_its_breakdown(results: dict[str, Any]) -> None:
     assert set(cost) >= COST_KEYS
     assert cost["usdPerMillionMessages"] == pytest.approx(sum(cost["breakdown"].values()), abs=0.01)
     assert cost["perMessage"]["apigwMessages"] == 11  # frame in, ack, nine members
+    # the stream's consumers (notifier, search forwarder and indexer, events forwarder)
+    assert cost["breakdown"]["streamAndIndexing"] > 0
+    assert cost["opensearchUsdPerMonth"] > 0  # fixed, outside the per-message total
+
+
+def test_the_run_says_where_its_time_went(results: dict[str, Any]) -> None:
+    seconds = results["seconds"]
+    assert set(seconds) == {"coldStart", "fanout", "cost", "total"}
+    assert seconds["total"] == pytest.approx(sum(v for k, v in seconds.items() if k != "total"))

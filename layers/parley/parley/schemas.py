@@ -1,4 +1,4 @@
-"""The public objects and request bodies of API.md, as pydantic models.
+"""The public objects and request bodies of API.md, as pydantic models (the HTTP API's).
 
 Field names are the wire names (camelCase) so that a model reads like the contract.
 Unknown request fields are ignored: clients may be newer than the server.
@@ -18,21 +18,25 @@ from pydantic import (
     model_serializer,
 )
 
-TS_PATTERN = r"^\d{10}\.\d{6}$"
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+from parley.limits import (
+    ID_PATTERN,
+    LONE_SURROGATE,
+    MAX_CLIENT_MSG_ID_CHARS,
+    MAX_FILES_PER_MESSAGE,
+    TS_PATTERN,
+    encodable,
+)
+from parley.objects import ChannelType, Role
+
 CHANNEL_NAME_PATTERN = r"^[a-z0-9_-]{1,80}$"
 # RFC 6838's restricted names: `type/subtype`, no parameters (the object's Content-Type must
 # equal it exactly, and the upload policy pins it).
 _MIME_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
 CONTENT_TYPE_PATTERN = rf"^{_MIME_NAME}/{_MIME_NAME}$"
-MAX_TEXT_CHARS = 40_000
-MAX_FILES_PER_MESSAGE = 10
 
 Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]
-ChannelType = Literal["public", "private", "dm", "group_dm"]
-Role = Literal["admin", "member"]
 # What a bot token may do (Slack's names): post, list its channels, read history, react.
 AppScope = Literal["chat:write", "channels:read", "channels:history", "reactions:write"]
 # What an app may subscribe to (Events API), named as the WebSocket events.
@@ -50,7 +54,9 @@ RequestUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The domain returns the objects as parley.objects' dataclasses: replies read them by
+    # attribute.
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
 class _In(BaseModel):
@@ -59,18 +65,15 @@ class _In(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _encodable(cls, value: Any) -> Any:
-        """JSON may escape a lone surrogate (`"\\ud800"`) that no UTF-8 store can hold: stored,
-        it crashed every consumer that re-encodes the text (found by fuzzing)."""
+        """No lone surrogate in any text (see parley.limits)."""
         for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str):
-                try:
-                    text.encode()
-                except UnicodeEncodeError:
-                    raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+            if isinstance(text, str) and not encodable(text):
+                raise ValueError(LONE_SURROGATE)
         return value
 
 
 # ------------------------------------------------------------------ objects
+# As parley.objects, which the domain returns; these validate and document the replies.
 
 
 class User(_Out):
@@ -136,9 +139,6 @@ class Message(_Out):
     def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Optional fields that are unset are left out, as API.md marks them (`threadTs?`)."""
         return {k: v for k, v in handler(self).items() if v is not None}
-
-    def wire(self) -> dict[str, Any]:
-        return self.model_dump()
 
 
 class WorkspaceMember(_Out):
@@ -231,7 +231,9 @@ class PostMessage(_In):
     # Text may be empty when the message shares files, as in Slack.
     text: str = ""
     threadTs: Ts | None = None
-    clientMsgId: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    clientMsgId: (
+        Annotated[str, StringConstraints(min_length=1, max_length=MAX_CLIENT_MSG_ID_CHARS)] | None
+    ) = None
     fileIds: Annotated[list[Id], Field(max_length=MAX_FILES_PER_MESSAGE)] | None = None
 
 
@@ -241,23 +243,6 @@ class CreateFileUpload(_In):
     size: Annotated[int, Field(ge=1)]
     contentType: Annotated[str, StringConstraints(pattern=CONTENT_TYPE_PATTERN)]
     channelId: Id | None = None
-
-
-# ------------------------------------------------------------------ WebSocket frames
-
-
-class Frame(_In):
-    action: str
-    id: Annotated[str, StringConstraints(max_length=128)] | int | None = None
-
-
-class SendMessageFrame(Frame, PostMessage):
-    action: Literal["sendMessage"]
-    channelId: Id
-
-
-class PingFrame(Frame):
-    action: Literal["ping"]
 
 
 # ------------------------------------------------------------------ HTTP replies
@@ -376,28 +361,12 @@ class MarkRead(_In):
     ts: Ts
 
 
-class MarkReadFrame(Frame, MarkRead):
-    action: Literal["markRead"]
-    channelId: Id
-
-
 class PresenceReply(_Out):
     presence: dict[str, Literal["active", "away"]]
 
 
 class SetPresence(_In):
     status: Literal["auto", "away"]
-
-
-class TypingFrame(Frame):
-    action: Literal["typing"]
-    channelId: Id
-    threadTs: Ts | None = None
-
-
-class SubscribePresenceFrame(Frame):
-    action: Literal["subscribePresence"]
-    userIds: Annotated[list[Id], Field(max_length=100)]
 
 
 class ErrorBody(_Out):

@@ -11,7 +11,8 @@ from parley.domain.users import users_by_id
 from parley.domain.views import channel_view
 from parley.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from parley.ids import iso_now, new_id
-from parley.schemas import Channel, CreateChannel, UpdateChannel, User
+from parley.objects import Channel, User
+from parley.schemas import CreateChannel, UpdateChannel
 from parley.store import channels as channel_store
 from parley.store import workspaces as workspace_store
 from parley.store.items import ChannelItem
@@ -38,11 +39,11 @@ def create_channel(
         channel_store.create_channel(item)
     except channel_store.NameTaken:
         raise Conflict(f"a channel named #{body.name} already exists") from None
-    event = {"type": "channel_created", "channel": channel_view(item, False).model_dump()}
+    event = {"type": "channel_created", "channel": channel_view(item, False).wire()}
     if kind == "public":
         publisher.to_workspace(workspace_id, event)
     else:
-        member_event = {**event, "channel": channel_view(item, True).model_dump()}
+        member_event = {**event, "channel": channel_view(item, True).wire()}
         publisher.to_users(workspace_id, [caller.user_id], member_event)
     return channel_view(item, True)
 
@@ -143,7 +144,7 @@ def update_channel(
     if body.topic is not None and body.topic != channel.topic:
         channel_store.set_topic(channel, body.topic)
     channel = _fresh(channel)
-    event = {"type": "channel_changed", "channel": channel_view(channel, False).model_dump()}
+    event = {"type": "channel_changed", "channel": channel_view(channel, False).wire()}
     if channel.type == "public":
         publisher.to_workspace(channel.workspaceId, event)
     else:
@@ -179,6 +180,6 @@ def open_direct_message(
         candidate, members, (f"WS#{workspace_id}", f"DM#{digest}")
     )
     if channel.channelId == candidate.channelId:
-        event = {"type": "channel_created", "channel": channel_view(channel, True).model_dump()}
+        event = {"type": "channel_created", "channel": channel_view(channel, True).wire()}
         publisher.to_users(workspace_id, members, event)
     return channel_view(channel, True)

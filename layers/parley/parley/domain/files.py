@@ -11,7 +11,7 @@ import contextlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from parley.domain import access
 from parley.domain.caller import Caller
@@ -19,11 +19,14 @@ from parley.domain.filenames import content_disposition, display_name, object_ke
 from parley.domain.views import file_view
 from parley.errors import Conflict, InvalidRequest, NotFound, TooLarge
 from parley.ids import iso_now, new_id
+from parley.objects import File, UploadForm
 from parley.observability import MetricUnit, logger, metrics
-from parley.schemas import CreateFileUpload, File, UploadForm
 from parley.store import files as file_store
 from parley.store.base import epoch
 from parley.store.items import FileItem
+
+if TYPE_CHECKING:
+    from parley.schemas import CreateFileUpload
 
 UPLOAD_SECONDS = 5 * 60
 DOWNLOAD_SECONDS = 15 * 60

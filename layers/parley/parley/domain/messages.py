@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from parley.domain import access, files, mentions, ratelimits
 from parley.domain.caller import Caller
@@ -10,8 +11,9 @@ from parley.domain.publisher import Publisher
 from parley.domain.views import message_view, shared_file
 from parley.errors import Forbidden, InvalidRequest, NotFound, TooLarge
 from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
+from parley.limits import MAX_TEXT_CHARS
+from parley.objects import Message
 from parley.observability import MetricUnit, metrics
-from parley.schemas import MAX_TEXT_CHARS, Message, PostMessage
 from parley.store import messages as message_store
 from parley.store import reads
 from parley.store.items import FileItem, MessageItem
@@ -20,10 +22,24 @@ RETRY_KEY_SECONDS = 24 * 3600
 _TS_ATTEMPTS = 8
 
 
+class Draft(Protocol):
+    """A message to post: the HTTP body (parley.schemas.PostMessage) or the WebSocket frame
+    (parley.edge.frames.SendMessageFrame), both validated at their edge."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def threadTs(self) -> str | None: ...
+    @property
+    def clientMsgId(self) -> str | None: ...
+    @property
+    def fileIds(self) -> list[str] | None: ...
+
+
 def post_message(
     caller: Caller,
     channel_id: str,
-    body: PostMessage,
+    body: Draft,
     publisher: Publisher,
     workspace_id: str | None = None,
 ) -> tuple[Message, bool]:
@@ -102,7 +118,7 @@ def _store_with_new_ts(
     caller: Caller,
     channel_id: str,
     workspace_id: str,
-    body: PostMessage,
+    body: Draft,
     shared: list[FileItem],
 ) -> MessageItem:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""

@@ -8,7 +8,7 @@ from parley.domain.publisher import Publisher
 from parley.domain.views import message_view
 from parley.errors import NotFound
 from parley.ids import iso_now
-from parley.schemas import Message
+from parley.objects import Message
 from parley.store import messages as message_store
 from parley.store import pins as pin_store
 

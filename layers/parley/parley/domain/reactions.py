@@ -9,7 +9,7 @@ from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view
 from parley.errors import Conflict, InvalidRequest, NotFound
-from parley.schemas import Message
+from parley.objects import Message
 from parley.store import messages as message_store
 from parley.store.items import MessageItem, ReactionMap
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from parley.domain.caller import Caller
 from parley.domain.views import unknown_user, user_view
 from parley.ids import iso_now
-from parley.schemas import User
+from parley.objects import User
 from parley.store import users as user_store
 
 # username -> (name, email) from the user pool, for tokens that carry no email (access tokens).

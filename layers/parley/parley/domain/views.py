@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
-from parley.schemas import Channel, Edited, File, Message, Reaction, User, Workspace
+from parley.objects import (
+    Channel,
+    ChannelType,
+    Edited,
+    File,
+    Message,
+    Reaction,
+    Role,
+    User,
+    Workspace,
+)
 from parley.store.items import (
     ChannelItem,
     FileItem,
@@ -25,7 +35,9 @@ def unknown_user(user_id: str) -> User:
 
 
 def workspace_view(item: WorkspaceItem, role: str) -> Workspace:
-    return Workspace(id=item.workspaceId, name=item.name, createdAt=item.createdAt, role=role)
+    return Workspace(
+        id=item.workspaceId, name=item.name, createdAt=item.createdAt, role=cast(Role, role)
+    )
 
 
 def channel_view(item: ChannelItem, is_member: bool) -> Channel:
@@ -33,7 +45,7 @@ def channel_view(item: ChannelItem, is_member: bool) -> Channel:
         id=item.channelId,
         workspaceId=item.workspaceId,
         name=item.name,
-        type=item.type,
+        type=cast(ChannelType, item.type),
         topic=item.topic or "",
         createdBy=item.createdBy,
         createdAt=item.createdAt,
@@ -54,7 +66,7 @@ def message_view(item: MessageItem) -> Message:
         replyCount=replies,
         latestReplyTs=item.latestReplyTs,
         reactions=[
-            Reaction(name=r.name, count=len(r.users), users=list(r.users))
+            Reaction(name=r.name, count=len(r.users), users=[str(u) for u in r.users])
             for r in item.reactions or []
             if r.users
         ],

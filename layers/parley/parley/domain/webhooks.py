@@ -14,8 +14,9 @@ from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.errors import InvalidRequest, NotFound, TooLarge, Unauthorized
 from parley.ids import iso_now, new_id
+from parley.objects import Message
 from parley.observability import MetricUnit, metrics
-from parley.schemas import Message, PostMessage, Webhook
+from parley.schemas import PostMessage, Webhook
 from parley.store import apps as app_store
 from parley.store import webhooks as webhook_store
 from parley.store.items import AppItem, ChannelItem, WebhookItem

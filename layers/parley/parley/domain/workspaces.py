@@ -11,7 +11,8 @@ from parley.domain.users import users_by_id
 from parley.domain.views import workspace_view
 from parley.errors import NotFound
 from parley.ids import iso_now, new_id, new_invite_code
-from parley.schemas import CreateWorkspace, Invite, Workspace, WorkspaceMember
+from parley.objects import Workspace
+from parley.schemas import CreateWorkspace, Invite, WorkspaceMember
 from parley.store import channels as channel_store
 from parley.store import workspaces as workspace_store
 from parley.store.items import InviteItem, WorkspaceItem

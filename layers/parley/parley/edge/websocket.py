@@ -6,12 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
 from parley.domain.caller import Caller
+from parley.edge.frames import Frame
 from parley.errors import InvalidRequest, ParleyError, Unauthorized
 
-M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Frame)
 
 
 def caller(event: dict[str, Any]) -> tuple[Caller, str]:
@@ -46,20 +45,12 @@ def reply_to(event: dict[str, Any]) -> str | int | None:
     return value if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
-def parse(event: dict[str, Any], model: type[M]) -> M:
-    """The frame as `model`, or InvalidRequest naming what is wrong."""
-    try:
-        return model.model_validate_json(event.get("body") or "")
-    except ValidationError as error:
-        raise InvalidRequest(describe(error)) from None
-
-
-def describe(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors(include_url=False)[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "frame"
-        problems.append(f"{where}: {item['msg']}")
-    return "; ".join(problems)
+def parse(event: dict[str, Any], kind: type[F]) -> F:
+    """The frame as `kind` (parley.edge.frames), or InvalidRequest naming what is wrong."""
+    body = load_frame(event)
+    if not isinstance(body, dict):
+        raise InvalidRequest("frame must be a JSON object")
+    return kind.read(body)
 
 
 def send(frame: dict[str, Any]) -> dict[str, Any]:
@@ -75,14 +66,14 @@ def error(error: ParleyError, reply: str | int | None) -> dict[str, Any]:
 
 
 def handle(
-    event: dict[str, Any], model: type[M], act: Callable[[Caller, str, M], dict[str, Any]]
+    event: dict[str, Any], kind: type[F], act: Callable[[Caller, str, F], dict[str, Any]]
 ) -> dict[str, Any]:
-    """One WebSocket action: the frame parsed as `model`, `act(caller, workspace_id, frame)`
+    """One WebSocket action: the frame parsed as `kind`, `act(caller, workspace_id, frame)`
     run, its reply frame sent back; a ParleyError becomes an error frame (connection open)."""
     reply = reply_to(event)
     try:
         who, workspace_id = caller(event)
-        frame = parse(event, model)
+        frame = parse(event, kind)
         result = act(who, workspace_id, frame)
     except ParleyError as failure:
         return error(failure, reply)
