@@ -24,7 +24,7 @@ class Moto:
     def __init__(self) -> None:
         self._client = Client(DomainDispatcherApplication(create_backend_app))
 
-    def __call__(self, target: str, body: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, target: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
         reply = self._client.post(
             "/",
             data=json.dumps(body),
@@ -35,7 +35,7 @@ class Moto:
                 "dynamodb/aws4_request, SignedHeaders=host, Signature=0",
             },
         )
-        assert reply.status_code == 200, reply.get_data(as_text=True)
+        assert reply.status_code == status, reply.get_data(as_text=True)
         answer: dict[str, Any] = json.loads(reply.get_data(as_text=True))
         return answer
 
@@ -207,3 +207,48 @@ def test_stream_records_are_the_bytes_stock_moto_would_have_parsed_to(
     assert [r["eventName"] for r in records].count("REMOVE") == 1
     assert len(records) == 62
     assert isinstance(records[0]["dynamodb"]["ApproximateCreationDateTime"], int | float)
+
+
+def _cancelled_transaction(moto: Moto) -> None:
+    """A put that would succeed, then a condition that fails: nothing may be written."""
+    moto(
+        "DynamoDB_20120810.TransactWriteItems",
+        {
+            "TransactItems": [
+                {"Put": {"TableName": TABLE, "Item": {"PK": _s("CH#0"), "SK": _s("MSG#9999")}}},
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"PK": _s("CH#1"), "SK": _s("MSG#0001")},
+                        "UpdateExpression": "SET version = :v",
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                        "ExpressionAttributeValues": {":v": {"N": "100"}},
+                    }
+                },
+            ]
+        },
+        status=400,
+    )
+
+
+def _latest_iterator(moto: Moto) -> str:
+    arn = moto.ddb("DescribeTable", TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = moto.streams("DescribeStream", StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator: str = moto.streams(
+        "GetShardIterator", StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+    )["ShardIterator"]
+    return iterator
+
+
+def test_a_cancelled_transaction_leaves_the_table_and_its_stream_as_they_were(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_main.install(monkeypatch.setattr)
+    before = moto.ddb("Scan", TableName=TABLE)
+    iterator = _latest_iterator(moto)
+    _cancelled_transaction(moto)
+    assert moto.ddb("Scan", TableName=TABLE) == before
+    moto.ddb("PutItem", TableName=TABLE, Item={"PK": _s("CH#0"), "SK": _s("MSG#after")})
+    # the iterator taken before still reads the live stream: the put, and nothing cancelled
+    records = moto.streams("GetRecords", ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["SK"] for r in records] == [_s("MSG#after")]
