@@ -20,7 +20,7 @@ Measured on this machine (CPU of the moto process per request):
 - TransactWriteItems deep-copied every table it touched, items and stream records and all,
   before it started, and a cancelled one put the copy in the table's place: O(table) CPU
   and memory per transaction (the soak's setup, 480 invite acceptances, grew moto past
-  6 GB; the replaced tables stay reachable from the stream's iterators). The transaction
+  6 GB; 59 acceptances added 81 MB, 5 MB now). The transaction
   now keeps only the items it names and the stream's length, and a cancellation puts those
   back in the live table.
 """
