@@ -16,7 +16,6 @@ function, no worker and no DynamoDB sit in the path, so the difference is what P
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import statistics
@@ -33,7 +32,7 @@ from aiohttp import WSMsgType, web
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench import cpu
-from local.soak import HttpClient
+from local.soak import HttpClient, token_subject
 from local.stack import Stack, StackConfig
 
 # After the last send, receipts may still arrive: wait while they keep coming, but give up
@@ -113,13 +112,6 @@ def _api(stack: Stack, token: str, method: str, path: str, body: Any = None) -> 
     return HttpClient(stack.http_url).call(token, method, path, body)
 
 
-def _subject(token: str) -> str:
-    """The user id (`sub`) of a token this stack issued; read, not verified."""
-    payload = token.split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return str(claims["sub"])
-
-
 def build_team(stack: Stack, plan: Plan) -> Team:
     """A workspace, its channels and one user per client, all through the HTTP API; the
     owner, a member of every channel, never connects, so each client hears one channel."""
@@ -137,7 +129,7 @@ def build_team(stack: Stack, plan: Plan) -> Team:
     def enrol(i: int) -> tuple[str, str]:
         token = stack.login(f"bench-{i:04d}").id_token
         _api(stack, token, "POST", f"/invites/{code}/accept")
-        return token, _subject(token)
+        return token, token_subject(token)
 
     with ThreadPoolExecutor(8) as pool:
         enrolled = list(pool.map(enrol, range(plan.clients)))

@@ -349,10 +349,11 @@ class QueuePoller(_Poller):
             # Long polling while the queue is empty, as Lambda's pollers do: moto answers the
             # moment a message arrives, and an idle queue costs one request per LONG_POLL_S.
             waiting = not messages
+            asked = min(10, source.batch_size - len(messages))
             reply = await self._call(
                 self._sqs.receive_message,
                 QueueUrl=url,
-                MaxNumberOfMessages=min(10, source.batch_size - len(messages)),
+                MaxNumberOfMessages=asked,
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
                 WaitTimeSeconds=LONG_POLL_S if waiting else 0,
@@ -361,10 +362,16 @@ class QueuePoller(_Poller):
             messages.extend(received)
             if not messages:
                 window_ends = time.monotonic() + source.batching_window_s
-            elif time.monotonic() >= window_ends:
+                continue
+            if time.monotonic() >= window_ends:
                 break
-            if not received and not waiting:
-                await asyncio.sleep(self._poll_interval_s)
+            if len(received) < asked:
+                # The queue is drained for now: wait for more to the end of the window,
+                # a poll interval at a time, rather than asking again at once (a trickle
+                # of messages made every poller ask back to back).
+                await asyncio.sleep(
+                    min(self._poll_interval_s, max(0.0, window_ends - time.monotonic()))
+                )
         return messages
 
     async def _delete(self, url: str, records: Sequence[Mapping[str, Any]]) -> None:

@@ -4,13 +4,14 @@ client would notice: messages lost, delivered twice to one connection, and error
     python -m local.soak                                   # make soak: 500 clients, 10,000 messages
     python -m local.soak --clients 40 --messages 200 --rate 10
 
-Users hold several connections each (`--connections-per-user`) and are spread over public
-channels of `--channel-size` members; each message goes over a sender's WebSocket
-(`sendMessage`) to one of the sender's channels at a steady `--rate` (messages per second
-across all senders). Every connection of the channel's members should get it once, except
-the sending connection, which has the ack. The counts are the verdict; the throughput it
-reached (sends acked and deliveries per second) is reported beside them, since the local
-stack's speed is the machine's, not Parley's.
+Most users hold one connection, as most people run one client; `--multi-device-users` of
+them hold `--devices` connections each, so that delivery to every device of a user stays
+covered. Users are spread over public channels of `--channel-size` members; each message
+goes over a sender's WebSocket (`sendMessage`) to the sender's channel at a steady `--rate`
+(messages per second across all senders). Every connection of the channel's members should
+get it once, except the sending connection, which has the ack. The counts are the verdict;
+the throughput it reached (sends acked and deliveries per second) is reported beside them,
+since the local stack's speed is the machine's, not Parley's.
 
 Exit status 0 when nothing was lost, duplicated or refused, else 1.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import itertools
 import json
 import math
@@ -38,6 +40,7 @@ from local.stack import Stack, StackConfig
 _ACK_TIMEOUT_S = 120.0
 _SETUP_THREADS = 8
 _CONNECT_AT_ONCE = 25
+_ADD_AT_ONCE = 8  # userIds per POST /channels/{cid}/members
 # A handshake runs the authorizer and $connect, cold the first time: slow on a busy machine.
 _HANDSHAKE_TIMEOUT_S = 60.0
 
@@ -47,8 +50,10 @@ class SoakConfig:
     clients: int = 500
     messages: int = 10_000
     rate: float = 20.0  # messages per second, all senders together
-    connections_per_user: int = 5
     channel_size: int = 10  # users per channel
+    # A few users on several devices (connections); everyone else on one.
+    multi_device_users: int = 10
+    devices: int = 3
     drain_s: float = 60.0  # how long deliveries may trail the last ack
     # Sends awaiting their ack at most: beyond the stack's pace, sends wait here (as a
     # client waits for its acks) instead of queueing in the gateway until they time out.
@@ -153,30 +158,36 @@ class HttpClient:
         return reply.json() if reply.content else None
 
 
+def devices_per_user(config: SoakConfig) -> list[int]:
+    """How many connections each user holds: `clients` in all, the multi-device users first."""
+    multi = min(config.multi_device_users, config.clients // max(1, config.devices))
+    devices = [config.devices] * multi
+    return devices + [1] * (config.clients - sum(devices))
+
+
 def _set_up(
     stack: Stack, config: SoakConfig, run: str
 ) -> tuple[str, list[_Member], dict[str, list[_Member]]]:
-    """A workspace, its channels and members (all through the public API)."""
+    """A workspace, its channels and members (all through the public API). The owner creates
+    the channels and adds their members in bulk, as an admin would; the owner never
+    connects, so every connection hears exactly one channel."""
     http = HttpClient(stack.http_url)
-    users = max(1, config.clients // config.connections_per_user)
+    users = len(devices_per_user(config))
     owner = stack.login(f"soak-{run}-owner").id_token
     wid = http.call(owner, "POST", "/workspaces", {"name": f"Soak {run}"})["workspace"]["id"]
     code = http.call(owner, "POST", f"/workspaces/{wid}/invites")["invite"]["code"]
-    channel_ids = []
-    for k in range(math.ceil(users / config.channel_size)):
-        channel = http.call(
-            owner, "POST", f"/workspaces/{wid}/channels", {"name": f"soak-{run}-{k}"}
-        )
-        channel_ids.append(channel["channel"]["id"])
-        http.call(owner, "POST", f"/channels/{channel_ids[-1]}/leave")
+    channel_ids = [
+        http.call(owner, "POST", f"/workspaces/{wid}/channels", {"name": f"soak-{run}-{k}"})[
+            "channel"
+        ]["id"]
+        for k in range(math.ceil(users / config.channel_size))
+    ]
 
     def join(n: int) -> _Member:
         member = _Member(name=f"soak-{run}-{n}", token=stack.login(f"soak-{run}-{n}").id_token)
-        member_http = HttpClient(stack.http_url)
-        member.user_id = member_http.call(member.token, "GET", "/me")["user"]["id"]
-        member_http.call(member.token, "POST", f"/invites/{code}/accept")
+        member.user_id = token_subject(member.token)
+        HttpClient(stack.http_url).call(member.token, "POST", f"/invites/{code}/accept")
         member.channel = channel_ids[n % len(channel_ids)]
-        member_http.call(member.token, "POST", f"/channels/{member.channel}/join")
         return member
 
     with ThreadPoolExecutor(_SETUP_THREADS) as pool:
@@ -184,7 +195,19 @@ def _set_up(
     by_channel: dict[str, list[_Member]] = {cid: [] for cid in channel_ids}
     for member in members:
         by_channel[member.channel].append(member)
+    for cid, channel_members in by_channel.items():
+        ids = [m.user_id for m in channel_members]
+        for start in range(0, len(ids), _ADD_AT_ONCE):
+            batch = ids[start : start + _ADD_AT_ONCE]
+            http.call(owner, "POST", f"/channels/{cid}/members", {"userIds": batch})
     return wid, members, by_channel
+
+
+def token_subject(token: str) -> str:
+    """The user id (`sub`) of a token this stack issued; read, not verified."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["sub"])
 
 
 class _Tally:
@@ -208,11 +231,11 @@ class _Tally:
 
 
 async def _connect_all(
-    stack: Stack, wid: str, members: list[_Member], per_user: int
+    stack: Stack, wid: str, members: list[_Member], devices: list[int]
 ) -> list[ClientConnection]:
     """Every member's connections, a few handshakes at a time (each runs two functions)."""
     sockets: list[ClientConnection] = []
-    pending = [m for m in members for _ in range(per_user)]
+    pending = [m for m, count in zip(members, devices, strict=True) for _ in range(count)]
     for start in range(0, len(pending), _CONNECT_AT_ONCE):
         chunk = pending[start : start + _CONNECT_AT_ONCE]
         opened = await asyncio.gather(
@@ -318,7 +341,7 @@ async def run_soak(stack: Stack, config: SoakConfig, run: str = "") -> SoakRepor
     started = time.monotonic()
     wid, members, by_channel = await asyncio.to_thread(_set_up, stack, config, run)
     tally = _Tally()
-    sockets = await _connect_all(stack, wid, members, config.connections_per_user)
+    sockets = await _connect_all(stack, wid, members, devices_per_user(config))
     readers = [asyncio.create_task(tally.read(i, ws)) for i, ws in enumerate(sockets)]
     socket_index = {id(ws): i for i, ws in enumerate(sockets)}
     report.clients, report.users, report.channels = len(sockets), len(members), len(by_channel)
@@ -353,8 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=defaults.clients)
     parser.add_argument("--messages", type=int, default=defaults.messages)
     parser.add_argument("--rate", type=float, default=defaults.rate, help="messages per second")
-    parser.add_argument("--connections-per-user", type=int, default=defaults.connections_per_user)
     parser.add_argument("--channel-size", type=int, default=defaults.channel_size)
+    parser.add_argument("--multi-device-users", type=int, default=defaults.multi_device_users)
+    parser.add_argument("--devices", type=int, default=defaults.devices, help="theirs each")
     parser.add_argument("--drain", type=float, default=defaults.drain_s, help="seconds")
     parser.add_argument("--in-flight", type=int, default=defaults.in_flight)
     parser.add_argument(
@@ -369,8 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         clients=arguments.clients,
         messages=arguments.messages,
         rate=arguments.rate,
-        connections_per_user=arguments.connections_per_user,
         channel_size=arguments.channel_size,
+        multi_device_users=arguments.multi_device_users,
+        devices=arguments.devices,
         drain_s=arguments.drain,
         in_flight=arguments.in_flight,
         send_budget_s=arguments.send_budget,
@@ -380,11 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="parley-soak-") as state,
-        Stack(
-            StackConfig(
-                state_dir=Path(state), http_port=0, ws_port=0, aws_port=0, poll_interval_s=0.05
-            )
-        ) as stack,
+        Stack(StackConfig(state_dir=Path(state), http_port=0, ws_port=0, aws_port=0)) as stack,
     ):
         report = asyncio.run(run_soak(stack, config))
     print(report.table())

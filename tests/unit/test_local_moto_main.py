@@ -1,0 +1,259 @@
+"""The stack's moto server changes how moto works, never what it answers: the same requests
+through moto's own WSGI application, before and after `local.moto_main.install`, get the
+same replies (Query pages and GetRecords batches included)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.test import Client
+
+from local import moto_main
+
+TABLE = "moto-main-test"
+
+
+class Moto:
+    """moto's server application, called in process with the JSON requests botocore sends."""
+
+    def __init__(self) -> None:
+        self._client = Client(DomainDispatcherApplication(create_backend_app))
+
+    def __call__(
+        self, target: str, body: dict[str, Any], status: int | None = 200
+    ) -> dict[str, Any]:
+        reply = self._client.post(
+            "/",
+            data=json.dumps(body),
+            headers={
+                "X-Amz-Target": target,
+                "Content-Type": "application/x-amz-json-1.0",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+                "dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            },
+        )
+        assert status is None or reply.status_code == status, reply.get_data(as_text=True)
+        answer: dict[str, Any] = json.loads(reply.get_data(as_text=True))
+        return answer
+
+    def ddb(self, action: str, **body: Any) -> dict[str, Any]:
+        return self(f"DynamoDB_20120810.{action}", body)
+
+    def streams(self, action: str, **body: Any) -> dict[str, Any]:
+        return self(f"DynamoDBStreams_20120810.{action}", body)
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+@pytest.fixture
+def moto() -> Iterator[Moto]:
+    with mock_aws():
+        server = Moto()
+        # Other suites may hold moto's backends open around this one: start from no table.
+        server("DynamoDB_20120810.DeleteTable", {"TableName": TABLE}, status=None)
+        server.ddb(
+            "CreateTable",
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "G1PK", "G1SK")
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "GSI1",
+                    "KeySchema": [
+                        {"AttributeName": "G1PK", "KeyType": "HASH"},
+                        {"AttributeName": "G1SK", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        for n in range(60):
+            item = {
+                "PK": _s(f"CH#{n % 4}"),
+                "SK": _s(f"MSG#{n:04d}" if n % 5 else f"MEMBER#u{n:04d}"),
+                "text": _s(f"message {n}"),
+                "version": {"N": str(n % 7)},
+                "flags": {"SS": ["a", f"f{n % 3}"]},
+                "photo": {"B": "aGVsbG8="},
+                "meta": {"M": {"pinned": {"BOOL": n % 2 == 0}, "gone": {"NULL": True}}},
+                "path": {"L": [_s("x"), {"N": "1.5"}]},
+            }
+            if n % 3 == 0:  # a third of the items in the index, spread over two keys
+                item |= {"G1PK": _s(f"USER#{n % 2}"), "G1SK": _s(f"{n:04d}")}
+            server.ddb("PutItem", TableName=TABLE, Item=item)
+        server.ddb(
+            "UpdateItem",
+            TableName=TABLE,
+            Key={"PK": _s("CH#1"), "SK": _s("MSG#0001")},
+            UpdateExpression="SET version = version + :one REMOVE photo",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+        server.ddb("DeleteItem", TableName=TABLE, Key={"PK": _s("CH#2"), "SK": _s("MSG#0002")})
+        yield server
+        server.ddb("DeleteTable", TableName=TABLE)
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": _s("CH#1")}},
+    {
+        # a channel's audience: its memberships, the range MEMBER# to META
+        "KeyConditionExpression": "PK = :p AND SK BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":p": _s("CH#0"), ":a": _s("MEMBER#"), ":b": _s("META")},
+    },
+    {
+        "KeyConditionExpression": "PK = :p AND begins_with(SK, :m)",
+        "ExpressionAttributeValues": {":p": _s("CH#3"), ":m": _s("MSG#")},
+        "ScanIndexForward": False,
+        "Limit": 4,
+    },
+    {
+        "KeyConditionExpression": "PK = :p AND SK > :s",
+        "FilterExpression": "version > :v",
+        "ProjectionExpression": "SK, version, meta.pinned",
+        "ExpressionAttributeValues": {":p": _s("CH#2"), ":s": _s("MSG#0010"), ":v": {"N": "2"}},
+    },
+    {
+        "KeyConditionExpression": "PK = :p",
+        "Select": "COUNT",
+        "ExpressionAttributeValues": {":p": _s("CH#1")},
+    },
+    {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": _s("CH#9")}},
+    {
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "G1PK = :u",
+        "ExpressionAttributeValues": {":u": _s("USER#0")},
+    },
+    {
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "G1PK = :u AND G1SK >= :from",
+        "ExpressionAttributeValues": {":u": _s("USER#1"), ":from": _s("0020")},
+        "ScanIndexForward": False,
+        "Limit": 3,
+    },
+]
+
+
+def _all_pages(moto: Moto, query: dict[str, Any]) -> list[dict[str, Any]]:
+    pages, start = [], None
+    while True:
+        page = moto.ddb(
+            "Query", TableName=TABLE, **query, **({"ExclusiveStartKey": start} if start else {})
+        )
+        pages.append(page)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+def _stream_batches(moto: Moto, limit: int) -> list[dict[str, Any]]:
+    """The whole stream from its start, `limit` records a call (iterators left out: they
+    are new every call)."""
+    arn = moto.ddb("DescribeTable", TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = moto.streams("DescribeStream", StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = moto.streams(
+        "GetShardIterator",
+        StreamArn=arn,
+        ShardId=shard["ShardId"],
+        ShardIteratorType="TRIM_HORIZON",
+    )["ShardIterator"]
+    batches = []
+    while True:
+        batch = moto.streams("GetRecords", ShardIterator=iterator, Limit=limit)
+        iterator = batch.pop("NextShardIterator")
+        batches.append(batch)
+        if not batch["Records"]:
+            return batches
+
+
+def test_queries_answer_as_stock_moto_does(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
+    stock = [_all_pages(moto, query) for query in QUERIES]
+    moto_main.install(monkeypatch.setattr)
+    assert [_all_pages(moto, query) for query in QUERIES] == stock
+    assert len(stock[2]) > 1  # the limited query was paged
+    assert stock[5] == [{"Count": 0, "Items": [], "ScannedCount": 0}]
+
+
+def test_a_query_of_a_missing_partition_does_not_create_it(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_main.install(monkeypatch.setattr)
+    before = moto.ddb("Scan", TableName=TABLE)
+    moto.ddb(
+        "Query",
+        TableName=TABLE,
+        KeyConditionExpression="PK = :p",
+        ExpressionAttributeValues={":p": _s("CH#nowhere")},
+    )
+    assert moto.ddb("Scan", TableName=TABLE) == before
+
+
+def test_stream_records_are_the_bytes_stock_moto_would_have_parsed_to(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock = _stream_batches(moto, limit=25)
+    moto_main.install(monkeypatch.setattr)
+    assert _stream_batches(moto, limit=25) == stock
+    records = [record for batch in stock for record in batch["Records"]]
+    assert [r["eventName"] for r in records].count("MODIFY") == 1
+    assert [r["eventName"] for r in records].count("REMOVE") == 1
+    assert len(records) == 62
+    assert isinstance(records[0]["dynamodb"]["ApproximateCreationDateTime"], int | float)
+
+
+def _cancelled_transaction(moto: Moto) -> None:
+    """A put that would succeed, then a condition that fails: nothing may be written."""
+    moto(
+        "DynamoDB_20120810.TransactWriteItems",
+        {
+            "TransactItems": [
+                {"Put": {"TableName": TABLE, "Item": {"PK": _s("CH#0"), "SK": _s("MSG#9999")}}},
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"PK": _s("CH#1"), "SK": _s("MSG#0001")},
+                        "UpdateExpression": "SET version = :v",
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                        "ExpressionAttributeValues": {":v": {"N": "100"}},
+                    }
+                },
+            ]
+        },
+        status=400,
+    )
+
+
+def _latest_iterator(moto: Moto) -> str:
+    arn = moto.ddb("DescribeTable", TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = moto.streams("DescribeStream", StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator: str = moto.streams(
+        "GetShardIterator", StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+    )["ShardIterator"]
+    return iterator
+
+
+def test_a_cancelled_transaction_leaves_the_table_and_its_stream_as_they_were(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_main.install(monkeypatch.setattr)
+    before = moto.ddb("Scan", TableName=TABLE)
+    iterator = _latest_iterator(moto)
+    _cancelled_transaction(moto)
+    assert moto.ddb("Scan", TableName=TABLE) == before
+    moto.ddb("PutItem", TableName=TABLE, Item={"PK": _s("CH#0"), "SK": _s("MSG#after")})
+    # the iterator taken before still reads the live stream: the put, and nothing cancelled
+    records = moto.streams("GetRecords", ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["SK"] for r in records] == [_s("MSG#after")]
