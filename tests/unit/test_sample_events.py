@@ -256,7 +256,7 @@ def _drive_app_events(
     queue, endpoint = FakeQueue(), FakeAppEndpoint()
     monkeypatch.setattr(module, "events_queue", lambda _: queue)
     if function == "events_delivery":
-        monkeypatch.setattr(module, "http_poster", lambda: endpoint)
+        monkeypatch.setattr(module, "http_poster", lambda config: endpoint)
     reply = module.lambda_handler(event, Context())
     delivered = queue.sent if function == "events_forwarder" else endpoint.events
     assert len(delivered) == len(event["Records"])
