@@ -379,7 +379,7 @@ class CommandResult(_Out):
     """What became of a slash command sent as a message (nothing of it is posted as the
     sender's): the app's reply shown to the sender alone (`ephemeral`), posted in the
     channel as the app's bot (`in_channel`, with `message`), nothing (`none`: the app
-    acknowledged without text), or an error (`ok` false, `error` a short code, `text` the
+    acknowledged without text), or an error (`ok` false, `error` a short code, `replyText` the
     notice shown to the sender)."""
 
     command: str
