@@ -258,7 +258,10 @@ def _notification_line(event: Mapping[str, Any], names: Directory) -> str:
 
 
 def _ack_line(event: Mapping[str, Any], names: Directory) -> str:
-    message = event.get("message")
+    message, command = event.get("message"), event.get("command")
+    if event.get("ok") and isinstance(command, Mapping):
+        reply = command.get("replyText") or "(the app answered nothing)"
+        return f"{command.get('command')}: {render_text(str(reply), names)}"
     if event.get("ok") and isinstance(message, Mapping):
         where, text = names.channel(message.get("channelId")), message.get("text", "")
         return f"sent to {where}: {render_text(str(text), names)} (ts {message.get('ts')})"
@@ -292,6 +295,14 @@ def _in_channel(template: str) -> Callable[[Mapping[str, Any], Directory], str]:
     return line
 
 
+def _in_channel_text(template: str) -> Callable[[Mapping[str, Any], Directory], str]:
+    def line(event: Mapping[str, Any], names: Directory) -> str:
+        text = render_text(str(event.get("text", "")), names)
+        return template.format(where=names.channel(event.get("channelId")), text=text)
+
+    return line
+
+
 _LINES: dict[str, Callable[[Mapping[str, Any], Directory], str]] = {
     "message": _message_line,
     "message_changed": _message_line,
@@ -308,6 +319,7 @@ _LINES: dict[str, Callable[[Mapping[str, Any], Directory], str]] = {
     "pin_added": _in_channel("{where} {who} pinned {ts}"),
     "pin_removed": _in_channel("{where} {who} unpinned {ts}"),
     "notification": _notification_line,
+    "ephemeral_message": _in_channel_text("{where} (only you see this) {text}"),
     "ack": _ack_line,
     "pong": lambda _event, _names: "pong",
     "error": _error_line,

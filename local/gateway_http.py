@@ -46,7 +46,7 @@ PARSER_LINE_BYTES = 64 * 1024
 
 # Framing is the gateway's business; a function's values for these would corrupt the reply.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
-_HOOK_TOKEN = re.compile(r"^/hooks/[^/?]+")
+_TOKEN_PATH = re.compile(r"^/(hooks|commands)/[^/?]+")
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "yaml")
 
 
@@ -70,8 +70,9 @@ def _message(status: int, message: str, headers: Mapping[str, str] | None = None
 
 
 def loggable_path(raw_path: str) -> str:
-    """The path without a webhook's token (the token is the credential, and never logged)."""
-    return _HOOK_TOKEN.sub("/hooks/***", raw_path)
+    """The path without a webhook's or a response_url's token (the token is the credential,
+    and never logged)."""
+    return _TOKEN_PATH.sub(r"/\1/***", raw_path)
 
 
 class CorsPolicy:

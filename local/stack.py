@@ -48,6 +48,11 @@ class LocalService(Protocol):
     def stop(self) -> None: ...
 
 
+# Template parameters whose AWS default does not suit a local stack (applied when the
+# template declares them; StackConfig.parameters still wins): app receivers run on 127.0.0.1.
+LOCAL_PARAMETERS = {"AllowPrivateAppUrls": "true"}
+
+
 @dataclass(frozen=True)
 class StackConfig:
     template: Path = PROJECT_ROOT / "template.yaml"
@@ -141,7 +146,10 @@ class Stack:
     def _start(self) -> None:
         config = self.config
         template = Template.load(config.template)
-        resolver = Resolver(template, config.parameters)
+        local_defaults = {
+            name: value for name, value in LOCAL_PARAMETERS.items() if name in template.parameters
+        }
+        resolver = Resolver(template, {**local_defaults, **config.parameters})
         self._moto = MotoServer(_free_port(config.aws_port), config.state_dir / "moto.log")
         self._moto.start()
         self.aws_url = self._moto.url

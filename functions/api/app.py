@@ -15,15 +15,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from bot_routes import router as bot_router
+from command_routes import router as command_router
 from file_routes import router as file_router
+from hook_routes import api_url
 from hook_routes import router as hook_router
 from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
 from search_routes import router as search_router
 
+from parley.apps import wiring as app_wiring
 from parley.auth.user_pool import UserPool
 from parley.domain import (
     channels,
+    commands,
     messages,
     notifications,
     pins,
@@ -43,6 +47,7 @@ from parley.schemas import (
     AddMembers,
     ChannelReply,
     ChannelsReply,
+    CommandReply,
     CreateChannel,
     CreateWorkspace,
     EditMessage,
@@ -71,6 +76,7 @@ app.include_router(file_router)
 app.include_router(app_router)
 app.include_router(bot_router)
 app.include_router(hook_router)
+app.include_router(command_router)
 
 
 @functools.cache
@@ -211,10 +217,22 @@ def list_messages(
     "/channels/<cid>/messages",
     responses={
         201: {"description": "created"},
-        200: {"description": "a repeated clientMsgId: the first message"},
+        200: {
+            "description": "a repeated clientMsgId: the first message (`{message}`); or a "
+            "slash command (`/name args`): what became of it (`{command}`), nothing being "
+            "posted as the sender"
+        },
     },
 )
-def post_message(cid: str, body: PostMessage) -> Response[MessageReply]:
+def post_message(cid: str, body: PostMessage) -> Response[MessageReply | CommandReply]:
+    invocation = commands.parse(body.text)
+    if invocation is not None:
+        poster = app_wiring.http_poster(configured())
+        outbound = commands.Outbound(poster, api_url(app.current_event))
+        result = commands.invoke(
+            _caller(), cid, invocation, body, publisher=wiring.broadcaster(), outbound=outbound
+        )
+        return Response(200, "application/json", CommandReply(command=result))
     message, created = messages.post_message(_caller(), cid, body, wiring.broadcaster())
     reply = MessageReply(message=message)
     return _created(reply) if created else Response(200, "application/json", reply)

@@ -9,9 +9,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from hook_routes import hook_url
 
+from parley.apps import wiring as app_wiring
 from parley.domain import apps, webhooks
 from parley.edge import wiring
 from parley.edge.http import token_caller
+from parley.edge.wiring import configured
 from parley.schemas import (
     AppCreated,
     AppReply,
@@ -19,6 +21,7 @@ from parley.schemas import (
     BotTokenReply,
     CreateApp,
     CreateWebhook,
+    UpdateApp,
     WebhookCreated,
     WebhooksReply,
 )
@@ -32,7 +35,10 @@ def _no_content() -> Response[Any]:
 
 @router.post("/workspaces/<wid>/apps", responses={201: {"description": "created"}})
 def create_app(wid: str, body: CreateApp) -> Response[AppCreated]:
-    created = apps.create_app(token_caller(router.current_event), wid, body)
+    allow_private = configured().allow_private_app_urls
+    created = apps.create_app(
+        token_caller(router.current_event), wid, body, allow_private=allow_private
+    )
     return Response(status_code=201, content_type="application/json", body=created)
 
 
@@ -45,6 +51,19 @@ def list_apps(wid: str) -> AppsReply:
 def delete_app(appId: str) -> Response[None]:
     apps.delete_app(token_caller(router.current_event), appId)
     return _no_content()
+
+
+@router.patch("/apps/<appId>")
+def update_app(appId: str, body: UpdateApp) -> AppReply:
+    config = configured()
+    app = apps.update_app(
+        token_caller(router.current_event),
+        appId,
+        body,
+        app_wiring.http_poster(config),
+        allow_private=config.allow_private_app_urls,
+    )
+    return AppReply(app=app)
 
 
 @router.post("/apps/<appId>/token/rotate")

@@ -15,19 +15,23 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from parley.domain import webhooks
 from parley.edge import wiring
 from parley.errors import InvalidRequest
-from parley.schemas import MessageReply
+from parley.schemas import MessageReply, PostMessage
 
 router = Router()
 
 
-def hook_url(event: APIGatewayProxyEventV2, token: str) -> str:
-    """The hook's URL on the API this request came through (API Gateway always sets
+def api_url(event: APIGatewayProxyEventV2) -> str:
+    """The base URL of the API this request came through (API Gateway always sets
     X-Forwarded-Proto; the local gateway, plain HTTP, does not)."""
     proto = (event.headers or {}).get("x-forwarded-proto", "http")
-    return f"{proto}://{event.request_context.domain_name}/hooks/{token}"
+    return f"{proto}://{event.request_context.domain_name}"
 
 
-def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
+def hook_url(event: APIGatewayProxyEventV2, token: str) -> str:
+    return f"{api_url(event)}/hooks/{token}"
+
+
+def raw_body(event: APIGatewayProxyEventV2) -> bytes:
     body = event.body or ""
     if not event.is_base64_encoded:
         return body.encode()
@@ -39,8 +43,7 @@ def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
 
 @router.post("/hooks/<token>", responses={201: {"description": "posted"}})
 def post_via_webhook(token: str) -> Response[MessageReply]:
-    # rate limit: bots. The per-app limiter (built on another branch) is called here, keyed
-    # by the hook's app, before the payload is parsed.
-    payload = webhooks.parse_payload(_raw_body(router.current_event))
+    # Rate limited as the hook's bot posting in its channel (domain.ratelimits, bots' limit).
+    payload = webhooks.parse_payload(raw_body(router.current_event), PostMessage)
     message = webhooks.post(token, payload, wiring.broadcaster())
     return Response(201, "application/json", MessageReply(message=message))

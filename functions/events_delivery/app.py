@@ -25,5 +25,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         app_delivery.QueuedEnvelope(message_id=record.message_id, body=record.body)
         for record in SQSEvent(event).records
     ]
-    failed = app_delivery.deliver(queued, http_poster(), events_queue(configured()))
+    config = configured()
+    failed = app_delivery.deliver(queued, http_poster(config), events_queue(config))
     return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failed]}

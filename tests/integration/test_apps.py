@@ -167,3 +167,45 @@ def test_subscribed_events_reach_the_apps_url_signed(
     reaction = receiver.wait_for(lambda e: e["event"]["type"] == "reaction_added")
     assert reaction["event"]["name"] == "wave"
     assert receiver.refused == []
+
+
+def test_a_slash_command_whose_app_is_too_slow_loses_nothing(team: dict[str, Any]) -> None:
+    """The app answers after 4 s: the sender hears within about 3 s that it failed, with the
+    command repeated, and nothing is posted."""
+    alice, wid, general = team["alice"], team["wid"], team["general"]
+    answered = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            answered.wait(4)
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        body = {
+            "name": "Slow",
+            "scopes": ["chat:write"],
+            "commands": ["/slow"],
+            "commandUrl": f"http://127.0.0.1:{server.server_address[1]}/commands",
+        }
+        status, created = alice.call("POST", f"/workspaces/{wid}/apps", body)
+        assert status == 201, created
+        started = time.monotonic()
+        status, reply = alice.call("POST", f"/channels/{general}/messages", {"text": "/slow x"})
+        elapsed = time.monotonic() - started
+        assert status == 200, reply
+        assert (reply["command"]["ok"], reply["command"]["error"]) == (False, "app_unreachable")
+        assert "/slow x" in reply["command"]["replyText"]
+        assert elapsed < 10  # the 3 s deadline, plus the local stack's own latency
+        _, history = alice.call("GET", f"/channels/{general}/messages")
+        assert not [m for m in history["messages"] if m["text"].startswith("/slow")]
+    finally:
+        answered.set()
+        server.shutdown()

@@ -104,6 +104,7 @@ ENVIRONMENT = {
     "JWT_AUDIENCE": "unitclient",
     "FILES_BUCKET": BUCKET,
     "MAX_UPLOAD_BYTES": "10485760",
+    "HTTP_API_URL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
 }
 
 
@@ -175,6 +176,33 @@ def poster(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingPost
     yield recording
     settings.cache_clear()
     wiring.configured.cache_clear()
+
+
+# What the SSRF guard's resolver answers in unit tests (no sockets): names under
+# example.com are public, internal.example.com is private; IP literals are themselves.
+FAKE_DNS = {"internal.example.com": ["10.0.0.7"], "metadata.example.com": ["169.254.169.254"]}
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+def fake_resolve(host: str, port: int) -> list[str]:
+    import ipaddress
+
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    if host in FAKE_DNS:
+        return FAKE_DNS[host]
+    if host == "example.com" or host.endswith(".example.com"):
+        return [PUBLIC_ADDRESS]
+    raise OSError(f"unit tests resolve no {host}")
+
+
+@pytest.fixture(autouse=True)
+def _fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from parley.apps import urls
+
+    monkeypatch.setattr(urls, "_resolve", fake_resolve)
 
 
 _loaded: dict[str, ModuleType] = {}

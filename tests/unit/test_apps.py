@@ -163,3 +163,136 @@ def test_an_empty_or_unknown_token_is_unauthorized(api: Api) -> None:
     for token in ("", "pxb-nope", "Bearer"):
         with pytest.raises(Unauthorized):
             authenticate(token)
+
+
+# ------------------------------------------------------------------ URLs and PATCH
+
+
+class Challenged:
+    """An app URL that answers the url_verification challenge (or refuses to)."""
+
+    def __init__(self, answers: bool = True) -> None:
+        self.answers = answers
+        self.urls: list[str] = []
+
+    def post(self, url: str, body: bytes, headers: Any, timeout: float) -> Any:
+        import json
+
+        from parley.apps.delivery import Reply
+
+        self.urls.append(url)
+        challenge = json.loads(body)["challenge"]
+        return Reply(200, json.dumps({"challenge": challenge if self.answers else "no"}).encode())
+
+
+@pytest.fixture
+def challenged(monkeypatch: pytest.MonkeyPatch) -> Challenged:
+    from parley.apps import wiring as app_wiring
+
+    fake = Challenged()
+    monkeypatch.setattr(app_wiring, "http_poster", lambda config: fake)
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://127.0.0.1:8080/events", "loopback"),
+        ("https://internal.example.com/events", "private"),
+        ("https://metadata.example.com/events", "link-local"),
+        ("http://[::ffff:10.0.0.1]/events", "private"),
+        ("http://224.0.0.1/events", "multicast"),
+        ("https://user:pw@echo.example.com/events", "credentials"),
+        ("https://nowhere.invalid/events", "does not resolve"),
+    ],
+)
+def test_app_urls_that_reach_inside_are_refused_with_a_422(
+    api: Api, workspace: dict[str, str], url: str, why: str
+) -> None:
+    for field in ("eventsUrl", "commandUrl"):
+        body = {"name": "Probe", "scopes": ["chat:write"], field: url}
+        status, reply = api("POST", f"/workspaces/{workspace['wid']}/apps", body=body)
+        assert status == 422, reply
+        assert reply["error"]["message"].startswith(f"{field}: ")
+        assert why in reply["error"]["message"]
+
+
+def test_private_app_urls_pass_where_the_setting_allows_them(
+    api: Api, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.config import settings
+    from parley.edge import wiring
+
+    monkeypatch.setenv("ALLOW_PRIVATE_APP_URLS", "true")
+    settings.cache_clear()
+    wiring.configured.cache_clear()
+    body = {"name": "Local", "scopes": ["chat:write"], "eventsUrl": "http://127.0.0.1:9/e"}
+    assert api("POST", f"/workspaces/{workspace['wid']}/apps", body=body)[0] == 201
+    body["eventsUrl"] = "ftp://127.0.0.1/e"  # still http(s) only
+    assert api("POST", f"/workspaces/{workspace['wid']}/apps", body=body)[0] == 422
+
+
+def test_patch_changes_what_it_names_and_reverifies_a_new_events_url(
+    api: Api, workspace: dict[str, str], challenged: Challenged
+) -> None:
+    from parley.store import apps as app_store
+
+    app = create_app(api, workspace["wid"], scopes=["chat:write"], commands=["/old"])["app"]
+    new_url = "https://new.example.com/events"
+    body = {
+        "eventsUrl": new_url,
+        "events": ["message"],
+        "commands": ["/deploy"],
+        "commandUrl": "https://new.example.com/commands",
+    }
+    status, reply = api("PATCH", f"/apps/{app['id']}", body=body)
+    assert status == 200, reply
+    changed = reply["app"]
+    assert (changed["eventsUrl"], changed["events"], changed["commands"]) == (
+        new_url,
+        ["message"],
+        ["/deploy"],
+    )
+    assert changed["commandUrl"] == "https://new.example.com/commands"
+    assert changed["name"] == "Echo"  # not named, not changed
+    assert challenged.urls == [new_url]
+    stored = app_store.get_app(app["id"])
+    assert stored is not None
+    assert stored.eventsVerifiedUrl == new_url  # delivery will not challenge it again
+    status, reply = api("PATCH", f"/apps/{app['id']}", body={"commandUrl": None})
+    assert (status, reply["app"]["commandUrl"]) == (200, None)
+    assert challenged.urls == [new_url]  # no eventsUrl change, no challenge
+
+
+def test_patch_refuses_an_events_url_that_fails_the_challenge_and_keeps_the_old_one(
+    api: Api, workspace: dict[str, str], challenged: Challenged
+) -> None:
+    old = "https://old.example.com/events"
+    app = create_app(api, workspace["wid"], scopes=["chat:write"], eventsUrl=old)["app"]
+    challenged.answers = False
+    status, reply = api(
+        "PATCH", f"/apps/{app['id']}", body={"eventsUrl": "https://new.example.com/e"}
+    )
+    assert status == 422, reply
+    assert "url_verification" in reply["error"]["message"]
+    _, listed = api("GET", f"/workspaces/{workspace['wid']}/apps")
+    assert listed["apps"][0]["eventsUrl"] == old
+    status, reply = api(
+        "PATCH", f"/apps/{app['id']}", body={"eventsUrl": "https://internal.example.com/e"}
+    )
+    assert status == 422
+    assert "private" in reply["error"]["message"]
+
+
+def test_patch_is_for_admins_and_command_names_stay_unique(
+    api: Api, workspace: dict[str, str], challenged: Challenged
+) -> None:
+    first = create_app(api, workspace["wid"], scopes=["chat:write"], commands=["/a"])["app"]
+    second = create_app(api, workspace["wid"], scopes=["chat:write"], commands=["/b"])["app"]
+    assert api("PATCH", f"/apps/{first['id']}", user=BOB, body={"name": "x"})[0] == 403
+    assert api("PATCH", f"/apps/{first['id']}", user=CAROL, body={"name": "x"})[0] == 404
+    assert api("PATCH", f"/apps/{second['id']}", body={"commands": ["/a"]})[0] == 409
+    assert api("PATCH", f"/apps/{first['id']}", body={"commands": ["/a", "/c"]})[0] == 200
+    assert api("PATCH", f"/apps/{first['id']}", body={"scopes": ["nope"]})[0] == 200  # ignored
+    assert api("PATCH", f"/apps/{first['id']}", body={"commands": ["bad"]})[0] == 422

@@ -153,6 +153,9 @@ HTTP_ROWS: dict[str, Row] = {
     "POST /apps/{appId}/token/rotate": Row(ADMIN),
     "DELETE /apps/{appId}/token": Row(ADMIN, 204),
     "POST /apps/{appId}/events/resume": Row(ADMIN),
+    "PATCH /apps/{appId}": Row(ADMIN, body=lambda w: {"name": "Renamed bot"}),
+    # A slash command's response_url: like a hook's, the URL's token is the credential.
+    "POST /commands/{token}": Row(HOOK_TOKEN, 201, body=lambda w: {"text": "later"}),
     "POST /channels/{cid}/webhooks": Row(CHANNEL_ADMIN, 201, body=lambda w: {"appId": w.app_id}),
     "GET /channels/{cid}/webhooks": Row(CHANNEL_ADMIN),
     "DELETE /channels/{cid}/webhooks/{hookId}": Row(CHANNEL_ADMIN, 204),

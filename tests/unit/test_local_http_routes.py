@@ -79,3 +79,4 @@ def test_the_gateway_log_never_shows_a_webhook_token() -> None:
     assert loggable_path("/hooks/pxh-secret") == "/hooks/***"
     assert loggable_path("/hooks/pxh-secret?x=1") == "/hooks/***?x=1"
     assert loggable_path("/channels/C1/hooks/x") == "/channels/C1/hooks/x"
+    assert loggable_path("/commands/pxr-secret") == "/commands/***"

@@ -241,15 +241,16 @@ def test_parley_bot_and_webhook_routes_reach_the_function_without_the_jwt_author
     parley: tuple[Template, Resolver],
 ) -> None:
     """The bot token is the function's to check (docs/decisions.md); the gateway lets the
-    request through as API Gateway does for `Authorizer: NONE`: only bot routes and
-    webhooks, whose tokens the function checks."""
+    request through as API Gateway does for `Authorizer: NONE`: only bot routes, webhooks
+    and slash commands' response_urls, whose tokens the function checks."""
     api = sam.http_api(*parley)
     assert api is not None
     open_routes = {route.key for route in api.routes if route.authorizer is None}
     assert "POST /bot/channels/{cid}/messages" in open_routes
     assert "POST /hooks/{token}" in open_routes
+    assert "POST /commands/{token}" in open_routes
     paths = [key.split(" ", 1)[1] for key in open_routes - {"$default"}]
-    assert all(path.startswith(("/bot/", "/hooks/")) for path in paths)
+    assert all(path.startswith(("/bot/", "/hooks/", "/commands/")) for path in paths)
 
 
 def test_parley_websocket_api_routes(parley: tuple[Template, Resolver]) -> None:

@@ -23,6 +23,7 @@ WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.00010
 PENDING_FILE, SHARED_FILE = "F0000000001", "F0000000002"
 APP, BOT, BOT_TOKEN = "A0000000001", "B0000000001", "pxb-sample-bot-token-not-a-secret-000000000"
 HOOK, HOOK_TOKEN = "H0000000001", "pxh-sample-hook-token-not-a-secret-0000000000"
+RESPONSE_TOKEN = "pxr-sample-response-token-not-a-secret-000000"  # a sample
 
 # Events named for a refusal or bad input; every other one must succeed.
 REFUSALS = {
@@ -143,7 +144,8 @@ def _seed_app(now: str) -> None:
     a webhook into #general."""
     from parley.apps.credentials import token_hash
     from parley.store import apps, channels, webhooks, workspaces
-    from parley.store.items import AppItem, UserItem, WebhookItem
+    from parley.store import commands as command_store
+    from parley.store.items import AppItem, CommandResponseItem, UserItem, WebhookItem
 
     app = AppItem(
         f"APP#{APP}",
@@ -184,6 +186,18 @@ def _seed_app(now: str) -> None:
             tokenHash=token_hash(HOOK_TOKEN),
             createdBy=ALICE,
             createdAt=now,
+        )
+    )
+    command_store.create_response(
+        CommandResponseItem(
+            *command_store.response_key(token_hash(RESPONSE_TOKEN)),
+            appId=APP,
+            workspaceId=WORKSPACE,
+            channelId=CHANNEL,
+            userId=ALICE,
+            botUserId=BOT,
+            command="/echo",
+            expires=int(time.time()) + 1800,
         )
     )
 
@@ -256,7 +270,7 @@ def _drive_app_events(
     queue, endpoint = FakeQueue(), FakeAppEndpoint()
     monkeypatch.setattr(module, "events_queue", lambda _: queue)
     if function == "events_delivery":
-        monkeypatch.setattr(module, "http_poster", lambda: endpoint)
+        monkeypatch.setattr(module, "http_poster", lambda config: endpoint)
     reply = module.lambda_handler(event, Context())
     delivered = queue.sent if function == "events_forwarder" else endpoint.events
     assert len(delivered) == len(event["Records"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,13 @@ class Settings:
     # MaxUploadBytes; 1 GiB as in Slack by default).
     files_bucket: str | None = _env("FILES_BUCKET", default=None)
     max_upload_bytes: int = _env("MAX_UPLOAD_BYTES", default=1024**3)
+    # Apps: whether an app's URLs may point at private, loopback or link-local addresses
+    # (template parameter AllowPrivateAppUrls: false in AWS, true in the local runtime, whose
+    # receivers listen on 127.0.0.1).
+    allow_private_app_urls: bool = _env("ALLOW_PRIVATE_APP_URLS", default=False)
+    # The HTTP API's base URL, for the WebSocket's sendMessage (a slash command's
+    # response_url is an HTTP route); the API function takes it from the request instead.
+    http_api_url: str | None = _env("HTTP_API_URL", default=None)
 
     def __post_init__(self) -> None:
         if len(self.table_name) < 3:
@@ -58,7 +65,8 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        """Each field from its variable: strings as they are, integers parsed and positive."""
+        """Each field from its variable: strings as they are, integers parsed and positive,
+        booleans `true` or `false`."""
         values: dict[str, Any] = {}
         for spec in dataclasses.fields(cls):
             name = spec.metadata["env"]
@@ -67,7 +75,8 @@ class Settings:
                 if spec.default is dataclasses.MISSING:
                     raise ConfigError(f"{name} must be set")
                 continue
-            values[spec.name] = _positive_int(name, raw) if spec.type == "int" else raw
+            parse = _PARSERS.get(str(spec.type))
+            values[spec.name] = parse(name, raw) if parse else raw
         return cls(**values)
 
 
@@ -79,6 +88,15 @@ def _positive_int(name: str, raw: str) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
+
+
+def _boolean(name: str, raw: str) -> bool:
+    if raw not in ("true", "false"):
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    return raw == "true"
+
+
+_PARSERS: dict[str, Callable[[str, str], object]] = {"int": _positive_int, "bool": _boolean}
 
 
 @functools.cache

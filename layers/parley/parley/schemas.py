@@ -167,6 +167,7 @@ class App(_Out):
     scopes: list[AppScope]
     eventsUrl: str | None
     commands: list[str]
+    commandUrl: str | None  # where the app's slash commands are POSTed
     botUserId: str
     hasToken: bool  # false after the token was revoked (rotate to get a new one)
     events: list[AppEventType]
@@ -218,7 +219,27 @@ class CreateApp(_In):
     scopes: Annotated[list[AppScope], Field(min_length=1, max_length=4)]
     eventsUrl: RequestUrl | None = None
     commands: Annotated[list[CommandName], Field(max_length=25)] = Field(default_factory=list)
+    commandUrl: RequestUrl | None = None
     events: Annotated[list[AppEventType], Field(max_length=7)] = Field(default_factory=list)
+
+
+class UpdateApp(_In):
+    """The fields present are changed; `eventsUrl` or `commandUrl` null removes the URL."""
+
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None
+    ) = None
+    eventsUrl: RequestUrl | None = None
+    commands: Annotated[list[CommandName], Field(max_length=25)] | None = None
+    commandUrl: RequestUrl | None = None
+    events: Annotated[list[AppEventType], Field(max_length=7)] | None = None
+
+
+class CommandResponse(_In):
+    """What an app POSTs to a response_url (and answers a command with): Slack's shape."""
+
+    text: str = ""
+    response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
 
 
 class CreateWebhook(_In):
@@ -337,6 +358,34 @@ class WebhookCreated(_Out):
 
 class WebhooksReply(_Out):
     webhooks: list[Webhook]
+
+
+class CommandResult(_Out):
+    """What became of a slash command sent as a message (nothing of it is posted as the
+    sender's): the app's reply shown to the sender alone (`ephemeral`), posted in the
+    channel as the app's bot (`in_channel`, with `message`), nothing (`none`: the app
+    acknowledged without text), or an error (`ok` false, `error` a short code, `replyText` the
+    notice shown to the sender)."""
+
+    command: str
+    text: str
+    appId: str | None
+    ok: bool
+    responseType: Literal["ephemeral", "in_channel", "none"]
+    replyText: str | None = None
+    message: Message | None = None
+    error: str | None = None
+
+
+class CommandReply(_Out):
+    command: CommandResult
+
+
+class CommandResponseReply(_Out):
+    """A response_url answered: posted in the channel (`message`) or shown to the invoker."""
+
+    responseType: Literal["ephemeral", "in_channel"]
+    message: Message | None = None
 
 
 class ChannelUnread(_Out):

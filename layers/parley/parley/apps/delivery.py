@@ -56,6 +56,7 @@ class Envelope(BaseModel):
 class Reply:
     status: int  # 0 when no answer came (refused, timed out, unreachable)
     body: bytes = b""
+    content_type: str = ""  # the media type, lowercased, without parameters
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The Events API's process-wide objects, built on first use from the settings."""
+"""The apps' process-wide objects (the events queue, the HTTP client that calls apps),
+built on first use from the settings."""
 
 from __future__ import annotations
 
@@ -17,5 +18,5 @@ def events_queue(config: Settings) -> SqsQueue:
 
 
 @functools.cache
-def http_poster() -> UrllibPoster:
-    return UrllibPoster()
+def http_poster(config: Settings) -> UrllibPoster:
+    return UrllibPoster(allow_private=config.allow_private_app_urls)

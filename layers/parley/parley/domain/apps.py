@@ -4,12 +4,14 @@ once, stored as a hash), scopes, and a signing secret for what Parley sends the 
 from __future__ import annotations
 
 from parley.apps.credentials import new_bot_token, new_signing_secret, token_hash
+from parley.apps.delivery import HttpPoster, verify_url
+from parley.apps.urls import UnsafeUrl, check_url
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.errors import Conflict, Forbidden, NotFound, Unauthorized
+from parley.errors import Conflict, Forbidden, NotFound, ParleyError, Unauthorized
 from parley.ids import iso_now, new_id
 from parley.observability import MetricUnit, metrics
-from parley.schemas import App, AppCreated, CreateApp
+from parley.schemas import App, AppCreated, CreateApp, UpdateApp
 from parley.store import apps as app_store
 from parley.store import workspaces as workspace_store
 from parley.store.items import AppItem, UserItem
@@ -24,6 +26,7 @@ def app_view(item: AppItem) -> App:
         scopes=list(item.scopes),
         eventsUrl=item.eventsUrl,
         commands=list(item.commands or []),
+        commandUrl=item.commandUrl,
         botUserId=item.botUserId,
         hasToken=item.tokenHash is not None,
         events=list(item.events or []),
@@ -33,9 +36,37 @@ def app_view(item: AppItem) -> App:
     )
 
 
-def create_app(caller: Caller, workspace_id: str, body: CreateApp) -> AppCreated:
+class UnprocessableUrl(ParleyError):
+    status, code = 422, "invalid_request"
+
+
+def check_app_url(url: str | None, field: str, *, allow_private: bool) -> None:
+    """A 422 naming the field when the SSRF guard refuses the URL (parley.apps.urls)."""
+    if url is None:
+        return
+    try:
+        check_url(url, allow_private=allow_private)
+    except UnsafeUrl as refused:
+        raise UnprocessableUrl(f"{field}: {refused}") from None
+
+
+def _check_commands_free(workspace_id: str, commands: list[str], app_id: str | None) -> None:
+    """A command name names one app of the workspace: 409 when another has it."""
+    wanted = set(commands)
+    for other in app_store.list_apps(workspace_id):
+        taken = wanted & set(other.commands or [])
+        if other.appId != app_id and taken:
+            raise Conflict(f"{min(taken)} is already a command of the app {other.name}")
+
+
+def create_app(
+    caller: Caller, workspace_id: str, body: CreateApp, *, allow_private: bool = False
+) -> AppCreated:
     """The app, its bot user (a workspace member with isBot) and its token, all at once."""
     access.workspace_admin(workspace_id, caller.user_id)
+    check_app_url(body.eventsUrl, "eventsUrl", allow_private=allow_private)
+    check_app_url(body.commandUrl, "commandUrl", allow_private=allow_private)
+    _check_commands_free(workspace_id, body.commands, None)
     now = iso_now()
     token = new_bot_token()
     app_id, bot_user_id = new_id("A"), new_id("B")
@@ -50,6 +81,7 @@ def create_app(caller: Caller, workspace_id: str, body: CreateApp) -> AppCreated
         scopes=sorted(set(body.scopes)),
         eventsUrl=body.eventsUrl,
         commands=sorted(set(body.commands)),
+        commandUrl=body.commandUrl,
         events=sorted(set(body.events)),
         botUserId=bot_user_id,
         signingSecret=new_signing_secret(),
@@ -108,6 +140,40 @@ def _replace_token(app: AppItem, new_hash: str | None) -> None:
         app_store.replace_token(app, new_hash)
     except app_store.TokenChanged:
         raise Conflict("the token was changed by another request; try again") from None
+
+
+def update_app(
+    caller: Caller, app_id: str, body: UpdateApp, poster: HttpPoster, *, allow_private: bool
+) -> App:
+    """Changes the fields the body names. A new eventsUrl must pass the URL guard and then
+    the challenge handshake now (422 if not, and nothing changes), as Slack checks a request
+    URL when it is saved; events then go to it without a second challenge."""
+    app = _managed_app(caller, app_id)
+    given = body.model_fields_set
+    changes: dict[str, object] = {}
+    if "name" in given and body.name is not None:
+        changes["name"] = body.name
+    if "commandUrl" in given:
+        check_app_url(body.commandUrl, "commandUrl", allow_private=allow_private)
+        changes["commandUrl"] = body.commandUrl
+    if "commands" in given and body.commands is not None:
+        _check_commands_free(app.workspaceId, body.commands, app.appId)
+        changes["commands"] = sorted(set(body.commands))
+    if "events" in given and body.events is not None:
+        changes["events"] = sorted(set(body.events))
+    if "eventsUrl" in given and body.eventsUrl != app.eventsUrl:
+        changes["eventsUrl"] = body.eventsUrl
+        if body.eventsUrl is not None:
+            check_app_url(body.eventsUrl, "eventsUrl", allow_private=allow_private)
+            if not verify_url(poster, body.eventsUrl, app.signingSecret):
+                raise UnprocessableUrl(
+                    "eventsUrl: the URL did not answer the url_verification challenge with "
+                    "a 2xx carrying the challenge within 3 seconds; nothing was changed"
+                )
+            changes["eventsVerifiedUrl"] = body.eventsUrl
+    app_store.update_app(app, changes)
+    metrics.add_metric("AppUpdated", MetricUnit.Count, 1)
+    return app_view(app)
 
 
 def resume_events(caller: Caller, app_id: str) -> App:

@@ -42,16 +42,20 @@ def post_message(
     body: Draft,
     publisher: Publisher,
     workspace_id: str | None = None,
+    *,
+    via: str | None = None,
 ) -> tuple[Message, bool]:
     """Stores the message and delivers it to the channel's live connections.
 
     Returns the message and whether it is new: a repeated clientMsgId returns the first
     message and announces nothing. `workspace_id` confines a WebSocket connection to the
     workspace it was opened for. Shared files (`fileIds`) must be ready files of the
-    channel's workspace that the sender may see; the text may then be empty.
+    channel's workspace that the sender may see; the text may then be empty. `via` names
+    the member on whose behalf an app's bot answers a slash command: the bot need not be in
+    the channel, the member must (as in Slack).
     """
     _check_text(body.text, empty_ok=bool(body.fileIds))
-    channel, member_ids = access.channel_audience(channel_id, caller.user_id, workspace_id)
+    channel, member_ids = access.channel_audience(channel_id, via or caller.user_id, workspace_id)
     ratelimits.check_send(caller, channel_id, time.time())
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)

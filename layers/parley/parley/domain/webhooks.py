@@ -7,6 +7,9 @@ through it is an ordinary message of the bot, delivered in real time like any ot
 from __future__ import annotations
 
 import json
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from parley.apps.credentials import HOOK_TOKEN_PREFIX, new_hook_token, token_hash
 from parley.domain import access, channels, messages
@@ -24,6 +27,8 @@ from parley.store.items import AppItem, ChannelItem, WebhookItem
 # A full 40,000-character text, JSON-escaped, fits; anything larger is abuse, refused
 # before parsing.
 MAX_PAYLOAD_BYTES = 512 * 1024
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def webhook_view(item: WebhookItem) -> Webhook:
@@ -101,9 +106,10 @@ def revoke_webhook(caller: Caller, channel_id: str, hook_id: str) -> None:
     webhook_store.delete_webhook(hook)
 
 
-def parse_payload(raw: bytes) -> PostMessage:
-    """`{text, threadTs?}`: 413 when oversized, 400 when not a JSON object; a pydantic
-    ValidationError (the API's 422 naming the field) when a field is wrong or missing."""
+def parse_payload(raw: bytes, model: type[M]) -> M:
+    """The body as `model` (`{text, threadTs?}` for a webhook): 413 when oversized, 400
+    when not a JSON object; a pydantic ValidationError (the API's 422 naming the field)
+    when a field is wrong or missing."""
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise TooLarge(f"the body is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
     try:
@@ -112,7 +118,7 @@ def parse_payload(raw: bytes) -> PostMessage:
         raise InvalidRequest('the body must be JSON, e.g. {"text": "hello"}') from None
     if not isinstance(data, dict):
         raise InvalidRequest('the body must be a JSON object, e.g. {"text": "hello"}')
-    return PostMessage.model_validate(data)
+    return model.model_validate(data)
 
 
 def post(token: str, payload: PostMessage, publisher: Publisher) -> Message:

@@ -90,6 +90,16 @@ def delete_app(app: AppItem) -> None:
         tx.delete(WorkspaceMemberItem(f"WS#{app.workspaceId}", f"MEMBER#{app.botUserId}"))
 
 
+def update_app(app: AppItem, changes: dict[str, object]) -> None:
+    """Sets the attributes named in `changes` (None removes one); `app` is refreshed."""
+    actions = [
+        getattr(AppItem, name).remove() if value is None else getattr(AppItem, name).set(value)
+        for name, value in changes.items()
+    ]
+    if actions:
+        app.update(actions=actions, condition=AppItem.PK.exists())
+
+
 # ------------------------------------------------------------------ Events API delivery state
 
 

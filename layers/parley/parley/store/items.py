@@ -293,6 +293,7 @@ class AppItem(Item):
     scopes = ListAttribute(of=UnicodeAttribute)
     eventsUrl = UnicodeAttribute(null=True)
     commands = ListAttribute(of=UnicodeAttribute, default=list)
+    commandUrl = UnicodeAttribute(null=True)
     botUserId = UnicodeAttribute()
     signingSecret = UnicodeAttribute()
     tokenHash = UnicodeAttribute(null=True)
@@ -342,3 +343,21 @@ class WebhookTokenItem(Item):
     workspaceId = UnicodeAttribute()
     channelId = UnicodeAttribute()
     botUserId = UnicodeAttribute()
+
+
+class CommandResponseItem(Item):
+    """PK CMDRESPONSE#<sha256 of the token>, SK RESPONSE: a slash command's response_url,
+    usable `uses` < its limit times until `expires` (epoch seconds); TTL removes it later.
+    It remembers where the reply goes and as whom: the invoker's channel and thread, the
+    app's bot."""
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    threadTs = UnicodeAttribute(null=True)
+    userId = UnicodeAttribute()  # the invoker: ephemeral replies go to them alone
+    botUserId = UnicodeAttribute()
+    command = UnicodeAttribute()
+    uses = NumberAttribute(default=0)
+    expires = NumberAttribute()
+    ttl = TTLAttribute()
