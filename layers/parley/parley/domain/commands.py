@@ -23,13 +23,13 @@ from parley.domain import access, messages, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.errors import InvalidRequest, NotFound, ParleyError, TooLarge
+from parley.limits import MAX_TEXT_CHARS
+from parley.objects import Message
 from parley.observability import MetricUnit, logger, metrics
 from parley.schemas import (
-    MAX_TEXT_CHARS,
     CommandResponse,
     CommandResponseReply,
     CommandResult,
-    Message,
     PostMessage,
 )
 from parley.store import apps as app_store
@@ -104,7 +104,7 @@ def invoke(
     caller: Caller,
     channel_id: str,
     invocation: wire.Invocation,
-    body: PostMessage,
+    body: messages.Draft,
     *,
     publisher: Publisher,
     outbound: Outbound,
@@ -193,7 +193,7 @@ def _show(
             answer = wire.Answer("error", error="app_error", detail=error.message)
         else:
             update = {"responseType": "in_channel", "replyText": answer.text, "message": message}
-            return result.model_copy(update=update)
+            return _with(result, update)
     if answer.kind == "error":
         metrics.add_metric("CommandFailed", MetricUnit.Count, 1)
         logger.warning(
@@ -206,11 +206,16 @@ def _show(
         ).rstrip()
         where.ephemeral(publisher, notice, exclude=connection_id)
         update = {"ok": False, "responseType": "ephemeral", "replyText": notice}
-        return result.model_copy(update={**update, "error": answer.error})
+        return _with(result, {**update, "error": answer.error})
     if answer.kind == "ephemeral":
         where.ephemeral(publisher, answer.text, exclude=connection_id)
-        return result.model_copy(update={"responseType": "ephemeral", "replyText": answer.text})
+        return _with(result, {"responseType": "ephemeral", "replyText": answer.text})
     return result
+
+
+def _with(result: CommandResult, update: dict[str, Any]) -> CommandResult:
+    # Validated again (model_copy would not): `message` arrives as parley.objects.Message.
+    return CommandResult.model_validate({**dict(result), **update})
 
 
 def respond(token: str, body: CommandResponse, publisher: Publisher) -> CommandResponseReply:
