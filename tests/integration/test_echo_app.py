@@ -84,9 +84,21 @@ def test_the_echo_app_does_all_four_against_the_local_stack(
     status, refused = alice.call("PATCH", f"/apps/{app_id}", {"eventsUrl": f"{echo.url}/nope"})
     assert status == 422, refused  # the example answers 404 there: no challenge, no change
 
+    # 1. An incoming webhook, through the example's own CLI.
+    status, hook = alice.call("POST", f"/channels/{general}/webhooks", {"appId": app_id})
+    assert status == 201, hook
+    posted = subprocess.run(  # noqa: S603
+        [sys.executable, str(ECHO_APP), "hook", hook["url"], "deployed v42"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert posted.returncode == 0, posted.stdout + posted.stderr
+
     async def scenario() -> None:
         async with alice.socket(wid) as a, bob.socket(wid) as b:
-            # 1. Events API: Bob's message reaches the example, which echoes it as the bot.
+            # 2. Events API: Bob's message reaches the example, which echoes it as the bot.
             status, sent = await asyncio.to_thread(
                 bob.call, "POST", f"/channels/{general}/messages", {"text": "ping from bob"}
             )
@@ -96,12 +108,12 @@ def test_the_echo_app_does_all_four_against_the_local_stack(
                 echoed = await a.next("message", timeout=30, channelId=general)
             assert echoed["message"]["text"] == "echo: ping from bob"
 
-            # 2. Bot token: the example posted with it; Bob sees the same message.
+            # 3. Bot token: the example posted with it; Bob sees the same message.
             seen = await b.next("message", timeout=30, channelId=general)
             while seen["message"]["userId"] != bot:
                 seen = await b.next("message", timeout=30, channelId=general)
 
-            # 3. The slash command over the WebSocket: in_channel now, ephemeral later.
+            # 4. The slash command over the WebSocket: in_channel now, ephemeral later.
             await a.send(
                 {"action": "sendMessage", "id": "cmd", "channelId": general, "text": "/echo hi"}
             )
@@ -118,20 +130,6 @@ def test_the_echo_app_does_all_four_against_the_local_stack(
             assert [f for f in await b.quiet(1.5) if f.get("type") == "ephemeral_message"] == []
 
     asyncio.run(scenario())
-
-    # 4. An incoming webhook, through the example's own CLI. Last: on the local stack, the
-    # app events forwarder heard nothing more after a webhook was created (an open finding,
-    # see the report), so the Events API steps come first.
-    status, hook = alice.call("POST", f"/channels/{general}/webhooks", {"appId": app_id})
-    assert status == 201, hook
-    posted = subprocess.run(  # noqa: S603
-        [sys.executable, str(ECHO_APP), "hook", hook["url"], "deployed v42"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert posted.returncode == 0, posted.stdout + posted.stderr
 
     # The webhook's message is in the channel, and nothing of the command was posted as Alice.
     _, history = alice.call("GET", f"/channels/{general}/messages?limit=50")

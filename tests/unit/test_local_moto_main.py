@@ -257,3 +257,18 @@ def test_a_cancelled_transaction_leaves_the_table_and_its_stream_as_they_were(
     # the iterator taken before still reads the live stream: the put, and nothing cancelled
     records = moto.streams("GetRecords", ShardIterator=iterator)["Records"]
     assert [r["dynamodb"]["Keys"]["SK"] for r in records] == [_s("MSG#after")]
+
+
+def test_stock_moto_strands_the_stream_readers_after_a_cancelled_transaction(moto: Moto) -> None:
+    """Why the stack's stream consumers went quiet after a webhook post or a fuzz run (both
+    cancel transactions: a rate limit, a repeated clientMsgId): stock moto puts back a deep
+    copy of the table, stream shard and all, so a reader already open gets the cancelled
+    write as if it had happened, then reads the orphaned shard forever. The test above is
+    the fix; this one shows what it fixes, so a moto upgrade that changes it is noticed."""
+    iterator = _latest_iterator(moto)
+    _cancelled_transaction(moto)
+    moto.ddb("PutItem", TableName=TABLE, Item={"PK": _s("CH#0"), "SK": _s("MSG#after")})
+    first = moto.streams("GetRecords", ShardIterator=iterator)
+    assert [r["dynamodb"]["Keys"]["SK"] for r in first["Records"]] == [_s("MSG#9999")]
+    later = moto.streams("GetRecords", ShardIterator=first["NextShardIterator"])
+    assert later["Records"] == []  # the put after it is never seen
