@@ -296,3 +296,52 @@ def test_patch_is_for_admins_and_command_names_stay_unique(
     assert api("PATCH", f"/apps/{first['id']}", body={"commands": ["/a", "/c"]})[0] == 200
     assert api("PATCH", f"/apps/{first['id']}", body={"scopes": ["nope"]})[0] == 200  # ignored
     assert api("PATCH", f"/apps/{first['id']}", body={"commands": ["bad"]})[0] == 422
+
+
+def _claims() -> dict[str, str]:
+    return {i["SK"]: i["appId"] for i in table_items() if i["SK"].startswith("CMD#")}
+
+
+def test_command_claims_follow_the_app_through_patch_and_delete(
+    api: Api, workspace: dict[str, str], challenged: Challenged
+) -> None:
+    wid = workspace["wid"]
+    first = create_app(api, wid, scopes=["chat:write"], commands=["/a", "/b"])["app"]
+    assert _claims() == {"CMD#/a": first["id"], "CMD#/b": first["id"]}
+    assert api("PATCH", f"/apps/{first['id']}", body={"commands": ["/b", "/c"]})[0] == 200
+    assert _claims() == {"CMD#/b": first["id"], "CMD#/c": first["id"]}
+    second = create_app(api, wid, scopes=["chat:write"], commands=["/a"])["app"]  # released
+    assert api("DELETE", f"/apps/{first['id']}")[0] == 204
+    assert _claims() == {"CMD#/a": second["id"]}
+    assert api("PATCH", f"/apps/{second['id']}", body={"commands": ["/b", "/c"]})[0] == 200
+
+
+@pytest.mark.parametrize("how", ["create", "patch"])
+def test_two_apps_racing_for_a_command_cannot_both_have_it(
+    api: Api,
+    workspace: dict[str, str],
+    challenged: Challenged,
+    how: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both pass the friendly check before either writes (staged: the check is skipped for
+    the second); the claim in the write's transaction refuses the second with a 409."""
+    from parley.domain import apps
+
+    wid = workspace["wid"]
+    first = create_app(api, wid, scopes=["chat:write"], commands=["/deploy"])["app"]
+    monkeypatch.setattr(apps, "_check_commands_free", lambda *args: None)
+    if how == "create":
+        body = {"name": "Copy", "scopes": ["chat:write"], "commands": ["/x", "/deploy"]}
+        status, reply = api("POST", f"/workspaces/{wid}/apps", body=body)
+    else:
+        other = create_app(api, wid, scopes=["chat:write"], commands=["/x"])["app"]
+        status, reply = api("PATCH", f"/apps/{other['id']}", body={"commands": ["/deploy"]})
+    assert status == 409, reply
+    assert reply["error"]["code"] == "conflict"
+    assert "/deploy" in reply["error"]["message"]
+    assert _claims()["CMD#/deploy"] == first["id"]
+    owners = [i for i in table_items() if i["SK"] == "APP" and "/deploy" in i.get("commands", [])]
+    assert [i["appId"] for i in owners] == [first["id"]]
+    if how == "patch":
+        assert _claims()["CMD#/x"] == other["id"]  # nothing of the refused change was written

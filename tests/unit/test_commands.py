@@ -300,3 +300,46 @@ def test_over_the_websocket_the_ack_carries_the_result_and_other_tabs_get_the_ev
     assert poster.events("alice-1", "ephemeral_message") == []
     assert poster.events("alice-2", "ephemeral_message")[0]["text"] == "only you see this"
     assert fake_app.form()["response_url"].startswith("https://")  # the HTTP API's URL
+
+
+def test_a_command_retried_with_its_client_msg_id_calls_the_app_once(
+    api: Api, workspace: dict[str, str], fake_app: FakeApp
+) -> None:
+    """As a repeated clientMsgId returns the first message, a repeated command returns the
+    first run's result: the app is not called again, nothing is posted twice."""
+    wid, general = workspace["wid"], workspace["general"]
+    install(api, wid)
+    fake_app.reply = json_reply("echo: hi", "in_channel")
+    path = f"/channels/{general}/messages"
+    body = {"text": "/echo hi", "clientMsgId": "c-1"}
+    first = api("POST", path, body=body)
+    again = api("POST", path, body=body)
+    assert first[0] == again[0] == 200
+    assert again[1] == first[1]
+    assert first[1]["command"]["message"]["text"] == "echo: hi"
+    assert len(fake_app.requests) == 1
+    assert messages_of(api, general) == ["echo: hi"]
+    # Another person's clientMsgId is theirs: the same id from Bob is a new run.
+    api("POST", f"/channels/{general}/join", user=BOB)
+    assert api("POST", path, user=BOB, body=body)[0] == 200
+    assert len(fake_app.requests) == 2
+
+
+def test_a_retry_while_the_first_run_waits_for_its_app_is_a_409_and_a_refused_run_frees_its_id(
+    api: Api, workspace: dict[str, str], fake_app: FakeApp
+) -> None:
+    from parley.store import commands as command_store
+
+    wid, general = workspace["wid"], workspace["general"]
+    install(api, wid)
+    path = f"/channels/{general}/messages"
+    # The first run is still waiting (staged: its claim is written, no result yet).
+    command_store.claim_run(command_store.run_key(general, ALICE, "c-2"), 1_800_000_000)
+    status, reply = api("POST", path, body={"text": "/echo hi", "clientMsgId": "c-2"})
+    assert status == 409, reply
+    assert fake_app.requests == []
+    # A run refused before its app answered (a thread that does not exist) keeps no claim.
+    body = {"text": "/echo hi", "clientMsgId": "c-3", "threadTs": "1700000000.000001"}
+    assert api("POST", path, body=body)[0] == 404
+    assert api("POST", path, body={"text": "/echo hi", "clientMsgId": "c-3"})[0] == 200
+    assert len(fake_app.requests) == 1

@@ -94,7 +94,10 @@ def create_app(
     )
     member = workspace_store.new_member(workspace_id, bot_user_id, "member", now)
     member.isBot = True
-    app_store.create_app(app, bot, member)
+    try:
+        app_store.create_app(app, bot, member)
+    except app_store.CommandTaken as taken:  # another app claimed it since the check above
+        raise Conflict(f"{taken.command} is already a command of another app") from None
     metrics.add_metric("AppCreated", MetricUnit.Count, 1)
     return AppCreated(app=app_view(app), botToken=token, signingSecret=app.signingSecret)
 
@@ -171,7 +174,10 @@ def update_app(
                     "a 2xx carrying the challenge within 3 seconds; nothing was changed"
                 )
             changes["eventsVerifiedUrl"] = body.eventsUrl
-    app_store.update_app(app, changes)
+    try:
+        app_store.update_app(app, changes)
+    except app_store.CommandTaken as taken:
+        raise Conflict(f"{taken.command} is already a command of another app") from None
     metrics.add_metric("AppUpdated", MetricUnit.Count, 1)
     return app_view(app)
 

@@ -22,7 +22,7 @@ from parley.apps.delivery import HttpPoster
 from parley.domain import access, messages, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
-from parley.errors import InvalidRequest, NotFound, ParleyError, TooLarge
+from parley.errors import Conflict, InvalidRequest, NotFound, ParleyError, TooLarge
 from parley.limits import MAX_TEXT_CHARS
 from parley.objects import Message
 from parley.observability import MetricUnit, logger, metrics
@@ -35,7 +35,7 @@ from parley.schemas import (
 from parley.store import apps as app_store
 from parley.store import commands as command_store
 from parley.store import messages as message_store
-from parley.store.items import AppItem, CommandResponseItem
+from parley.store.items import AppItem, ChannelItem, CommandResponseItem
 
 RESPONSE_TOKEN_PREFIX = "pxr-"  # noqa: S105  # a prefix, not a secret
 RESPONSE_URL_USES = 5
@@ -116,6 +116,38 @@ def invoke(
     if len(body.text) > MAX_TEXT_CHARS:
         raise TooLarge(f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}")
     channel, _ = access.channel_audience(channel_id, caller.user_id, workspace_id)
+    run = None
+    if body.clientMsgId is not None:  # a retry gets the first run's result, the app no call
+        run = command_store.run_key(channel_id, caller.user_id, body.clientMsgId)
+        earlier = command_store.claim_run(run, int(time.time()))
+        if earlier is not None:
+            if earlier.result is None:
+                raise Conflict(
+                    "the command sent with this clientMsgId is still waiting for its app; "
+                    "its result comes in that send's reply"
+                )
+            return CommandResult.model_validate_json(earlier.result)
+    try:
+        result = _run(caller, channel, invocation, body, publisher=publisher, outbound=outbound)
+    except BaseException:
+        if run is not None:
+            command_store.release_run(run)
+        raise
+    if run is not None:
+        command_store.finish_run(run, result.model_dump_json())
+    return result
+
+
+def _run(
+    caller: Caller,
+    channel: ChannelItem,
+    invocation: wire.Invocation,
+    body: messages.Draft,
+    *,
+    publisher: Publisher,
+    outbound: Outbound,
+) -> CommandResult:
+    channel_id = channel.channelId
     ratelimits.check_send(caller, channel_id, time.time())
     if body.threadTs is not None:
         parent = message_store.get_message(channel_id, body.threadTs)

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from pynamodb.exceptions import TransactWriteError
 
-from parley.store.base import conditional, get_or_none, transaction
-from parley.store.items import AppItem, BotTokenItem, UserItem, WorkspaceMemberItem
+from parley.store.base import cancelled_by_condition, conditional, get_or_none, transaction
+from parley.store.items import (
+    AppItem,
+    BotTokenItem,
+    CommandNameItem,
+    UserItem,
+    WorkspaceMemberItem,
+)
+
+
+class CommandTaken(Exception):
+    """Another app of the workspace claimed the slash command first."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(command)
+        self.command = command
 
 
 def app_key(app_id: str) -> tuple[str, str]:
@@ -26,14 +42,42 @@ def token_item(app: AppItem, token_hash: str) -> BotTokenItem:
     )
 
 
+def command_key(workspace_id: str, command: str) -> tuple[str, str]:
+    return f"WS#{workspace_id}", f"CMD#{command}"
+
+
+def _commands(app: AppItem) -> list[str]:
+    return [str(command) for command in app.commands or []]
+
+
+def _claim(app: AppItem, command: str) -> CommandNameItem:
+    return CommandNameItem(*command_key(app.workspaceId, command), appId=app.appId)
+
+
+def _raise_taken(error: TransactWriteError, first_claim: int, claims: list[str]) -> None:
+    """CommandTaken for the first claim whose condition failed; `first_claim` is its index
+    in the transaction (pynamodb sends deletes, then puts, then updates)."""
+    for offset, command in enumerate(claims):
+        if cancelled_by_condition(error, first_claim + offset):
+            raise CommandTaken(command) from None
+
+
 def create_app(app: AppItem, bot: UserItem, bot_member: WorkspaceMemberItem) -> None:
-    """The app, its token's look-up item, its bot's profile and membership: all or nothing."""
+    """The app, its token's look-up item, its bot's profile and membership and its command
+    claims: all or nothing; CommandTaken if another app claimed one of its commands."""
     assert app.tokenHash is not None
-    with transaction() as tx:
-        tx.save(app, condition=AppItem.PK.does_not_exist())
-        tx.save(token_item(app, app.tokenHash), condition=BotTokenItem.PK.does_not_exist())
-        tx.save(bot, condition=UserItem.PK.does_not_exist())
-        tx.save(bot_member, condition=WorkspaceMemberItem.PK.does_not_exist())
+    commands = _commands(app)
+    try:
+        with transaction() as tx:
+            tx.save(app, condition=AppItem.PK.does_not_exist())
+            tx.save(token_item(app, app.tokenHash), condition=BotTokenItem.PK.does_not_exist())
+            tx.save(bot, condition=UserItem.PK.does_not_exist())
+            tx.save(bot_member, condition=WorkspaceMemberItem.PK.does_not_exist())
+            for command in commands:
+                tx.save(_claim(app, command), condition=CommandNameItem.PK.does_not_exist())
+    except TransactWriteError as error:
+        _raise_taken(error, 4, commands)
+        raise
 
 
 def get_app(app_id: str) -> AppItem | None:
@@ -88,16 +132,47 @@ def delete_app(app: AppItem) -> None:
         if app.tokenHash is not None:
             tx.delete(BotTokenItem(*token_key(app.tokenHash)))
         tx.delete(WorkspaceMemberItem(f"WS#{app.workspaceId}", f"MEMBER#{app.botUserId}"))
+        for command in _commands(app):
+            tx.delete(
+                CommandNameItem(*command_key(app.workspaceId, command)),
+                condition=CommandNameItem.appId == app.appId,
+            )
 
 
 def update_app(app: AppItem, changes: dict[str, object]) -> None:
-    """Sets the attributes named in `changes` (None removes one); `app` is refreshed."""
+    """Sets the attributes named in `changes` (None removes one); `app` is refreshed. New
+    commands are claimed and dropped ones released in the same transaction; CommandTaken if
+    another app claimed one first."""
     actions = [
         getattr(AppItem, name).remove() if value is None else getattr(AppItem, name).set(value)
         for name, value in changes.items()
     ]
-    if actions:
+    if not actions:
+        return
+    before = set(_commands(app))
+    after = set(cast(list[str], changes["commands"])) if "commands" in changes else before
+    if after == before:
         app.update(actions=actions, condition=AppItem.PK.exists())
+        return
+    released, claimed = sorted(before - after), sorted(after - before)
+    try:
+        with transaction() as tx:
+            for command in released:
+                tx.delete(
+                    CommandNameItem(*command_key(app.workspaceId, command)),
+                    condition=CommandNameItem.appId == app.appId,
+                )
+            for command in claimed:
+                tx.save(_claim(app, command), condition=CommandNameItem.PK.does_not_exist())
+            # Conditioned on the commands read, so two racing changes cannot both win.
+            unchanged = AppItem.commands == sorted(before)
+            if not before:
+                unchanged = unchanged | AppItem.commands.does_not_exist()
+            tx.update(app, actions=actions, condition=unchanged)
+    except TransactWriteError as error:
+        _raise_taken(error, len(released), claimed)
+        raise
+    app.refresh()
 
 
 # ------------------------------------------------------------------ Events API delivery state

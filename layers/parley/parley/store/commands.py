@@ -1,9 +1,35 @@
-"""Slash commands' response_urls: one item per token hash, spent one use at a time."""
+"""Slash commands' response_urls (one item per token hash, spent one use at a time) and
+their retry keys (one per clientMsgId)."""
 
 from __future__ import annotations
 
-from parley.store.base import conditional, epoch
-from parley.store.items import CommandResponseItem
+from parley.store.base import conditional, epoch, get_or_none
+from parley.store.items import CommandResponseItem, CommandRunItem
+
+RUN_KEY_SECONDS = 24 * 3600  # as long as a message's retry key
+
+
+def run_key(channel_id: str, user_id: str, client_msg_id: str) -> tuple[str, str]:
+    return f"CH#{channel_id}", f"CMDRUN#{user_id}#{client_msg_id}"
+
+
+def claim_run(key: tuple[str, str], now: int) -> CommandRunItem | None:
+    """Claims the retry key for this run: None when it is this run's, else the earlier
+    run's item (its `result` still None while that run waits for the app)."""
+    item = CommandRunItem(*key, ttl=epoch(now + RUN_KEY_SECONDS))
+    if conditional(lambda: item.save(condition=CommandRunItem.PK.does_not_exist())):
+        return None
+    return get_or_none(CommandRunItem, *key, consistent=True) or claim_run(key, now)
+
+
+def finish_run(key: tuple[str, str], result_json: str) -> None:
+    CommandRunItem(*key).update(actions=[CommandRunItem.result.set(result_json)])
+
+
+def release_run(key: tuple[str, str]) -> None:
+    """The run failed before the app answered (refused, rate limited): a retry may run."""
+    CommandRunItem(*key).delete()
+
 
 # Kept past expiry a day, so that a late use still finds it and reads "expired" as 404.
 _TTL_GRACE_SECONDS = 24 * 3600

@@ -280,6 +280,13 @@ class SendRateItem(Item):
     ttl = TTLAttribute()
 
 
+class CommandNameItem(Item):
+    """PK WS#<wid>, SK CMD#</name>: claims a slash command for one app of the workspace,
+    written in the transaction that creates, changes or deletes the app."""
+
+    appId = UnicodeAttribute()
+
+
 class AppItem(Item):
     """PK APP#<appId>, SK APP; GSI1 APPS#<wid> / <appId> lists a workspace's apps.
 
@@ -343,6 +350,15 @@ class WebhookTokenItem(Item):
     workspaceId = UnicodeAttribute()
     channelId = UnicodeAttribute()
     botUserId = UnicodeAttribute()
+
+
+class CommandRunItem(Item):
+    """PK CH#<cid>, SK CMDRUN#<uid>#<clientMsgId>: a slash command sent with a clientMsgId,
+    claimed before the app is called; `result` (the CommandResult as JSON) once it answered,
+    so a retry gets the same result instead of calling the app again. Kept 24 hours."""
+
+    result = UnicodeAttribute(null=True)
+    ttl = TTLAttribute()
 
 
 class CommandResponseItem(Item):
