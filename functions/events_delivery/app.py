@@ -26,5 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         for record in SQSEvent(event).records
     ]
     config = configured()
-    failed = app_delivery.deliver(queued, http_poster(config), events_queue(config))
+    failed = app_delivery.deliver(
+        queued, http_poster(config), events_queue(config), config.events_retry_delays
+    )
     return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failed]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _session_stack(
-    template: Path, state_dir: Path, *, prewarm: bool, search: bool = False
+    template: Path,
+    state_dir: Path,
+    *,
+    prewarm: bool,
+    search: bool = False,
+    parameters: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     config = StackConfig(
         template=template,
@@ -36,6 +41,7 @@ def _session_stack(
         poll_interval_s=0.05,
         prewarm=prewarm,
         services=search_services(port=0) if search else (),
+        parameters=parameters or {},
     )
     with Stack(config) as stack:
         yield stack
@@ -49,6 +55,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tmp_path_factory.mktemp("stack"),
         prewarm=False,
         search=True,
+        # The Events API's retries 1, 2 and 3 after 0, 1 and 1 s instead of 0, 60 and 300:
+        # the retry and pausing test sees every attempt (tests/integration/test_apps.py).
+        parameters={"EventsRetryDelays": "0,1,1"},
     )
 
 

@@ -29,6 +29,8 @@ class Receiver:
         self.secret = ""
         self.events: list[dict[str, Any]] = []
         self.refused: list[str] = []
+        self.failing = False  # answer events (not challenges) with a 500
+        self.attempts: list[tuple[str, str | None]] = []  # (event ts, X-Parley-Retry-Num)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,9 +53,14 @@ class Receiver:
                 if payload["type"] == "url_verification":
                     answer = json.dumps({"challenge": payload["challenge"]}).encode()
                 else:
-                    receiver.events.append(
-                        {**payload, "retry": self.headers.get("X-Parley-Retry-Num")}
-                    )
+                    retry = self.headers.get("X-Parley-Retry-Num")
+                    ts = payload["event"].get("message", {}).get("ts", "")
+                    receiver.attempts.append((ts, retry))
+                    if receiver.failing:
+                        self.send_response(500)
+                        self.end_headers()
+                        return
+                    receiver.events.append({**payload, "retry": retry})
                 self.send_response(200)
                 self.send_header("content-length", str(len(answer)))
                 self.end_headers()
@@ -209,3 +216,51 @@ def test_a_slash_command_whose_app_is_too_slow_loses_nothing(team: dict[str, Any
     finally:
         answered.set()
         server.shutdown()
+
+
+def test_unacknowledged_events_are_retried_then_the_subscription_pauses_until_resumed(
+    team: dict[str, Any], receiver: Receiver
+) -> None:
+    """Each event is tried 4 times (retries 1, 2 and 3 carry X-Parley-Retry-Num; this
+    stack's schedule is 0, 1 and 1 s, AWS's 0, 60 and 300 s); after 5 events lost in a
+    row the subscription pauses, sends nothing, and resumes when an admin says so."""
+    alice, wid = team["alice"], team["wid"]
+    receiver.failing = True
+    body = {"name": "Flaky", "scopes": ["chat:write"], "eventsUrl": receiver.url}
+    status, created = alice.call("POST", f"/workspaces/{wid}/apps", {**body, "events": ["message"]})
+    assert status == 201, created
+    receiver.secret = created["signingSecret"]
+    app_id = created["app"]["id"]
+    _, made = alice.call("POST", f"/workspaces/{wid}/channels", {"name": "flaky-retries"})
+    channel = made["channel"]["id"]
+    alice.call("POST", f"/channels/{channel}/members", {"userIds": [created["app"]["botUserId"]]})
+
+    def post(text: str) -> str:
+        status, posted = alice.call("POST", f"/channels/{channel}/messages", {"text": text})
+        assert status == 201, posted
+        return str(posted["message"]["ts"])
+
+    def app_state() -> dict[str, Any]:
+        _, listed = alice.call("GET", f"/workspaces/{wid}/apps")
+        return next(app for app in listed["apps"] if app["id"] == app_id)  # type: ignore[no-any-return]
+
+    lost = [post(f"lost {n}") for n in range(5)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not app_state()["eventsPaused"]:
+        time.sleep(0.5)
+    assert app_state()["eventsPaused"], receiver.attempts
+    for ts in lost:
+        assert sorted((r or "0") for t, r in receiver.attempts if t == ts) == ["0", "1", "2", "3"]
+    assert receiver.refused == []
+
+    quiet = post("while paused")
+    time.sleep(3)
+    assert [t for t, _ in receiver.attempts if t == quiet] == []
+
+    receiver.failing = False
+    status, resumed = alice.call("POST", f"/apps/{app_id}/events/resume")
+    assert status == 200, resumed
+    assert resumed["app"]["eventsPaused"] is False
+    ts = post("after resume")
+    got = receiver.wait_for(lambda e: e["event"].get("message", {}).get("ts") == ts)
+    assert got["retry"] is None

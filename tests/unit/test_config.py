@@ -25,6 +25,12 @@ def test_integers_are_parsed_and_strings_kept() -> None:
     assert (config.max_upload_bytes, config.opensearch_endpoint) == (2048, "h:443")
 
 
+def test_the_events_retry_schedule_is_slacks_unless_set() -> None:
+    assert Settings.from_environ({"TABLE_NAME": "tab"}).events_retry_delays == (0, 60, 300)
+    config = Settings.from_environ({"TABLE_NAME": "tab", "EVENTS_RETRY_DELAYS": "0,1,2"})
+    assert config.events_retry_delays == (0, 1, 2)
+
+
 @pytest.mark.parametrize(
     ("environ", "complaint"),
     [
@@ -32,6 +38,8 @@ def test_integers_are_parsed_and_strings_kept() -> None:
         ({"TABLE_NAME": "t"}, "at least 3"),
         ({"TABLE_NAME": "tab", "CONNECTION_TTL_SECONDS": "soon"}, "must be an integer"),
         ({"TABLE_NAME": "tab", "PRESENCE_TIMEOUT_SECONDS": "0"}, "must be positive"),
+        ({"TABLE_NAME": "tab", "EVENTS_RETRY_DELAYS": "0,1m"}, "comma-separated seconds"),
+        ({"TABLE_NAME": "tab", "EVENTS_RETRY_DELAYS": "0,60,901"}, "0 to 900"),
     ],
 )
 def test_a_bad_environment_fails_naming_the_variable(

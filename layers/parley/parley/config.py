@@ -58,6 +58,10 @@ class Settings:
     # The HTTP API's base URL, for the WebSocket's sendMessage (a slash command's
     # response_url is an HTTP route); the API function takes it from the request instead.
     http_api_url: str | None = _env("HTTP_API_URL", default=None)
+    # Events API: seconds before retries 1, 2 and 3 of an unacknowledged event (template
+    # parameter EventsRetryDelays; Slack's schedule by default). At most 900 each, the
+    # longest delay SQS gives a message.
+    events_retry_delays: tuple[int, ...] = _env("EVENTS_RETRY_DELAYS", default=(0, 60, 300))
 
     def __post_init__(self) -> None:
         if len(self.table_name) < 3:
@@ -96,7 +100,22 @@ def _boolean(name: str, raw: str) -> bool:
     return raw == "true"
 
 
-_PARSERS: dict[str, Callable[[str, str], object]] = {"int": _positive_int, "bool": _boolean}
+def _delays(name: str, raw: str) -> tuple[int, ...]:
+    """Comma-separated seconds, each 0 to 900 (SQS's longest message delay); at least one."""
+    try:
+        delays = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+    if not all(0 <= delay <= 900 for delay in delays):
+        raise ConfigError(f"{name}: each delay must be 0 to 900 seconds, got {raw!r}")
+    return delays
+
+
+_PARSERS: dict[str, Callable[[str, str], object]] = {
+    "int": _positive_int,
+    "bool": _boolean,
+    "tuple[int, ...]": _delays,
+}
 
 
 @functools.cache

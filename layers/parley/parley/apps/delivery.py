@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from parley.apps.signing import RETRY_HEADER, signed_headers
 
 ACK_TIMEOUT_SECONDS = 3.0
-RETRY_DELAYS_SECONDS = (0, 60, 300)  # before retries 1, 2 and 3
+RETRY_DELAYS_SECONDS = (0, 60, 300)  # before retries 1, 2 and 3 (Settings may change them)
 PAUSE_AFTER = 5  # consecutive events lost (every attempt failed) before pausing
 
 
@@ -127,6 +127,8 @@ def deliver(
     poster: HttpPoster,
     requeue: Requeue,
     state: DeliveryState,
+    *,
+    retry_delays: tuple[int, ...] = RETRY_DELAYS_SECONDS,
 ) -> Outcome:
     if app is None or not app.events_url or app.paused:
         return Outcome.SKIPPED
@@ -141,9 +143,9 @@ def deliver(
     if ok:
         state.delivered(app.app_id)
         return Outcome.DELIVERED
-    if envelope.retryNum < len(RETRY_DELAYS_SECONDS):
+    if envelope.retryNum < len(retry_delays):
         retry = envelope.model_copy(update={"retryNum": envelope.retryNum + 1})
-        requeue.send_delayed(retry.model_dump_json(), RETRY_DELAYS_SECONDS[envelope.retryNum])
+        requeue.send_delayed(retry.model_dump_json(), retry_delays[envelope.retryNum])
         return Outcome.RETRY_SCHEDULED
     if state.lost(app.app_id) >= PAUSE_AFTER:
         state.pause(app.app_id, f"{PAUSE_AFTER} events in a row were not acknowledged")

@@ -56,7 +56,12 @@ def _subscriber(app_id: str) -> Subscriber | None:
     )
 
 
-def deliver(queued: Sequence[QueuedEnvelope], poster: HttpPoster, queue: Requeue) -> list[str]:
+def deliver(
+    queued: Sequence[QueuedEnvelope],
+    poster: HttpPoster,
+    queue: Requeue,
+    retry_delays: tuple[int, ...] = delivery.RETRY_DELAYS_SECONDS,
+) -> list[str]:
     """Delivers each envelope; returns the message ids to hand back to SQS."""
     failed = []
     state = _StoredState()
@@ -68,7 +73,10 @@ def deliver(queued: Sequence[QueuedEnvelope], poster: HttpPoster, queue: Requeue
             failed.append(item.message_id)
             continue
         try:
-            outcome = delivery.deliver(envelope, _subscriber(envelope.appId), poster, queue, state)
+            app = _subscriber(envelope.appId)
+            outcome = delivery.deliver(
+                envelope, app, poster, queue, state, retry_delays=retry_delays
+            )
         except Exception:  # Parley's own failure (table, queue): SQS redelivers this one
             logger.exception("app event delivery failed", extra={"appId": envelope.appId})
             failed.append(item.message_id)
