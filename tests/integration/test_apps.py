@@ -264,3 +264,32 @@ def test_unacknowledged_events_are_retried_then_the_subscription_pauses_until_re
     ts = post("after resume")
     got = receiver.wait_for(lambda e: e["event"].get("message", {}).get("ts") == ts)
     assert got["retry"] is None
+
+
+def test_a_bot_token_does_only_what_its_scopes_allow(team: dict[str, Any]) -> None:
+    """In the channel, a bot with `channels:history` alone reads it, but may neither post
+    nor react (403); with `chat:write` and `reactions:write` it may."""
+    alice, wid, general = team["alice"], team["wid"], team["general"]
+    base = alice.stack.http_url
+    _, ts_holder = alice.call("POST", f"/channels/{general}/messages", {"text": "react to me"})
+    ts = ts_holder["message"]["ts"]
+    tokens = {}
+    for name, scopes in {
+        "Reader": ["channels:history"],
+        "Writer": ["chat:write", "reactions:write", "channels:history"],
+    }.items():
+        status, created = alice.call(
+            "POST", f"/workspaces/{wid}/apps", {"name": name, "scopes": scopes}
+        )
+        assert status == 201, created
+        alice.call(
+            "POST", f"/channels/{general}/members", {"userIds": [created["app"]["botUserId"]]}
+        )
+        tokens[name] = created["botToken"]
+    reaction = f"/bot/channels/{general}/messages/{ts}/reactions/eyes"
+    post = f"/bot/channels/{general}/messages"
+    assert bot_call(base, tokens["Reader"], "GET", post)[0] == 200
+    assert bot_call(base, tokens["Reader"], "POST", post, {"text": "hi"})[0] == 403
+    assert bot_call(base, tokens["Reader"], "PUT", reaction)[0] == 403
+    assert bot_call(base, tokens["Writer"], "POST", post, {"text": "hi"})[0] == 201
+    assert bot_call(base, tokens["Writer"], "PUT", reaction)[0] == 200
