@@ -12,6 +12,15 @@ Measured on this machine (CPU of the moto process per request):
   a few thousand items, growing with the table (DynamoDB's grows with the result). A base
   table Query now starts from its partition; an index Query skips the sort of the whole
   table (it sorts its matches by the index's keys anyway, a total order).
+- Within the partition, a base table Query then computed the size of every item, matching
+  its sort key condition or not, and sorted them all: moto's CPU for a channel's audience
+  (ten memberships, `MEMBER#` to `META`) was 0.4 ms in an empty channel, 2.3 ms with 200
+  messages in it and 10.0 ms with 1,000, paid twice per message sent (the post and the
+  notifier). The partition is now narrowed to the items that meet the sort key condition
+  (moto's comparison, each key cast once; the query applies it again) and the nearest
+  item on either side, on which moto's paging decides: 0.4, 0.6 and 1.5 ms. The answer is
+  the same, except that a page near 1 MB is no longer cut short by a large item outside
+  the condition (DynamoDB reads only the items that meet it).
 - GetRecords ran every stream record through moto's generic, model-driven serializer: about
   1.2 ms a record, paid by each of the stream's three consumers. The records are kept in
   their wire form already, so they are written as JSON directly.
@@ -37,48 +46,96 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from moto import backends, server
 from moto.core import responses
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-_query_scope = threading.local()  # per request thread: (table, hash key or None for an index)
+
+@dataclass(frozen=True)
+class _QueryScope:
+    table: Table
+    hash_key: Any  # None: an index query
+    range_comparison: str | None = None  # a base table's sort key condition, as moto has it
+    range_objs: tuple[Any, ...] = ()
+
+
+_query_scope = threading.local()  # per request thread: the running Query's _QueryScope
 
 
 def _partition_items(original: Callable[[Table], list[Any]]) -> Callable[[Table], list[Any]]:
     """`Table.all_items`, narrowed to what the running Query can match."""
 
     def all_items(self: Table) -> list[Any]:
-        scope = getattr(_query_scope, "value", None)
-        if scope is None or scope[0] is not self:
+        scope: _QueryScope | None = getattr(_query_scope, "value", None)
+        if scope is None or scope.table is not self:
             return original(self)
-        hash_key = scope[1]
-        if hash_key is None:  # an index: every item, unsorted (the query sorts its matches)
+        if scope.hash_key is None:  # an index: every item, unsorted (the query sorts its matches)
             return [
                 item
                 for partition in self.items.values()
                 for item in (partition.values() if self.range_key_attr else [partition])
             ]
-        if hash_key not in self.items:  # a defaultdict: looking would add the partition
+        if scope.hash_key not in self.items:  # a defaultdict: looking would add the partition
             return []
-        partition = self.items[hash_key]
-        return list(partition.values()) if self.range_key_attr else [partition]
+        partition = self.items[scope.hash_key]
+        if not self.range_key_attr:
+            return [partition]
+        if scope.range_comparison is None:
+            return list(partition.values())
+        return _matches_and_neighbours(partition, scope.range_comparison, list(scope.range_objs))
 
     return all_items
 
 
+def _matches_and_neighbours(
+    partition: dict[Any, Any], comparison: str, objs: list[Any]
+) -> list[Any]:
+    """The items whose sort key meets the condition (an interval of the sort order), and the
+    nearest item on either side of it. moto checks its Limit on the item after the last
+    match, matching or not: the neighbours keep its LastEvaluatedKey as it was. Keys are
+    compared as `DynamoType.compare` and its ordering do, on their cast values, each cast
+    once."""
+    meets = get_comparison_func(comparison)
+    bounds = [obj.cast_value for obj in objs]
+    keyed = [(range_key.cast_value, item) for range_key, item in partition.items()]
+    matches = [(key, item) for key, item in keyed if meets(key, *bounds)]
+    if not matches:
+        return []
+    low, high = min(key for key, _ in matches), max(key for key, _ in matches)
+    chosen = [item for _, item in matches]
+    below = [(key, item) for key, item in keyed if key < low]
+    above = [(key, item) for key, item in keyed if key > high]
+    if below:
+        chosen.append(max(below, key=lambda pair: pair[0])[1])
+    if above:
+        chosen.append(min(above, key=lambda pair: pair[0])[1])
+    return chosen
+
+
 def _scoped_query(original: Callable[..., Any]) -> Callable[..., Any]:
-    """`Table.query`, telling `all_items` which partition (or index) it reads."""
+    """`Table.query`, telling `all_items` which partition (or index) it reads, and for a
+    base table the sort key condition that moto applies to each candidate."""
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        # moto's backend passes index_name as the eighth positional argument.
+        # moto's backend passes range_comparison, range_objs, ... positionally, index_name
+        # eighth; a condition on several sort key attributes is left to moto alone.
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        _query_scope.value = (self, None if index_name else hash_key)
+        range_comparison = args[0] if args else kwargs.get("range_comparison")
+        range_objs = args[1] if len(args) > 1 else kwargs.get("range_objs")
+        if index_name:
+            _query_scope.value = _QueryScope(self, None)
+        elif range_comparison and range_objs and len(kwargs.get("range_key_conditions") or ()) < 2:
+            _query_scope.value = _QueryScope(self, hash_key, range_comparison, tuple(range_objs))
+        else:
+            _query_scope.value = _QueryScope(self, hash_key)
         try:
             return original(self, hash_key, *args, **kwargs)
         finally:

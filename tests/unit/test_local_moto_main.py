@@ -127,6 +127,20 @@ QUERIES: list[dict[str, Any]] = [
         "ExpressionAttributeValues": {":p": _s("CH#2"), ":s": _s("MSG#0010"), ":v": {"N": "2"}},
     },
     {
+        "KeyConditionExpression": "PK = :p AND SK = :s",
+        "ExpressionAttributeValues": {":p": _s("CH#1"), ":s": _s("MSG#0013")},
+    },
+    {
+        # a limit met at the last match, the partition going on in the scan's direction
+        "KeyConditionExpression": "PK = :p AND SK <= :s",
+        "ExpressionAttributeValues": {":p": _s("CH#1"), ":s": _s("MSG#0017")},
+        "Limit": 2,
+    },
+    {
+        "KeyConditionExpression": "PK = :p AND SK < :s",
+        "ExpressionAttributeValues": {":p": _s("CH#2"), ":s": _s("MEMBER#")},
+    },
+    {
         "KeyConditionExpression": "PK = :p",
         "Select": "COUNT",
         "ExpressionAttributeValues": {":p": _s("CH#1")},
@@ -184,7 +198,7 @@ def test_queries_answer_as_stock_moto_does(moto: Moto, monkeypatch: pytest.Monke
     moto_main.install(monkeypatch.setattr)
     assert [_all_pages(moto, query) for query in QUERIES] == stock
     assert len(stock[2]) > 1  # the limited query was paged
-    assert stock[5] == [{"Count": 0, "Items": [], "ScannedCount": 0}]
+    assert stock[8] == [{"Count": 0, "Items": [], "ScannedCount": 0}]
 
 
 def test_a_query_of_a_missing_partition_does_not_create_it(
