@@ -24,6 +24,12 @@ Measured on this machine (CPU of the moto process per request):
 - GetRecords ran every stream record through moto's generic, model-driven serializer: about
   1.2 ms a record, paid by each of the stream's three consumers. The records are kept in
   their wire form already, so they are written as JSON directly.
+- ReceiveMessage checked each message's retention by building every attribute of its
+  queue, three message counts among them, twice over: O(queue) per message received, and
+  each count asked the clock per message through two datetimes. The soak runs without
+  OpenSearch, so the index queue keeps every message for its retries, thousands of them:
+  58% of moto's CPU went there (py-spy, GIL holder). The retention check reads the one
+  attribute, and the queue's clock is `time.time()`.
 - Each request listed the response class's methods with `inspect.getmembers` to find the
   action's handler; the list is computed once per class.
 - TransactWriteItems deep-copied every table it touched, items and stream records and all,
@@ -45,18 +51,22 @@ import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from moto import backends, server
 from moto.core import responses
+from moto.core import utils as moto_utils
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.sqs import models as sqs_models
+from moto.sqs.models import Message, SQSBackend
 
 
 @dataclass(frozen=True)
@@ -229,6 +239,23 @@ def _store(table: Table, key: tuple[Any, Any], item: Any) -> None:
         table.items[hash_key][range_key] = item
 
 
+def _unix_time(moment: datetime.datetime | None = None) -> float:
+    """moto's `unix_time`: now from the clock, not from two datetimes built and subtracted."""
+    return time.time() if moment is None else moto_utils.unix_time(moment)
+
+
+def _unix_time_millis(moment: datetime.datetime | None = None) -> float:
+    return _unix_time(moment) * 1000.0
+
+
+def _retained(self: SQSBackend, queue_name: str, message: Message) -> bool:
+    """`is_message_valid_based_on_retention_period`, reading the one attribute it needs."""
+    # Set from the queue's attributes (an int, as _set_attributes casts it); at send.
+    retention_s: int = getattr(self.get_queue(queue_name), "message_retention_period")  # noqa: B009 - set by setattr, unknown to the stubs
+    sent_ms: int = message.sent_timestamp  # type: ignore[assignment] # set when sent
+    return retention_s + sent_ms / 1000 > _unix_time()
+
+
 def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
     """Applies the changes to moto's classes (`patch` is `setattr`, or a test's monkeypatch)."""
     modules = tuple(backends.list_of_moto_modules())
@@ -242,6 +269,9 @@ def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
         "transact_write_items",
         _restoring_transactions(DynamoDBBackend.transact_write_items),
     )
+    patch(sqs_models, "unix_time", _unix_time)
+    patch(sqs_models, "unix_time_millis", _unix_time_millis)
+    patch(SQSBackend, "is_message_valid_based_on_retention_period", _retained)
     patch(
         responses,
         "method_names_from_class",

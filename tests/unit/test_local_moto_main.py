@@ -1,6 +1,7 @@
 """The stack's moto server changes how moto works, never what it answers: the same requests
 through moto's own WSGI application, before and after `local.moto_main.install`, get the
-same replies (Query pages and GetRecords batches included)."""
+same replies (Query pages and GetRecords batches included, and a queue receive past a
+message's retention period)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sqs.models import sqs_backends
 from werkzeug.test import Client
 
 from local import moto_main
@@ -271,3 +274,26 @@ def test_a_cancelled_transaction_leaves_the_table_and_its_stream_as_they_were(
     # the iterator taken before still reads the live stream: the put, and nothing cancelled
     records = moto.streams("GetRecords", ShardIterator=iterator)["Records"]
     assert [r["dynamodb"]["Keys"]["SK"] for r in records] == [_s("MSG#after")]
+
+
+def _receive_with_one_message_expired() -> list[str]:
+    """What a receive hands out from a 60 s queue of three, the second sent 61 s ago."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(
+            QueueName="moto-main-retention", Attributes={"MessageRetentionPeriod": "60"}
+        )["QueueUrl"]
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+        queue = sqs_backends["123456789012"]["us-east-1"].get_queue("moto-main-retention")
+        expired = next(m for m in queue._messages if m.body == "m1")
+        expired.sent_timestamp -= 61_000
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        return [m["Body"] for m in received]
+
+
+def test_a_queue_checks_retention_as_stock_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    stock = _receive_with_one_message_expired()
+    moto_main.install(monkeypatch.setattr)
+    # moto stops at the first expired message: what it handed out before that, as before
+    assert _receive_with_one_message_expired() == stock == ["m0"]
