@@ -30,6 +30,13 @@ Measured on this machine (CPU of the moto process per request):
   OpenSearch, so the index queue keeps every message for its retries, thousands of them:
   58% of moto's CPU went there (py-spy, GIL holder). The retention check reads the one
   attribute, and the queue's clock is `time.time()`.
+- moto 5.2 writes every answer by walking the service's model, member by member and, for
+  DynamoDB, attribute value by attribute value: a channel's audience (eleven items of seven
+  attributes) took 7.7 ms of moto's CPU for the request, nearly all of it there. The item
+  actions' answers (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan, the batch and
+  transaction actions) are already in wire form but for binary values, so they are written
+  as JSON directly, the model's output members only: 0.8 ms (1.6 ms with 200 or 1,000
+  messages in the channel, where moto's own took 10.2 and 17.5 ms).
 - Each request listed the response class's methods with `inspect.getmembers` to find the
   action's handler; the list is computed once per class.
 - TransactWriteItems deep-copied every table it touched, items and stream records and all,
@@ -59,11 +66,13 @@ from typing import Any
 from moto import backends, server
 from moto.core import responses
 from moto.core import utils as moto_utils
+from moto.core.responses import ActionContext
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.sqs import models as sqs_models
 from moto.sqs.models import Message, SQSBackend
@@ -173,6 +182,47 @@ def _get_records_as_json(self: DynamoDBStreamsHandler) -> str:
     return json.dumps(result, default=_wire_default, separators=(",", ":"))
 
 
+# DynamoDB's item actions: answers of attribute values, counts, keys and consumed capacity,
+# plain JSON types but for binary values (bytes); never a timestamp.
+_ITEM_ACTIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+
+
+def _item_answers_as_json(
+    original: Callable[[DynamoResult, ActionContext], Any],
+) -> Callable[[DynamoResult, ActionContext], Any]:
+    """`DynamoResult.execute_result`: an item action's answer, already in wire form but for
+    its binary values, written as JSON directly instead of walked through the model, member
+    by member and attribute value by attribute value."""
+
+    def execute_result(self: DynamoResult, context: ActionContext) -> Any:
+        if context.operation_model.name not in _ITEM_ACTIONS:
+            return original(self, context)
+        members = context.operation_model.output_shape.members  # type: ignore[union-attr] # every item action has an output
+        # As the model does: only the operation's output members (moto adds a few of its own).
+        answer = {
+            name: value
+            for name, value in self.result.items()  # type: ignore[attr-defined]
+            if name in members and value is not None
+        }
+        body = json.dumps(answer, default=_wire_default, separators=(",", ":"))
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    return execute_result
+
+
 class _CopyAllButTables:
     """The dynamodb models' `copy` module, except that a Table is not copied: the
     transaction's own copy of the whole table is what `_restoring_transactions` replaces."""
@@ -263,6 +313,7 @@ def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
     patch(Table, "all_items", _partition_items(Table.all_items))
     patch(Table, "query", _scoped_query(Table.query))
     patch(DynamoDBStreamsHandler, "get_records", _get_records_as_json)
+    patch(DynamoResult, "execute_result", _item_answers_as_json(DynamoResult.execute_result))
     patch(dynamodb_models, "copy", _CopyAllButTables)
     patch(
         DynamoDBBackend,

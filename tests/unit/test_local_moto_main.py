@@ -204,6 +204,52 @@ def test_queries_answer_as_stock_moto_does(moto: Moto, monkeypatch: pytest.Monke
     assert stock[8] == [{"Count": 0, "Items": [], "ScannedCount": 0}]
 
 
+def _item_answers(moto: Moto) -> list[dict[str, Any]]:
+    """Each item action once, every kind of attribute value in its answer; run twice, the
+    writes answer the same (they set what is already set)."""
+    key = {"PK": _s("CH#0"), "SK": _s("MSG#0004")}
+    stored = moto.ddb("GetItem", TableName=TABLE, Key=key)["Item"]
+    total = {"ReturnConsumedCapacity": "TOTAL"}
+    missing = {"PK": _s("CH#0"), "SK": _s("MSG#none")}
+    return [
+        moto.ddb("GetItem", TableName=TABLE, Key=key, **total),
+        moto.ddb("GetItem", TableName=TABLE, Key=missing),
+        moto.ddb("PutItem", TableName=TABLE, Item=stored, ReturnValues="ALL_OLD", **total),
+        moto.ddb(
+            "UpdateItem",
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET photo = :b",
+            ExpressionAttributeValues={":b": {"B": "aGVsbG8="}},
+            ReturnValues="ALL_NEW",
+        ),
+        moto.ddb("DeleteItem", TableName=TABLE, Key=missing, ReturnValues="ALL_OLD"),
+        moto.ddb(
+            "BatchGetItem",
+            RequestItems={
+                TABLE: {"Keys": [key, missing, {"PK": _s("CH#1"), "SK": _s("MSG#0001")}]}
+            },
+            **total,
+        ),
+        moto.ddb("BatchWriteItem", RequestItems={TABLE: [{"PutRequest": {"Item": stored}}]}),
+        moto.ddb("TransactGetItems", TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}]),
+        moto.ddb(
+            "TransactWriteItems", TransactItems=[{"Put": {"TableName": TABLE, "Item": stored}}]
+        ),
+        moto.ddb("Scan", TableName=TABLE, Limit=7, **total),
+    ]
+
+
+def test_item_actions_answer_as_stock_moto_does(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock = _item_answers(moto)
+    moto_main.install(monkeypatch.setattr)
+    assert _item_answers(moto) == stock
+    assert stock[0]["Item"]["photo"] == {"B": "aGVsbG8="}
+    assert stock[1] == {}
+
+
 def test_a_query_of_a_missing_partition_does_not_create_it(
     moto: Moto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
