@@ -51,6 +51,18 @@ def recipients(
     return Recipients("mention", frozenset((chosen & member_ids) - {message.userId}))
 
 
+def may_notify(message: MessageItem, channel_type: str, here_only: bool = False) -> bool:
+    """Whether `recipients` can name anyone, told before the members are read: a DM, a
+    mention, <!channel>, or <!here> with someone active. Most messages are none of these,
+    and their notifying ends here, one member read fewer per message."""
+    here = bool(message.hereUsers) and message.broadcast == "here"
+    if here_only:
+        return here
+    return (
+        channel_type in _DIRECT or message.broadcast == "channel" or bool(message.mentions) or here
+    )
+
+
 class PushFailed(Exception):
     """Some notifications could not be pushed; the stream record is to be retried."""
 
@@ -72,8 +84,8 @@ def notify(
     tried: the record is reported failed, retried, and ends in the DLQ.
     """
     channel = channel_store.get_channel(message.channelId)
-    if channel is None:  # deleted since: nobody to tell
-        return 0
+    if channel is None or not may_notify(message, channel.type, here_only):
+        return 0  # deleted since, or meant for nobody: no one to tell
     members = set(channel_store.member_ids(channel.channelId))
     chosen = recipients(message, channel.type, members, here_only)
     created_at = iso_now()
