@@ -29,7 +29,8 @@ Measured on this machine (CPU of the moto process per request):
   each count asked the clock per message through two datetimes. The soak runs without
   OpenSearch, so the index queue keeps every message for its retries, thousands of them:
   58% of moto's CPU went there (py-spy, GIL holder). The retention check reads the one
-  attribute, and the queue's clock is `time.time()`.
+  attribute, and the queue's clock is `time.time()`, read once for the list of visible
+  messages that every waiting poller recomputes on each message sent.
 - moto 5.2 writes every answer by walking the service's model, member by member and, for
   DynamoDB, attribute value by attribute value: a channel's audience (eleven items of seven
   attributes) took 7.7 ms of moto's CPU for the request, nearly all of it there. The item
@@ -75,7 +76,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.sqs import models as sqs_models
-from moto.sqs.models import Message, SQSBackend
+from moto.sqs.models import Message, Queue, SQSBackend
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,17 @@ def _retained(self: SQSBackend, queue_name: str, message: Message) -> bool:
     return retention_s + sent_ms / 1000 > _unix_time()
 
 
+def _visible_messages(self: Queue) -> list[Message]:
+    """`Queue.messages`: those neither in flight nor delayed, against one reading of the
+    clock instead of two per message (each poller evaluates it on every message sent)."""
+    now_ms = time.time() * 1000
+    return [
+        message
+        for message in self._messages
+        if now_ms > message.visible_at and not now_ms < message.delayed_until
+    ]
+
+
 def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
     """Applies the changes to moto's classes (`patch` is `setattr`, or a test's monkeypatch)."""
     modules = tuple(backends.list_of_moto_modules())
@@ -323,6 +335,7 @@ def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
     patch(sqs_models, "unix_time", _unix_time)
     patch(sqs_models, "unix_time_millis", _unix_time_millis)
     patch(SQSBackend, "is_message_valid_based_on_retention_period", _retained)
+    patch(Queue, "messages", property(_visible_messages))
     patch(
         responses,
         "method_names_from_class",

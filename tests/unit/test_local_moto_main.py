@@ -343,3 +343,26 @@ def test_a_queue_checks_retention_as_stock_moto_does(monkeypatch: pytest.MonkeyP
     moto_main.install(monkeypatch.setattr)
     # moto stops at the first expired message: what it handed out before that, as before
     assert _receive_with_one_message_expired() == stock == ["m0"]
+
+
+def _receives_around_in_flight_and_delayed_messages() -> list[list[str]]:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="moto-main-visibility")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="now")
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        sqs.send_message(QueueUrl=url, MessageBody="next")
+
+        def receive() -> list[str]:
+            reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
+            return [m["Body"] for m in reply.get("Messages", [])]
+
+        return [receive(), receive(), receive()]
+
+
+def test_in_flight_and_delayed_messages_stay_hidden_as_in_stock_moto(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stock = _receives_around_in_flight_and_delayed_messages()
+    moto_main.install(monkeypatch.setattr)
+    assert _receives_around_in_flight_and_delayed_messages() == stock == [["now"], ["next"], []]
