@@ -6,6 +6,7 @@ message's retention period)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -326,12 +327,14 @@ def _receive_with_one_message_expired() -> list[str]:
     """What a receive hands out from a 60 s queue of three, the second sent 61 s ago."""
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(
-            QueueName="moto-main-retention", Attributes={"MessageRetentionPeriod": "60"}
-        )["QueueUrl"]
+        # A new queue each time: other suites may hold moto's backends open around this one.
+        name = f"moto-main-retention-{uuid.uuid4().hex}"
+        url = sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "60"})[
+            "QueueUrl"
+        ]
         for n in range(3):
             sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
-        queue = sqs_backends["123456789012"]["us-east-1"].get_queue("moto-main-retention")
+        queue = sqs_backends["123456789012"]["us-east-1"].get_queue(name)
         expired = next(m for m in queue._messages if m.body == "m1")
         expired.sent_timestamp -= 61_000
         received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
@@ -348,7 +351,7 @@ def test_a_queue_checks_retention_as_stock_moto_does(monkeypatch: pytest.MonkeyP
 def _receives_around_in_flight_and_delayed_messages() -> list[list[str]]:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="moto-main-visibility")["QueueUrl"]
+        url = sqs.create_queue(QueueName=f"moto-main-visibility-{uuid.uuid4().hex}")["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody="now")
         sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
         sqs.send_message(QueueUrl=url, MessageBody="next")
