@@ -7,6 +7,7 @@ defaults (3000, 3001, 3002); a taken port falls back to a free one.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -40,6 +41,13 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     up.add_argument("--search-port", type=int, default=_port(env.get("PARLEY_SEARCH_PORT"), 9200))
     up.add_argument("--template", type=Path, default=PROJECT_ROOT / "template.yaml")
     up.add_argument("--state-dir", type=Path, default=PROJECT_ROOT / ".local")
+    up.add_argument(
+        "--max-workers",
+        type=int,
+        default=None,
+        help="workers per function without ReservedConcurrentExecutions "
+        "(default: 8 per core, 8 to 32)",
+    )
     up.add_argument("--no-seed", action="store_true", help="skip the demo users and workspace")
     up.add_argument("--verbose", action="store_true", help="debug logs from the runtime")
     return parser.parse_args(argv)
@@ -59,6 +67,8 @@ def up(arguments: argparse.Namespace) -> int:
         aws_port=arguments.aws_port,
         services=search_services(port=arguments.search_port),
     )
+    if arguments.max_workers is not None:
+        config = dataclasses.replace(config, max_workers_per_function=arguments.max_workers)
     stack, status = Stack(config), 0
     # stack.json exists while the stack runs: clients never find a stale one.
     stack_file = config.state_dir / "stack.json"

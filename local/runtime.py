@@ -17,7 +17,7 @@ from local.gateway_ws import WebSocketGateway
 from local.jwt_auth import JwtVerifier, RemoteKeys
 from local.pollers import QueuePoller, SchedulePoller, StreamPoller
 from local.sam import EventSource, FunctionSpec, HttpApi, ScheduleSource, StreamSource, WebSocketApi
-from local.workers import FunctionPool
+from local.workers import FunctionPool, worker_cap
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Runtime:
     async def start(self, prewarm: bool) -> None:
         plan = self._plan
         self.pools = {
-            name: FunctionPool(spec, plan.environments[name], self._max_workers)
+            name: FunctionPool(spec, plan.environments[name], worker_cap(spec, self._max_workers))
             for name, spec in plan.functions.items()
         }
         if plan.http_api:

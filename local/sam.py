@@ -55,6 +55,9 @@ class FunctionSpec:
     memory_mb: int
     layer_dirs: tuple[Path, ...]
     environment: Mapping[str, Any]  # unresolved template values
+    # ReservedConcurrentExecutions: at most this many invocations at once, all guaranteed;
+    # None when the template reserves none (the function shares the account's concurrency).
+    reserved_concurrency: int | None = None
 
     @property
     def arn(self) -> str:
@@ -127,8 +130,21 @@ def functions(template: Template, resolver: Resolver) -> dict[str, FunctionSpec]
             memory_mb=int(resolver.resolve(props.get("MemorySize", 128))),
             layer_dirs=tuple(_layer_dirs(template, resource, resolver)),
             environment=environment,
+            reserved_concurrency=_reserved_concurrency(resource, resolver),
         )
     return specs
+
+
+def _reserved_concurrency(function: Resource, resolver: Resolver) -> int | None:
+    value = resolver.resolve(function.properties.get("ReservedConcurrentExecutions"))
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise TemplateError(
+            f"{function.logical_id}: ReservedConcurrentExecutions must be a whole number, "
+            f"not {value!r}"
+        )
+    return int(value)
 
 
 def _layer_dirs(template: Template, function: Resource, resolver: Resolver) -> list[Path]:

@@ -29,7 +29,7 @@ from local.cognito import Tokens, UserPool
 from local.intrinsics import REGION, Resolver, as_string
 from local.runtime import Runtime, RuntimePlan
 from local.template import Template, TemplateError
-from local.workers import lambda_environment
+from local.workers import default_worker_cap, lambda_environment
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ class StackConfig:
     ws_port: int = 3001
     aws_port: int = 3002
     parameters: Mapping[str, str] = field(default_factory=dict)
-    max_workers_per_function: int = 4
+    # Workers of a function whose template reserves no concurrency (local.workers).
+    max_workers_per_function: int = field(default_factory=default_worker_cap)
     poll_interval_s: float = 0.2
     # Every schedule's period, in place of the template's rate (tests that cannot wait a
     # minute); None runs each at its own rate.

@@ -1,7 +1,7 @@
 """Lambda functions as warm worker processes.
 
 Each function gets a pool of workers (local.worker_main in its own interpreter, its own
-`sys.path` and environment), grown on demand up to a small cap so that concurrent
+`sys.path` and environment), grown on demand up to a cap (`worker_cap`) so that concurrent
 invocations run concurrently, as Lambda runs them in separate sandboxes. A worker runs one
 invocation at a time; a timeout or a crash ends the worker, as it ends a sandbox.
 """
@@ -222,8 +222,28 @@ async def _forward_log(function: str, stream: asyncio.StreamReader) -> None:
         function_log.info("[%s] %s", function, line.decode(errors="replace").rstrip())
 
 
+def default_worker_cap(cpus: int | None = None) -> int:
+    """Workers per function when the template reserves no concurrency: 8 per core, from 8
+    to 32. Lambda would scale an unreserved function to the account's limit (1,000); a
+    machine runs out of cores and memory (60 to 100 MB a worker) long before. A worker
+    spends most of an invocation waiting on moto and the gateway, so a function needs
+    several per core to keep the cores busy: on two cores the soak's sendMessage reached
+    15 messages/s with 4, 18 with 8, 19 with 16, queueing at the pool each time; with moto's
+    costs cut, 28 with 8 (its sends waiting 1.3 s for a worker) and 29 with 16 (0.4 s), at
+    the 30 asked (docs/reliability.md)."""
+    return min(32, max(8, 8 * (cpus or os.cpu_count() or 1)))
+
+
+def worker_cap(spec: FunctionSpec, default_cap: int) -> int:
+    """How many invocations of a function run at once: its reserved concurrency when the
+    template sets one (as Lambda, which never runs more), otherwise the stack's default."""
+    return default_cap if spec.reserved_concurrency is None else spec.reserved_concurrency
+
+
 class FunctionPool:
-    """The warm workers of one function."""
+    """The warm workers of one function: at most `max_workers` invocations at once, the
+    others waiting their turn. With no workers at all (a reserved concurrency of 0),
+    every invocation is throttled, as Lambda throttles it."""
 
     def __init__(
         self, spec: FunctionSpec, environment: Mapping[str, str], max_workers: int = 4
@@ -239,6 +259,8 @@ class FunctionPool:
 
     async def warm(self) -> None:
         """Starts a worker ahead of the first invocation, as a provisioned sandbox would."""
+        if not self._max_workers:
+            return
         try:
             worker = await self._acquire()
         except _InitFailed as failure:
@@ -258,6 +280,10 @@ class FunctionPool:
         return await asyncio.shield(task)
 
     async def _invoke(self, event_json: str, request_id: str) -> Invocation:
+        if not self._max_workers:
+            return Invocation(
+                request_id, error=_error("TooManyRequestsException", "Rate Exceeded.")
+            )
         try:
             worker = await self._acquire()
         except _InitFailed as failure:

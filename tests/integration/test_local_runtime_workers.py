@@ -182,3 +182,21 @@ def test_an_event_over_lambdas_payload_limit_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(PayloadTooLarge):
         with_pool(spec_for(tmp_path), work)
+
+
+def test_a_function_reserved_to_no_concurrency_is_throttled_without_starting(
+    tmp_path: Path,
+) -> None:
+    async def run() -> tuple[Invocation, int]:
+        spec = spec_for(tmp_path)
+        pool = FunctionPool(spec, lambda_environment(spec, {}, {}), max_workers=0)
+        await pool.warm()
+        try:
+            return await pool.invoke({}), len(pool._workers)
+        finally:
+            await pool.stop()
+
+    throttled, workers = asyncio.run(run())
+    assert throttled.error is not None
+    assert throttled.error["errorType"] == "TooManyRequestsException"
+    assert workers == 0

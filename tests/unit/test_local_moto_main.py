@@ -1,16 +1,20 @@
 """The stack's moto server changes how moto works, never what it answers: the same requests
 through moto's own WSGI application, before and after `local.moto_main.install`, get the
-same replies (Query pages and GetRecords batches included)."""
+same replies (Query pages and GetRecords batches included, and a queue receive past a
+message's retention period)."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sqs.models import sqs_backends
 from werkzeug.test import Client
 
 from local import moto_main
@@ -127,6 +131,20 @@ QUERIES: list[dict[str, Any]] = [
         "ExpressionAttributeValues": {":p": _s("CH#2"), ":s": _s("MSG#0010"), ":v": {"N": "2"}},
     },
     {
+        "KeyConditionExpression": "PK = :p AND SK = :s",
+        "ExpressionAttributeValues": {":p": _s("CH#1"), ":s": _s("MSG#0013")},
+    },
+    {
+        # a limit met at the last match, the partition going on in the scan's direction
+        "KeyConditionExpression": "PK = :p AND SK <= :s",
+        "ExpressionAttributeValues": {":p": _s("CH#1"), ":s": _s("MSG#0017")},
+        "Limit": 2,
+    },
+    {
+        "KeyConditionExpression": "PK = :p AND SK < :s",
+        "ExpressionAttributeValues": {":p": _s("CH#2"), ":s": _s("MEMBER#")},
+    },
+    {
         "KeyConditionExpression": "PK = :p",
         "Select": "COUNT",
         "ExpressionAttributeValues": {":p": _s("CH#1")},
@@ -184,7 +202,53 @@ def test_queries_answer_as_stock_moto_does(moto: Moto, monkeypatch: pytest.Monke
     moto_main.install(monkeypatch.setattr)
     assert [_all_pages(moto, query) for query in QUERIES] == stock
     assert len(stock[2]) > 1  # the limited query was paged
-    assert stock[5] == [{"Count": 0, "Items": [], "ScannedCount": 0}]
+    assert stock[8] == [{"Count": 0, "Items": [], "ScannedCount": 0}]
+
+
+def _item_answers(moto: Moto) -> list[dict[str, Any]]:
+    """Each item action once, every kind of attribute value in its answer; run twice, the
+    writes answer the same (they set what is already set)."""
+    key = {"PK": _s("CH#0"), "SK": _s("MSG#0004")}
+    stored = moto.ddb("GetItem", TableName=TABLE, Key=key)["Item"]
+    total = {"ReturnConsumedCapacity": "TOTAL"}
+    missing = {"PK": _s("CH#0"), "SK": _s("MSG#none")}
+    return [
+        moto.ddb("GetItem", TableName=TABLE, Key=key, **total),
+        moto.ddb("GetItem", TableName=TABLE, Key=missing),
+        moto.ddb("PutItem", TableName=TABLE, Item=stored, ReturnValues="ALL_OLD", **total),
+        moto.ddb(
+            "UpdateItem",
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET photo = :b",
+            ExpressionAttributeValues={":b": {"B": "aGVsbG8="}},
+            ReturnValues="ALL_NEW",
+        ),
+        moto.ddb("DeleteItem", TableName=TABLE, Key=missing, ReturnValues="ALL_OLD"),
+        moto.ddb(
+            "BatchGetItem",
+            RequestItems={
+                TABLE: {"Keys": [key, missing, {"PK": _s("CH#1"), "SK": _s("MSG#0001")}]}
+            },
+            **total,
+        ),
+        moto.ddb("BatchWriteItem", RequestItems={TABLE: [{"PutRequest": {"Item": stored}}]}),
+        moto.ddb("TransactGetItems", TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}]),
+        moto.ddb(
+            "TransactWriteItems", TransactItems=[{"Put": {"TableName": TABLE, "Item": stored}}]
+        ),
+        moto.ddb("Scan", TableName=TABLE, Limit=7, **total),
+    ]
+
+
+def test_item_actions_answer_as_stock_moto_does(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock = _item_answers(moto)
+    moto_main.install(monkeypatch.setattr)
+    assert _item_answers(moto) == stock
+    assert stock[0]["Item"]["photo"] == {"B": "aGVsbG8="}
+    assert stock[1] == {}
 
 
 def test_a_query_of_a_missing_partition_does_not_create_it(
@@ -272,3 +336,51 @@ def test_stock_moto_strands_the_stream_readers_after_a_cancelled_transaction(mot
     assert [r["dynamodb"]["Keys"]["SK"] for r in first["Records"]] == [_s("MSG#9999")]
     later = moto.streams("GetRecords", ShardIterator=first["NextShardIterator"])
     assert later["Records"] == []  # the put after it is never seen
+
+
+def _receive_with_one_message_expired() -> list[str]:
+    """What a receive hands out from a 60 s queue of three, the second sent 61 s ago."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        # A new queue each time: other suites may hold moto's backends open around this one.
+        name = f"moto-main-retention-{uuid.uuid4().hex}"
+        url = sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "60"})[
+            "QueueUrl"
+        ]
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+        queue = sqs_backends["123456789012"]["us-east-1"].get_queue(name)
+        expired = next(m for m in queue._messages if m.body == "m1")
+        expired.sent_timestamp -= 61_000
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        return [m["Body"] for m in received]
+
+
+def test_a_queue_checks_retention_as_stock_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    stock = _receive_with_one_message_expired()
+    moto_main.install(monkeypatch.setattr)
+    # moto stops at the first expired message: what it handed out before that, as before
+    assert _receive_with_one_message_expired() == stock == ["m0"]
+
+
+def _receives_around_in_flight_and_delayed_messages() -> list[list[str]]:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName=f"moto-main-visibility-{uuid.uuid4().hex}")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="now")
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        sqs.send_message(QueueUrl=url, MessageBody="next")
+
+        def receive() -> list[str]:
+            reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
+            return [m["Body"] for m in reply.get("Messages", [])]
+
+        return [receive(), receive(), receive()]
+
+
+def test_in_flight_and_delayed_messages_stay_hidden_as_in_stock_moto(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stock = _receives_around_in_flight_and_delayed_messages()
+    moto_main.install(monkeypatch.setattr)
+    assert _receives_around_in_flight_and_delayed_messages() == stock == [["now"], ["next"], []]

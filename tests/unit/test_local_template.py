@@ -10,6 +10,7 @@ import pytest
 from local import sam
 from local.intrinsics import Resolver, references
 from local.template import Resource, Template, TemplateError, load_yaml
+from local.workers import worker_cap
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -342,6 +343,47 @@ Resources:
     resolver.register("Queue", "http://queue", Arn="arn:queue")
     with pytest.raises(TemplateError, match="VisibilityTimeout"):
         sam.event_sources(template, resolver)
+
+
+RESERVED = """
+Parameters:
+  Reserved: {Type: Number, Default: 2}
+Resources:
+  Reserved:
+    Type: AWS::Serverless::Function
+    Properties:
+      {code}
+      ReservedConcurrentExecutions: !Ref Reserved
+  Throttled:
+    Type: AWS::Serverless::Function
+    Properties:
+      {code}
+      ReservedConcurrentExecutions: 0
+  Shared:
+    Type: AWS::Serverless::Function
+    Properties:
+      {code}
+""".replace(
+    "{code}", "CodeUri: functions/api\n      Handler: app.lambda_handler\n      Runtime: python3.12"
+)
+
+
+def test_a_reserved_concurrency_caps_its_function_and_the_others_take_the_stacks_cap() -> None:
+    template = template_of(RESERVED)
+    functions = sam.functions(template, Resolver(template))
+    caps = {name: worker_cap(spec, default_cap=8) for name, spec in functions.items()}
+    assert caps == {"Reserved": 2, "Throttled": 0, "Shared": 8}
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "many", "true"])
+def test_a_reserved_concurrency_that_is_not_a_whole_number_is_refused(value: str) -> None:
+    template = template_of(
+        RESERVED.replace(
+            "ReservedConcurrentExecutions: 0", f"ReservedConcurrentExecutions: {value}"
+        )
+    )
+    with pytest.raises(TemplateError, match="Throttled: ReservedConcurrentExecutions"):
+        sam.functions(template, Resolver(template))
 
 
 def test_an_unreadable_template_is_a_template_error(tmp_path: Path) -> None:

@@ -327,3 +327,50 @@ def test_a_push_that_keeps_failing_keeps_failing_the_record(
     for _ in range(3):
         assert len(deliver(inserted)) == 1
     assert len(listed(api, BOB)["notifications"]) == 1  # written once all the same
+
+
+@pytest.mark.parametrize("channel_type", ["public", "private", "dm", "group_dm"])
+@pytest.mark.parametrize("here_only", [False, True])
+@pytest.mark.parametrize(
+    ("mentions", "broadcast", "here_users"),
+    [
+        (None, None, None),
+        ({BOB}, None, None),
+        ({ALICE}, None, None),
+        (None, "channel", None),
+        (None, "here", None),
+        (None, "here", {BOB}),
+        ({CAROL}, "here", {BOB}),
+    ],
+)
+def test_a_message_said_to_notify_nobody_has_no_recipients_whoever_the_members(
+    channel_type: str,
+    here_only: bool,
+    mentions: set[str] | None,
+    broadcast: str | None,
+    here_users: set[str] | None,
+) -> None:
+    from parley.domain import notifications
+    from parley.store.items import MessageItem
+
+    message = MessageItem(
+        "CH#c1",
+        "MSG#1.000001",
+        channelId="c1",
+        workspaceId="w1",
+        ts="1.000001",
+        userId=ALICE,
+        text="hi",
+        mentions=mentions,
+        broadcast=broadcast,
+        hereUsers=here_users,
+        createdAt="2026-11-28T10:00:00.000Z",
+    )
+    everyone = {ALICE, BOB, CAROL}
+    named = notifications.recipients(message, channel_type, everyone, here_only).user_ids
+    # Only a message that may notify is worth its members' read; one that may, names someone
+    # here (bar a mention of the author alone, which the members cannot change either).
+    if not notifications.may_notify(message, channel_type, here_only):
+        assert named == frozenset()
+    elif mentions != {ALICE} or broadcast or channel_type in ("dm", "group_dm"):
+        assert named

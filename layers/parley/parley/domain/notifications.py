@@ -6,6 +6,7 @@ it was sent) or any message in a DM or group DM notifies each recipient but the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,7 +17,7 @@ from parley.observability import MetricUnit, logger, metrics
 from parley.schemas import Notification
 from parley.store import channels as channel_store
 from parley.store import notifications as notification_store
-from parley.store.items import MessageItem, NotificationItem
+from parley.store.items import ChannelItem, MessageItem, NotificationItem
 
 TTL_SECONDS = 30 * 24 * 3600
 _DIRECT = ("dm", "group_dm")
@@ -51,6 +52,25 @@ def recipients(
     return Recipients("mention", frozenset((chosen & member_ids) - {message.userId}))
 
 
+def may_notify(message: MessageItem, channel_type: str, here_only: bool = False) -> bool:
+    """Whether `recipients` can name anyone, told before the members are read: a DM, a
+    mention, <!channel>, or <!here> with someone active. Most messages are none of these,
+    and their notifying ends here, one member read fewer per message."""
+    here = bool(message.hereUsers) and message.broadcast == "here"
+    if here_only:
+        return here
+    return (
+        channel_type in _DIRECT or message.broadcast == "channel" or bool(message.mentions) or here
+    )
+
+
+def channels_of(messages: list[MessageItem]) -> dict[str, ChannelItem]:
+    """The messages' channels by id, in one BatchGetItem per 100 channels rather than a
+    GetItem per message: a stream batch of 100 messages names a few dozen channels."""
+    wanted = sorted({message.channelId for message in messages})
+    return {channel.channelId: channel for channel in channel_store.get_channels(wanted)}
+
+
 class PushFailed(Exception):
     """Some notifications could not be pushed; the stream record is to be retried."""
 
@@ -61,6 +81,8 @@ def notify(
     push: Push | None,
     now: float,
     here_only: bool = False,
+    *,
+    channels: Mapping[str, ChannelItem] | None = None,
 ) -> int:
     """Creates the message's notifications and delivers those that have not reached their
     recipients: live to their connections, by `push` to those with none. How many were new.
@@ -71,9 +93,12 @@ def notify(
     without repeating the others. A failed push raises PushFailed once every recipient was
     tried: the record is reported failed, retried, and ends in the DLQ.
     """
-    channel = channel_store.get_channel(message.channelId)
-    if channel is None:  # deleted since: nobody to tell
-        return 0
+    if channels is None:
+        channel = channel_store.get_channel(message.channelId)
+    else:  # read ahead for a whole batch (`channels_of`); absent: deleted
+        channel = channels.get(message.channelId)
+    if channel is None or not may_notify(message, channel.type, here_only):
+        return 0  # deleted since, or meant for nobody: no one to tell
     members = set(channel_store.member_ids(channel.channelId))
     chosen = recipients(message, channel.type, members, here_only)
     created_at = iso_now()

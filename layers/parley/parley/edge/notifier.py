@@ -36,14 +36,33 @@ def process_stream(
     """Handles a batch of message INSERTs (and hereUsers being recorded); the failed ones."""
 
     def handle(record: DynamoDBRecord) -> None:
-        raw = record.raw_event["dynamodb"]
-        message = MessageItem.from_raw_data(raw["NewImage"])
+        message = _message(record.raw_event)
         # The posting path records <!here>'s active members after the insert, as an update.
         here_only = record.raw_event["eventName"] == "MODIFY"
-        notifications.notify(message, publisher, push, time.time(), here_only=here_only)
+        notifications.notify(
+            message, publisher, push, time.time(), here_only=here_only, channels=channels
+        )
+
+    channels = notifications.channels_of(_readable_messages(event))
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     reply = process_partial_response(
         event=event, record_handler=handle, processor=processor, context=context
     )
     return dict(reply)
+
+
+def _message(raw_event: dict[str, Any]) -> MessageItem:
+    return MessageItem.from_raw_data(raw_event["dynamodb"]["NewImage"])
+
+
+def _readable_messages(event: dict[str, Any]) -> list[MessageItem]:
+    """The batch's messages, for reading their channels ahead; a record that cannot be read
+    is left out here and fails on its own in the batch."""
+    messages = []
+    for raw_event in event.get("Records", ()):
+        try:
+            messages.append(_message(raw_event))
+        except Exception:  # noqa: S112 - a poison record: its own handling reports it
+            continue
+    return messages
