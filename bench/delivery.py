@@ -153,24 +153,48 @@ async def _connect_all(urls: list[str]) -> list[ClientConnection]:
     return list(await asyncio.gather(*(one(u) for u in urls)))
 
 
-async def _read(ws: ClientConnection, on_frame: Callable[[dict[str, Any]], None]) -> None:
-    with contextlib.suppress(Exception):
-        async for raw in ws:
-            frame = json.loads(raw)
-            if isinstance(frame, dict):
-                on_frame(frame)
+class Clients:
+    """Open WebSocket clients, each read by one task that hands its frames to the phase
+    running now. Parley's phases share one set: connecting 200 clients costs the stack 200
+    `$connect` and authorizer invocations (and 200 `$disconnect` afterwards), which is setup,
+    not delivery, and as clients of a chat app they stay connected between messages."""
+
+    def __init__(self, sockets: list[ClientConnection]) -> None:
+        self.sockets = sockets
+        self.on_frame: Callable[[dict[str, Any]], None] = lambda frame: None
+        self._readers = [asyncio.create_task(self._read(ws)) for ws in sockets]
+
+    @classmethod
+    async def connect(cls, urls: list[str]) -> Clients:
+        return cls(await _connect_all(urls))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                frame = json.loads(raw)
+                if isinstance(frame, dict):
+                    self.on_frame(frame)
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        await asyncio.gather(*self._readers, return_exceptions=True)
 
 
 async def _drive(
     *,
-    sockets: list[ClientConnection],
+    clients: Clients,
     plan: Plan,
     run: Run,
     frame_for: Callable[[int, str], str],
     receivers_per_message: Callable[[int], int],
     on_frame: Callable[[dict[str, Any]], None],
+    phase: str,
 ) -> None:
-    readers = [asyncio.create_task(_read(ws, on_frame)) for ws in sockets]
+    """Sends at the plan's rate, then waits for the receipts to drain. Message ids carry the
+    phase's name, so that a late receipt of an earlier phase is not counted in this one."""
+    clients.on_frame = on_frame
+    sockets = clients.sockets
     interval = 1.0 / plan.rate_per_s
     total = int(plan.rate_per_s * plan.seconds)
     start = run.first_send = time.perf_counter()
@@ -179,7 +203,7 @@ async def _drive(
         if delay > 0:
             await asyncio.sleep(delay)
         sender = n % len(sockets)
-        message_id = f"m{n}"
+        message_id = f"{phase}-m{n}"
         run.sent_at[message_id] = time.perf_counter()
         run.expected += receivers_per_message(sender)
         try:
@@ -195,9 +219,6 @@ async def _drive(
         if now > cap or now - progress_at > STALL_S:
             break
         await asyncio.sleep(0.05)
-    for ws in sockets:
-        await ws.close()
-    await asyncio.gather(*readers, return_exceptions=True)
 
 
 def _group_size(channel_of: list[str]) -> Callable[[int], int]:
@@ -205,10 +226,8 @@ def _group_size(channel_of: list[str]) -> Callable[[int], int]:
     return lambda sender: sizes[channel_of[sender]] - 1
 
 
-async def parley_phase(stack: Stack, team: Team, plan: Plan) -> Run:
+async def parley_phase(clients: Clients, team: Team, plan: Plan, phase: str) -> Run:
     run = Run()
-    urls = [f"{stack.ws_url}?token={t}&workspaceId={team.workspace_id}" for t in team.tokens]
-    sockets = await _connect_all(urls)
 
     def frame_for(sender: int, message_id: str) -> str:
         return json.dumps(
@@ -227,12 +246,13 @@ async def parley_phase(stack: Stack, team: Team, plan: Plan) -> Run:
             run.errors.append(json.dumps(frame)[:300])
 
     await _drive(
-        sockets=sockets,
+        clients=clients,
         plan=plan,
         run=run,
         frame_for=frame_for,
         receivers_per_message=_group_size(team.channel_of),
         on_frame=on_frame,
+        phase=phase,
     )
     return run
 
@@ -279,7 +299,7 @@ async def baseline_phase(run_on_stack: Callable[..., Any], team: Team, plan: Pla
     relay = RelayServer(team.channel_of)
     await asyncio.to_thread(run_on_stack, relay.start())
     try:
-        sockets = await _connect_all([f"{relay.url}/{i}" for i in range(plan.clients)])
+        clients = await Clients.connect([f"{relay.url}/{i}" for i in range(plan.clients)])
 
         def frame_for(sender: int, message_id: str) -> str:
             return json.dumps({"type": "message", "message": {"text": message_id}})
@@ -289,49 +309,72 @@ async def baseline_phase(run_on_stack: Callable[..., Any], team: Team, plan: Pla
                 run.receive(frame["message"]["text"])
 
         await _drive(
-            sockets=sockets,
+            clients=clients,
             plan=plan,
             run=run,
             frame_for=frame_for,
             receivers_per_message=_group_size(team.channel_of),
             on_frame=on_frame,
+            phase="baseline",
         )
+        await clients.close()
     finally:
         await asyncio.to_thread(run_on_stack, relay.stop())
     return run
 
 
-def _progress(line: str) -> None:
-    print(f"  delivery: {line}", file=sys.stderr, flush=True)
+def _progress(started: float, line: str) -> None:
+    print(f"  delivery ({time.monotonic() - started:.0f} s): {line}", file=sys.stderr, flush=True)
+
+
+async def parley_phases(
+    stack: Stack, team: Team, plan: Plan, started: float
+) -> tuple[Run, Run, dict[str, float]]:
+    """Warm-up, light load, then the full rate, on one set of connected clients; returns
+    the light and full runs and the CPU per message of the full one."""
+    urls = [f"{stack.ws_url}?token={t}&workspaceId={team.workspace_id}" for t in team.tokens]
+    clients = await Clients.connect(urls)
+    try:
+        # Unmeasured: brings up the workers that the full rate needs (Lambda's scale-out
+        # cold starts are the cold-start benchmark's business, not this one's).
+        _progress(started, f"{plan.clients} clients connected; warming up")
+        warm_plan = Plan(plan.clients, plan.channels, plan.rate_per_s, WARMUP_S)
+        await parley_phase(clients, team, warm_plan, "warm")
+        _progress(started, f"Parley at {LIGHT_RATE_PER_S:g}/s")
+        light_plan = Plan(plan.clients, plan.channels, LIGHT_RATE_PER_S, min(plan.seconds, 10))
+        light = await parley_phase(clients, team, light_plan, "light")
+        _progress(started, f"Parley at {plan.rate_per_s:g}/s for {plan.seconds:g} s")
+        before = cpu.snapshot()
+        full = await parley_phase(clients, team, plan, "full")
+        # Where each message's CPU went: on two cores, the sum bounds the sustainable rate.
+        cpu_ms = cpu.per_unit_ms(before, cpu.snapshot(), len(full.sent_at))
+    finally:
+        await clients.close()
+    return light, full, cpu_ms
 
 
 def run(
     clients: int = 200, channels: int = 20, rate_per_s: float = 50, seconds: float = 60
 ) -> dict[str, Any]:
     plan = Plan(clients, channels, rate_per_s, seconds)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as state:
         config = StackConfig(
             state_dir=Path(state), http_port=0, ws_port=0, aws_port=0, poll_interval_s=0.2
         )
         with Stack(config) as stack:
-            started = time.monotonic()
+            _progress(started, "stack up")
+            team_started = time.monotonic()
             team = build_team(stack, plan)
-            setup_s = time.monotonic() - started
-            # Unmeasured: brings up the workers that the full rate needs (Lambda's scale-out
-            # cold starts are the cold-start benchmark's business, not this one's).
-            _progress(f"{clients} users ready in {time.monotonic() - started:.0f} s; warming up")
-            asyncio.run(parley_phase(stack, team, Plan(clients, channels, rate_per_s, WARMUP_S)))
-            light_plan = Plan(clients, channels, LIGHT_RATE_PER_S, min(seconds, 10))
-            _progress(f"Parley at {LIGHT_RATE_PER_S:g}/s")
-            light = asyncio.run(parley_phase(stack, team, light_plan)).summary()
-            _progress(f"Parley at {rate_per_s:g}/s for {seconds:g} s")
-            before = cpu.snapshot()
-            parley = asyncio.run(parley_phase(stack, team, plan)).summary()
-            # Where each message's CPU went: on two cores, the sum bounds the sustainable rate.
-            parley["cpuMsPerMessage"] = cpu.per_unit_ms(before, cpu.snapshot(), parley["sent"])
-            _progress(f"baseline relay, {min(seconds, BASELINE_MAX_S):g} s")
+            setup_s = time.monotonic() - team_started
+            _progress(started, f"{clients} users ready in {setup_s:.0f} s")
+            light_run, full_run, cpu_ms = asyncio.run(parley_phases(stack, team, plan, started))
+            light, parley = light_run.summary(), full_run.summary()
+            parley["cpuMsPerMessage"] = cpu_ms
+            _progress(started, f"baseline relay, {min(seconds, BASELINE_MAX_S):g} s")
             baseline_plan = Plan(clients, channels, rate_per_s, min(seconds, BASELINE_MAX_S))
             baseline = asyncio.run(baseline_phase(stack._run, team, baseline_plan)).summary()
+    _progress(started, "done")
     return {
         "clients": clients,
         "channels": channels,
