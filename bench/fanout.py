@@ -238,8 +238,9 @@ def run(
                 users = [f"m{m:05d}-{i:05d}" for i in range(m)]
                 # One channel per M, written once and posted to in every W's row: its
                 # members are the same users whatever W is (its messages sort after the
-                # memberships that a post reads).
-                channel_id = f"CBX{m:05d}"
+                # memberships that a post reads). Its id keeps the length the rows' ids had:
+                # it is in every membership, so it sets the Query's pages and read units.
+                channel_id = f"CB{min(workspace_connections):06d}X{m:05d}"
                 if w == min(workspace_connections):
                     _channel(users, channel_id)
                 _connect(users)
