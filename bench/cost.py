@@ -66,7 +66,7 @@ def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
     from parley.schemas import PostMessage
     from parley.store.base import client
 
-    with fanout.moto_tables() as dynamodb:
+    with fanout.moto_tables():
         settings.cache_clear()
         wiring.configured.cache_clear()
         wiring.configured()
@@ -74,7 +74,7 @@ def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         broadcaster = Broadcaster(poster, max_workers=fanout.POOL)
         users = [f"cost-{i:03d}" for i in range(members)]
         fanout._channel(users, "CCOST0001")
-        fanout._connect(dynamodb, users)
+        fanout._connect(users)
         sender = Caller(user_id=users[0], connection_id=f"conn-{users[0]}")
         body = PostMessage(text="a message of ordinary length, about a hundred bytes of text")
         durations, samples = [], []

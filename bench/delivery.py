@@ -40,7 +40,10 @@ from local.stack import Stack, StackConfig
 STALL_S = 10.0
 DRAIN_CAP_S = 30.0
 BASELINE_MAX_S = 20.0  # a relay's percentiles settle fast; the run must fit in ten minutes
-WARMUP_S = 3.0
+# One second at the full rate queues 50 sends, more than the stack's workers take at once,
+# so each function scales to its limit; three seconds queued 150, which took about 20 s to
+# drain before the light phase could start.
+WARMUP_S = 1.0
 LIGHT_RATE_PER_S = 5.0  # a load the stack sustains on two cores: latency without queueing
 
 
@@ -113,11 +116,16 @@ def _api(stack: Stack, token: str, method: str, path: str, body: Any = None) -> 
 
 
 def build_team(stack: Stack, plan: Plan) -> Team:
-    """A workspace, its channels and one user per client, all through the HTTP API; the
-    owner, a member of every channel, never connects, so each client hears one channel."""
+    """A workspace and its channels through the HTTP API, one Cognito user per client, and
+    their memberships written straight into the table; the owner, a member of every channel,
+    never connects, so each client hears one channel."""
     owner = stack.login("bench-owner").id_token
     wid = _api(stack, owner, "POST", "/workspaces", {"name": "Bench"})["workspace"]["id"]
-    code = _api(stack, owner, "POST", f"/workspaces/{wid}/invites")["invite"]["code"]
+    general = next(
+        channel["id"]
+        for channel in _api(stack, owner, "GET", f"/workspaces/{wid}/channels")["channels"]
+        if channel["name"] == "general"
+    )
     channels = [
         _api(stack, owner, "POST", f"/workspaces/{wid}/channels", {"name": f"bench-{k}"})[
             "channel"
@@ -125,19 +133,57 @@ def build_team(stack: Stack, plan: Plan) -> Team:
         for k in range(plan.channels)
     ]
     channel_of = [channels[i % plan.channels] for i in range(plan.clients)]
-
-    def enrol(i: int) -> tuple[str, str]:
-        token = stack.login(f"bench-{i:04d}").id_token
-        _api(stack, token, "POST", f"/invites/{code}/accept")
-        return token, token_subject(token)
-
     with ThreadPoolExecutor(8) as pool:
-        enrolled = list(pool.map(enrol, range(plan.clients)))
-    tokens = [token for token, _ in enrolled]
-    for channel in channels:  # one call a channel: the owner adds its members
-        members = [sub for (_, sub), c in zip(enrolled, channel_of, strict=True) if c == channel]
-        _api(stack, owner, "POST", f"/channels/{channel}/members", {"userIds": members})
+        tokens = list(
+            pool.map(lambda i: stack.login(f"bench-{i:04d}").id_token, range(plan.clients))
+        )
+    users = [token_subject(token) for token in tokens]
+    members = {general: users} | {
+        channel: [user for user, c in zip(users, channel_of, strict=True) if c == channel]
+        for channel in channels
+    }
+    join_directly(stack, wid, members)
     return Team(wid, channel_of, tokens)
+
+
+def join_directly(stack: Stack, workspace_id: str, members: dict[str, list[str]]) -> None:
+    """What accepting the workspace's invite (which joins `general`) and being added to a
+    channel write, written straight into the table: Parley's own items for the workspace's
+    and each channel's memberships, by BatchWriteItem (25 items a request, four threads), then
+    each channel's memberCount. Through the HTTP API each membership is a transaction behind
+    the authorizer and a function: 400 of them took 25 to 30 s of the run under load."""
+    from parley.ids import iso_now
+    from parley.store import channels as channel_store
+    from parley.store import workspaces as workspace_store
+    from parley.store.items import ChannelItem
+
+    assert stack.aws is not None
+    dynamodb = stack.aws("dynamodb")
+    table = next(t for t in dynamodb.list_tables()["TableNames"] if t.endswith("AppTable"))
+    now = iso_now()
+    users = dict.fromkeys(user for joined in members.values() for user in joined)
+    items: list[Any] = [workspace_store.new_member(workspace_id, u, "member", now) for u in users]
+    for channel_id, joined in members.items():
+        channel = ChannelItem(
+            *channel_store.channel_key(channel_id), channelId=channel_id, workspaceId=workspace_id
+        )
+        items += [channel_store.new_member(channel, user, now) for user in joined]
+
+    def write(batch: list[Any]) -> None:
+        request: Any = {table: [{"PutRequest": {"Item": item.serialize()}} for item in batch]}
+        while request:
+            request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, [items[i : i + 25] for i in range(0, len(items), 25)]))
+    for channel_id, joined in members.items():
+        key = dict(zip(("PK", "SK"), channel_store.channel_key(channel_id), strict=True))
+        dynamodb.update_item(
+            TableName=table,
+            Key={name: {"S": value} for name, value in key.items()},
+            UpdateExpression="ADD memberCount :joined",
+            ExpressionAttributeValues={":joined": {"N": str(len(joined))}},
+        )
 
 
 # ------------------------------------------------------------------------------ driving
@@ -153,24 +199,48 @@ async def _connect_all(urls: list[str]) -> list[ClientConnection]:
     return list(await asyncio.gather(*(one(u) for u in urls)))
 
 
-async def _read(ws: ClientConnection, on_frame: Callable[[dict[str, Any]], None]) -> None:
-    with contextlib.suppress(Exception):
-        async for raw in ws:
-            frame = json.loads(raw)
-            if isinstance(frame, dict):
-                on_frame(frame)
+class Clients:
+    """Open WebSocket clients, each read by one task that hands its frames to the phase
+    running now. Parley's phases share one set: connecting 200 clients costs the stack 200
+    `$connect` and authorizer invocations (and 200 `$disconnect` afterwards), which is setup,
+    not delivery, and as clients of a chat app they stay connected between messages."""
+
+    def __init__(self, sockets: list[ClientConnection]) -> None:
+        self.sockets = sockets
+        self.on_frame: Callable[[dict[str, Any]], None] = lambda frame: None
+        self._readers = [asyncio.create_task(self._read(ws)) for ws in sockets]
+
+    @classmethod
+    async def connect(cls, urls: list[str]) -> Clients:
+        return cls(await _connect_all(urls))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                frame = json.loads(raw)
+                if isinstance(frame, dict):
+                    self.on_frame(frame)
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        await asyncio.gather(*self._readers, return_exceptions=True)
 
 
 async def _drive(
     *,
-    sockets: list[ClientConnection],
+    clients: Clients,
     plan: Plan,
     run: Run,
     frame_for: Callable[[int, str], str],
     receivers_per_message: Callable[[int], int],
     on_frame: Callable[[dict[str, Any]], None],
+    phase: str,
 ) -> None:
-    readers = [asyncio.create_task(_read(ws, on_frame)) for ws in sockets]
+    """Sends at the plan's rate, then waits for the receipts to drain. Message ids carry the
+    phase's name, so that a late receipt of an earlier phase is not counted in this one."""
+    clients.on_frame = on_frame
+    sockets = clients.sockets
     interval = 1.0 / plan.rate_per_s
     total = int(plan.rate_per_s * plan.seconds)
     start = run.first_send = time.perf_counter()
@@ -179,7 +249,7 @@ async def _drive(
         if delay > 0:
             await asyncio.sleep(delay)
         sender = n % len(sockets)
-        message_id = f"m{n}"
+        message_id = f"{phase}-m{n}"
         run.sent_at[message_id] = time.perf_counter()
         run.expected += receivers_per_message(sender)
         try:
@@ -195,9 +265,6 @@ async def _drive(
         if now > cap or now - progress_at > STALL_S:
             break
         await asyncio.sleep(0.05)
-    for ws in sockets:
-        await ws.close()
-    await asyncio.gather(*readers, return_exceptions=True)
 
 
 def _group_size(channel_of: list[str]) -> Callable[[int], int]:
@@ -205,10 +272,8 @@ def _group_size(channel_of: list[str]) -> Callable[[int], int]:
     return lambda sender: sizes[channel_of[sender]] - 1
 
 
-async def parley_phase(stack: Stack, team: Team, plan: Plan) -> Run:
+async def parley_phase(clients: Clients, team: Team, plan: Plan, phase: str) -> Run:
     run = Run()
-    urls = [f"{stack.ws_url}?token={t}&workspaceId={team.workspace_id}" for t in team.tokens]
-    sockets = await _connect_all(urls)
 
     def frame_for(sender: int, message_id: str) -> str:
         return json.dumps(
@@ -227,12 +292,13 @@ async def parley_phase(stack: Stack, team: Team, plan: Plan) -> Run:
             run.errors.append(json.dumps(frame)[:300])
 
     await _drive(
-        sockets=sockets,
+        clients=clients,
         plan=plan,
         run=run,
         frame_for=frame_for,
         receivers_per_message=_group_size(team.channel_of),
         on_frame=on_frame,
+        phase=phase,
     )
     return run
 
@@ -279,7 +345,7 @@ async def baseline_phase(run_on_stack: Callable[..., Any], team: Team, plan: Pla
     relay = RelayServer(team.channel_of)
     await asyncio.to_thread(run_on_stack, relay.start())
     try:
-        sockets = await _connect_all([f"{relay.url}/{i}" for i in range(plan.clients)])
+        clients = await Clients.connect([f"{relay.url}/{i}" for i in range(plan.clients)])
 
         def frame_for(sender: int, message_id: str) -> str:
             return json.dumps({"type": "message", "message": {"text": message_id}})
@@ -289,49 +355,72 @@ async def baseline_phase(run_on_stack: Callable[..., Any], team: Team, plan: Pla
                 run.receive(frame["message"]["text"])
 
         await _drive(
-            sockets=sockets,
+            clients=clients,
             plan=plan,
             run=run,
             frame_for=frame_for,
             receivers_per_message=_group_size(team.channel_of),
             on_frame=on_frame,
+            phase="baseline",
         )
+        await clients.close()
     finally:
         await asyncio.to_thread(run_on_stack, relay.stop())
     return run
 
 
-def _progress(line: str) -> None:
-    print(f"  delivery: {line}", file=sys.stderr, flush=True)
+def _progress(started: float, line: str) -> None:
+    print(f"  delivery ({time.monotonic() - started:.0f} s): {line}", file=sys.stderr, flush=True)
+
+
+async def parley_phases(
+    stack: Stack, team: Team, plan: Plan, started: float
+) -> tuple[Run, Run, dict[str, float]]:
+    """Warm-up, light load, then the full rate, on one set of connected clients; returns
+    the light and full runs and the CPU per message of the full one."""
+    urls = [f"{stack.ws_url}?token={t}&workspaceId={team.workspace_id}" for t in team.tokens]
+    clients = await Clients.connect(urls)
+    try:
+        # Unmeasured: brings up the workers that the full rate needs (Lambda's scale-out
+        # cold starts are the cold-start benchmark's business, not this one's).
+        _progress(started, f"{plan.clients} clients connected; warming up")
+        warm_plan = Plan(plan.clients, plan.channels, plan.rate_per_s, WARMUP_S)
+        await parley_phase(clients, team, warm_plan, "warm")
+        _progress(started, f"Parley at {LIGHT_RATE_PER_S:g}/s")
+        light_plan = Plan(plan.clients, plan.channels, LIGHT_RATE_PER_S, min(plan.seconds, 10))
+        light = await parley_phase(clients, team, light_plan, "light")
+        _progress(started, f"Parley at {plan.rate_per_s:g}/s for {plan.seconds:g} s")
+        before = cpu.snapshot()
+        full = await parley_phase(clients, team, plan, "full")
+        # Where each message's CPU went: on two cores, the sum bounds the sustainable rate.
+        cpu_ms = cpu.per_unit_ms(before, cpu.snapshot(), len(full.sent_at))
+    finally:
+        await clients.close()
+    return light, full, cpu_ms
 
 
 def run(
     clients: int = 200, channels: int = 20, rate_per_s: float = 50, seconds: float = 60
 ) -> dict[str, Any]:
     plan = Plan(clients, channels, rate_per_s, seconds)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as state:
         config = StackConfig(
             state_dir=Path(state), http_port=0, ws_port=0, aws_port=0, poll_interval_s=0.2
         )
         with Stack(config) as stack:
-            started = time.monotonic()
+            _progress(started, "stack up")
+            team_started = time.monotonic()
             team = build_team(stack, plan)
-            setup_s = time.monotonic() - started
-            # Unmeasured: brings up the workers that the full rate needs (Lambda's scale-out
-            # cold starts are the cold-start benchmark's business, not this one's).
-            _progress(f"{clients} users ready in {time.monotonic() - started:.0f} s; warming up")
-            asyncio.run(parley_phase(stack, team, Plan(clients, channels, rate_per_s, WARMUP_S)))
-            light_plan = Plan(clients, channels, LIGHT_RATE_PER_S, min(seconds, 10))
-            _progress(f"Parley at {LIGHT_RATE_PER_S:g}/s")
-            light = asyncio.run(parley_phase(stack, team, light_plan)).summary()
-            _progress(f"Parley at {rate_per_s:g}/s for {seconds:g} s")
-            before = cpu.snapshot()
-            parley = asyncio.run(parley_phase(stack, team, plan)).summary()
-            # Where each message's CPU went: on two cores, the sum bounds the sustainable rate.
-            parley["cpuMsPerMessage"] = cpu.per_unit_ms(before, cpu.snapshot(), parley["sent"])
-            _progress(f"baseline relay, {min(seconds, BASELINE_MAX_S):g} s")
+            setup_s = time.monotonic() - team_started
+            _progress(started, f"{clients} users ready in {setup_s:.0f} s")
+            light_run, full_run, cpu_ms = asyncio.run(parley_phases(stack, team, plan, started))
+            light, parley = light_run.summary(), full_run.summary()
+            parley["cpuMsPerMessage"] = cpu_ms
+            _progress(started, f"baseline relay, {min(seconds, BASELINE_MAX_S):g} s")
             baseline_plan = Plan(clients, channels, rate_per_s, min(seconds, BASELINE_MAX_S))
             baseline = asyncio.run(baseline_phase(stack._run, team, baseline_plan)).summary()
+    _progress(started, "done")
     return {
         "clients": clients,
         "channels": channels,
