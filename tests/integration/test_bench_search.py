@@ -17,6 +17,7 @@ def test_tiny_search_run_reports_lag_throughput_and_query_latency() -> None:
     assert set(result) >= {"messages", "lagP50Ms", "lagP99Ms", "bulkDocsPerS", "queryP50Ms"}
     assert "queryP99Ms" in result  # issue 9's keys for latest.json
     assert result["indexLag"]["samples"] == 2  # both posted messages were found
+    assert isinstance(result["searchesUnavailable"], int)
     assert result["query"]["samples"] == 10
     assert result["bulkMessagesPerS"] > 0
     assert result["baselineRoundTrip"]["p50Ms"] is not None
