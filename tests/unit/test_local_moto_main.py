@@ -384,3 +384,70 @@ def test_in_flight_and_delayed_messages_stay_hidden_as_in_stock_moto(
     stock = _receives_around_in_flight_and_delayed_messages()
     moto_main.install(monkeypatch.setattr)
     assert _receives_around_in_flight_and_delayed_messages() == stock == [["now"], ["next"], []]
+
+
+def _receives_from_a_fifo_queue_with_a_group_in_flight() -> list[list[str]]:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(
+            QueueName=f"moto-main-groups-{uuid.uuid4().hex[:20]}.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )["QueueUrl"]
+        for body, group in (("a1", "a"), ("a2", "a"), ("b1", "b")):
+            sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+
+        def receive() -> list[str]:
+            reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
+            return [m["Body"] for m in reply.get("Messages", [])]
+
+        return [receive(), receive(), receive()]
+
+
+def test_a_fifo_queue_holds_back_a_group_in_flight_as_stock_moto_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stock = _receives_from_a_fifo_queue_with_a_group_in_flight()
+    moto_main.install(monkeypatch.setattr)
+    assert _receives_from_a_fifo_queue_with_a_group_in_flight() == stock == [["a1"], ["b1"], []]
+
+
+def test_a_standard_queue_has_no_pending_groups_to_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    moto_main.install(monkeypatch.setattr)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        name = f"moto-main-standard-{uuid.uuid4().hex}"
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="in flight")
+        assert sqs.receive_message(QueueUrl=url)["Messages"]
+        queue = sqs_backends["123456789012"]["us-east-1"].get_queue(name)
+        assert len(queue._pending_messages) == 1
+        assert queue.pending_message_groups == set()
+
+
+def _counts_of_a_queue_with_visible_in_flight_and_delayed_messages() -> dict[str, str]:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName=f"moto-main-counts-{uuid.uuid4().hex}")["QueueUrl"]
+        for body in ("in flight", "in flight too", "visible", "visible too", "visible three"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        sqs.send_message(QueueUrl=url, MessageBody="delayed", DelaySeconds=60)
+        assert len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]) == 2
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return {name: attributes[name] for name in names}
+
+
+def test_a_queue_counts_its_messages_as_stock_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    stock = _counts_of_a_queue_with_visible_in_flight_and_delayed_messages()
+    moto_main.install(monkeypatch.setattr)
+    assert _counts_of_a_queue_with_visible_in_flight_and_delayed_messages() == stock
+    # moto counts a delayed message as delayed only, not also as not visible.
+    assert stock == {
+        "ApproximateNumberOfMessages": "3",
+        "ApproximateNumberOfMessagesNotVisible": "2",
+        "ApproximateNumberOfMessagesDelayed": "1",
+    }
