@@ -451,3 +451,59 @@ def test_a_queue_counts_its_messages_as_stock_moto_does(monkeypatch: pytest.Monk
         "ApproximateNumberOfMessagesNotVisible": "2",
         "ApproximateNumberOfMessagesDelayed": "1",
     }
+
+
+class _CountedList(list[Any]):
+    """A queue's message list that counts the passes over it."""
+
+    passes = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        type(self).passes += 1
+        return super().__iter__()
+
+
+def test_sending_to_a_standard_queue_does_not_pass_over_its_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moto_main.install(monkeypatch.setattr)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        name = f"moto-main-send-{uuid.uuid4().hex}"
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"before {n}")
+        queue = sqs_backends["123456789012"]["us-east-1"].get_queue(name)
+        monkeypatch.setattr(_CountedList, "passes", 0)
+        queue._messages = _CountedList(queue._messages)
+        sqs.send_message(QueueUrl=url, MessageBody="single")
+        entries = [{"Id": str(n), "MessageBody": f"batch {n}"} for n in range(5)]
+        assert len(sqs.send_message_batch(QueueUrl=url, Entries=entries)["Successful"]) == 5
+        assert _CountedList.passes == 0  # stock moto: three passes per message sent
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "9"
+
+
+def _fifo_receives_after_duplicates() -> list[str]:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(
+            QueueName=f"moto-main-dedup-{uuid.uuid4().hex[:20]}.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )["QueueUrl"]
+        for body in ("same", "same", "other"):
+            sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+        entries = [{"Id": "1", "MessageBody": "other", "MessageGroupId": "g"}]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        return [m["Body"] for m in reply.get("Messages", [])]
+
+
+def test_a_fifo_queue_deduplicates_by_content_as_stock_moto_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stock = _fifo_receives_after_duplicates()
+    moto_main.install(monkeypatch.setattr)
+    assert _fifo_receives_after_duplicates() == stock == ["same", "other"]
