@@ -6,6 +6,8 @@ message's retention period)."""
 from __future__ import annotations
 
 import json
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.models import sqs_backends
 from werkzeug.test import Client
@@ -507,3 +510,44 @@ def test_a_fifo_queue_deduplicates_by_content_as_stock_moto_does(
     stock = _fifo_receives_after_duplicates()
     moto_main.install(monkeypatch.setattr)
     assert _fifo_receives_after_duplicates() == stock == ["same", "other"]
+
+
+def _sequence_numbers_of_concurrent_puts() -> tuple[int, int]:
+    """(records, distinct sequence numbers) after 8 threads put 300 items each, switching
+    threads as often as the interpreter allows."""
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="concurrent",
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        table = dynamodb_backends["123456789012"]["us-east-1"].tables["concurrent"]
+
+        def put(thread: int) -> None:
+            for n in range(300):
+                table.put_item({"PK": {"S": f"{thread}-{n}"}})
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=put, args=(k,)) for k in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(interval)
+        numbers = [
+            record.record["dynamodb"]["SequenceNumber"] for record in table.stream_shard.items
+        ]
+        return len(numbers), len(set(numbers))
+
+
+def test_concurrent_writes_get_distinct_stream_sequence_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moto_main.install(monkeypatch.setattr)
+    assert _sequence_numbers_of_concurrent_puts() == (2400, 2400)
