@@ -13,6 +13,12 @@ get it once, except the sending connection, which has the ack. The counts are th
 the throughput it reached (sends acked and deliveries per second) is reported beside them,
 since the local stack's speed is the machine's, not Parley's.
 
+With `--search` the stack runs OpenSearch as `make up` does, and the verdict also asks that
+every acked message reach the search index (counted in OpenSearch, by workspace) within
+`--index-wait` seconds of the last delivery: the stream, the forwarder, the index queue and
+the indexer, under the same load. Without it the stack runs with search down (the index
+queue keeps the changes for their retries), which is the harder case for the local moto.
+
 Exit status 0 when nothing was lost, duplicated or refused, else 1.
 """
 
@@ -35,6 +41,7 @@ from typing import Any
 import requests
 from websockets.asyncio.client import ClientConnection, connect
 
+from local.search_node import search_services
 from local.stack import Stack, StackConfig
 
 _ACK_TIMEOUT_S = 120.0
@@ -43,6 +50,9 @@ _CONNECT_AT_ONCE = 25
 _ADD_AT_ONCE = 8  # userIds per POST /channels/{cid}/members
 # A handshake runs the authorizer and $connect, cold the first time: slow on a busy machine.
 _HANDSHAKE_TIMEOUT_S = 60.0
+# The search index's read alias (parley.search.mapping.READ_ALIAS; the layer is not on this
+# process's path, and a unit test keeps the two equal).
+SEARCH_ALIAS = "messages"
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,8 @@ class SoakConfig:
     # Sending stops after this long (0: never), so that the run ends in bounded time
     # whatever the stack's pace; what was not sent is reported, and the counts still judge.
     send_budget_s: float = 0.0
+    # How long the index may trail the last delivery when the stack runs search.
+    index_wait_s: float = 120.0
 
 
 @dataclass
@@ -78,6 +90,8 @@ class SoakReport:
     misdelivered: int = 0  # to a connection whose user is not in the channel
     error_frames: int = 0
     failed_sends: int = 0  # no ack: a timeout or a gateway error
+    indexed: int | None = None  # messages in the search index; None: the stack has no search
+    index_wait_s: float = 0.0  # from the end of the drain until all were indexed (or it gave up)
     setup_s: float = 0.0
     send_s: float = 0.0
     drain_s: float = 0.0
@@ -93,6 +107,7 @@ class SoakReport:
             or self.error_frames
             or self.failed_sends
             or self.acked != self.messages
+            or (self.indexed is not None and self.indexed != self.acked)
         )
 
     @property
@@ -123,8 +138,15 @@ class SoakReport:
                 "setup / sending / draining",
                 f"{self.setup_s:.0f} s / {self.send_s:.0f} s / {self.drain_s:.1f} s",
             ),
-            ("verdict", "PASS" if self.ok else "FAIL"),
         ]
+        if self.indexed is not None:
+            rows.append(
+                (
+                    "indexed for search",
+                    f"{self.indexed} of {self.acked} ({self.index_wait_s:.1f} s after the drain)",
+                )
+            )
+        rows.append(("verdict", "PASS" if self.ok else "FAIL"))
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
@@ -363,7 +385,51 @@ async def run_soak(stack: Stack, config: SoakConfig, run: str = "") -> SoakRepor
     await asyncio.gather(*readers, return_exceptions=True)
     member_of = {socket_index[id(ws)]: m.channel for m in members for ws in m.sockets}
     _count(report, tally, expected, member_of)
+
+    search = search_url(stack)
+    if search is not None:
+        waiting = time.monotonic()
+        report.indexed = await asyncio.to_thread(
+            _await_index, search, wid, report.acked, config.index_wait_s
+        )
+        report.index_wait_s = time.monotonic() - waiting
     return report
+
+
+def search_url(stack: Stack) -> str | None:
+    """The stack's OpenSearch endpoint, when it runs one."""
+    for service in stack.config.services:
+        url = getattr(service, "url", "")
+        if service.name == "opensearch" and url:
+            return str(url)
+    return None
+
+
+def indexed_messages(search: str, workspace_id: str) -> int:
+    """Messages of the workspace in the search index (what a search can find): none while
+    the index does not exist yet."""
+    query = {
+        "bool": {
+            "filter": [{"term": {"workspaceId": workspace_id}}],
+            "must_not": [{"term": {"deleted": True}}],
+        }
+    }
+    reply = requests.post(f"{search}/{SEARCH_ALIAS}/_count", json={"query": query}, timeout=10)
+    if reply.status_code == 404:
+        return 0
+    reply.raise_for_status()
+    return int(reply.json()["count"])
+
+
+def _await_index(search: str, workspace_id: str, expected: int, wait_s: float) -> int:
+    """Polls the index until it holds `expected` messages of the workspace or `wait_s` has
+    passed; returns the last count."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        count = indexed_messages(search, workspace_id)
+        if count >= expected or time.monotonic() >= deadline:
+            return count
+        time.sleep(1.0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -393,6 +459,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="workers per function (default: the stack's, 8 per core)",
     )
+    parser.add_argument(
+        "--search",
+        action="store_true",
+        help="run OpenSearch (as make up does) and require every message in the index",
+    )
+    parser.add_argument(
+        "--index-wait",
+        type=float,
+        default=defaults.index_wait_s,
+        help="seconds the index may trail the last delivery (with --search)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON too")
     arguments = parser.parse_args(argv)
     config = SoakConfig(
@@ -405,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         drain_s=arguments.drain,
         in_flight=arguments.in_flight,
         send_budget_s=arguments.send_budget,
+        index_wait_s=arguments.index_wait,
     )
     import tempfile
     from pathlib import Path
@@ -412,10 +490,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = (
         {} if arguments.max_workers is None else {"max_workers_per_function": arguments.max_workers}
     )
+    services = search_services(port=0) if arguments.search else []
+    if arguments.search and not services:
+        parser.error("--search needs a JDK and Maven (mvn) on this machine: see make up")
     with (
         tempfile.TemporaryDirectory(prefix="parley-soak-") as state,
         Stack(
-            StackConfig(state_dir=Path(state), http_port=0, ws_port=0, aws_port=0, **workers)
+            StackConfig(
+                state_dir=Path(state),
+                http_port=0,
+                ws_port=0,
+                aws_port=0,
+                services=services,
+                **workers,
+            )
         ) as stack,
     ):
         report = asyncio.run(run_soak(stack, config))

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from local.soak import SoakConfig, devices_per_user, run_soak
+from local.soak import SoakConfig, devices_per_user, run_soak, search_url
 from local.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -37,4 +37,6 @@ def test_bounded_load_loses_nothing_and_delivers_each_message_once(stack: Stack)
     assert report.expected_deliveries == _expected_deliveries(BOUNDED)
     assert (report.lost, report.duplicated, report.misdelivered) == (0, 0, 0)
     assert (report.error_frames, report.failed_sends) == (0, 0), report.errors
+    if search_url(stack) is not None:  # the stack runs search where the machine can
+        assert report.indexed == report.acked
     assert report.ok
