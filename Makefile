@@ -83,7 +83,7 @@ fmt: deps  ## format and autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-soak: deps  ## 500 WebSocket clients, 10,000 messages through a fresh local stack: lost, duplicated, errors, throughput (ARGS="--rate 30")
+soak: deps  ## 500 WebSocket clients, 10,000 messages through a fresh local stack (with search where it runs): lost, duplicated, unindexed, errors, throughput (ARGS="--no-search")
 	$(PY) -m local.soak $(ARGS)
 
 bench: deps  ## benchmarks beside their baselines (under 10 min; ARGS="--quick"): tables and bench/results/latest.json

@@ -3,6 +3,7 @@ client would notice: messages lost, delivered twice to one connection, and error
 
     python -m local.soak                                   # make soak: 500 clients, 10,000 messages
     python -m local.soak --clients 40 --messages 200 --rate 10
+    python -m local.soak --no-search                       # the same during a search outage
 
 Most users hold one connection, as most people run one client; `--multi-device-users` of
 them hold `--devices` connections each, so that delivery to every device of a user stays
@@ -13,11 +14,12 @@ get it once, except the sending connection, which has the ack. The counts are th
 the throughput it reached (sends acked and deliveries per second) is reported beside them,
 since the local stack's speed is the machine's, not Parley's.
 
-With `--search` the stack runs OpenSearch as `make up` does, and the verdict also asks that
-every acked message reach the search index (counted in OpenSearch, by workspace) within
-`--index-wait` seconds of the last delivery: the stream, the forwarder, the index queue and
-the indexer, under the same load. Without it the stack runs with search down (the index
-queue keeps the changes for their retries), which is the harder case for the local moto.
+The stack runs OpenSearch as `make up` does, where the machine has a JDK and Maven, and the
+verdict then also asks that every acked message reach the search index (counted in
+OpenSearch, by workspace) within `--index-wait` seconds of the last delivery: the stream,
+the forwarder, the index queue and the indexer, under the same load. `--no-search` runs the
+stack with search down (the index queue keeps every change for its retries): a soak during
+a search outage, the harder case for the local moto.
 
 Exit status 0 when nothing was lost, duplicated or refused, else 1.
 """
@@ -460,9 +462,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="workers per function (default: the stack's, 8 per core)",
     )
     parser.add_argument(
-        "--search",
+        "--no-search",
         action="store_true",
-        help="run OpenSearch (as make up does) and require every message in the index",
+        help="run without OpenSearch (by default it runs where the machine can, as in make up)",
     )
     parser.add_argument(
         "--index-wait",
@@ -490,9 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = (
         {} if arguments.max_workers is None else {"max_workers_per_function": arguments.max_workers}
     )
-    services = search_services(port=0) if arguments.search else []
-    if arguments.search and not services:
-        parser.error("--search needs a JDK and Maven (mvn) on this machine: see make up")
+    services = [] if arguments.no_search else search_services(port=0)
     with (
         tempfile.TemporaryDirectory(prefix="parley-soak-") as state,
         Stack(
