@@ -366,6 +366,12 @@ def test_a_queue_checks_retention_as_stock_moto_does(monkeypatch: pytest.MonkeyP
     assert _receive_with_one_message_expired() == stock == ["m0"]
 
 
+def _receive_one(sqs: Any, url: str) -> list[str]:
+    """The body of the one message a ReceiveMessage gets, or nothing."""
+    reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
+    return [m["Body"] for m in reply.get("Messages", [])]
+
+
 def _receives_around_in_flight_and_delayed_messages() -> list[list[str]]:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -374,11 +380,7 @@ def _receives_around_in_flight_and_delayed_messages() -> list[list[str]]:
         sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
         sqs.send_message(QueueUrl=url, MessageBody="next")
 
-        def receive() -> list[str]:
-            reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
-            return [m["Body"] for m in reply.get("Messages", [])]
-
-        return [receive(), receive(), receive()]
+        return [_receive_one(sqs, url) for _ in range(3)]
 
 
 def test_in_flight_and_delayed_messages_stay_hidden_as_in_stock_moto(
@@ -399,11 +401,7 @@ def _receives_from_a_fifo_queue_with_a_group_in_flight() -> list[list[str]]:
         for body, group in (("a1", "a"), ("a2", "a"), ("b1", "b")):
             sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
 
-        def receive() -> list[str]:
-            reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
-            return [m["Body"] for m in reply.get("Messages", [])]
-
-        return [receive(), receive(), receive()]
+        return [_receive_one(sqs, url) for _ in range(3)]
 
 
 def test_a_fifo_queue_holds_back_a_group_in_flight_as_stock_moto_does(
