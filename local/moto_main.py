@@ -46,8 +46,7 @@ Measured on this machine (CPU of the moto process per request):
 - SendMessage built every attribute of the queue to read ContentBasedDeduplication, three
   message counts among them, each a pass over the queue reading the clock per message:
   4.0 of 5.1 ms per send with 10,000 messages in flight, and a third of moto's busy
-  samples late in a full soak. A send no longer counts, and the counts (GetQueueAttributes)
-  read the clock once.
+  samples late in a full soak. A send no longer counts (GetQueueAttributes still does).
 - Each request listed the response class's methods with `inspect.getmembers` to find the
   action's handler; the list is computed once per class.
 - TransactWriteItems deep-copied every table it touched, items and stream records and all,
@@ -366,7 +365,7 @@ def _sends_without_counts(original: Callable[..., Message]) -> Callable[..., Mes
     the queue's attributes to read ContentBasedDeduplication, and with them three message
     counts, each a pass over the queue: 4.0 of 5.1 ms per send with 10,000 messages in
     flight, and 32% of moto's busy samples late in a full soak. While it runs, the counts of
-    its queue are not computed (0); it reads none of them."""
+    its queue are not computed (`_uncounted_while_sending`)."""
 
     @functools.wraps(original)
     def send_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Message:
@@ -379,37 +378,18 @@ def _sends_without_counts(original: Callable[..., Message]) -> Callable[..., Mes
     return send_message
 
 
-def _sending(queue: Queue) -> bool:
-    return getattr(_sending_to, "queue", None) is queue
+def _uncounted_while_sending(count: property) -> property:
+    """One of the queue's three message counts (a pass over its messages), 0 for a queue
+    that this thread's SendMessage is filling: the send builds the attributes, counts and
+    all, and reads none of the counts."""
 
+    def uncounted(self: Queue) -> int:
+        if getattr(_sending_to, "queue", None) is self:
+            return 0
+        value: int = count.fget(self)  # type: ignore[misc]
+        return value
 
-def _delayed_count(self: Queue) -> int:
-    """`Queue.approximate_number_of_messages_delayed` against one reading of the clock
-    (moto's reads it twice per message), and not while a message is being sent to it."""
-    if _sending(self):
-        return 0
-    now_ms = time.time() * 1000
-    return sum(1 for message in self._messages if now_ms < message.delayed_until)
-
-
-def _not_visible_count(self: Queue) -> int:
-    """`Queue.approximate_number_of_messages_not_visible`, as `_delayed_count`."""
-    if _sending(self):
-        return 0
-    now_ms = time.time() * 1000
-    return sum(1 for message in self._messages if not now_ms > message.visible_at)
-
-
-def _visible_count(self: Queue) -> int:
-    """`Queue.approximate_number_of_messages`, as `_delayed_count`, counted, not listed."""
-    if _sending(self):
-        return 0
-    now_ms = time.time() * 1000
-    return sum(
-        1
-        for message in self._messages
-        if now_ms > message.visible_at and not now_ms < message.delayed_until
-    )
+    return property(uncounted)
 
 
 def _pending_message_groups(self: Queue) -> set[str]:
@@ -447,9 +427,12 @@ def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
     patch(Queue, "messages", property(_visible_messages))
     patch(Queue, "pending_message_groups", property(_pending_message_groups))
     patch(SQSBackend, "send_message", _sends_without_counts(SQSBackend.send_message))
-    patch(Queue, "approximate_number_of_messages", property(_visible_count))
-    patch(Queue, "approximate_number_of_messages_delayed", property(_delayed_count))
-    patch(Queue, "approximate_number_of_messages_not_visible", property(_not_visible_count))
+    for count in (
+        "approximate_number_of_messages",
+        "approximate_number_of_messages_delayed",
+        "approximate_number_of_messages_not_visible",
+    ):
+        patch(Queue, count, _uncounted_while_sending(getattr(Queue, count)))
     patch(
         responses,
         "method_names_from_class",

@@ -470,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--index-wait",
         type=float,
         default=defaults.index_wait_s,
-        help="seconds the index may trail the last delivery (with --search)",
+        help="seconds the index may trail the last delivery (when the stack runs search)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON too")
     arguments = parser.parse_args(argv)
