@@ -301,7 +301,6 @@ class WebSocketGateway:
             return admission
         authorizer_context, protocols = admission
         ws = ApiGatewayWebSocket(protocols)
-        await ws.prepare(request)
         conn = Connection(
             id=cid,
             ws=ws,
@@ -312,6 +311,15 @@ class WebSocketGateway:
             authorizer=authorizer_context,
             last_active_at=connected_at,
         )
+        try:
+            await ws.prepare(request)
+        except ConnectionResetError:
+            # The client gave up while $connect ran: the connection never opened, but
+            # $connect did, and $disconnect undoes what it recorded.
+            log.info("WebSocket client left before its handshake completed (%s)", cid)
+            conn.closing = True
+            await self._disconnect(conn)
+            return ws  # unprepared: aiohttp sees a client that has gone
         self._connections[cid] = conn
         try:
             await self._receive(conn)

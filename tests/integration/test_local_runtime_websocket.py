@@ -20,8 +20,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from local.gateway_ws import WebSocketGateway
-from local.sam import WebSocketApi
+from local.sam import WebSocketApi, WsRoute
 from local.stack import Stack
+from local.workers import Invocation
 from tests.integration.conftest import Results
 
 pytestmark = pytest.mark.integration
@@ -319,3 +320,55 @@ def test_connections_end_at_their_maximum_duration_even_when_busy() -> None:
             return time.monotonic() - started
 
     assert 0.8 < run(work) < 3
+
+
+class RecordingPool:
+    """A function that records its events, and whose `$connect` takes `delay_s`."""
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.events: list[dict[str, Any]] = []
+        self._delay_s = delay_s
+
+    async def invoke(self, event: dict[str, Any]) -> Invocation:
+        self.events.append(event)
+        await asyncio.sleep(self._delay_s)
+        return Invocation("r", payload={"statusCode": 200})
+
+
+def test_a_client_that_leaves_during_connect_gets_its_disconnect(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """API Gateway runs `$disconnect` for a connection whose `$connect` ran, even when the
+    client gave up waiting (websockets' open timeout) before the handshake completed."""
+    routes = {
+        "$connect": WsRoute("$connect", "Connect", returns_response=False),
+        "$disconnect": WsRoute("$disconnect", "Disconnect", returns_response=False),
+    }
+    pools: dict[str, Any] = {"Connect": RecordingPool(delay_s=0.5), "Disconnect": RecordingPool()}
+    api = WebSocketApi("Api", "abc123", "dev", ("action",), routes)
+
+    async def work() -> None:
+        gateway = WebSocketGateway(api, pools)
+        runner = web.AppRunner(gateway.application(), shutdown_timeout=1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            url = f"ws://127.0.0.1:{runner.addresses[0][1]}/dev"
+            with pytest.raises(TimeoutError):
+                await connect(url, proxy=None, open_timeout=0.1)
+            for _ in range(50):
+                if pools["Disconnect"].events:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await gateway.close_all()
+            await runner.cleanup()
+
+    run(work)
+    (connected_event,) = pools["Connect"].events
+    (disconnected,) = pools["Disconnect"].events
+    connection_id = connected_event["requestContext"]["connectionId"]
+    assert disconnected["requestContext"]["connectionId"] == connection_id
+    assert disconnected["requestContext"]["eventType"] == "DISCONNECT"
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
