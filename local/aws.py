@@ -7,6 +7,7 @@ it, rather than killing it mid-request).
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import socket
@@ -15,8 +16,9 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
+import aiohttp
 import boto3
 from botocore.config import Config
 
@@ -82,19 +84,82 @@ class MotoServer:
             self._log = None
 
 
+class JsonApiError(Exception):
+    """moto refused a JSON-protocol request (`__type` is AWS's error code)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+
+
+class JsonApi:
+    """The pollers' client for moto's JSON-protocol actions (DynamoDB Streams, SQS), made on
+    the event loop with aiohttp and answered as plain JSON, which is already the wire form
+    that Lambda's events carry.
+
+    boto3 in a thread cost the gateway's process its interpreter lock for most of each
+    poll: a GetRecords reply of 100 records parsed member by member into Python types (then
+    turned back into wire JSON), plus signing and hooks, about half of that process's CPU
+    when messages streamed. moto checks no signature; it reads the service, region and
+    account (from the access key) from the Authorization header's credential scope, so the
+    header names them and signs nothing.
+    """
+
+    # service -> (X-Amz-Target prefix, signing name); Streams signs as `dynamodb`.
+    _PROTOCOL: ClassVar[dict[str, tuple[str, str]]] = {
+        "dynamodbstreams": ("DynamoDBStreams_20120810", "dynamodb"),
+        "sqs": ("AmazonSQS", "sqs"),
+    }
+
+    def __init__(self, endpoint_url: str, timeout_s: float = 30.0) -> None:
+        self.endpoint_url = endpoint_url
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def call(self, service: str, action: str, **parameters: Any) -> dict[str, Any]:
+        prefix, signing_name = self._PROTOCOL[service]
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        day = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d")
+        scope = f"{FAKE_CREDENTIALS['aws_access_key_id']}/{day}/{REGION}/{signing_name}"
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"{prefix}.{action}",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}/aws4_request, "
+            "SignedHeaders=content-type;host;x-amz-target, Signature=unsigned",
+        }
+        async with self._session.post(
+            self.endpoint_url, data=json.dumps(parameters), headers=headers
+        ) as response:
+            body = await response.read()
+        answer: dict[str, Any] = json.loads(body) if body else {}
+        if response.status >= 300:
+            code = str(answer.get("__type", "")).rpartition("#")[2] or "UnknownError"
+            message = answer.get("message") or answer.get("Message") or body.decode()[:200]
+            raise JsonApiError(response.status, code, str(message))
+        return answer
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 class AwsClients:
-    """boto3 clients bound to moto; clients are thread-safe, so one of each is shared."""
+    """boto3 clients bound to moto; clients are thread-safe, so one of each is shared. `json`
+    is the event loop's client for the pollers' requests."""
 
     def __init__(self, endpoint_url: str) -> None:
         self.endpoint_url = endpoint_url
+        self.json = JsonApi(endpoint_url)
         self._session = boto3.session.Session(
             aws_access_key_id=FAKE_CREDENTIALS["aws_access_key_id"],
             aws_secret_access_key=FAKE_CREDENTIALS["aws_secret_access_key"],
             region_name=REGION,
         )
-        # One client per service serves every poller: each queue's concurrent long polls
-        # (MaximumConcurrency) hold a connection for up to LONG_POLL_S, so the pool must
-        # hold them all, or urllib3 drops connections (and warns) as they come back.
+        # One client per service serves every thread that asks (the stack's setup, tests,
+        # an on-failure destination's publish); the pool holds a connection for each.
         self._config = Config(
             retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=64
         )

@@ -22,18 +22,18 @@ destination with Lambda's record.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.aws import AwsClients
+from local.aws import AwsClients, JsonApiError
 from local.event_filter import passes, sqs_filter_view
 from local.intrinsics import ACCOUNT_ID, REGION
 from local.sam import QueueSource, ScheduleSource, StreamSource
@@ -82,41 +82,32 @@ def _reported_failures(payload: Any, ids: Sequence[str]) -> set[str]:
     return {str(identifier) for identifier in identifiers}
 
 
-def _wire(value: Any) -> Any:
-    """boto3's parsed values back in their JSON wire form (binary as base64)."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, dict):
-        return {key: _wire(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_wire(item) for item in value]
-    return value
-
-
 def stream_record(raw: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A stream record as Lambda delivers it. moto omits `eventSourceARN`, and boto3 parses
-    `ApproximateCreationDateTime` into a datetime where Lambda sends epoch seconds."""
+    """A stream record (GetRecords' wire form) as Lambda delivers it: moto omits
+    `eventSourceARN`, and writes `ApproximateCreationDateTime` with milliseconds where Lambda
+    sends whole epoch seconds."""
     dynamodb = dict(raw["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime.datetime):
-        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    if isinstance(created, int | float):
+        dynamodb["ApproximateCreationDateTime"] = int(created)
     return {
-        **_wire(dict(raw)),
+        **raw,
         "eventVersion": "1.1",
         "awsRegion": REGION,
-        "dynamodb": _wire(dynamodb),
+        "dynamodb": dynamodb,
         "eventSourceARN": stream_arn,
     }
 
 
 def queue_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
-    """An SQS message as Lambda delivers it."""
+    """An SQS message (ReceiveMessage's wire form: binary values in base64) as Lambda
+    delivers it."""
     attributes = {
         name: {
             "stringValue": value.get("StringValue"),
-            "binaryValue": _wire(value.get("BinaryValue")),
+            "binaryValue": value.get("BinaryValue"),
             "stringListValues": value.get("StringListValues", []),
-            "binaryListValues": _wire(value.get("BinaryListValues", [])),
+            "binaryListValues": value.get("BinaryListValues", []),
             "dataType": value["DataType"],
         }
         for name, value in (message.get("MessageAttributes") or {}).items()
@@ -140,29 +131,44 @@ def queue_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
     return record
 
 
+# What a request to moto may fail with, on either client: retried after a pause.
+_MOTO_ERRORS = (
+    BotoCoreError,
+    ClientError,
+    JsonApiError,
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+)
+
+
 class _Poller:
     def __init__(self, pool: FunctionPool, aws: AwsClients, poll_interval_s: float) -> None:
         self._pool = pool
         self._aws = aws
         self._poll_interval_s = poll_interval_s
 
-    async def _call(self, method: Callable[..., Any], **arguments: Any) -> Any:
-        """A boto3 call off the event loop, retried (after a pause) while moto is unreachable."""
+    async def _call(self, service: str, action: str, **parameters: Any) -> dict[str, Any]:
+        """A JSON-protocol action on the event loop (the pollers' every request to streams
+        and queues), retried while moto is unreachable or refuses it."""
+        return await self._retrying(lambda: self._aws.json.call(service, action, **parameters))
+
+    async def _retrying(self, request: Callable[[], Awaitable[Any]]) -> Any:
         while True:
             try:
-                return await asyncio.to_thread(method, **arguments)
-            except (BotoCoreError, ClientError) as error:
+                return await request()
+            except _MOTO_ERRORS as error:
                 log.warning("%s: %s; retrying", self._pool.spec.logical_id, error)
                 await asyncio.sleep(max(1.0, self._poll_interval_s))
 
     async def _send_to(self, arn: str, message: str) -> None:
         service, name = arn.split(":")[2], arn.rsplit(":", 1)[-1]
         if service == "sqs":
-            sqs = self._aws("sqs")
-            queue = await self._call(sqs.get_queue_url, QueueName=name)
-            await self._call(sqs.send_message, QueueUrl=queue["QueueUrl"], MessageBody=message)
-        elif service == "sns":
-            await self._call(self._aws("sns").publish, TopicArn=arn, Message=message)
+            queue = await self._call("sqs", "GetQueueUrl", QueueName=name)
+            await self._call("sqs", "SendMessage", QueueUrl=queue["QueueUrl"], MessageBody=message)
+        elif service == "sns":  # a query-protocol service, rarely called: boto3 in a thread
+            publish = self._aws("sns").publish
+            await self._retrying(lambda: asyncio.to_thread(publish, TopicArn=arn, Message=message))
         else:
             log.warning("on-failure destination %s is not supported locally", arn)
 
@@ -177,11 +183,10 @@ class StreamPoller(_Poller):
     ) -> None:
         super().__init__(pool, aws, poll_interval_s)
         self._source = source
-        self._streams = aws("dynamodbstreams")
 
     async def run(self) -> None:
         description = await self._call(
-            self._streams.describe_stream, StreamArn=self._source.stream_arn
+            "dynamodbstreams", "DescribeStream", StreamArn=self._source.stream_arn
         )
         shards = description["StreamDescription"]["Shards"]
         await asyncio.gather(
@@ -190,7 +195,8 @@ class StreamPoller(_Poller):
 
     async def _follow(self, shard_id: str, position: str) -> None:
         reply = await self._call(
-            self._streams.get_shard_iterator,
+            "dynamodbstreams",
+            "GetShardIterator",
             StreamArn=self._source.stream_arn,
             ShardId=shard_id,
             ShardIteratorType=position,
@@ -203,7 +209,7 @@ class StreamPoller(_Poller):
                 await self._deliver(pending, shard_id)
         # The shard closed (split): its children carry on from their start.
         description = await self._call(
-            self._streams.describe_stream, StreamArn=self._source.stream_arn
+            "dynamodbstreams", "DescribeStream", StreamArn=self._source.stream_arn
         )
         children = [
             shard["ShardId"]
@@ -218,7 +224,9 @@ class StreamPoller(_Poller):
         source = self._source
         window_ends = time.monotonic() + source.batching_window_s
         while iterator and len(pending) < source.batch_size:
-            reply = await self._call(self._streams.get_records, ShardIterator=iterator, Limit=1000)
+            reply = await self._call(
+                "dynamodbstreams", "GetRecords", ShardIterator=iterator, Limit=1000
+            )
             iterator = reply.get("NextShardIterator")
             records = (stream_record(raw, source.stream_arn) for raw in reply["Records"])
             pending.extend(record for record in records if passes(source.filters, record))
@@ -316,11 +324,10 @@ class QueuePoller(_Poller):
     ) -> None:
         super().__init__(pool, aws, poll_interval_s)
         self._source = source
-        self._sqs = aws("sqs")
 
     async def run(self) -> None:
         name = self._source.queue_arn.rsplit(":", 1)[-1]
-        url = (await self._call(self._sqs.get_queue_url, QueueName=name))["QueueUrl"]
+        url = (await self._call("sqs", "GetQueueUrl", QueueName=name))["QueueUrl"]
         # Lambda polls a queue with several concurrent pollers.
         await asyncio.gather(*(self._poll(url) for _ in range(self._source.max_concurrency)))
 
@@ -351,7 +358,8 @@ class QueuePoller(_Poller):
             waiting = not messages
             asked = min(10, source.batch_size - len(messages))
             reply = await self._call(
-                self._sqs.receive_message,
+                "sqs",
+                "ReceiveMessage",
                 QueueUrl=url,
                 MaxNumberOfMessages=asked,
                 MessageSystemAttributeNames=["All"],
@@ -380,7 +388,7 @@ class QueuePoller(_Poller):
                 {"Id": str(index), "ReceiptHandle": record["receiptHandle"]}
                 for index, record in enumerate(records[start : start + 10])
             ]
-            await self._call(self._sqs.delete_message_batch, QueueUrl=url, Entries=entries)
+            await self._call("sqs", "DeleteMessageBatch", QueueUrl=url, Entries=entries)
 
 
 def scheduled_event(rule_arn: str, now: datetime.datetime) -> dict[str, Any]:

@@ -112,6 +112,7 @@ class Runtime:
         for task in self._pollers:
             task.cancel()
         await asyncio.gather(*self._pollers, return_exceptions=True)
+        await self._aws.json.close()
         if self._ws_gateway:
             await self._ws_gateway.close_all()
         for runner in self._runners:

@@ -12,7 +12,6 @@ background thread, so tests and the CLI drive it the same way.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import os
 import socket
@@ -181,8 +180,6 @@ class Stack:
             schedule_interval_s=config.schedule_interval_s,
         )
         self._loop = asyncio.new_event_loop()
-        # Pollers call boto3 in threads; give them room beside everything else.
-        self._loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(32))
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="local-stack", daemon=True
         )

@@ -3,6 +3,7 @@ application's consumers, with filters, partial batch failures, retries and dead 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from local.aws import JsonApi, JsonApiError
 from local.stack import Stack
 from tests.integration.conftest import Results
 
@@ -138,3 +140,47 @@ def test_queue_messages_with_partial_failures_and_dead_letters(
         == queue["ApproximateNumberOfMessagesNotVisible"]
         == "0"
     )
+
+
+def test_the_pollers_client_reads_streams_and_queues_in_wire_form(runtime_stack: Stack) -> None:
+    """What the pollers' JSON client reads is what boto3 reads, in the wire form that Lambda's
+    events carry: binary values in base64, the creation time in epoch seconds."""
+    assert runtime_stack.aws is not None
+    dynamodb, streams = runtime_stack.aws("dynamodb"), runtime_stack.aws("dynamodbstreams")
+    key = unique("other#wire-")
+    dynamodb.put_item(
+        TableName="parley-local-SourceTable",
+        Item={"PK": {"S": key}, "SK": {"S": "x"}, "blob": {"B": b"\x00\x01"}},
+    )
+    arn = dynamodb.describe_table(TableName="parley-local-SourceTable")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
+
+    def iterator() -> str:
+        reply = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )
+        return str(reply["ShardIterator"])
+
+    def ours(records: list[Any]) -> Any:
+        return next(r for r in records if r["dynamodb"]["Keys"]["PK"]["S"] == key)
+
+    parsed = ours(streams.get_records(ShardIterator=iterator(), Limit=1000)["Records"])
+    api = JsonApi(runtime_stack.aws.endpoint_url)
+
+    async def read() -> tuple[dict[str, Any], str]:
+        try:
+            reply = await api.call("dynamodbstreams", "GetRecords", ShardIterator=iterator())
+            with pytest.raises(JsonApiError) as refused:
+                await api.call("sqs", "GetQueueUrl", QueueName=unique("missing-"))
+            return ours(reply["Records"]), refused.value.code
+        finally:
+            await api.close()
+
+    wire, refusal = asyncio.run(read())
+    assert wire["dynamodb"]["NewImage"]["blob"] == {"B": "AAE="}
+    assert parsed["dynamodb"]["NewImage"]["blob"] == {"B": b"\x00\x01"}
+    created = parsed["dynamodb"].pop("ApproximateCreationDateTime")
+    assert int(wire["dynamodb"].pop("ApproximateCreationDateTime")) == int(created.timestamp())
+    del wire["dynamodb"]["NewImage"]["blob"], parsed["dynamodb"]["NewImage"]["blob"]
+    assert wire == parsed
+    assert refusal == "QueueDoesNotExist"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -47,16 +46,16 @@ def test_without_report_item_failures_only_an_error_fails_the_batch() -> None:
 
 
 def test_stream_records_get_lambdas_shape() -> None:
-    raw = {
+    raw = {  # GetRecords' wire form, as moto writes it
         "eventID": "e1",
         "eventName": "INSERT",
         "eventVersion": "1.0",
         "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1",
         "dynamodb": {
-            "ApproximateCreationDateTime": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+            "ApproximateCreationDateTime": 1767225600.738,
             "Keys": {"PK": {"S": "a"}},
-            "NewImage": {"PK": {"S": "a"}, "blob": {"B": b"\x00\x01"}, "set": {"BS": [b"\x02"]}},
+            "NewImage": {"PK": {"S": "a"}, "blob": {"B": "AAE="}, "set": {"BS": ["Ag=="]}},
             "SequenceNumber": "100",
             "SizeBytes": 12,
             "StreamViewType": "NEW_AND_OLD_IMAGES",
@@ -65,9 +64,9 @@ def test_stream_records_get_lambdas_shape() -> None:
     record = stream_record(raw, STREAM_ARN)
     assert record["eventSourceARN"] == STREAM_ARN
     assert record["eventVersion"] == "1.1"
-    assert record["dynamodb"]["ApproximateCreationDateTime"] == 1767225600
-    assert record["dynamodb"]["NewImage"]["blob"] == {"B": "AAE="}
-    assert record["dynamodb"]["NewImage"]["set"] == {"BS": ["Ag=="]}
+    assert record["dynamodb"]["ApproximateCreationDateTime"] == 1767225600  # whole seconds
+    assert record["dynamodb"]["NewImage"] == raw["dynamodb"]["NewImage"]  # type: ignore[index]
+    assert record["eventID"] == "e1"
     json.dumps(record)  # what reaches the function is plain JSON
 
 
@@ -81,7 +80,7 @@ def test_queue_records_get_lambdas_shape() -> None:
         "MD5OfMessageAttributes": "md5a",
         "MessageAttributes": {
             "kind": {"StringValue": "work", "DataType": "String"},
-            "raw": {"BinaryValue": b"\x01", "DataType": "Binary"},
+            "raw": {"BinaryValue": "AQ==", "DataType": "Binary"},
         },
     }
     assert queue_record(message, "arn:aws:sqs:us-east-1:123456789012:q") == {
@@ -144,17 +143,19 @@ class FakePool:
 
 
 class FakeAws:
+    """The stack's AWS clients, as far as an on-failure destination queue goes."""
+
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.json = self
 
-    def __call__(self, service: str) -> FakeAws:
-        return self
-
-    def get_queue_url(self, QueueName: str) -> dict[str, str]:
-        return {"QueueUrl": f"http://queue/{QueueName}"}
-
-    def send_message(self, QueueUrl: str, MessageBody: str) -> None:
-        self.sent.append({"url": QueueUrl, **json.loads(MessageBody)})
+    async def call(self, service: str, action: str, **parameters: Any) -> dict[str, Any]:
+        assert service == "sqs"
+        if action == "GetQueueUrl":
+            return {"QueueUrl": f"http://queue/{parameters['QueueName']}"}
+        assert action == "SendMessage"
+        self.sent.append({"url": parameters["QueueUrl"], **json.loads(parameters["MessageBody"])})
+        return {}
 
 
 def deliver_all(
