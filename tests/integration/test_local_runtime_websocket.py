@@ -1,6 +1,6 @@
 """The local WebSocket API against the runtime's fixture application: the authorizer and
 `$connect`, route selection, route responses, errors, size limits, `$disconnect`, and the
-`@connections` management API through boto3."""
+`@connections` management API through boto3 and through Parley's own client."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from local.gateway_ws import WebSocketGateway
 from local.sam import WebSocketApi, WsRoute
 from local.stack import Stack
 from local.workers import Invocation
+from parley.realtime.connections_api import ConnectionsApi, ConnectionsApiError
 from tests.integration.conftest import Results
 
 pytestmark = pytest.mark.integration
@@ -266,6 +267,33 @@ def test_connections_api_needs_a_signature_and_the_stage(runtime_stack: Stack) -
     assert unknown.status_code == 410
     assert unknown.headers["x-amzn-ErrorType"] == "GoneException"
     assert requests.get(f"{base}/elsewhere", timeout=5).status_code == 403
+
+
+def test_parleys_connections_api_gets_the_answers_boto3_gets(
+    runtime_stack: Stack, results: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parley's own @connections client (parley.realtime.connections_api), not boto3's."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    api = ConnectionsApi(runtime_stack.ws_url.replace("ws://", "http://") + "/test", "us-east-1")
+
+    async def work() -> str:
+        async with connected(runtime_stack) as ws:
+            reply = await echo(ws, json.dumps({"action": "echo"}))
+            connection_id: str = reply["event"]["requestContext"]["connectionId"]
+            assert await asyncio.to_thread(api.post, connection_id, b"hi") is True
+            assert await asyncio.wait_for(ws.recv(), RECEIVE_TIMEOUT_S) == "hi"
+            with pytest.raises(ConnectionsApiError) as too_long:
+                await asyncio.to_thread(api.post, connection_id, b"x" * 200_000)
+            assert (too_long.value.status, too_long.value.error_type) == (
+                413,
+                "PayloadTooLargeException",
+            )
+        return connection_id
+
+    closed_id = run(work)
+    results.wait_for(f"disconnect/{closed_id}")
+    assert api.post(closed_id, b"too late") is False
 
 
 # ------------------------------------------------------- time limits, on a bare gateway
