@@ -16,6 +16,7 @@ from botocore.credentials import ReadOnlyCredentials
 
 from parley.realtime.connections_api import (
     Answer,
+    ConnectionsApi,
     ConnectionsApiError,
     host_header,
     signed_headers,
@@ -159,3 +160,14 @@ def test_an_error_answer_is_read_as_botocore_reads_it(
 def test_success_is_delivered_and_gone_is_not(status: int, delivered: bool) -> None:
     gone = b'{"message":"Connection is gone"}'
     assert Answer(status, "GoneException" if status == 410 else None, gone).delivered() is delivered
+
+
+def test_making_the_client_loads_no_certificates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The WebSocket functions build their broadcaster at init: loading the system's
+    certificates (ssl.create_default_context, 40 ms here) waits for the first connection."""
+
+    def refuse() -> None:
+        raise AssertionError("an SSL context was made at init")
+
+    monkeypatch.setattr("ssl.create_default_context", refuse)
+    ConnectionsApi("https://abc123.execute-api.us-east-1.amazonaws.com/prod", "us-east-1")

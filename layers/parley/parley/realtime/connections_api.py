@@ -61,7 +61,8 @@ class ConnectionsApi:
         self._base_path = endpoint.path.removesuffix("/")  # as botocore joins the two
         self._region = region
         self._clock = clock
-        self._tls = ssl.create_default_context() if endpoint.scheme == "https" else None
+        self._https = endpoint.scheme == "https"
+        self._tls: ssl.SSLContext | None = None  # made with the first connection
         self._credentials: Credentials | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -107,9 +108,9 @@ class ConnectionsApi:
     def _connection(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is None:
-            if self._tls is not None:
+            if self._https:
                 connection = http.client.HTTPSConnection(
-                    self._hostname, self._port, timeout=TIMEOUT_S, context=self._tls
+                    self._hostname, self._port, timeout=TIMEOUT_S, context=self._tls_context()
                 )
             else:
                 connection = http.client.HTTPConnection(
@@ -117,6 +118,15 @@ class ConnectionsApi:
                 )
             self._local.connection = connection
         return connection
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The default context, certificates verified; made on first use, not at init:
+        loading the system's certificates is tens of milliseconds of a cold start."""
+        if self._tls is None:
+            with self._lock:
+                if self._tls is None:
+                    self._tls = ssl.create_default_context()
+        return self._tls
 
     def _credential(self) -> ReadOnlyCredentials:
         """Botocore's chain (environment, profile, container, instance), found once; read
