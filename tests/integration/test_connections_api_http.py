@@ -174,7 +174,9 @@ def test_the_request_is_the_one_boto3_sends(
     boto3's own bookkeeping (User-Agent, amz-sdk-*) is all it adds."""
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: NOW)
     data = '{"type":"message","text":"h\u00e9"}'.encode()
-    boto3.client(
+    # A session of its own: boto3's default one keeps the credentials it found first, which
+    # other tests in the same process may have set.
+    boto3.session.Session().client(
         "apigatewaymanagementapi", endpoint_url=endpoint.url, region_name="eu-west-1"
     ).post_to_connection(ConnectionId="L0S+M9/cOFv=", Data=data)
     ConnectionsApi(endpoint.url, "eu-west-1", clock=NOW.timestamp).post("L0S+M9/cOFv=", data)
