@@ -65,6 +65,13 @@ Measured on this machine (CPU of the moto process per request):
   request fell 17-21% (2.9 → 2.28 and 3.43 → 2.85 ms, interleaved runs) and the clients'
   by 7%. Like werkzeug, waitress drops request headers whose names hold an underscore;
   moto's own handler put those back for S3 metadata keys, which Parley does not use.
+- A DynamoDB, DynamoDB Streams or SQS request went through moto's per-request backend
+  lookup (under a lock), a Flask app (request context, URL routing, CORS hooks) and then
+  the response class's `dispatch`; it now goes straight to `dispatch`
+  (`JsonProtocolFront`): moto's CPU per request 8-10% lower in the sendMessage mix on a
+  quiet machine (adjacent runs: 1.73 against 1.89, 1.92 against 2.09, 2.31 against 2.56
+  ms; 19-34% while a test suite ran beside it). Replies are the same but for the CORS header
+  `Access-Control-Allow-Origin: *`, which only a browser reads and none calls these APIs.
 """
 
 from __future__ import annotations
@@ -86,20 +93,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import waitress
+from botocore.exceptions import ClientError
 from moto import backends
 from moto.core import responses
 from moto.core import utils as moto_utils
-from moto.core.responses import ActionContext
+from moto.core.request import Request as MotoRequest
+from moto.core.responses import ActionContext, BaseResponse
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import StreamShard, Table
-from moto.dynamodb.responses import DynamoResult
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.moto_api import recorder
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs import models as sqs_models
 from moto.sqs.models import Message, Queue, SQSBackend
+from moto.sqs.responses import SQSResponse
+from werkzeug.wrappers import Response
 
 
 @dataclass(frozen=True)
@@ -451,18 +463,61 @@ def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
     )
 
 
+class _WsgiRequest(MotoRequest):
+    """A request as moto's Flask apps make it (`BackendRequest`): from a WSGI server."""
+
+    from_wsgi_server = True
+
+
+# The JSON-protocol services that the functions and pollers call on every message, by their
+# X-Amz-Target prefix: each names its response class and the action after the dot.
+_JSON_HANDLERS: dict[str, type[BaseResponse]] = {
+    "DynamoDB_20120810": DynamoHandler,
+    "DynamoDBStreams_20120810": DynamoDBStreamsHandler,
+    "AmazonSQS": SQSResponse,
+}
+
+
+class JsonProtocolFront:
+    """WSGI: a JSON-protocol request (a POST whose X-Amz-Target names DynamoDB, DynamoDB
+    Streams or SQS) goes straight to its response class's `dispatch`, as moto's Flask view
+    (`convert_to_flask_response`) calls it; everything else goes to moto's application.
+    Finding the backend per request (under a lock), the Flask request context, URL routing
+    and the CORS hooks, which only browsers use, were a quarter of moto's CPU per request
+    in the sendMessage mix."""
+
+    def __init__(self, application: Callable[..., Any]) -> None:
+        self._application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")[0]
+        handler = _JSON_HANDLERS.get(target)
+        if handler is None or environ.get("REQUEST_METHOD") != "POST":
+            return self._application(environ, start_response)
+        request = _WsgiRequest(environ)
+        recorder._record_request(request)
+        try:
+            result = handler.dispatch(request, request.raw_url, dict(request.headers))
+        except ClientError as error:
+            result = 400, {}, error.response["Error"]["Message"]
+        status, headers, content = result if len(result) == 3 else (200, {}, result)
+        response = Response(response=content, status=status, headers=headers)
+        return response(environ, start_response)
+
+
 # Request threads: each holds a request to its end, an SQS long poll (up to 20 s) included,
 # and every function worker's request waits for one; a few dozen pollers and workers at once.
 SERVER_THREADS = 64
 
 
 def serve(host: str, port: int) -> None:
-    """moto's application (the one `moto_server` runs) behind waitress."""
+    """moto's application (the one `moto_server` runs) behind waitress and the
+    JSON-protocol front."""
     os.environ.setdefault("MOTO_PORT", str(port))  # moto builds queue URLs and the like on it
     application = DomainDispatcherApplication(create_backend_app)
     application.debug = True  # type: ignore[attr-defined]  # as moto_server sets it
     waitress.serve(
-        application,
+        JsonProtocolFront(application),
         host=host,
         port=port,
         threads=SERVER_THREADS,

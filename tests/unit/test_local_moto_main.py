@@ -549,3 +549,133 @@ def test_concurrent_writes_get_distinct_stream_sequence_numbers(
 ) -> None:
     moto_main.install(monkeypatch.setattr)
     assert _sequence_numbers_of_concurrent_puts() == (2400, 2400)
+
+
+def _json_protocol_session(front: bool) -> list[tuple[int, str, str, Any]]:
+    """A table with its stream and a queue, used the way the stack uses them, through moto's
+    application or through the JSON-protocol front before it: each reply's status, type,
+    error type and the parts of its body that do not change from run to run."""
+    replies: list[tuple[int, str, str, Any]] = []
+    with mock_aws():
+        application = DomainDispatcherApplication(create_backend_app)
+        client = Client(moto_main.JsonProtocolFront(application) if front else application)
+
+        def call(target: str, body: dict[str, Any], keep: Any = lambda answer: answer) -> Any:
+            service = "sqs" if target.startswith("AmazonSQS") else "dynamodb"
+            reply = client.post(
+                "/",
+                data=json.dumps(body),
+                headers={
+                    "X-Amz-Target": target,
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+                    f"{service}/aws4_request, SignedHeaders=host, Signature=0",
+                },
+            )
+            answer = json.loads(reply.get_data(as_text=True) or "{}")
+            headers = reply.headers
+            kept = keep(answer) if reply.status_code == 200 else answer
+            error_type = headers.get("x-amzn-ErrorType", "")
+            replies.append((reply.status_code, headers.get("Content-Type", ""), error_type, kept))
+            return answer
+
+        ddb = "DynamoDB_20120810."
+        table = {"TableName": "front"}
+        key = {"PK": _s("a"), "SK": _s("1")}
+        call(
+            ddb + "CreateTable",
+            {
+                **table,
+                "KeySchema": [
+                    {"AttributeName": "PK", "KeyType": "HASH"},
+                    {"AttributeName": "SK", "KeyType": "RANGE"},
+                ],
+                "AttributeDefinitions": [
+                    {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK")
+                ],
+                "BillingMode": "PAY_PER_REQUEST",
+                "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+            },
+            keep=lambda answer: answer["TableDescription"]["KeySchema"],
+        )
+        call(ddb + "PutItem", {**table, "Item": {**key, "text": _s("hi")}})
+        exists = {"ConditionExpression": "attribute_not_exists(PK)"}
+        call(ddb + "PutItem", {**table, "Item": key, **exists})  # 400: the condition
+        call(ddb + "GetItem", {**table, "Key": key})
+        call(
+            ddb + "UpdateItem",
+            {
+                **table,
+                "Key": key,
+                "UpdateExpression": "ADD n :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+                "ReturnValues": "ALL_NEW",
+            },
+        )
+        call(
+            ddb + "Query",
+            {
+                **table,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": _s("a")},
+            },
+        )
+        call(ddb + "BatchGetItem", {"RequestItems": {"front": {"Keys": [key]}}})
+        call(ddb + "GetItem", {"TableName": "missing", "Key": key})  # 400: no such table
+        streams = "DynamoDBStreams_20120810."
+        arn = call(streams + "ListStreams", table, keep=len)["Streams"][0]["StreamArn"]
+        shard = call(streams + "DescribeStream", {"StreamArn": arn}, keep=len)
+        iterator = call(
+            streams + "GetShardIterator",
+            {
+                "StreamArn": arn,
+                "ShardId": shard["StreamDescription"]["Shards"][0]["ShardId"],
+                "ShardIteratorType": "TRIM_HORIZON",
+            },
+            keep=len,
+        )["ShardIterator"]
+        call(
+            streams + "GetRecords",
+            {"ShardIterator": iterator},
+            keep=lambda answer: [
+                (r["eventName"], r["dynamodb"]["NewImage"]) for r in answer["Records"]
+            ],
+        )
+        url = call("AmazonSQS.CreateQueue", {"QueueName": "front"})["QueueUrl"]
+        call(
+            "AmazonSQS.SendMessage",
+            {"QueueUrl": url, "MessageBody": "hello"},
+            keep=lambda answer: answer["MD5OfMessageBody"],
+        )
+        call(
+            "AmazonSQS.ReceiveMessage",
+            {"QueueUrl": url, "MaxNumberOfMessages": 10},
+            keep=lambda answer: [m["Body"] for m in answer["Messages"]],
+        )
+        call("AmazonSQS.GetQueueUrl", {"QueueName": "missing"})  # 400: no such queue
+    return replies
+
+
+def test_the_json_protocol_front_answers_as_moto_s_application_does() -> None:
+    stock = _json_protocol_session(front=False)
+    assert [status for status, *_ in stock].count(400) == 3
+    assert _json_protocol_session(front=True) == stock
+
+
+def test_the_json_protocol_front_passes_everything_else_to_moto() -> None:
+    seen: list[str] = []
+
+    def application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ.get("HTTP_X_AMZ_TARGET") or environ["PATH_INFO"])
+        start_response("204 No Content", [])
+        return []
+
+    client = Client(moto_main.JsonProtocolFront(application))
+    client.put("/bucket/key", data=b"x")  # S3
+    client.post("/", headers={"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+    client.get("/", headers={"X-Amz-Target": "DynamoDB_20120810.GetItem"})  # not a POST
+    assert seen == [
+        "/bucket/key",
+        "AWSCognitoIdentityProviderService.InitiateAuth",
+        "DynamoDB_20120810.GetItem",
+    ]
