@@ -18,7 +18,7 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.models import sqs_backends
-from werkzeug.test import Client
+from werkzeug.test import Client, TestResponse
 
 from local import moto_main
 
@@ -28,22 +28,28 @@ TABLE = "moto-main-test"
 class Moto:
     """moto's server application, called in process with the JSON requests botocore sends."""
 
-    def __init__(self) -> None:
-        self._client = Client(DomainDispatcherApplication(create_backend_app))
+    def __init__(self, front: bool = False) -> None:
+        """`front`: the JSON-protocol front before it, as the stack's server has it."""
+        application = DomainDispatcherApplication(create_backend_app)
+        self._client = Client(moto_main.JsonProtocolFront(application) if front else application)
 
-    def __call__(
-        self, target: str, body: dict[str, Any], status: int | None = 200
-    ) -> dict[str, Any]:
-        reply = self._client.post(
+    def post(self, target: str, body: dict[str, Any]) -> TestResponse:
+        service = "sqs" if target.startswith("AmazonSQS") else "dynamodb"
+        return self._client.post(
             "/",
             data=json.dumps(body),
             headers={
                 "X-Amz-Target": target,
                 "Content-Type": "application/x-amz-json-1.0",
                 "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
-                "dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+                f"{service}/aws4_request, SignedHeaders=host, Signature=0",
             },
         )
+
+    def __call__(
+        self, target: str, body: dict[str, Any], status: int | None = 200
+    ) -> dict[str, Any]:
+        reply = self.post(target, body)
         assert status is None or reply.status_code == status, reply.get_data(as_text=True)
         answer: dict[str, Any] = json.loads(reply.get_data(as_text=True))
         return answer
@@ -560,21 +566,10 @@ def _json_protocol_session(front: bool) -> list[tuple[int, str, str, Any]]:
     # back as NAME in the answers.
     name = f"front-{uuid.uuid4().hex[:8]}"
     with mock_aws():
-        application = DomainDispatcherApplication(create_backend_app)
-        client = Client(moto_main.JsonProtocolFront(application) if front else application)
+        moto = Moto(front)
 
         def call(target: str, body: dict[str, Any], keep: Any = lambda answer: answer) -> Any:
-            service = "sqs" if target.startswith("AmazonSQS") else "dynamodb"
-            reply = client.post(
-                "/",
-                data=json.dumps(body),
-                headers={
-                    "X-Amz-Target": target,
-                    "Content-Type": "application/x-amz-json-1.0",
-                    "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
-                    f"{service}/aws4_request, SignedHeaders=host, Signature=0",
-                },
-            )
+            reply = moto.post(target, body)
             text = reply.get_data(as_text=True) or "{}"
             answer, named = json.loads(text), json.loads(text.replace(name, "NAME"))
             headers = reply.headers
