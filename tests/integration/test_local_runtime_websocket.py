@@ -8,7 +8,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,7 +19,7 @@ from aiohttp import web
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from local.gateway_ws import WebSocketGateway
+from local.gateway_ws import IDLE_TIMEOUT_S, MAX_CONNECTION_S, WebSocketGateway
 from local.sam import WebSocketApi, WsRoute
 from local.stack import Stack
 from local.workers import Invocation
@@ -300,10 +300,16 @@ def test_parleys_connections_api_gets_the_answers_boto3_gets(
 
 
 @asynccontextmanager
-async def bare_gateway(idle_timeout_s: float, max_connection_s: float) -> AsyncIterator[str]:
-    """A WebSocket API without routes: connections open, messages get `Forbidden`."""
-    api = WebSocketApi("Api", "abc123", "dev", ("action",), {})
-    gateway = WebSocketGateway(api, {}, idle_timeout_s, max_connection_s)
+async def bare_gateway(
+    idle_timeout_s: float = IDLE_TIMEOUT_S,
+    max_connection_s: float = MAX_CONNECTION_S,
+    routes: Mapping[str, WsRoute] | None = None,
+    pools: Mapping[str, Any] | None = None,
+) -> AsyncIterator[str]:
+    """A WebSocket API on a gateway of its own, without routes unless given (connections
+    open, messages get `Forbidden`); `pools` stand in for the routes' functions."""
+    api = WebSocketApi("Api", "abc123", "dev", ("action",), routes or {})
+    gateway = WebSocketGateway(api, pools or {}, idle_timeout_s, max_connection_s)
     runner = web.AppRunner(gateway.application(), shutdown_timeout=1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -373,25 +379,15 @@ def test_a_client_that_leaves_during_connect_gets_its_disconnect(
         "$disconnect": WsRoute("$disconnect", "Disconnect", returns_response=False),
     }
     pools: dict[str, Any] = {"Connect": RecordingPool(delay_s=0.5), "Disconnect": RecordingPool()}
-    api = WebSocketApi("Api", "abc123", "dev", ("action",), routes)
 
     async def work() -> None:
-        gateway = WebSocketGateway(api, pools)
-        runner = web.AppRunner(gateway.application(), shutdown_timeout=1)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        try:
-            url = f"ws://127.0.0.1:{runner.addresses[0][1]}/dev"
+        async with bare_gateway(routes=routes, pools=pools) as url:
             with pytest.raises(TimeoutError):
                 await connect(url, proxy=None, open_timeout=0.1)
             for _ in range(50):
                 if pools["Disconnect"].events:
                     break
                 await asyncio.sleep(0.05)
-        finally:
-            await gateway.close_all()
-            await runner.cleanup()
 
     run(work)
     (connected_event,) = pools["Connect"].events
