@@ -682,3 +682,61 @@ def test_the_json_protocol_front_passes_everything_else_to_moto() -> None:
         "AWSCognitoIdentityProviderService.InitiateAuth",
         "DynamoDB_20120810.GetItem",
     ]
+
+
+# ------------------------------------------------------------------ the asyncio front
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "body", "on_loop"),
+    [
+        ("POST", "DynamoDB_20120810.PutItem", b"{}", True),
+        ("POST", "DynamoDB_20120810.Query", b'{"TableName":"t"}', True),
+        ("POST", "DynamoDB_20120810.Query", b'{"TableName":"t","IndexName":"GSI1"}', False),
+        ("POST", "DynamoDB_20120810.Scan", b"{}", False),
+        ("POST", "DynamoDB_20120810.CreateTable", b"{}", False),
+        ("POST", "DynamoDBStreams_20120810.GetRecords", b"{}", True),
+        ("POST", "AmazonSQS.SendMessageBatch", b"{}", True),
+        ("POST", "AmazonSQS.ReceiveMessage", b'{"WaitTimeSeconds":0}', True),
+        ("POST", "AmazonSQS.ReceiveMessage", b'{"WaitTimeSeconds":5}', False),
+        ("POST", "AmazonSQS.ReceiveMessage", b"{}", False),  # the queue's wait applies
+        ("POST", "AmazonSQS.ReceiveMessage", b"not json", False),
+        ("POST", "AmazonSQS.ReceiveMessage", b"[]", False),
+        ("POST", "AmazonSQS.CreateQueue", b"{}", False),
+        ("GET", "DynamoDB_20120810.GetItem", b"", False),
+        ("POST", "", b"Action=Publish", False),  # SNS, S3, Cognito: moto's application
+    ],
+)
+def test_what_runs_on_the_event_loop(method: str, target: str, body: bytes, on_loop: bool) -> None:
+    assert moto_main.runs_on_loop(method, target, body) is on_loop
+
+
+def test_the_wsgi_environment_is_waitress_s() -> None:
+    from aiohttp.test_utils import make_mocked_request
+    from multidict import CIMultiDict
+
+    headers = CIMultiDict(
+        [
+            ("Host", "127.0.0.1:5000"),
+            ("Content-Type", "text/plain"),
+            ("Content-Length", "3"),
+            ("X-Amz-Meta-A", "1"),
+            ("X-Amz-Meta-A", "2"),
+            ("X_Spoofed", "no"),
+            ("Transfer-Encoding", "chunked"),
+        ]
+    )
+    request = make_mocked_request("PUT", "//files/team%20files/r%C3%A9sum%C3%A9?x=1", headers)
+    environ = moto_main.wsgi_environ(request, b"abc", 5000)
+    assert environ["PATH_INFO"] == "/files/team files/r\xc3\xa9sum\xc3\xa9"  # latin-1, as WSGI
+    assert environ["REQUEST_URI"] == "//files/team%20files/r%C3%A9sum%C3%A9?x=1"
+    assert environ["QUERY_STRING"] == "x=1"
+    assert environ["CONTENT_TYPE"] == "text/plain"
+    assert environ["CONTENT_LENGTH"] == "3"
+    assert environ["HTTP_X_AMZ_META_A"] == "1,2"
+    assert environ["HTTP_HOST"] == "127.0.0.1:5000"
+    assert environ["wsgi.input"].read() == b"abc"
+    assert "HTTP_X_SPOOFED" not in environ
+    assert "HTTP_TRANSFER_ENCODING" not in environ
+    assert "HTTP_CONTENT_TYPE" not in environ
+    assert "HTTP_CONTENT_LENGTH" not in environ
