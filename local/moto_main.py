@@ -66,8 +66,9 @@ Measured on this machine (CPU of the moto process per request):
   turn and hands each request to a thread and back: a quarter of moto's CPU with the
   stack's hundred-odd kept-alive connections. An aiohttp server (`AsyncFront`) now answers
   the item, stream and queue actions on its event loop and the rest (long polls, scans,
-  S3, SNS, Cognito) on request threads: 1.43-1.74 ms of moto's CPU per request against
-  waitress's 1.98-2.12 ms (interleaved runs, the same mix). Like waitress, it drops request
+  S3, SNS, Cognito) on request threads: moto's CPU per request 18-30% lower than under
+  waitress in each of five adjacent pairs of runs (the same mix; 1.43-1.86 ms against
+  1.98-2.59, at load averages of 1.3 to 5). Like waitress, it drops request
   headers whose names hold an underscore; moto's own handler put those back for S3
   metadata keys, which Parley does not use.
 - A DynamoDB, DynamoDB Streams or SQS request went through moto's per-request backend
