@@ -14,13 +14,8 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.credentials import ReadOnlyCredentials
 
-from parley.realtime.connections_api import (
-    Answer,
-    ConnectionsApi,
-    ConnectionsApiError,
-    host_header,
-    signed_headers,
-)
+from parley.aws_sigv4 import host_header, signed_headers
+from parley.realtime.connections_api import SERVICE, Answer, ConnectionsApi, ConnectionsApiError
 
 NOW = datetime.datetime(2026, 12, 3, 11, 39, 12, tzinfo=datetime.UTC)
 TOKEN = "FwoGZXIvYXdzEJr//////////wEaDH0+session/token=="
@@ -72,7 +67,9 @@ def ours(
     endpoint: str, region: str, credentials: ReadOnlyCredentials, path: str, data: bytes, now: float
 ) -> dict[str, str]:
     host = host_header(urllib.parse.urlsplit(endpoint))
-    return signed_headers(host, path, data, credential=credentials, region=region, now=now)
+    return signed_headers(
+        "POST", host, path, data, service=SERVICE, credential=credentials, region=region, now=now
+    )
 
 
 @pytest.mark.parametrize(
