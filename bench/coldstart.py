@@ -1,7 +1,7 @@
 """Cold start per function: a fresh interpreter imports the handler module and gets ready to
-serve (the table bound and its DynamoDB client made, when the handler uses the table, and the
-broadcaster built, when it delivers events, since its imports are lazy), beside
-a baseline handler that imports only boto3 and makes one DynamoDB client.
+serve (the table bound, its DynamoDB client made and its credentials found, when the handler
+uses the table, and the broadcaster built, when it delivers events, since its imports are
+lazy), beside a baseline handler that imports only boto3 and makes one DynamoDB client.
 
 Each run is its own `python -I` process with the function's `CodeUri` and layers first on
 `sys.path` and the environment the template gives it, as Lambda's init phase has. Runs of
@@ -46,7 +46,9 @@ if "parley.edge.wiring" in sys.modules:
     from parley.edge.wiring import configured
     from parley.store.base import client
     configured()
-    client()
+    dynamodb = client()
+    if hasattr(dynamodb, "endpoint"):  # the lean client finds credentials on first use
+        dynamodb.endpoint()
     if fans_out:  # what the first invocation builds anyway (its imports are lazy)
         from parley.edge.wiring import broadcaster
         broadcaster()

@@ -64,7 +64,7 @@ def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
     from parley.edge import wiring
     from parley.realtime.fanout import Broadcaster
     from parley.schemas import PostMessage
-    from parley.store.base import client
+    from parley.store.base import botocore_client
 
     with fanout.moto_tables():
         settings.cache_clear()
@@ -80,7 +80,7 @@ def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         durations, samples = [], []
         for _ in range(repeats):
             poster.posts = 0
-            with request_units(client()) as units:
+            with request_units(botocore_client()) as units:
                 start = time.perf_counter()
                 messages.post_message(
                     sender, "CCOST0001", body, broadcaster, workspace_id=fanout.WORKSPACE

@@ -68,6 +68,9 @@ def moto_tables() -> Iterator[Any]:
         "POWERTOOLS_METRICS_NAMESPACE": "ParleyBench",
         "POWERTOOLS_SERVICE_NAME": "parley",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # moto in process intercepts botocore only, and the requests are counted with
+        # botocore's event hooks: the store binds botocore's client, not the lean one.
+        "PARLEY_DYNAMODB_CLIENT": "botocore",
     }
     saved = {key: os.environ.get(key) for key in [*environment, "AWS_ENDPOINT_URL"]}
     os.environ.update(environment)
@@ -219,14 +222,14 @@ def run(
     from parley.edge import wiring
     from parley.realtime.fanout import Broadcaster
     from parley.schemas import PostMessage
-    from parley.store.base import client
+    from parley.store.base import botocore_client
 
     rows = []
     with moto_tables() as dynamodb, ThreadPoolExecutor(POOL) as pool:
         settings.cache_clear()
         wiring.configured.cache_clear()
         wiring.configured()
-        parley_client = client()
+        parley_client = botocore_client()
         parley_poster, scan_poster = CountingPoster(), CountingPoster()
         broadcaster = Broadcaster(parley_poster, max_workers=POOL)
         outsiders = 0

@@ -105,6 +105,10 @@ ENVIRONMENT = {
     "FILES_BUCKET": BUCKET,
     "MAX_UPLOAD_BYTES": "10485760",
     "HTTP_API_URL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+    # moto in process intercepts botocore's requests only (the lean client's would leave
+    # the process), and tests count and fake requests with botocore's event hooks; the lean
+    # client is tested by test_dynamodb_http.py here and runs in the integration tests.
+    "PARLEY_DYNAMODB_CLIENT": "botocore",
 }
 
 

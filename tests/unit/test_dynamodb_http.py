@@ -1,7 +1,7 @@
 """The lean DynamoDB client against botocore's: the signature (no sockets), then the request,
 the parsed answers, the errors and the retries, each sent by both clients to one stand-in
 server on 127.0.0.1 that records what it receives and answers from a script; the endpoint
-rules; what goes to botocore.
+rules; what goes to botocore; the store's binding.
 
 The stand-in only runs in a thread of this process (moto, in process, intercepts botocore's
 requests to AWS's names only, so both clients reach it)."""
@@ -31,10 +31,16 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials, ReadOnlyCredentials
+from pynamodb.exceptions import PutError, TransactWriteError
 
 from parley.aws_sigv4 import signed_headers
 from parley.store import dynamodb_http
-from parley.store.dynamodb_http import DynamoDBHttp, RetryQuota, endpoint_url
+from parley.store.dynamodb_http import (
+    DynamoDBHttp,
+    LeanConnection,
+    RetryQuota,
+    endpoint_url,
+)
 
 NOW = datetime.datetime(2026, 12, 3, 11, 39, 12, tzinfo=datetime.UTC)
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -882,3 +888,114 @@ def test_without_credentials_a_call_fails_as_botocores_and_they_are_looked_up_ag
     clean_environment.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     client._make_api_call("GetItem", {})
     assert len(server.seen) == 1
+
+
+# ------------------------------------------------------------------------ under pynamodb
+
+
+@pytest.fixture
+def bound(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """The store bound to the stand-in through the lean client; bound back to botocore (and
+    moto) after the test."""
+    from parley.store import base
+    from tests.unit.conftest import TABLE
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    base.bind("parley-stand-in", REGION, host=server.url, client="lean")
+    yield server
+    base.bind(TABLE, "us-east-1", client="botocore")
+
+
+def test_a_failed_condition_is_pynamodbs_put_error_with_its_code(bound: Server) -> None:
+    from parley.store.base import condition_failed, conditional
+    from parley.store.items import ChannelMemberItem
+
+    member = ChannelMemberItem(
+        "CH#C1", "MEMBER#U1", channelId="C1", userId="U1", workspaceId="W1", joinedAt="t"
+    )
+    bound.error(400, "ConditionalCheckFailedException", "The conditional request failed")
+    assert not conditional(lambda: member.save(condition=ChannelMemberItem.PK.does_not_exist()))
+    bound.error(400, "ConditionalCheckFailedException", "The conditional request failed")
+    with pytest.raises(PutError) as raised:
+        member.save(condition=ChannelMemberItem.PK.does_not_exist())
+    assert condition_failed(raised.value)
+    assert raised.value.cause_response_code == "ConditionalCheckFailedException"
+    assert raised.value.cause_response_message == "The conditional request failed"
+    assert json.loads(bound.seen[0].body)["ConditionExpression"] == "attribute_not_exists (#0)"
+
+
+def test_a_cancelled_transaction_carries_its_reasons(bound: Server) -> None:
+    from parley.store.base import cancelled_by_condition, transaction
+    from parley.store.items import ChannelItem, ChannelMemberItem
+
+    bound.error(
+        400,
+        "TransactionCanceledException",
+        CancellationReasons=[{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Message": "x"}],
+    )
+    member = ChannelMemberItem(
+        "CH#C1", "MEMBER#U1", channelId="C1", userId="U1", workspaceId="W1", joinedAt="t"
+    )
+    channel = ChannelItem("CH#C1", "META")
+
+    def leave() -> None:
+        with transaction() as tx:
+            tx.delete(member, condition=ChannelMemberItem.PK.exists())
+            tx.update(channel, actions=[ChannelItem.memberCount.add(-1)])
+
+    with pytest.raises(TransactWriteError) as raised:
+        leave()
+    assert raised.value.cause_response_code == "TransactionCanceledException"
+    assert not cancelled_by_condition(raised.value, 0)
+    assert cancelled_by_condition(raised.value, 1)
+    assert "ClientRequestToken" in json.loads(bound.seen[0].body)
+
+
+def test_bind_puts_the_lean_client_under_every_model_unless_told_otherwise(
+    bound: Server,
+) -> None:
+    from parley.store import base, items
+
+    shared = base.client()
+    assert isinstance(shared, DynamoDBHttp)
+    assert isinstance(base.Item._get_connection().connection, LeanConnection)
+    for model in [m for m in vars(items).values() if isinstance(m, type)]:
+        if issubclass(model, base.Item):
+            assert model._get_connection().connection.client is shared, model.__name__
+    with pytest.raises(RuntimeError, match="lean client"):
+        base.botocore_client()
+    base.bind("parley-stand-in", REGION, host=bound.url, client="botocore")
+    assert base.botocore_client().meta.endpoint_url == bound.url
+    with pytest.raises(ValueError, match="client must be"):
+        base.bind("parley-stand-in", REGION, client="boto3")
+
+
+def test_the_lean_client_keeps_pynamodbs_attempts_and_timeouts(
+    bound: Server, delays: dict[str, list[float]]
+) -> None:
+    from pynamodb.exceptions import GetError
+
+    from parley.store.base import DYNAMODB_MAX_ATTEMPTS, Item, get_or_none
+    from parley.store.items import ChannelItem
+
+    for _ in range(DYNAMODB_MAX_ATTEMPTS + 1):
+        bound.error(400, "ProvisionedThroughputExceededException")
+    with pytest.raises(GetError) as raised:
+        get_or_none(ChannelItem, "CH#C1", "META")
+    assert raised.value.cause_response_code == "ProvisionedThroughputExceededException"
+    assert len(bound.seen) == DYNAMODB_MAX_ATTEMPTS
+    client = Item._get_connection().connection.client  # pynamodb's timeouts, as botocore has
+    assert client._connect_timeout_s == Item.Meta.connect_timeout_seconds  # type: ignore[attr-defined]
+    assert client._read_timeout_s == Item.Meta.read_timeout_seconds  # type: ignore[attr-defined]
+
+
+def test_the_functions_take_the_client_from_their_environment() -> None:
+    from parley.config import ConfigError, Settings
+
+    assert Settings.from_environ({"TABLE_NAME": "parley"}).dynamodb_client == "lean"
+    opted_out = {"TABLE_NAME": "parley", "PARLEY_DYNAMODB_CLIENT": "botocore"}
+    assert Settings.from_environ(opted_out).dynamodb_client == "botocore"
+    with pytest.raises(ConfigError, match="PARLEY_DYNAMODB_CLIENT"):
+        Settings.from_environ({"TABLE_NAME": "parley", "PARLEY_DYNAMODB_CLIENT": "boto3"})

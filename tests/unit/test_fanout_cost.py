@@ -18,10 +18,10 @@ WORKSPACE = "WFANOUT0001"
 @contextmanager
 def counted_requests() -> Iterator[Counter[str]]:
     """DynamoDB operations made through the shared client while the block runs."""
-    from parley.store.base import client
+    from parley.store.base import botocore_client
 
     counts: Counter[str] = Counter()
-    events = client().meta.events
+    events = botocore_client().meta.events
 
     def count(model: Any, **_: Any) -> None:
         counts[model.name] += 1

@@ -31,10 +31,10 @@ def test_the_shared_client_retries_in_standard_mode_with_explicit_attempts(
     poster: RecordingPoster,
 ) -> None:
     from parley.edge.wiring import configured
-    from parley.store.base import DYNAMODB_MAX_ATTEMPTS, client
+    from parley.store.base import DYNAMODB_MAX_ATTEMPTS, botocore_client
 
     configured()
-    assert client().meta.config.retries == {
+    assert botocore_client().meta.config.retries == {
         "mode": "standard",
         "total_max_attempts": DYNAMODB_MAX_ATTEMPTS,
     }
@@ -44,9 +44,9 @@ def test_the_shared_client_retries_in_standard_mode_with_explicit_attempts(
 def throttled(first: int, code: str) -> Iterator[list[str]]:
     """The shared client's first `first` HTTP sends answer 400 `code`, as DynamoDB does when
     a partition is over its throughput; yields the operations that were throttled."""
-    from parley.store.base import client
+    from parley.store.base import botocore_client
 
-    events = client().meta.events
+    events = botocore_client().meta.events
     throttles: list[str] = []
 
     def answer(request: Any, **_: Any) -> AWSResponse | None:

@@ -62,10 +62,17 @@ class Settings:
     # parameter EventsRetryDelays; Slack's schedule by default). At most 900 each, the
     # longest delay SQS gives a message.
     events_retry_delays: tuple[int, ...] = _env("EVENTS_RETRY_DELAYS", default=(0, 60, 300))
+    # The client under pynamodb (parley.store.base.CLIENTS): "lean" (DynamoDB's JSON protocol
+    # over http.client) or "botocore", the opt-out; unit tests set "botocore" for moto.
+    dynamodb_client: str = _env("PARLEY_DYNAMODB_CLIENT", default="lean")
 
     def __post_init__(self) -> None:
         if len(self.table_name) < 3:
             raise ConfigError("TABLE_NAME must have at least 3 characters")
+        if self.dynamodb_client not in ("lean", "botocore"):
+            raise ConfigError(
+                f"PARLEY_DYNAMODB_CLIENT must be lean or botocore, got {self.dynamodb_client!r}"
+            )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def configured() -> Settings:
     """The settings, with the table bound; every handler calls this before touching data."""
     config = settings()
-    bind(config.table_name, config.region)
+    bind(config.table_name, config.region, client=config.dynamodb_client)
     return config
 
 

@@ -1,6 +1,6 @@
 """DynamoDB adapters: the only code that talks to the application table.
 
-One table, one botocore client per process (see `base.bind`), pynamodb models per item type.
+One table, one DynamoDB client per process (see `base.bind`), pynamodb models per item type.
 """
 
 from parley.store.base import bind

@@ -29,7 +29,8 @@ _M = TypeVar("_M", bound="Item")
 # WebSocket functions' 10 s timeout; "adaptive" would add a client-side rate limiter per
 # sandbox, which cannot see the other sandboxes and only adds waiting. pynamodb builds this
 # from Meta.max_retry_attempts as {"mode": "standard", "total_max_attempts": 1 + retries};
-# tests/unit/test_faults.py checks the client it builds.
+# tests/unit/test_faults.py checks the client it builds. The lean client (store.dynamodb_http)
+# implements the same mode with the same attempts; tests/unit/test_dynamodb_http.py checks it.
 DYNAMODB_MAX_ATTEMPTS = 5
 
 
@@ -51,7 +52,7 @@ class Item(Model):
         table_name: str | None = None  # set by bind() from the environment, at the edge
         region = "us-east-1"
         host: str | None = None
-        # pynamodb turns this into botocore's `retries` (see DYNAMODB_RETRIES below).
+        # pynamodb turns this into botocore's `retries` (see DYNAMODB_MAX_ATTEMPTS above).
         max_retry_attempts = DYNAMODB_MAX_ATTEMPTS - 1
 
     PK = UnicodeAttribute(hash_key=True)
@@ -62,15 +63,27 @@ class Item(Model):
     gsi1: Gsi1[Any] = Gsi1()  # subclasses narrow it to their own type
 
 
-def bind(table_name: str, region: str = "us-east-1", host: str | None = None) -> None:
+# The clients under pynamodb's connection: "lean" is DynamoDB's JSON protocol over
+# http.client (`store.dynamodb_http`), "botocore" pynamodb's own client. Benchmarks and tests
+# that count or fake requests with botocore's event hooks, and moto in process (which
+# intercepts botocore only), bind "botocore"; everything else runs lean (docs/decisions.md).
+CLIENTS = ("lean", "botocore")
+
+
+def bind(
+    table_name: str, region: str = "us-east-1", host: str | None = None, client: str = "lean"
+) -> None:
     """Point every item model at `table_name`, sharing one connection.
 
     pynamodb gives each model class its own botocore client, created on first use: with a
     dozen item types that is a dozen clients, tens of milliseconds each on a cold start.
     Every model here has the same key schema and index, so the base's connection serves all
     of them: a subclass finds `_connection` on the base and keeps it, since the table name
-    matches.
+    matches. `client` is the client under that connection (`CLIENTS`; the functions take it
+    from PARLEY_DYNAMODB_CLIENT).
     """
+    if client not in CLIENTS:
+        raise ValueError(f"client must be one of {', '.join(CLIENTS)}, not {client!r}")
     Item.Meta.table_name = table_name
     Item.Meta.region = region
     Item.Meta.host = host
@@ -80,6 +93,10 @@ def bind(table_name: str, region: str = "us-east-1", host: str | None = None) ->
             del model._connection
     Item._connection = None
     connection: TableConnection = Item._get_connection()
+    if client == "lean":
+        from parley.store.dynamodb_http import LeanConnection
+
+        connection.connection = LeanConnection.replacing(connection.connection)
     Item._connection = connection
 
 
@@ -90,8 +107,20 @@ def _all_models(root: type[Model]) -> Iterator[type[Model]]:
 
 
 def client() -> Any:
-    """The botocore DynamoDB client behind every model (for counting requests in benchmarks)."""
+    """The DynamoDB client behind every model: the lean one or botocore's, as bound."""
     return Item._get_connection().connection.client
+
+
+def botocore_client() -> Any:
+    """The botocore client behind every model, for benchmarks and tests that count or fake
+    requests with its event hooks; they bind with `client="botocore"` (the lean client has
+    no hooks, and it would not be counted)."""
+    from parley.store.dynamodb_http import DynamoDBHttp
+
+    found = client()
+    if isinstance(found, DynamoDBHttp):
+        raise RuntimeError('the store is bound to the lean client: bind(..., client="botocore")')
+    return found
 
 
 # ------------------------------------------------------------------ cursors
