@@ -5,7 +5,14 @@ client spends most of a request's CPU around the HTTP exchange (event emits, par
 endpoint resolution, urllib3, its header objects, a signer that derives its key per
 request). `DynamoDBHttp` answers that call for the item operations (`SERVED`) with one
 kept-alive `http.client` connection per thread and a SigV4 signature from
-`parley.aws_sigv4`, and returns and raises what botocore's client would:
+`parley.aws_sigv4`. Measured in one process against the stack's moto server, client thread
+CPU per call through pynamodb (10 rounds of 200 calls, the clients alternating): GetItem
+0.39-0.65 ms against botocore's 1.07-2.13 ms, PutItem 0.38-0.88 against 1.24-2.12, Query
+(11 items) 0.79-1.36 against 2.40-3.54, BatchGetItem (10 keys) 0.61-1.23 against 2.36-3.20:
+2.2 to 4.5 times less, 2.7 to 3.4 in the medians of the ratios. A fresh process's first call
+(bind, client, credentials, the call) takes 14-24 ms of CPU instead of 69-113 ms (botocore
+loads DynamoDB's model and endpoint rules). It returns and raises what botocore's client
+would:
 
 - the request is botocore's: the same JSON body (`json.dumps`, bytes base64-encoded),
   `X-Amz-Target` and `Content-Type`, signed the same way; a TransactWriteItems without a
@@ -21,8 +28,8 @@ kept-alive `http.client` connection per thread and a SigV4 signature from
 - retries are botocore's "standard" mode with pynamodb's attempts (`DYNAMODB_MAX_ATTEMPTS`
   in `store.base`): throttling codes, 429 with a code the operation does not model,
   500/502/503/504, the transient codes, `ReplicatedWriteConflictException` (for the writes
-  whose model lists it), network errors and a body whose
-  `x-amz-crc32` does not match; backoff `random() * min(base * 2 ** (attempt - 1), 20)`
+  whose model lists it), network errors and a body whose `x-amz-crc32` does not match;
+  backoff `random() * min(base * 2 ** (attempt - 1), 20)`
   seconds with base 1 s for throttling and 25 ms otherwise (botocore's bases for DynamoDB),
   raised to `x-amz-retry-after` as botocore does, and botocore's retry quota (500, a retry
   costs 14 or 5 for throttling). A kept-alive connection that the server closed while idle
@@ -38,12 +45,13 @@ a pynamodb retry configuration other than its default. The endpoint is botocore'
 `host`, else the configured one (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`, the
 config file), else `https://dynamodb.<region>.amazonaws.com` (`.com.cn` in China).
 Differences that remain: botocore keeps only a response's modelled members and this client
-what the service sent (the same for DynamoDB's responses); botocore sends to the account's
+what the service sent, which differs only if the service sends members its model lacks
+(moto's UpdateItem and GetItem answers do not: tests/integration/test_dynamodb_http.py);
+botocore sends to the account's
 endpoint (`<account>.ddb.<region>...`) when the credentials carry an account id or a table
 is named by ARN, this client to the regional one, which serves the same tables; a `str`
-given as a binary value would be sent as it is (pynamodb gives bytes).
-
-Measured: see docs/decisions.md (2026-12-03, DynamoDB through http.client).
+given as a binary value would be sent as it is (pynamodb gives bytes). See docs/decisions.md
+(2026-12-03, DynamoDB through http.client).
 """
 
 from __future__ import annotations
