@@ -5,17 +5,13 @@ while idle; TLS with certificate verification."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import ipaddress
 import ssl
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import boto3
 import botocore.auth
@@ -26,60 +22,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from parley.realtime.connections_api import ConnectionsApi, ConnectionsApiError
+from tests.scripted_http import CLOSE, ScriptedServer
 
 pytestmark = pytest.mark.integration
 
-CLOSE = 0  # a scripted answer: close the connection without answering
 NOW = datetime.datetime(2026, 12, 3, 11, 39, 12, tzinfo=datetime.UTC)
 
 
-@dataclass(frozen=True)
-class Seen:
-    path: str
-    headers: dict[str, str]  # names in lower case
-    body: bytes
-    client_port: int  # one per TCP connection
-
-
-class Endpoint:
-    """A stand-in for API Gateway's @connections: HTTP/1.1 keep-alive; each request takes
-    the next scripted answer, 200 once the script runs out; `idle_timeout_s` closes a
-    connection that waits that long for its next request."""
+class Endpoint(ScriptedServer):
+    """The stand-in (tests/scripted_http.py) as API Gateway's @connections, stage `dev`."""
 
     def __init__(self, idle_timeout_s: float | None = None, tls: ssl.SSLContext | None = None):
-        self.seen: list[Seen] = []
-        self.script: list[tuple[int, dict[str, str], bytes]] = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            timeout = idle_timeout_s
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                endpoint.seen.append(Seen(self.path, headers, body, self.client_address[1]))
-                status, extra, answer = (
-                    endpoint.script.pop(0) if endpoint.script else (200, {}, b"")
-                )
-                if status == CLOSE:
-                    self.close_connection = True
-                    return
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        scheme = "https" if tls else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/dev"
+        super().__init__(idle_timeout_s, tls)
+        self.url = f"{self.origin}/dev"
 
     def answer(self, status: int, error_type: str | None = None, body: bytes = b"") -> None:
         headers = {"x-amzn-ErrorType": error_type} if error_type else {}
@@ -94,17 +49,9 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEJr//////////wEaDH0+token==")
 
 
-@contextlib.contextmanager
-def serving(endpoint: Endpoint) -> Iterator[Endpoint]:
-    threading.Thread(target=endpoint.server.serve_forever, args=(0.05,), daemon=True).start()
-    yield endpoint
-    endpoint.server.shutdown()
-    endpoint.server.server_close()
-
-
 @pytest.fixture
 def endpoint(credentials: None) -> Iterator[Endpoint]:
-    with serving(Endpoint()) as running:
+    with Endpoint().running() as running:
         yield running
 
 
@@ -207,7 +154,7 @@ def test_a_connection_the_server_closed_while_idle_is_reopened_at_once(
 ) -> None:
     """The request on the stale connection never reached the server: sent again on a new
     one, it is not one of the three attempts, which all remain for the answers."""
-    with serving(Endpoint(idle_timeout_s=0.2)) as endpoint:
+    with Endpoint(idle_timeout_s=0.2).running() as endpoint:
         api = ConnectionsApi(endpoint.url, "us-east-1")
         assert api.post("abc=", b"first") is True
         time.sleep(0.5)  # the server closes the idle connection
@@ -258,7 +205,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def tls_endpoint(certificate: tuple[Path, Path], credentials: None) -> Iterator[Endpoint]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
-    with serving(Endpoint(tls=context)) as running:
+    with Endpoint(tls=context).running() as running:
         yield running
 
 

@@ -25,7 +25,6 @@ from parley.store.items import ChannelItem, ChannelMemberItem
 from tests.integration.test_connections_api_http import (
     Endpoint,
     certificate,  # noqa: F401  # a fixture, used by name
-    serving,
 )
 
 pytestmark = pytest.mark.integration
@@ -251,7 +250,7 @@ def tls_endpoint(
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
-    with serving(Endpoint(tls=context)) as running:
+    with Endpoint(tls=context).running() as running:
         yield running
 
 

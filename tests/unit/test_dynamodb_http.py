@@ -9,7 +9,6 @@ requests to AWS's names only, so both clients reach it)."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import datetime
 import json
@@ -17,8 +16,6 @@ import threading
 import types
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import botocore.auth
@@ -41,62 +38,24 @@ from parley.store.dynamodb_http import (
     RetryQuota,
     endpoint_url,
 )
+from tests.scripted_http import CLOSE, SILENT, ScriptedServer
 
 NOW = datetime.datetime(2026, 12, 3, 11, 39, 12, tzinfo=datetime.UTC)
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "FwoGZXIvYXdzEJr//////////wEaDH0+session/token=="
 REGION = "eu-west-1"
 BOOKKEEPING = {"user-agent", "amz-sdk-invocation-id", "amz-sdk-request"}
-CLOSE = 0  # a scripted answer: close the connection without answering
-SILENT = 1  # a scripted answer: wait a second, then close without answering
 
 
 # ------------------------------------------------------------------------ the stand-in
 
 
-@dataclass(frozen=True)
-class Seen:
-    headers: dict[str, str]  # names in lower case
-    body: bytes
-    client_port: int  # one per TCP connection
-
-
-class Server:
-    """HTTP/1.1 keep-alive; each request takes the next scripted answer (status, headers,
-    body), 200 `{}` once the script runs out. No Server or Date header, so that two clients'
-    answers are the same bytes. `idle_timeout_s` closes a connection idle that long."""
+class Server(ScriptedServer):
+    """The stand-in (tests/scripted_http.py) as DynamoDB: `{}` once the script runs out."""
 
     def __init__(self, idle_timeout_s: float | None = None) -> None:
-        self.seen: list[Seen] = []
-        self.script: list[tuple[int, dict[str, str], bytes]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            timeout = idle_timeout_s
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                server.seen.append(Seen(headers, body, self.client_address[1]))
-                status, extra, answer = server.script.pop(0) if server.script else (200, {}, b"{}")
-                if status in (CLOSE, SILENT):
-                    if status == SILENT:
-                        threading.Event().wait(1)
-                    self.close_connection = True
-                    return
-                self.send_response_only(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(idle_timeout_s, default_body=b"{}")
+        self.url = self.origin
 
     def answer(self, status: int, body: Any = None, **headers: str) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body or {}).encode()
@@ -107,17 +66,9 @@ class Server:
         self.answer(status, {**document, **members}, x_amzn_RequestId="REQ-1")
 
 
-@contextlib.contextmanager
-def serving(server: Server) -> Iterator[Server]:
-    threading.Thread(target=server.server.serve_forever, args=(0.05,), daemon=True).start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-
-
 @pytest.fixture
 def server() -> Iterator[Server]:
-    with serving(Server()) as running:
+    with Server().running() as running:
         yield running
 
 
@@ -616,7 +567,7 @@ def test_a_connection_the_server_closed_while_idle_is_reopened_at_once(
 ) -> None:
     """The request on the stale connection never reached the server: sent again on a new
     one, it is not one of the attempts, which all remain for the answers."""
-    with serving(Server(idle_timeout_s=0.2)) as server:
+    with Server(idle_timeout_s=0.2).running() as server:
         client = lean(server.url, attempts=3)
         client._make_api_call("GetItem", {"n": 1})
         threading.Event().wait(0.5)  # the server closes the idle connection
