@@ -557,10 +557,10 @@ _ON_LOOP: dict[str, frozenset[str] | None] = {
 
 def runs_on_loop(method: str, target: str, body: bytes) -> bool:
     """Whether a request is answered on the event loop rather than on a request thread."""
-    if method != "POST" or target.partition(".")[0] not in _JSON_HANDLERS:
-        return False
     service, _, action = target.partition(".")
-    actions = _ON_LOOP.get(service, frozenset())
+    if method != "POST" or service not in _ON_LOOP:
+        return False
+    actions = _ON_LOOP[service]
     if actions is not None and action not in actions:
         return False
     if action == "Query":
