@@ -78,6 +78,16 @@ Measured on this machine (CPU of the moto process per request):
   quiet machine (adjacent runs: 1.73 against 1.89, 1.92 against 2.09, 2.31 against 2.56
   ms; 19-34% while a test suite ran beside it). Replies are the same but for the CORS header
   `Access-Control-Allow-Origin: *`, which only a browser reads and none calls these APIs.
+- The narrowing above still cast and tested every sort key of the partition, and a
+  channel's messages share its partition: a channel's audience cost 2.8 ms of moto's CPU
+  with 300 messages in the channel and 14.5 ms with 3,000. A table with a sort key now
+  keeps each partition's keys in order as they are written (`SortedPartition`), and the
+  Query bisects them: 2.2 and 2.3 ms.
+- moto keeps every item, stream record and queue message as Python objects, and the
+  interpreter's full collections walk all of them: at 50 messages a second one came every
+  five to eight seconds and held moto for 135-280 ms, growing with the run, and every
+  request waited behind it. After each full collection the survivors are frozen
+  (`gc.freeze`), so the next one walks only what came since: 11-27 ms.
 """
 
 from __future__ import annotations
@@ -85,10 +95,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import bisect
 import calendar
 import copy
 import datetime
 import functools
+import gc
 import io
 import json
 import logging
@@ -97,6 +109,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -157,9 +170,122 @@ def _partition_items(original: Callable[[Table], list[Any]]) -> Callable[[Table]
             return [partition]
         if scope.range_comparison is None:
             return list(partition.values())
-        return _matches_and_neighbours(partition, scope.range_comparison, list(scope.range_objs))
+        comparison, objs = scope.range_comparison, scope.range_objs
+        found = None
+        if isinstance(partition, SortedPartition):
+            found = partition.matches_and_neighbours(comparison, objs)
+        return (
+            found
+            if found is not None
+            else _matches_and_neighbours(partition, comparison, list(objs))
+        )
 
     return all_items
+
+
+def _cast(key: DynamoType) -> Any:
+    return key.cast_value
+
+
+class SortedPartition(dict[Any, Any]):
+    """One partition of a table with a sort key, as moto keeps it (sort key to item), that
+    also keeps its sort keys in order, so that a Query with a sort key condition finds its
+    items by bisection (see the module's docstring). moto only assigns, pops and reads a
+    partition's keys; a copy (moto deep-copies a table to back it up) rebuilds the order."""
+
+    __slots__ = ("_order",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._order: list[DynamoType] = sorted(self, key=_cast)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (dict(self),)
+
+    def __setitem__(self, key: DynamoType, item: Any) -> None:
+        if key not in self:
+            bisect.insort(self._order, key, key=_cast)
+        super().__setitem__(key, item)
+
+    def __delitem__(self, key: DynamoType) -> None:
+        super().__delitem__(key)
+        del self._order[self._index(key)]
+
+    _MISSING = object()
+
+    def pop(self, key: DynamoType, default: Any = _MISSING) -> Any:
+        if key in self:
+            item = super().pop(key)
+            del self._order[self._index(key)]
+            return item
+        if default is SortedPartition._MISSING:
+            raise KeyError(key)
+        return default
+
+    def _index(self, key: DynamoType) -> int:
+        return bisect.bisect_left(self._order, key.cast_value, key=_cast)
+
+    def _bounds(self, comparison: str, values: list[Any]) -> tuple[int, int] | None:
+        """The slice of the order whose keys meet the condition, or None for a condition
+        that is not a sort key condition."""
+        order = self._order
+
+        def left(value: Any) -> int:
+            return bisect.bisect_left(order, value, key=_cast)
+
+        def right(value: Any) -> int:
+            return bisect.bisect_right(order, value, key=_cast)
+
+        bounds: tuple[int, int] | None = None
+        match comparison, values:
+            case ("EQ" | "=", [value]):
+                bounds = left(value), right(value)
+            case ("LT" | "<", [value]):
+                bounds = 0, left(value)
+            case ("LE" | "<=", [value]):
+                bounds = 0, right(value)
+            case ("GT" | ">", [value]):
+                bounds = right(value), len(order)
+            case ("GE" | ">=", [value]):
+                bounds = left(value), len(order)
+            case ("BETWEEN", [low, high]):
+                bounds = left(low), max(left(low), right(high))
+            case ("BEGINS_WITH", [str() | bytes() as prefix]):
+                start = end = left(prefix)
+                while end < len(order) and order[end].cast_value.startswith(prefix):
+                    end += 1
+                bounds = start, end
+        return bounds
+
+    def matches_and_neighbours(self, comparison: str, objs: tuple[Any, ...]) -> list[Any] | None:
+        """What `_matches_and_neighbours` answers, found by bisection (None: a condition it
+        does not know, for the caller to scan)."""
+        try:
+            bounds = self._bounds(comparison, [obj.cast_value for obj in objs])
+        except TypeError:  # a bound of another type than the keys: moto's own scan decides
+            return None
+        if bounds is None:
+            return None
+        start, end = bounds
+        if start >= end:
+            return []
+        keys = self._order[start:end]
+        if start > 0:
+            keys.append(self._order[start - 1])
+        if end < len(self._order):
+            keys.append(self._order[end])
+        return [self[key] for key in keys]
+
+
+def _sorted_partitions(original: Callable[..., None]) -> Callable[..., None]:
+    """`Table.__init__`, keeping a table's partitions as SortedPartition when it has a sort key."""
+
+    def __init__(self: Table, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.range_key_attr:
+            self.items = defaultdict(SortedPartition, self.items)
+
+    return __init__
 
 
 def _matches_and_neighbours(
@@ -447,6 +573,7 @@ def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
     patch(backends, "list_of_moto_modules", lambda: modules)
     patch(Table, "all_items", _partition_items(Table.all_items))
     patch(Table, "query", _scoped_query(Table.query))
+    patch(Table, "__init__", _sorted_partitions(Table.__init__))
     patch(DynamoDBStreamsHandler, "get_records", _get_records_as_json)
     patch(DynamoResult, "execute_result", _item_answers_as_json(DynamoResult.execute_result))
     patch(dynamodb_models, "copy", _CopyAllButTables)
@@ -695,12 +822,27 @@ def serve(host: str, port: int) -> None:
     asyncio.run(run())
 
 
+def _old_objects_stay_frozen() -> None:
+    """After each full collection, moves every surviving object to the permanent
+    generation (`gc.freeze`), so that the next full collection walks only what was
+    allocated since (see the module's docstring). Objects that die by reference count are
+    still freed; only a reference cycle among frozen objects is never reclaimed, and
+    moto's stored items and records form none."""
+
+    def freeze_survivors(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            gc.freeze()
+
+    gc.callbacks.append(freeze_survivors)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="moto_main", description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     arguments = parser.parse_args(argv)
     install()
+    _old_objects_stay_frozen()
     logging.basicConfig(level=logging.WARNING)
     serve(arguments.host, arguments.port)
 

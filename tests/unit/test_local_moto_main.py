@@ -5,7 +5,10 @@ message's retention period)."""
 
 from __future__ import annotations
 
+import copy
+import gc
 import json
+import random
 import sys
 import threading
 import uuid
@@ -15,7 +18,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.models import sqs_backends
 from werkzeug.test import Client, TestResponse
@@ -71,53 +76,58 @@ def moto() -> Iterator[Moto]:
         server = Moto()
         # Other suites may hold moto's backends open around this one: start from no table.
         server("DynamoDB_20120810.DeleteTable", {"TableName": TABLE}, status=None)
-        server.ddb(
-            "CreateTable",
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "G1PK", "G1SK")
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "GSI1",
-                    "KeySchema": [
-                        {"AttributeName": "G1PK", "KeyType": "HASH"},
-                        {"AttributeName": "G1SK", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        for n in range(60):
-            item = {
-                "PK": _s(f"CH#{n % 4}"),
-                "SK": _s(f"MSG#{n:04d}" if n % 5 else f"MEMBER#u{n:04d}"),
-                "text": _s(f"message {n}"),
-                "version": {"N": str(n % 7)},
-                "flags": {"SS": ["a", f"f{n % 3}"]},
-                "photo": {"B": "aGVsbG8="},
-                "meta": {"M": {"pinned": {"BOOL": n % 2 == 0}, "gone": {"NULL": True}}},
-                "path": {"L": [_s("x"), {"N": "1.5"}]},
-            }
-            if n % 3 == 0:  # a third of the items in the index, spread over two keys
-                item |= {"G1PK": _s(f"USER#{n % 2}"), "G1SK": _s(f"{n:04d}")}
-            server.ddb("PutItem", TableName=TABLE, Item=item)
-        server.ddb(
-            "UpdateItem",
-            TableName=TABLE,
-            Key={"PK": _s("CH#1"), "SK": _s("MSG#0001")},
-            UpdateExpression="SET version = version + :one REMOVE photo",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        )
-        server.ddb("DeleteItem", TableName=TABLE, Key={"PK": _s("CH#2"), "SK": _s("MSG#0002")})
+        _create_table(server)
         yield server
         server.ddb("DeleteTable", TableName=TABLE)
+
+
+def _create_table(server: Moto) -> None:
+    """The test table and its items: four channel partitions of messages and members."""
+    server.ddb(
+        "CreateTable",
+        TableName=TABLE,
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "G1PK", "G1SK")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "GSI1",
+                "KeySchema": [
+                    {"AttributeName": "G1PK", "KeyType": "HASH"},
+                    {"AttributeName": "G1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    for n in range(60):
+        item = {
+            "PK": _s(f"CH#{n % 4}"),
+            "SK": _s(f"MSG#{n:04d}" if n % 5 else f"MEMBER#u{n:04d}"),
+            "text": _s(f"message {n}"),
+            "version": {"N": str(n % 7)},
+            "flags": {"SS": ["a", f"f{n % 3}"]},
+            "photo": {"B": "aGVsbG8="},
+            "meta": {"M": {"pinned": {"BOOL": n % 2 == 0}, "gone": {"NULL": True}}},
+            "path": {"L": [_s("x"), {"N": "1.5"}]},
+        }
+        if n % 3 == 0:  # a third of the items in the index, spread over two keys
+            item |= {"G1PK": _s(f"USER#{n % 2}"), "G1SK": _s(f"{n:04d}")}
+        server.ddb("PutItem", TableName=TABLE, Item=item)
+    server.ddb(
+        "UpdateItem",
+        TableName=TABLE,
+        Key={"PK": _s("CH#1"), "SK": _s("MSG#0001")},
+        UpdateExpression="SET version = version + :one REMOVE photo",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    server.ddb("DeleteItem", TableName=TABLE, Key={"PK": _s("CH#2"), "SK": _s("MSG#0002")})
 
 
 QUERIES: list[dict[str, Any]] = [
@@ -212,6 +222,57 @@ def test_queries_answer_as_stock_moto_does(moto: Moto, monkeypatch: pytest.Monke
     assert [_all_pages(moto, query) for query in QUERIES] == stock
     assert len(stock[2]) > 1  # the limited query was paged
     assert stock[8] == [{"Count": 0, "Items": [], "ScannedCount": 0}]
+
+
+def test_queries_on_sorted_partitions_answer_as_stock_moto_does(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock = [_all_pages(moto, query) for query in QUERIES]
+    moto_main.install(monkeypatch.setattr)
+    moto.ddb("DeleteTable", TableName=TABLE)
+    _create_table(moto)  # made after install: its partitions keep their sort keys in order
+    table = dynamodb_backends[ACCOUNT]["us-east-1"].tables[TABLE]
+    assert all(isinstance(p, moto_main.SortedPartition) for p in table.items.values())
+    assert [_all_pages(moto, query) for query in QUERIES] == stock
+
+
+def _n(value: int | str) -> DynamoType:
+    return DynamoType({"N": str(value)})
+
+
+def test_a_sorted_partition_finds_what_a_scan_of_its_keys_finds() -> None:
+    """Random puts, overwrites, pops and deletes on string and number keys; after each,
+    the order is the keys sorted, and every kind of sort key condition selects the same
+    items (matches and their neighbours) as `_matches_and_neighbours`' scan."""
+    rng = random.Random(7)
+    for make in (lambda k: DynamoType({"S": f"K#{k:03d}"}), lambda k: _n(k - 20)):
+        partition = moto_main.SortedPartition()
+        for step in range(300):
+            key = make(rng.randrange(60))
+            action = rng.random()
+            if action < 0.6:
+                partition[key] = f"item {step}"
+            elif action < 0.8:
+                partition.pop(key, None)
+            elif key in partition:
+                del partition[key]
+            if step % 10:
+                continue
+            copied = copy.deepcopy(partition)
+            for probe in (partition, copied):
+                assert probe._order == sorted(probe, key=lambda k: k.cast_value)
+            bounds = [make(rng.randrange(-5, 65)) for _ in range(2)]
+            conditions = [(c, [bounds[0]]) for c in ("=", "<", "<=", ">", ">=")]
+            conditions.append(("BETWEEN", sorted(bounds, key=lambda k: k.cast_value)))
+            if bounds[0].type == "S":
+                prefixes = ("K#0", "K#05", "L")
+                conditions += [("BEGINS_WITH", [DynamoType({"S": p})]) for p in prefixes]
+            for comparison, objs in conditions:
+                expected = moto_main._matches_and_neighbours(dict(partition), comparison, objs)
+                found = partition.matches_and_neighbours(comparison, tuple(objs))
+                assert found is not None
+                assert sorted(found) == sorted(expected), (comparison, objs)
+    assert moto_main.SortedPartition().matches_and_neighbours("CONTAINS", (_n(1),)) is None
 
 
 def _item_answers(moto: Moto) -> list[dict[str, Any]]:
@@ -740,3 +801,17 @@ def test_the_wsgi_environment_is_waitress_s() -> None:
     assert "HTTP_TRANSFER_ENCODING" not in environ
     assert "HTTP_CONTENT_TYPE" not in environ
     assert "HTTP_CONTENT_LENGTH" not in environ
+
+
+def test_a_full_collection_freezes_its_survivors_and_a_young_one_does_not() -> None:
+    before = list(gc.callbacks)
+    moto_main._old_objects_stay_frozen()
+    try:
+        gc.unfreeze()
+        gc.collect(1)
+        assert gc.get_freeze_count() == 0
+        gc.collect(2)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.callbacks[:] = before
+        gc.unfreeze()
