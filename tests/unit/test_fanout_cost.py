@@ -121,3 +121,37 @@ def test_a_whole_post_stays_within_the_issue_budget_for_every_workspace_size(
         delivered=members - 1,  # everyone but the sender's connection
     )
     assert sum(counts.values()) <= 2 + math.ceil(members / 100) + math.ceil(members / 1000), counts
+
+
+def test_a_post_makes_its_independent_requests_side_by_side(poster: RecordingPoster) -> None:
+    """The audience and the rate limit, then the put and the connections, each pair on two
+    threads at once: a post waits on two round trips, not four."""
+    import threading
+
+    from parley.domain.caller import Caller
+    from parley.domain.messages import post_message
+    from parley.edge import wiring
+    from parley.schemas import PostMessage
+    from parley.store.base import botocore_client
+
+    seed(5, 0)
+    threads: dict[str, int] = {}
+
+    def record(model: Any, **_: Any) -> None:
+        threads[model.name] = threading.get_ident()
+
+    events = botocore_client().meta.events
+    events.register("before-call.dynamodb.*", record)
+    try:
+        post_message(
+            Caller("u1", connection_id="conn-u1"),
+            "CFANOUT0001",
+            PostMessage(text="hello"),
+            wiring.broadcaster(),
+        )
+    finally:
+        events.unregister("before-call.dynamodb.*", record)
+    assert set(threads) == {"Query", "UpdateItem", "PutItem", "BatchGetItem"}
+    assert threads["Query"] != threads["UpdateItem"]
+    assert threads["PutItem"] != threads["BatchGetItem"]
+    assert len(poster.frames) == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from parley.concurrency import both
 from parley.domain import access, files, mentions, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
@@ -14,6 +15,7 @@ from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
 from parley.limits import MAX_TEXT_CHARS
 from parley.objects import Message
 from parley.observability import MetricUnit, metrics
+from parley.store import connections as connection_store
 from parley.store import messages as message_store
 from parley.store import reads
 from parley.store.items import FileItem, MessageItem
@@ -55,8 +57,12 @@ def post_message(
     the channel, the member must (as in Slack).
     """
     _check_text(body.text, empty_ok=bool(body.fileIds))
-    channel, member_ids = access.channel_audience(channel_id, via or caller.user_id, workspace_id)
-    ratelimits.check_send(caller, channel_id, time.time())
+    # The audience and the rate limit are independent look-ups, and so, below, are storing
+    # the message and finding its audience's connections: each pair costs one round trip.
+    (channel, member_ids), _ = both(
+        lambda: access.channel_audience(channel_id, via or caller.user_id, workspace_id),
+        lambda: ratelimits.check_send(caller, channel_id, time.time()),
+    )
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
         if first_ts is not None:
@@ -68,7 +74,10 @@ def post_message(
             raise NotFound("thread not found")
     shared = files.files_to_share(caller, channel.workspaceId, body.fileIds or [])
     try:
-        item = _store_with_new_ts(caller, channel_id, channel.workspaceId, body, shared)
+        item, targets = both(
+            lambda: _store_with_new_ts(caller, channel_id, channel.workspaceId, body, shared),
+            lambda: connection_store.live_connections(channel.workspaceId, member_ids),
+        )
     except message_store.DuplicateSend as duplicate:
         return _existing(channel_id, duplicate.ts), False
     if parent is not None:
@@ -78,11 +87,11 @@ def post_message(
         reads.follow(parent.userId, channel.workspaceId, channel_id, parent.ts, parent.ts)
     message = message_view(item)
     metrics.add_metric("MessageSent", MetricUnit.Count, 1)
-    delivery = publisher.to_users(
+    targets.pop(caller.connection_id or "", None)
+    delivery = publisher.to_connections(
         channel.workspaceId,
-        member_ids,
+        targets,
         {"type": "message", "channelId": channel_id, "message": message.wire()},
-        exclude=caller.connection_id,
     )
     if item.broadcast == "here":
         message_store.set_here_users(item, delivery.reached - {caller.user_id})
