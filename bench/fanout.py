@@ -59,6 +59,8 @@ def moto_tables() -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
+    from local import moto_main
+
     environment = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -76,7 +78,7 @@ def moto_tables() -> Iterator[Any]:
     os.environ.update(environment)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
-        with mock_aws():
+        with mock_aws(), moto_main.one_request_at_a_time():
             dynamodb = boto3.client("dynamodb")
             props = Template.load(PROJECT_ROOT / "template.yaml").resources["AppTable"].properties
             dynamodb.create_table(

@@ -104,6 +104,7 @@ import base64
 import bisect
 import calendar
 import collections
+import contextlib
 import copy
 import datetime
 import functools
@@ -117,7 +118,7 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +128,7 @@ from botocore.exceptions import ClientError
 from moto import backends
 from moto.core import responses
 from moto.core import utils as moto_utils
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.request import Request as MotoRequest
 from moto.core.responses import ActionContext, BaseResponse
 from moto.dynamodb import models as dynamodb_models
@@ -572,6 +574,26 @@ def _pending_message_groups(self: Queue) -> set[str]:
         return set()
     pending = tuple(self._pending_messages)
     return {message.group_id for message in pending if message.group_id is not None}
+
+
+@contextlib.contextmanager
+def one_request_at_a_time() -> Iterator[None]:
+    """moto in process (`mock_aws`), answering one request at a time, as this server's event
+    loop does. moto's models are not thread-safe (a Query walking a table while another
+    thread adds a partition raises "dictionary changed size during iteration"), and Parley
+    makes requests from several threads at once (a post's pairs, `parley.concurrency`)."""
+    lock = threading.Lock()
+    original = BotocoreStubber.process_request
+
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BotocoreStubber.process_request = original  # type: ignore[method-assign]
 
 
 def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:

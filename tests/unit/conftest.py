@@ -20,6 +20,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import moto_main
 from local.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,7 +141,7 @@ def _mocked_account() -> Iterator[None]:
         for key, value in ENVIRONMENT.items():
             patch.setenv(key, value)
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        with mock_aws():
+        with mock_aws(), moto_main.one_request_at_a_time():
             create_table_from_template(TABLE)
             boto3.client("s3").create_bucket(Bucket=BUCKET)
             yield

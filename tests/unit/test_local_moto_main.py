@@ -12,6 +12,7 @@ import json
 import random
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -860,3 +861,26 @@ def test_a_turn_raises_what_its_work_raised_and_a_cancelled_turn_is_skipped() ->
 
     asyncio.run(main())
     assert ran == []
+
+
+def test_moto_in_process_answers_one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    inside, most = [0], [0]
+
+    def slow(self: BotocoreStubber, request: Any) -> None:
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.02)
+        inside[0] -= 1
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", slow)
+    stubber = BotocoreStubber()
+    with moto_main.one_request_at_a_time():
+        threads = [threading.Thread(target=stubber.process_request, args=(None,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert most[0] == 1
+    assert BotocoreStubber.process_request is slow  # put back
