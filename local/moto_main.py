@@ -88,12 +88,6 @@ Measured on this machine (CPU of the moto process per request):
   five to eight seconds and held moto for 135-280 ms, growing with the run, and every
   request waited behind it. After each full collection the survivors are frozen
   (`gc.freeze`), so the next one walks only what came since: 11-27 ms.
-- The event loop answered its requests in the order they came, so a message's
-  sendMessage queued its item actions behind the stream consumers' GetRecords and the
-  queue pollers' receives, a fifth of moto's busy time at 50 messages a second. Item
-  actions now take their turns first (`LoopTurns`), and a stream or queue action waits at
-  most 50 ms for them. Delivery at 50 messages a second, 30 s probes, p50/p99 in ms: 60/275,
-  45/99 and 31/75 against 86/327 and 82/138 without it (the same code otherwise).
 """
 
 from __future__ import annotations
@@ -103,7 +97,6 @@ import asyncio
 import base64
 import bisect
 import calendar
-import collections
 import contextlib
 import copy
 import datetime
@@ -793,55 +786,6 @@ def call_wsgi(
     return int(started[0].split(" ", 1)[0]), started[1], body
 
 
-# How long a stream or queue action may wait behind item actions that came after it.
-MAX_DEFER_S = 0.05
-
-
-class LoopTurns:
-    """The order in which the event loop answers its requests, one at a time: DynamoDB's
-    item actions first, then stream and queue actions, oldest first in each class. Those
-    wait (at most MAX_DEFER_S) while item actions queue: a message's delivery waits on its
-    sendMessage's four item actions, never on the stream consumers' and queue pollers'
-    reads, which were a fifth of moto's busy time at 50 messages a second."""
-
-    def __init__(self, max_defer_s: float = MAX_DEFER_S) -> None:
-        self._urgent: collections.deque[_Turn] = collections.deque()
-        self._deferrable: collections.deque[_Turn] = collections.deque()
-        self._max_defer_s = max_defer_s
-        self._runner: asyncio.Task[None] | None = None
-
-    async def run(self, urgent: bool, work: Callable[[], Any]) -> Any:
-        """Runs `work` on the loop in its turn and returns what it returns (or raises)."""
-        turn = _Turn(work, asyncio.get_running_loop().create_future(), time.monotonic())
-        (self._urgent if urgent else self._deferrable).append(turn)
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._take_turns())
-        return await turn.future
-
-    def _next(self) -> _Turn:
-        deferrable, urgent = self._deferrable, self._urgent
-        overdue = deferrable and time.monotonic() - deferrable[0].since >= self._max_defer_s
-        return deferrable.popleft() if overdue or not urgent else urgent.popleft()
-
-    async def _take_turns(self) -> None:
-        while self._urgent or self._deferrable:
-            turn = self._next()
-            if not turn.future.done():  # its client may have hung up meanwhile
-                try:
-                    turn.future.set_result(turn.work())
-                except Exception as error:
-                    turn.future.set_exception(error)
-            # Reads what has arrived, so that the next turn is chosen among all waiting.
-            await asyncio.sleep(0)
-
-
-@dataclass
-class _Turn:
-    work: Callable[[], Any]
-    future: asyncio.Future[Any]
-    since: float
-
-
 class AsyncFront:
     """moto behind an aiohttp server: the item, stream and queue actions that every message
     sends (`runs_on_loop`) are answered on the event loop, through `JsonProtocolFront`; the
@@ -854,7 +798,6 @@ class AsyncFront:
         self._application = application
         self._port = port
         self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
-        self._turns = LoopTurns()
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.headers.get("Expect", "").lower() == "100-continue":
@@ -865,10 +808,7 @@ class AsyncFront:
         target = request.headers.get("X-Amz-Target", "")
         try:
             if runs_on_loop(request.method, target, body):
-                status, headers, content = await self._turns.run(
-                    target.startswith("DynamoDB_20120810."),
-                    functools.partial(call_wsgi, self._application, environ),
-                )
+                status, headers, content = call_wsgi(self._application, environ)
             else:
                 status, headers, content = await asyncio.get_running_loop().run_in_executor(
                     self._threads, call_wsgi, self._application, environ

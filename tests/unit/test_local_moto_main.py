@@ -5,7 +5,6 @@ message's retention period)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import gc
 import json
@@ -817,50 +816,6 @@ def test_a_full_collection_freezes_its_survivors_and_a_young_one_does_not() -> N
     finally:
         gc.callbacks[:] = before
         gc.unfreeze()
-
-
-def _turn_order(max_defer_s: float) -> list[str]:
-    """Queues a stream read, then two item actions, before the loop takes its first turn."""
-    order: list[str] = []
-
-    async def main() -> None:
-        turns = moto_main.LoopTurns(max_defer_s)
-        await asyncio.gather(
-            turns.run(False, lambda: order.append("GetRecords")),
-            turns.run(True, lambda: order.append("Query")),
-            turns.run(True, lambda: order.append("PutItem")),
-        )
-
-    asyncio.run(main())
-    return order
-
-
-def test_item_actions_take_their_turns_before_stream_and_queue_actions() -> None:
-    assert _turn_order(max_defer_s=60) == ["Query", "PutItem", "GetRecords"]
-
-
-def test_a_deferred_action_takes_its_turn_once_it_has_waited_long_enough() -> None:
-    assert _turn_order(max_defer_s=0) == ["GetRecords", "Query", "PutItem"]
-
-
-def test_a_turn_raises_what_its_work_raised_and_a_cancelled_turn_is_skipped() -> None:
-    ran: list[str] = []
-
-    def fail() -> None:
-        raise KeyError("moto")
-
-    async def main() -> None:
-        turns = moto_main.LoopTurns()
-        cancelled = asyncio.ensure_future(turns.run(True, lambda: ran.append("gone")))
-        failing = asyncio.ensure_future(turns.run(True, fail))
-        await asyncio.sleep(0)  # both queued; the caller of the first hangs up
-        cancelled.cancel()
-        with pytest.raises(KeyError, match="moto"):
-            await failing
-        assert await turns.run(False, lambda: "answered") == "answered"
-
-    asyncio.run(main())
-    assert ran == []
 
 
 def test_moto_in_process_answers_one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
