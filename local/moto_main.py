@@ -216,13 +216,13 @@ class SortedPartition(dict[Any, Any]):
     _MISSING = object()
 
     def pop(self, key: DynamoType, default: Any = _MISSING) -> Any:
-        if key in self:
-            item = super().pop(key)
-            del self._order[self._index(key)]
-            return item
-        if default is SortedPartition._MISSING:
-            raise KeyError(key)
-        return default
+        if key not in self:
+            if default is SortedPartition._MISSING:
+                raise KeyError(key)
+            return default
+        item = self[key]
+        del self[key]  # one way out of the order: __delitem__
+        return item
 
     def _index(self, key: DynamoType) -> int:
         return bisect.bisect_left(self._order, key.cast_value, key=_cast)
