@@ -42,6 +42,7 @@ from local.workers import FunctionPool, Invocation
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF_S = 5.0
+_READ_LIMIT = 1000  # GetRecords' most records a call
 # Seconds a receive waits on an empty queue: short, so that stopping the stack is quick.
 LONG_POLL_S = 2
 
@@ -204,9 +205,13 @@ class StreamPoller(_Poller):
         iterator: str | None = reply["ShardIterator"]
         pending: list[dict[str, Any]] = []
         while iterator or pending:
-            iterator = await self._fill(pending, iterator)
+            iterator, caught_up = await self._fill(pending, iterator)
             if pending:
                 await self._deliver(pending, shard_id)
+                if caught_up and not pending:
+                    # Lambda polls a shard at a base rate (four times a second) and resumes
+                    # that rate once it has caught up: the next read waits for its turn.
+                    await asyncio.sleep(self._poll_interval_s)
         # The shard closed (split): its children carry on from their start.
         description = await self._call(
             "dynamodbstreams", "DescribeStream", StreamArn=self._source.stream_arn
@@ -218,16 +223,21 @@ class StreamPoller(_Poller):
         ]
         await asyncio.gather(*(self._follow(child, "TRIM_HORIZON") for child in children))
 
-    async def _fill(self, pending: list[dict[str, Any]], iterator: str | None) -> str | None:
+    async def _fill(
+        self, pending: list[dict[str, Any]], iterator: str | None
+    ) -> tuple[str | None, bool]:
         """Reads the shard into `pending` until a batch is full, or the batching window
-        (which opens with the first pending record) has passed, or the shard closed."""
+        (which opens with the first pending record) has passed, or the shard closed; and
+        whether the last read reached the shard's end."""
         source = self._source
         window_ends = time.monotonic() + source.batching_window_s
+        caught_up = False
         while iterator and len(pending) < source.batch_size:
             reply = await self._call(
-                "dynamodbstreams", "GetRecords", ShardIterator=iterator, Limit=1000
+                "dynamodbstreams", "GetRecords", ShardIterator=iterator, Limit=_READ_LIMIT
             )
             iterator = reply.get("NextShardIterator")
+            caught_up = len(reply["Records"]) < _READ_LIMIT
             records = (stream_record(raw, source.stream_arn) for raw in reply["Records"])
             pending.extend(record for record in records if passes(source.filters, record))
             if not pending:
@@ -235,7 +245,7 @@ class StreamPoller(_Poller):
             elif len(pending) >= source.batch_size or time.monotonic() >= window_ends:
                 break
             await asyncio.sleep(self._poll_interval_s)
-        return iterator
+        return iterator, caught_up
 
     async def _deliver(self, pending: list[dict[str, Any]], shard_id: str) -> None:
         """Delivers the first batch of `pending`, retrying until it succeeds or is given up,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from local import pollers
 from local.pollers import StreamPoller, failed_items, queue_record, stream_record
 from local.sam import FunctionSpec, StreamSource
 from local.workers import Invocation
@@ -237,3 +238,84 @@ def test_bisecting_isolates_the_poison_record() -> None:
         ["4", "5"],
     ]
     assert [failure["DDBStreamBatchInfo"]["startSequenceNumber"] for failure in aws.sent] == ["3"]
+
+
+# ------------------------------------------------------------------ stream polling rate
+
+
+class ScriptedShard:
+    """One shard whose GetRecords replies hold `sizes[i]` records in turn, then close; logs
+    each read and each invocation, and each of the poller's waits (`sleep`)."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.sizes = sizes
+        self.log: list[tuple[str, int | float]] = []
+        self.json = self
+        self._next = 0
+
+    async def call(self, service: str, action: str, **parameters: Any) -> dict[str, Any]:
+        if action == "DescribeStream":
+            return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+        if action == "GetShardIterator":
+            return {"ShardIterator": "0"}
+        assert action == "GetRecords"
+        read = int(parameters["ShardIterator"])
+        if read == len(self.sizes):
+            self.log.append(("read", 0))
+            return {"Records": []}  # closed: no NextShardIterator
+        records = [
+            {"eventName": "INSERT", "dynamodb": {"SequenceNumber": f"{read}.{n}"}}
+            for n in range(self.sizes[read])
+        ]
+        self.log.append(("read", len(records)))
+        return {"Records": records, "NextShardIterator": str(read + 1)}
+
+    async def invoke(self, event: dict[str, Any]) -> Invocation:
+        self.log.append(("invoke", len(event["Records"])))
+        return ok([])
+
+
+def test_a_caught_up_shard_is_read_again_a_poll_interval_after_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lambda reads a shard at a base rate and, having caught up, resumes that rate: a
+    batch of a read that reached the shard's end is followed by a wait, not by another read
+    at once (one read and one invocation per consumer per record was the local stack's
+    most frequent request); a read that filled its page is followed at once."""
+    monkeypatch.setattr(pollers, "_READ_LIMIT", 3)
+    shard = ScriptedShard([2, 0, 3, 1])
+    source = StreamSource(
+        function="Consumer",
+        stream_arn=STREAM_ARN,
+        starting_position="LATEST",
+        batch_size=100,
+        batching_window_s=0,
+        filters=(),
+        report_item_failures=True,
+        max_retries=2,
+        bisect_on_error=False,
+        on_failure_arn=None,
+    )
+    poller = StreamPoller(source, shard, shard, poll_interval_s=0.25)  # type: ignore[arg-type]
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        shard.log.append(("wait", seconds))
+        await real_sleep(0)
+
+    monkeypatch.setattr(pollers.asyncio, "sleep", sleep)
+    asyncio.run(poller.run())
+    assert shard.log == [
+        ("read", 2),
+        ("invoke", 2),
+        ("wait", 0.25),  # caught up
+        ("read", 0),
+        ("wait", 0.25),  # nothing new
+        ("read", 3),  # a full page: there may be more
+        ("invoke", 3),
+        ("read", 1),
+        ("invoke", 1),
+        ("wait", 0.25),
+        ("read", 0),  # the shard closed
+        ("wait", 0.25),
+    ]
