@@ -45,6 +45,10 @@ BASELINE_MAX_S = 20.0  # a relay's percentiles settle fast; the run must fit in 
 # drain before the light phase could start.
 WARMUP_S = 1.0
 LIGHT_RATE_PER_S = 5.0  # a load the stack sustains on two cores: latency without queueing
+# The run has no OpenSearch (its JVM would take a core of the two): the search indexer,
+# whose every batch would fail, does not read its queue. The stream's consumers, the search
+# forwarder among them, all run; bench/search.py measures indexing with OpenSearch.
+WITHOUT_SEARCH_ENGINE = frozenset({"SearchIndexerFunction"})
 
 
 @dataclass(frozen=True)
@@ -414,7 +418,12 @@ def run(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as state:
         config = StackConfig(
-            state_dir=Path(state), http_port=0, ws_port=0, aws_port=0, poll_interval_s=0.2
+            state_dir=Path(state),
+            http_port=0,
+            ws_port=0,
+            aws_port=0,
+            poll_interval_s=0.2,
+            disabled_event_sources=WITHOUT_SEARCH_ENGINE,
         )
         with Stack(config) as stack:
             _progress(started, "stack up")

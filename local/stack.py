@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -70,6 +70,19 @@ class StackConfig:
     schedule_interval_s: float | None = None
     prewarm: bool = True
     services: Sequence[LocalService] = ()
+    # Functions whose event sources do not run, as if each mapping had `Enabled: false`
+    # (a run without OpenSearch leaves the search indexer's queue alone).
+    disabled_event_sources: frozenset[str] = frozenset()
+
+
+def enabled_event_sources(
+    sources: Sequence[sam.EventSource], functions: Collection[str], disabled: Collection[str]
+) -> list[sam.EventSource]:
+    """The event sources but those of the `disabled` functions, each of which must exist."""
+    unknown = set(disabled) - set(functions)
+    if unknown:
+        raise TemplateError(f"disabled_event_sources: no function {', '.join(sorted(unknown))}")
+    return [source for source in sources if source.function not in disabled]
 
 
 def _listening_socket(preferred: int) -> socket.socket:
@@ -284,7 +297,11 @@ class Stack:
             environments=environments,
             http_api=http_api,
             websocket_api=websocket_api,
-            event_sources=sam.event_sources(template, resolver),
+            event_sources=enabled_event_sources(
+                sam.event_sources(template, resolver),
+                functions.keys(),
+                self.config.disabled_event_sources,
+            ),
             jwks_url=lambda issuer: rewrite(f"{issuer}/.well-known/jwks.json"),
         )
 

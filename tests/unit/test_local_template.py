@@ -9,6 +9,7 @@ import pytest
 
 from local import sam
 from local.intrinsics import Resolver, references
+from local.stack import enabled_event_sources
 from local.template import Resource, Template, TemplateError, load_yaml
 from local.workers import worker_cap
 
@@ -321,6 +322,22 @@ def test_stream_and_queue_events_become_event_sources() -> None:
     assert stream.filters[0]["eventName"] == ["INSERT", "MODIFY"]
     assert queue.queue_arn == "arn:aws:sqs:us-east-1:123456789012:work"
     assert (queue.batch_size, queue.max_concurrency) == (10, 2)
+
+
+def test_a_disabled_functions_event_sources_do_not_run_and_a_misspelt_one_is_refused() -> None:
+    template = Template.load(FIXTURE)
+    resolver = Resolver(template)
+    resolver.register("SourceTable", "source", Arn="arn:table", StreamArn="arn:stream")
+    resolver.register("WorkQueue", "http://queue", Arn="arn:aws:sqs:us-east-1:123456789012:work")
+    resolver.register("StreamFailures", "http://failures", Arn="arn:failures")
+    sam.register_runtime_resources(template, resolver, {"AWS::SQS::Queue", "AWS::DynamoDB::Table"})
+    sources, functions = sam.event_sources(template, resolver), sam.functions(template, resolver)
+    queue = next(source for source in sources if isinstance(source, sam.QueueSource))
+    stream = next(source for source in sources if isinstance(source, sam.StreamSource))
+    assert enabled_event_sources(sources, functions, {queue.function}) == [stream]
+    assert enabled_event_sources(sources, functions, ()) == sources
+    with pytest.raises(TemplateError, match="no function Nope"):
+        enabled_event_sources(sources, functions, {queue.function, "Nope"})
 
 
 def test_a_queue_hiding_messages_shorter_than_the_function_runs_is_refused() -> None:
