@@ -2,12 +2,13 @@
 functions the template wires to them, with Lambda's event shapes and batch semantics.
 
 Streams (per shard, in order): a batch fills up to BatchSize or until the batching window
-has passed; records that no filter admits are skipped. With ReportBatchItemFailures the
-shard checkpoints before the first failed sequence number and retries the rest of the
-batch; a function error retries the whole batch (halved with BisectBatchOnFunctionError).
-After MaximumRetryAttempts failed invocations (-1: forever, as the record never expires
-here) the batch goes to the OnFailure destination and is skipped. Every failed invocation
-counts as an attempt, bisected ones included.
+has passed; records that no filter admits are skipped. A shard read to its end is read
+again a poll interval later, as Lambda resumes its base rate once it has caught up. With
+ReportBatchItemFailures the shard checkpoints before the first failed sequence number and
+retries the rest of the batch; a function error retries the whole batch (halved with
+BisectBatchOnFunctionError). After MaximumRetryAttempts failed invocations (-1: forever, as
+the record never expires here) the batch goes to the OnFailure destination and is skipped.
+Every failed invocation counts as an attempt, bisected ones included.
 
 Queues: failed messages stay in the queue and come back after the visibility timeout (the
 queue's redrive policy moves them to its DLQ); the others, and those no filter admits, are
