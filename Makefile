@@ -86,7 +86,7 @@ fmt: deps  ## format and autofix
 soak: deps  ## 500 WebSocket clients, 10,000 messages through a fresh local stack (with search where it runs): lost, duplicated, unindexed, errors, throughput (ARGS="--no-search")
 	$(PY) -m local.soak $(ARGS)
 
-bench: deps  ## benchmarks beside their baselines (under 10 min; ARGS="--quick"): tables and bench/results/latest.json
+bench: deps build  ## benchmarks beside their baselines (under 10 min; sam build first, for package sizes; ARGS="--quick"): tables and bench/results/latest.json
 	$(PY) -m bench $(ARGS)
 
 redrive: deps  ## move the index DLQ's changes back to the index queue: ARGS="--dlq-url U --queue-url U [--aws-endpoint-url U]"

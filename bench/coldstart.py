@@ -163,11 +163,12 @@ def tree_bytes(path: Path) -> int:
 
 
 def package_mb(target: Target, build_dir: Path) -> float | None:
-    """The function's code plus its built layer (sam build), unzipped; None without a build."""
-    layer = build_dir / "ParleyLayer"
-    if not layer.is_dir():
+    """What Lambda unzips for the function: its built code and the built layer (`sam build`,
+    which `make bench` runs first); None without a build of both."""
+    code, layer = build_dir / target.name, build_dir / "ParleyLayer"
+    if not code.is_dir() or not layer.is_dir():
         return None
-    return (tree_bytes(target.code_dir) + tree_bytes(layer)) / MB
+    return (tree_bytes(code) + tree_bytes(layer)) / MB
 
 
 def run(

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from bench import coldstart
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # The keys that issue 9 promises readers of latest.json (more may be added).
@@ -80,3 +82,16 @@ def test_the_run_says_where_its_time_went(results: dict[str, Any]) -> None:
     seconds = results["seconds"]
     assert set(seconds) == {"coldStart", "fanout", "cost", "total"}
     assert seconds["total"] == pytest.approx(sum(v for k, v in seconds.items() if k != "total"))
+
+
+def test_a_package_is_the_built_function_and_layer_without_bytecode(tmp_path: Path) -> None:
+    target = coldstart.Target("SendFunction", tmp_path / "src", (), "app.handler", {}, "websocket")
+    assert coldstart.package_mb(target, tmp_path) is None  # nothing built
+    (tmp_path / "SendFunction").mkdir()
+    (tmp_path / "SendFunction" / "app.py").write_bytes(b"x" * coldstart.MB)
+    assert coldstart.package_mb(target, tmp_path) is None  # the layer is not built
+    layer = tmp_path / "ParleyLayer" / "python" / "pkg"
+    (layer / "__pycache__").mkdir(parents=True)
+    (layer / "mod.py").write_bytes(b"y" * (2 * coldstart.MB))
+    (layer / "__pycache__" / "mod.pyc").write_bytes(b"z" * coldstart.MB)
+    assert coldstart.package_mb(target, tmp_path) == 3.0
