@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import random
-import ssl
 import threading
 import time
 import urllib.parse
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from parley.aws_sigv4 import find_credentials, host_header, signed_headers
+from parley.keepalive import KeepAlive
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials, ReadOnlyCredentials
@@ -54,17 +54,19 @@ class ConnectionsApi:
         endpoint = urllib.parse.urlsplit(endpoint_url)
         if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
             raise ValueError(f"not an http(s) endpoint: {endpoint_url}")
-        self._hostname = endpoint.hostname
-        self._port = endpoint.port
+        self._transport = KeepAlive(
+            endpoint.hostname,
+            endpoint.port,
+            https=endpoint.scheme == "https",
+            connect_timeout_s=TIMEOUT_S,
+            read_timeout_s=TIMEOUT_S,
+        )
         self._host = host_header(endpoint)
         self._base_path = endpoint.path.removesuffix("/")  # as botocore joins the two
         self._region = region
         self._clock = clock
-        self._https = endpoint.scheme == "https"
-        self._tls: ssl.SSLContext | None = None  # made with the first connection
         self._credentials: Credentials | None = None
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def post(self, connection_id: str, data: bytes) -> bool:
         """Sends one frame; False when the connection is gone (410), so the caller prunes it.
@@ -84,11 +86,7 @@ class ConnectionsApi:
         return self._send(path, data).delivered()
 
     def _send(self, path: str, data: bytes) -> Answer:
-        """One signed POST. A kept-alive connection may have been closed by the server
-        while idle; the request then fails on it at once and is sent again on a new
-        connection, without a pause and without using up an attempt."""
-        connection = self._connection()
-        reused = connection.sock is not None
+        """One signed POST on the thread's kept-alive connection (`parley.keepalive`)."""
         headers = signed_headers(
             "POST",
             self._host,
@@ -99,35 +97,8 @@ class ConnectionsApi:
             region=self._region,
             now=self._clock(),
         )
-        try:
-            return _exchange(connection, path, data, headers)
-        except ConnectionError:
-            if not reused:
-                raise
-            return _exchange(connection, path, data, headers)
-
-    def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            if self._https:
-                connection = http.client.HTTPSConnection(
-                    self._hostname, self._port, timeout=TIMEOUT_S, context=self._tls_context()
-                )
-            else:
-                connection = http.client.HTTPConnection(
-                    self._hostname, self._port, timeout=TIMEOUT_S
-                )
-            self._local.connection = connection
-        return connection
-
-    def _tls_context(self) -> ssl.SSLContext:
-        """The default context, certificates verified; made on first use, not at init:
-        loading the system's certificates is tens of milliseconds of a cold start."""
-        if self._tls is None:
-            with self._lock:
-                if self._tls is None:
-                    self._tls = ssl.create_default_context()
-        return self._tls
+        answer = self._transport.post(path, data, headers)
+        return Answer(answer.status, answer.headers.get("x-amzn-errortype"), answer.body)
 
     def _credential(self) -> ReadOnlyCredentials:
         """Botocore's chain (environment, profile, container, instance), found once; read
@@ -167,18 +138,3 @@ class Answer(NamedTuple):
         kind = str(kind or document.get("__type") or "").split(":", 1)[0].rsplit("#", 1)[-1]
         message = document.get("message") or document.get("Message") or ""
         return ConnectionsApiError(self.status, kind, str(message))
-
-
-def _exchange(
-    connection: http.client.HTTPConnection, path: str, data: bytes, headers: dict[str, str]
-) -> Answer:
-    """Sends the request and reads the whole answer, so the connection can serve the next;
-    on any failure the connection is closed and the next request opens a new one."""
-    try:
-        connection.request("POST", path, data, headers)
-        response = connection.getresponse()
-        body = response.read()
-    except BaseException:
-        connection.close()
-        raise
-    return Answer(response.status, response.getheader("x-amzn-ErrorType"), body)

@@ -4,8 +4,8 @@ pynamodb hands every request to its client's `_make_api_call(operation, params)`
 client spends most of a request's CPU around the HTTP exchange (event emits, parameter and
 endpoint resolution, urllib3, its header objects, a signer that derives its key per
 request). `DynamoDBHttp` answers that call for the item operations (`SERVED`) with one
-kept-alive `http.client` connection per thread and a SigV4 signature from
-`parley.aws_sigv4`. Measured in one process against the stack's moto server, client thread
+kept-alive `http.client` connection per thread (`parley.keepalive`) and a SigV4 signature
+from `parley.aws_sigv4`. Measured in one process against the stack's moto server, client thread
 CPU per call through pynamodb (10 rounds of 200 calls, the clients alternating): GetItem
 0.39-0.65 ms against botocore's 1.07-2.13 ms, PutItem 0.38-0.88 against 1.24-2.12, Query
 (11 items) 0.79-1.36 against 2.40-3.54, BatchGetItem (10 keys) 0.61-1.23 against 2.36-3.20:
@@ -75,6 +75,7 @@ import botocore.exceptions
 from pynamodb.connection.base import Connection
 
 from parley.aws_sigv4 import find_credentials, host_header, signed_headers
+from parley.keepalive import Answer, KeepAlive
 
 if TYPE_CHECKING:
     import botocore.session
@@ -224,23 +225,12 @@ OPERATION_ERRORS: dict[str, frozenset[str]] = {
 
 
 class Endpoint(NamedTuple):
-    """Where requests go and what signs them, found once per client."""
+    """Where requests go, what signs them and what carries them, found once per client."""
 
     url: str
-    https: bool
-    hostname: str
-    port: int | None
     host: str  # the Host header
-    ca_bundle: str | None
     credentials: Credentials
-
-
-class Answer(NamedTuple):
-    """An HTTP answer, read to its end; header names in lower case."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
+    transport: KeepAlive
 
 
 class DynamoDBHttp:
@@ -274,10 +264,8 @@ class DynamoDBHttp:
         self._clock = clock
         self._quota = RetryQuota()
         self._lock = threading.Lock()
-        self._local = threading.local()
         self._resolved = False
         self._endpoint: Endpoint | None = None
-        self._tls: ssl.SSLContext | None = None
 
     def _make_api_call(self, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
         endpoint = self.endpoint() if operation_name in SERVED else None
@@ -308,12 +296,17 @@ class DynamoDBHttp:
         assert parts.hostname is not None  # endpoint_url checked it
         return Endpoint(
             url=url,
-            https=parts.scheme == "https",
-            hostname=parts.hostname,
-            port=parts.port,
             host=host_header(parts),
-            ca_bundle=session.get_config_variable("ca_bundle"),
             credentials=find_credentials(session),
+            transport=KeepAlive(
+                parts.hostname,
+                parts.port,
+                https=parts.scheme == "https",
+                connect_timeout_s=self._connect_timeout_s,
+                read_timeout_s=self._read_timeout_s,
+                ca_bundle=session.get_config_variable("ca_bundle"),
+                connect_error=lambda error: _connect_error(error, url),
+            ),
         )
 
     # ------------------------------------------------------------------ one call
@@ -359,11 +352,7 @@ class DynamoDBHttp:
             return parsed
 
     def _send(self, endpoint: Endpoint, body: bytes, headers: dict[str, str]) -> Answer:
-        """One signed POST. A kept-alive connection may have been closed by the server
-        while idle; the request then fails on it at once and is sent again on a new
-        connection, without a pause and without using up an attempt."""
-        connection = self._connection(endpoint)
-        reused = connection.sock is not None
+        """One signed POST on the thread's kept-alive connection (`parley.keepalive`)."""
         assert self._region is not None  # endpoint_url serves no request without one
         signed = signed_headers(
             "POST",
@@ -377,72 +366,7 @@ class DynamoDBHttp:
             headers=headers,
         )
         signed.update(self._extra_headers)  # unsigned, as pynamodb adds them to botocore's
-        try:
-            return self._exchange(connection, endpoint, body, signed)
-        except ConnectionError:
-            if not reused:
-                raise
-            return self._exchange(connection, endpoint, body, signed)
-
-    def _exchange(
-        self,
-        connection: http.client.HTTPConnection,
-        endpoint: Endpoint,
-        body: bytes,
-        headers: dict[str, str],
-    ) -> Answer:
-        """Sends the request and reads the whole answer, so the connection can serve the
-        next; on any failure the connection is closed and the next request opens a new one.
-        Connecting (TLS included) has pynamodb's connect timeout, the exchange its read
-        timeout; failures to connect are raised as botocore raises them."""
-        if connection.sock is None:
-            self._open(connection, endpoint)
-        try:
-            connection.request("POST", "/", body, headers)
-            response = connection.getresponse()
-            data = response.read()
-        except BaseException:
-            connection.close()
-            raise
-        received: dict[str, str] = {}
-        for name, value in response.getheaders():
-            key = name.lower()
-            received[key] = f"{received[key]}, {value}" if key in received else value
-        return Answer(response.status, received, data)
-
-    def _open(self, connection: http.client.HTTPConnection, endpoint: Endpoint) -> None:
-        try:
-            connection.connect()
-        except OSError as error:
-            connection.close()
-            raise _connect_error(error, endpoint.url) from error
-        connection.sock.settimeout(self._read_timeout_s)
-
-    def _connection(self, endpoint: Endpoint) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            if endpoint.https:
-                connection = http.client.HTTPSConnection(
-                    endpoint.hostname,
-                    endpoint.port,
-                    timeout=self._connect_timeout_s,
-                    context=self._tls_context(endpoint),
-                )
-            else:
-                connection = http.client.HTTPConnection(
-                    endpoint.hostname, endpoint.port, timeout=self._connect_timeout_s
-                )
-            self._local.connection = connection
-        return connection
-
-    def _tls_context(self, endpoint: Endpoint) -> ssl.SSLContext:
-        """Certificates verified against the system's or `AWS_CA_BUNDLE`'s (botocore's
-        `ca_bundle`), loaded with the first connection: tens of milliseconds."""
-        if self._tls is None:
-            with self._lock:
-                if self._tls is None:
-                    self._tls = ssl.create_default_context(cafile=endpoint.ca_bundle)
-        return self._tls
+        return endpoint.transport.post("/", body, signed)
 
 
 # ---------------------------------------------------------------------- endpoint
