@@ -305,13 +305,19 @@ def test_parley_environment_resolves_to_local_names(parley: tuple[Template, Reso
 FIXTURE = ROOT / "tests" / "integration" / "fixtures" / "runtime" / "template.yaml"
 
 
-def test_stream_and_queue_events_become_event_sources() -> None:
+def runtime_fixture() -> tuple[Template, Resolver]:
+    """The runtime fixture's template, its table and queues registered as provisioned."""
     template = Template.load(FIXTURE)
     resolver = Resolver(template)
     resolver.register("SourceTable", "source", Arn="arn:table", StreamArn="arn:stream")
     resolver.register("WorkQueue", "http://queue", Arn="arn:aws:sqs:us-east-1:123456789012:work")
     resolver.register("StreamFailures", "http://failures", Arn="arn:failures")
     sam.register_runtime_resources(template, resolver, {"AWS::SQS::Queue", "AWS::DynamoDB::Table"})
+    return template, resolver
+
+
+def test_stream_and_queue_events_become_event_sources() -> None:
+    template, resolver = runtime_fixture()
     queue, stream = sorted(sam.event_sources(template, resolver), key=lambda s: s.function)
     assert isinstance(stream, sam.StreamSource)
     assert isinstance(queue, sam.QueueSource)
@@ -325,12 +331,7 @@ def test_stream_and_queue_events_become_event_sources() -> None:
 
 
 def test_a_disabled_functions_event_sources_do_not_run_and_a_misspelt_one_is_refused() -> None:
-    template = Template.load(FIXTURE)
-    resolver = Resolver(template)
-    resolver.register("SourceTable", "source", Arn="arn:table", StreamArn="arn:stream")
-    resolver.register("WorkQueue", "http://queue", Arn="arn:aws:sqs:us-east-1:123456789012:work")
-    resolver.register("StreamFailures", "http://failures", Arn="arn:failures")
-    sam.register_runtime_resources(template, resolver, {"AWS::SQS::Queue", "AWS::DynamoDB::Table"})
+    template, resolver = runtime_fixture()
     sources, functions = sam.event_sources(template, resolver), sam.functions(template, resolver)
     queue = next(source for source in sources if isinstance(source, sam.QueueSource))
     stream = next(source for source in sources if isinstance(source, sam.StreamSource))
