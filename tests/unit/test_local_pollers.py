@@ -159,21 +159,28 @@ class FakeAws:
         return {}
 
 
+def stream_source(**settings: Any) -> StreamSource:
+    """A stream mapping of the `Consumer` function: no batching window, no filters, partial
+    batch responses, two retries; `settings` change any of it."""
+    defaults: dict[str, Any] = {
+        "function": "Consumer",
+        "stream_arn": STREAM_ARN,
+        "starting_position": "TRIM_HORIZON",
+        "batch_size": 4,
+        "batching_window_s": 0,
+        "filters": (),
+        "report_item_failures": True,
+        "max_retries": 2,
+        "bisect_on_error": False,
+        "on_failure_arn": "arn:aws:sqs:us-east-1:123456789012:failures",
+    }
+    return StreamSource(**{**defaults, **settings})
+
+
 def deliver_all(
     behaviour: Callable[[list[str]], Invocation], *, bisect: bool = False, max_retries: int = 2
 ) -> tuple[FakePool, FakeAws]:
-    source = StreamSource(
-        function="Consumer",
-        stream_arn=STREAM_ARN,
-        starting_position="TRIM_HORIZON",
-        batch_size=4,
-        batching_window_s=0,
-        filters=(),
-        report_item_failures=True,
-        max_retries=max_retries,
-        bisect_on_error=bisect,
-        on_failure_arn="arn:aws:sqs:us-east-1:123456789012:failures",
-    )
+    source = stream_source(max_retries=max_retries, bisect_on_error=bisect)
     pool, aws = FakePool(behaviour), FakeAws()
     poller = StreamPoller(source, pool, aws, poll_interval_s=0)  # type: ignore[arg-type]
     pending = [
@@ -284,18 +291,7 @@ def test_a_caught_up_shard_is_read_again_a_poll_interval_after_its_batch(
     most frequent request); a read that filled its page is followed at once."""
     monkeypatch.setattr(pollers, "_READ_LIMIT", 3)
     shard = ScriptedShard([2, 0, 3, 1])
-    source = StreamSource(
-        function="Consumer",
-        stream_arn=STREAM_ARN,
-        starting_position="LATEST",
-        batch_size=100,
-        batching_window_s=0,
-        filters=(),
-        report_item_failures=True,
-        max_retries=2,
-        bisect_on_error=False,
-        on_failure_arn=None,
-    )
+    source = stream_source(batch_size=100)
     poller = StreamPoller(source, shard, shard, poll_interval_s=0.25)  # type: ignore[arg-type]
     real_sleep = asyncio.sleep
 
