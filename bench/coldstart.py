@@ -45,9 +45,10 @@ imported = time.perf_counter()
 if "parley.edge.wiring" in sys.modules:
     from parley.edge.wiring import configured
     from parley.store.base import client
+    from parley.store.dynamodb_http import DynamoDBHttp  # imported by the binding already
     configured()
     dynamodb = client()
-    if hasattr(dynamodb, "endpoint"):  # the lean client finds credentials on first use
+    if isinstance(dynamodb, DynamoDBHttp):  # it finds its endpoint and credentials on first use
         dynamodb.endpoint()
     if fans_out:  # what the first invocation builds anyway (its imports are lazy)
         from parley.edge.wiring import broadcaster
