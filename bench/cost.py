@@ -34,12 +34,13 @@ MEMORY_GB = 0.5  # Globals.Function.MemorySize: 512
 CONNECTION_MINUTES_PER_MESSAGE = 1.0
 
 # The stream side of one message (docs/performance.md, "5. Cost"): its INSERT passes the
-# event-source filters of three consumers (notifier, search forwarder, events forwarder);
-# the search forwarder queues it (SendMessageBatch, 10 a request) and the indexer takes it
+# event-source filters of both of the stream's consumers (notifier, stream forwarder;
+# tests/unit/test_local_template.py counts them in the template); the stream forwarder
+# queues it for the index (SendMessageBatch, 10 a request) and the indexer takes it
 # from the index queue (Lambda's poller: ReceiveMessage and DeleteMessageBatch, 10 a
 # request each). Lambda batches records as they come: these are the assumed batch sizes
 # under a steady load of a million messages (the template allows 100 and 50).
-STREAM_CONSUMERS = 3
+STREAM_CONSUMERS = 2
 STREAM_BATCH_RECORDS = 10
 INDEX_BATCH_MESSAGES = 10
 SQS_REQUESTS_PER_MESSAGE = 3 / 10  # send, receive, delete, 10 messages a request each

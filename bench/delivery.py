@@ -46,8 +46,9 @@ BASELINE_MAX_S = 20.0  # a relay's percentiles settle fast; the run must fit in 
 WARMUP_S = 1.0
 LIGHT_RATE_PER_S = 5.0  # a load the stack sustains on two cores: latency without queueing
 # The run has no OpenSearch (its JVM would take a core of the two): the search indexer,
-# whose every batch would fail, does not read its queue. The stream's consumers, the search
-# forwarder among them, all run; bench/search.py measures indexing with OpenSearch.
+# whose every batch would fail, does not read its queue. The stream's consumers (the
+# notifier, and the stream forwarder that fills that queue) run; bench/search.py measures
+# indexing with OpenSearch.
 WITHOUT_SEARCH_ENGINE = frozenset({"SearchIndexerFunction"})
 
 

@@ -59,15 +59,17 @@ def test_sqs_filters_see_a_json_body_as_an_object() -> None:
     assert not passes([{"body": {"kind": ["work"]}}], text_body)
 
 
-def test_the_events_forwarders_filters_take_messages_and_new_members_and_channels() -> None:
-    """The template's own patterns, through the local filter (as Lambda's would apply them)."""
+def test_the_stream_forwarders_filters_take_messages_and_new_members_and_channels() -> None:
+    """The template's own patterns, through the local filter (as Lambda's would apply them):
+    every change of a message (the index and the app events), and new channel members and
+    channels (the app events)."""
     import json
 
     from local.template import load_yaml
     from tests.unit.conftest import ROOT
 
     template = load_yaml((ROOT / "template.yaml").read_text())
-    source = template["Resources"]["EventsForwarderFunction"]["Properties"]["Events"]
+    source = template["Resources"]["StreamForwarderFunction"]["Properties"]["Events"]
     filters = source["TableStream"]["Properties"]["FilterCriteria"]["Filters"]
     patterns = [json.loads(f["Pattern"]) for f in filters]
 
@@ -76,6 +78,7 @@ def test_the_events_forwarders_filters_take_messages_and_new_members_and_channel
 
     taken = [
         record("INSERT", "CH#C1", "MSG#1.000001"),
+        record("MODIFY", "CH#C1", "MSG#1.000001"),
         record("REMOVE", "CH#C1", "MSG#1.000001"),
         record("INSERT", "CH#C1", "MEMBER#u1"),
         record("INSERT", "CH#C1", "META"),
@@ -86,5 +89,5 @@ def test_the_events_forwarders_filters_take_messages_and_new_members_and_channel
         record("MODIFY", "CH#C1", "META"),
         record("INSERT", "USER#u1", "PROFILE"),
     ]
-    assert [passes(patterns, r) for r in taken] == [True] * 4
+    assert [passes(patterns, r) for r in taken] == [True] * 5
     assert [passes(patterns, r) for r in skipped] == [False] * 4

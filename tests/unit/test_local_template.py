@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench import cost
 from local import sam
 from local.intrinsics import Resolver, references
 from local.stack import enabled_event_sources
@@ -339,6 +342,20 @@ def test_a_disabled_functions_event_sources_do_not_run_and_a_misspelt_one_is_ref
     assert enabled_event_sources(sources, functions, ()) == sources
     with pytest.raises(TemplateError, match="no function Nope"):
         enabled_event_sources(sources, functions, {queue.function, "Nope"})
+
+
+def test_the_tables_stream_has_two_readers_at_most() -> None:
+    """The DynamoDB developer guide: no more than two processes should read one stream shard
+    at a time; more can be throttled. The cost model counts the same readers."""
+    template = Template.load(ROOT / "template.yaml")
+    readers = Counter(
+        json.dumps(event["Properties"]["Stream"], sort_keys=True, default=str)
+        for function in template.of_type(sam.FUNCTION)
+        for event in (function.properties.get("Events") or {}).values()
+        if event.get("Type") == "DynamoDB"
+    )
+    assert len(readers) == 1, readers  # the table's stream
+    assert list(readers.values()) == [cost.STREAM_CONSUMERS] == [2]
 
 
 def test_a_queue_hiding_messages_shorter_than_the_function_runs_is_refused() -> None:

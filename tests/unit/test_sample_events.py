@@ -203,7 +203,7 @@ def _seed_app(now: str) -> None:
 
 
 class FakeQueue:
-    """The index queue, in memory."""
+    """A queue (the index queue, the app events queue), in memory."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
@@ -233,16 +233,33 @@ class FakeIndex:
         return {"hits": {"total": {"value": 1}, "hits": [hit]}}
 
 
-def _drive_search_pipeline(
-    module: Any, function: str, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+def _drive_indexer(
+    module: Any, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> list[Any]:
-    """Runs a stream or queue event through the function; its reported failures."""
-    fake: FakeQueue | FakeIndex = FakeQueue() if function == "search_forwarder" else FakeIndex()
-    port = "index_queue" if function == "search_forwarder" else "message_index"
-    monkeypatch.setattr(module, port, lambda _: fake)
+    """Runs the index queue's event through the indexer; its reported failures."""
+    index = FakeIndex()
+    monkeypatch.setattr(module, "message_index", lambda _: index)
     reply = module.lambda_handler(event, Context())
-    delivered = fake.sent if isinstance(fake, FakeQueue) else fake.written
-    assert len(delivered) == len(event["Records"]), "every message change goes on"
+    assert len(index.written) == len(event["Records"]), "every message change is written"
+    return list(reply["batchItemFailures"])
+
+
+def _drive_stream_forwarder(
+    module: Any, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """The stream's records to both queues: each message change to the index queue, and an
+    envelope per event the sample app (in the channel) subscribes to, to the events queue."""
+    index_queue, events_queue = FakeQueue(), FakeQueue()
+    monkeypatch.setattr(module, "index_queue", lambda _: index_queue)
+    monkeypatch.setattr(module, "events_queue", lambda _: events_queue)
+    reply = module.lambda_handler(event, Context())
+    message_records = [
+        r for r in event["Records"] if r["dynamodb"]["Keys"]["SK"]["S"][:4] == "MSG#"
+    ]
+    assert len(index_queue.sent) == len(message_records) == 4
+    kinds = [json.loads(body)["event"]["type"] for _, body in events_queue.sent]
+    # the sample app subscribes to new messages and joins: not to the edit and the deletion
+    assert kinds == ["message", "message", "member_joined_channel"], kinds
     return list(reply["batchItemFailures"])
 
 
@@ -262,18 +279,15 @@ class FakeAppEndpoint:
         return Reply(200)
 
 
-def _drive_app_events(
-    module: Any, function: str, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+def _drive_events_delivery(
+    module: Any, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> list[Any]:
-    """The forwarder queues an envelope per record for the sample app (subscribed, in the
-    channel); the delivery function delivers each to the app's endpoint."""
+    """The delivery function delivers each queued envelope to the sample app's endpoint."""
     queue, endpoint = FakeQueue(), FakeAppEndpoint()
     monkeypatch.setattr(module, "events_queue", lambda _: queue)
-    if function == "events_delivery":
-        monkeypatch.setattr(module, "http_poster", lambda config: endpoint)
+    monkeypatch.setattr(module, "http_poster", lambda config: endpoint)
     reply = module.lambda_handler(event, Context())
-    delivered = queue.sent if function == "events_forwarder" else endpoint.events
-    assert len(delivered) == len(event["Records"])
+    assert len(endpoint.events) == len(event["Records"])
     return list(reply["batchItemFailures"])
 
 
@@ -301,11 +315,14 @@ def test_sample_event_drives_its_handler(
             module.lambda_handler(event, Context())
         return
     module = load_function(function)
-    if function in ("search_forwarder", "search_indexer"):
-        assert _drive_search_pipeline(module, function, event, monkeypatch) == []
+    if function == "stream_forwarder":
+        assert _drive_stream_forwarder(module, event, monkeypatch) == []
         return
-    if function in ("events_forwarder", "events_delivery"):
-        assert _drive_app_events(module, function, event, monkeypatch) == []
+    if function == "search_indexer":
+        assert _drive_indexer(module, event, monkeypatch) == []
+        return
+    if function == "events_delivery":
+        assert _drive_events_delivery(module, event, monkeypatch) == []
         return
     if function == "notifier":
         assert module.lambda_handler(event, Context()) == {"batchItemFailures": []}
