@@ -149,6 +149,9 @@ class _Poller:
         self._pool = pool
         self._aws = aws
         self._poll_interval_s = poll_interval_s
+        # Set once the mapping has its place (a stream's shard iterators, a queue's URL), as
+        # a deployed mapping has it when created: a stream's LATEST is fixed from here.
+        self.ready = asyncio.Event()
 
     async def _call(self, service: str, action: str, **parameters: Any) -> dict[str, Any]:
         """A JSON-protocol action on the event loop (the pollers' every request to streams
@@ -190,12 +193,13 @@ class StreamPoller(_Poller):
         description = await self._call(
             "dynamodbstreams", "DescribeStream", StreamArn=self._source.stream_arn
         )
-        shards = description["StreamDescription"]["Shards"]
-        await asyncio.gather(
-            *(self._follow(shard["ShardId"], self._source.starting_position) for shard in shards)
-        )
+        shards = [shard["ShardId"] for shard in description["StreamDescription"]["Shards"]]
+        position = self._source.starting_position
+        iterators = [await self._iterator(shard, position) for shard in shards]
+        self.ready.set()
+        await asyncio.gather(*(self._follow(s, i) for s, i in zip(shards, iterators, strict=True)))
 
-    async def _follow(self, shard_id: str, position: str) -> None:
+    async def _iterator(self, shard_id: str, position: str) -> str:
         reply = await self._call(
             "dynamodbstreams",
             "GetShardIterator",
@@ -203,7 +207,10 @@ class StreamPoller(_Poller):
             ShardId=shard_id,
             ShardIteratorType=position,
         )
-        iterator: str | None = reply["ShardIterator"]
+        iterator: str = reply["ShardIterator"]
+        return iterator
+
+    async def _follow(self, shard_id: str, iterator: str | None) -> None:
         pending: list[dict[str, Any]] = []
         while iterator or pending:
             iterator, caught_up = await self._fill(pending, iterator)
@@ -222,7 +229,8 @@ class StreamPoller(_Poller):
             for shard in description["StreamDescription"]["Shards"]
             if shard.get("ParentShardId") == shard_id
         ]
-        await asyncio.gather(*(self._follow(child, "TRIM_HORIZON") for child in children))
+        starts = [await self._iterator(child, "TRIM_HORIZON") for child in children]
+        await asyncio.gather(*(self._follow(c, i) for c, i in zip(children, starts, strict=True)))
 
     async def _fill(
         self, pending: list[dict[str, Any]], iterator: str | None
@@ -339,6 +347,7 @@ class QueuePoller(_Poller):
     async def run(self) -> None:
         name = self._source.queue_arn.rsplit(":", 1)[-1]
         url = (await self._call("sqs", "GetQueueUrl", QueueName=name))["QueueUrl"]
+        self.ready.set()
         # Lambda polls a queue with several concurrent pollers.
         await asyncio.gather(*(self._poll(url) for _ in range(self._source.max_concurrency)))
 
@@ -435,6 +444,7 @@ class SchedulePoller(_Poller):
     async def run(self) -> None:
         rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{self._source.rule_name}"
         next_run = time.monotonic() + self.interval_s
+        self.ready.set()
         while True:
             await asyncio.sleep(max(0.0, next_run - time.monotonic()))
             next_run += self.interval_s

@@ -80,6 +80,7 @@ class Runtime:
             await self._serve("WebSocket API", self._ws_gateway.application())
         if prewarm:
             await asyncio.gather(*(pool.warm() for pool in self.pools.values()))
+        starting: list[tuple[StreamPoller | QueuePoller | SchedulePoller, asyncio.Task[None]]] = []
         for source in plan.event_sources:
             pool, interval = self.pools[source.function], self._poll_interval_s
             poller: StreamPoller | QueuePoller | SchedulePoller
@@ -94,6 +95,13 @@ class Runtime:
             task = asyncio.create_task(poller.run())
             task.add_done_callback(_report_poller_end)
             self._pollers.append(task)
+            starting.append((poller, task))
+        # The stack has started once every mapping has its place, as a deployed mapping has
+        # it when created: a write after the start is seen by a LATEST stream mapping.
+        for poller, task in starting:
+            placed = asyncio.create_task(poller.ready.wait())
+            await asyncio.wait({placed, task}, return_when=asyncio.FIRST_COMPLETED)
+            placed.cancel()
 
     async def _serve(self, name: str, app: web.Application) -> None:
         runner = web.AppRunner(

@@ -315,3 +315,35 @@ def test_a_caught_up_shard_is_read_again_a_poll_interval_after_its_batch(
         ("read", 0),  # the shard closed
         ("wait", 0.25),
     ]
+
+
+def test_a_stream_mapping_is_ready_once_its_shards_have_their_iterators() -> None:
+    """A deployed mapping's LATEST is fixed when it is created; locally the stack reports
+    started once each stream poller holds its iterators (`ready`), so that a write after the
+    start is not missed."""
+    shard = ScriptedShard([])
+    answered = asyncio.Event()
+    scripted = shard.call
+
+    async def slow_iterators(service: str, action: str, **parameters: Any) -> dict[str, Any]:
+        if action == "GetShardIterator":
+            shard.log.append(("iterator", 0))
+            await answered.wait()
+        return await scripted(service, action, **parameters)
+
+    shard.call = slow_iterators  # type: ignore[method-assign]
+    poller = StreamPoller(
+        stream_source(starting_position="LATEST"), shard, shard, poll_interval_s=0
+    )  # type: ignore[arg-type]
+
+    async def run() -> None:
+        task = asyncio.create_task(poller.run())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert shard.log == [("iterator", 0)]
+        assert not poller.ready.is_set()
+        answered.set()
+        await asyncio.wait_for(poller.ready.wait(), 1)
+        await asyncio.wait_for(task, 1)  # the shard closes at once
+
+    asyncio.run(run())
