@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import EVENTS, Context, RecordingPoster, load_function
+from tests.unit.conftest import EVENTS, Context, RecordingPoster, load_function, sample_event
 
 ALICE, BOB = "u-alice-0000", "u-bob-0000"
 WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.000100", "INV0000000001"
@@ -343,3 +343,46 @@ def test_sample_event_drives_its_handler(
     elif function in ("ws_send_message", "ws_default", "ws_ping"):
         is_error = body["type"] == "error"
         assert is_error == (refusal or function == "ws_default"), body
+
+
+class FailingQueue(FakeQueue):
+    """A queue that refuses the messages of the given stream records."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__()
+        self.refused = refused
+
+    def send(self, bodies: list[tuple[str, str]]) -> set[str]:
+        super().send(bodies)
+        return {sequence for sequence, _ in bodies if sequence in self.refused}
+
+
+@pytest.mark.parametrize(
+    ("index_refuses", "events_refuse", "reported"),
+    [
+        (set(), set(), None),
+        ({"4"}, {"3"}, "3"),  # the events queue's failure comes first
+        ({"2"}, {"5"}, "2"),  # the index queue's
+        ({"4"}, set(), "4"),
+        (set(), {"5"}, "5"),
+    ],
+)
+def test_the_stream_forwarder_reports_the_earliest_record_either_queue_refused(
+    seeded: RecordingPoster,
+    monkeypatch: pytest.MonkeyPatch,
+    index_refuses: set[str],
+    events_refuse: set[str],
+    reported: str | None,
+) -> None:
+    """At least once for both queues: the stream retries from the earliest record that
+    either did not take (the records after it may go twice; versions and event ids)."""
+    module = load_function("stream_forwarder")
+    event = sample_event("stream_forwarder.json")
+    sequence = {str(n): f"1000000000000000000{n:02d}" for n in range(1, 6)}
+    index_queue = FailingQueue({sequence[n] for n in index_refuses})
+    events_queue = FailingQueue({sequence[n] for n in events_refuse})
+    monkeypatch.setattr(module, "index_queue", lambda _: index_queue)
+    monkeypatch.setattr(module, "events_queue", lambda _: events_queue)
+    reply = module.lambda_handler(event, Context())
+    expected = [{"itemIdentifier": sequence[reported]}] if reported else []
+    assert reply == {"batchItemFailures": expected}
