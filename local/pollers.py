@@ -229,8 +229,10 @@ class StreamPoller(_Poller):
             for shard in description["StreamDescription"]["Shards"]
             if shard.get("ParentShardId") == shard_id
         ]
-        starts = [await self._iterator(child, "TRIM_HORIZON") for child in children]
-        await asyncio.gather(*(self._follow(c, i) for c, i in zip(children, starts, strict=True)))
+        await asyncio.gather(*(self._follow_from(child, "TRIM_HORIZON") for child in children))
+
+    async def _follow_from(self, shard_id: str, position: str) -> None:
+        await self._follow(shard_id, await self._iterator(shard_id, position))
 
     async def _fill(
         self, pending: list[dict[str, Any]], iterator: str | None

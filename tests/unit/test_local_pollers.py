@@ -347,3 +347,46 @@ def test_a_stream_mapping_is_ready_once_its_shards_have_their_iterators() -> Non
         await asyncio.wait_for(task, 1)  # the shard closes at once
 
     asyncio.run(run())
+
+
+class SplittingStream(ScriptedShard):
+    """`shard-1` holds one record and closes; its child `shard-2` then holds two."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.scripts = {"shard-1": [1], "shard-2": [2]}
+        self.closed: set[str] = set()
+
+    async def call(self, service: str, action: str, **parameters: Any) -> dict[str, Any]:
+        if action == "DescribeStream":
+            shards = [{"ShardId": "shard-1"}]
+            if "shard-1" in self.closed:
+                shards.append({"ShardId": "shard-2", "ParentShardId": "shard-1"})
+            return {"StreamDescription": {"Shards": shards}}
+        if action == "GetShardIterator":
+            self.log.append((f"iterator {parameters['ShardIteratorType']}", 0))
+            return {"ShardIterator": f"{parameters['ShardId']}:0"}
+        shard, read = parameters["ShardIterator"].split(":")
+        script = self.scripts[shard]
+        if int(read) == len(script):
+            self.closed.add(shard)
+            return {"Records": []}
+        records = [
+            {"eventName": "INSERT", "dynamodb": {"SequenceNumber": f"{shard}.{n}"}}
+            for n in range(script[int(read)])
+        ]
+        self.log.append(("read", len(records)))
+        return {"Records": records, "NextShardIterator": f"{shard}:{int(read) + 1}"}
+
+
+def test_a_closed_shards_children_are_followed_from_their_start() -> None:
+    stream = SplittingStream()
+    source = stream_source(starting_position="LATEST", batch_size=100)
+    poller = StreamPoller(source, stream, stream, poll_interval_s=0)  # type: ignore[arg-type]
+    asyncio.run(asyncio.wait_for(poller.run(), 5))
+    assert [entry for entry in stream.log if entry[0] != "read"] == [
+        ("iterator LATEST", 0),
+        ("invoke", 1),
+        ("iterator TRIM_HORIZON", 0),
+        ("invoke", 2),
+    ]
