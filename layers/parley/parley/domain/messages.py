@@ -46,6 +46,7 @@ def post_message(
     workspace_id: str | None = None,
     *,
     via: str | None = None,
+    subtype: str | None = None,
 ) -> tuple[Message, bool]:
     """Stores the message and delivers it to the channel's live connections.
 
@@ -54,7 +55,8 @@ def post_message(
     workspace it was opened for. Shared files (`fileIds`) must be ready files of the
     channel's workspace that the sender may see; the text may then be empty. `via` names
     the member on whose behalf an app's bot answers a slash command: the bot need not be in
-    the channel, the member must (as in Slack).
+    the channel, the member must (as in Slack). `subtype` is Slack's message subtype where
+    the post has one (`bot_message` for an incoming webhook).
     """
     _check_text(body.text, empty_ok=bool(body.fileIds))
     # The audience and the rate limit are independent look-ups, and so, below, are storing
@@ -75,7 +77,9 @@ def post_message(
     shared = files.files_to_share(caller, channel.workspaceId, body.fileIds or [])
     try:
         item, targets = both(
-            lambda: _store_with_new_ts(caller, channel_id, channel.workspaceId, body, shared),
+            lambda: _store_with_new_ts(
+                caller, channel_id, channel.workspaceId, body, shared, subtype
+            ),
             lambda: connection_store.live_connections(channel.workspaceId, member_ids),
         )
     except message_store.DuplicateSend as duplicate:
@@ -133,6 +137,7 @@ def _store_with_new_ts(
     workspace_id: str,
     body: Draft,
     shared: list[FileItem],
+    subtype: str | None = None,
 ) -> MessageItem:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""
     mentioned = mentions.parse(body.text)
@@ -154,6 +159,8 @@ def _store_with_new_ts(
             files=[shared_file(f) for f in shared] or None,
             mentions=set(mentioned.users) or None,
             broadcast=mentioned.broadcast,
+            appId=caller.app_id,
+            subtype=subtype,
             version=1,
             createdAt=iso_now(),
         )

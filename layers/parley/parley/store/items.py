@@ -134,6 +134,12 @@ class MessageItem(Item):
     mentions = UnicodeSetAttribute(null=True)  # user ids of <@user> mentions
     broadcast = UnicodeAttribute(null=True)  # "channel" for <!channel>, "here" for <!here>
     hereUsers = UnicodeSetAttribute(null=True)  # who was active when a <!here> was sent
+    # Posted by an app's bot: the app (Slack's bot_id is the bot's user id, `userId`).
+    appId = UnicodeAttribute(null=True)
+    # Slack's message subtype where it has one: "bot_message" for an incoming webhook's post.
+    subtype = UnicodeAttribute(null=True)
+    # Block Kit blocks as the JSON text of a list of objects (`text` is their fallback).
+    blocks = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     createdAt = UnicodeAttribute()
 
