@@ -304,6 +304,9 @@ class AppItem(Item):
     workspaceId = UnicodeAttribute()
     name = UnicodeAttribute()
     scopes = ListAttribute(of=UnicodeAttribute)
+    # Which scope names `scopes` uses (parley.slack.scopes): absent on apps made before
+    # Slack's full set, whose four scopes meant more.
+    scopeNames = NumberAttribute(null=True)
     eventsUrl = UnicodeAttribute(null=True)
     commands = ListAttribute(of=UnicodeAttribute, default=list)
     commandUrl = UnicodeAttribute(null=True)
