@@ -51,3 +51,39 @@ class RateLimited(ParleyError):
         reply = super().to_dict()
         reply["error"]["retryAfter"] = self.retry_after
         return reply
+
+
+# What was not found or not allowed, by kind: the same status and code as their bases, and
+# a kind that the Slack dialect can name (`channel_not_found`, `not_in_channel`, ...).
+
+
+class ChannelNotFound(NotFound):
+    pass
+
+
+class MessageNotFound(NotFound):
+    pass
+
+
+class ThreadNotFound(NotFound):
+    pass
+
+
+class UserNotFound(NotFound):
+    pass
+
+
+class NotInChannel(Forbidden):
+    """The caller sees the channel but must be in it for this."""
+
+
+class NotAuthor(Forbidden):
+    """Only the message's author (or, for a delete, an admin) may do this."""
+
+
+class EmptyText(InvalidRequest):
+    pass
+
+
+class TextTooLong(TooLarge):
+    pass

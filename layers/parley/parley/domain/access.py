@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parley.errors import Forbidden, NotFound
+from parley.errors import ChannelNotFound, Forbidden, NotFound, NotInChannel
 from parley.store import channels as channel_store
 from parley.store import workspaces as workspace_store
 from parley.store.items import ChannelItem, ChannelMemberItem, WorkspaceMemberItem
@@ -38,13 +38,13 @@ def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, Channel
     """
     channel = channel_store.get_channel(channel_id)
     if channel is None:
-        raise NotFound("channel not found")
+        raise ChannelNotFound("channel not found")
     membership = channel_store.get_membership(channel_id, user_id)
     if membership is not None:
         return channel, membership
     if channel.type == "public" and _sees_public_channels(channel.workspaceId, user_id):
         return channel, None
-    raise NotFound("channel not found")
+    raise ChannelNotFound("channel not found")
 
 
 def channel_member(
@@ -56,9 +56,9 @@ def channel_member(
     """
     channel, membership = visible_channel(channel_id, user_id)
     if workspace_id is not None and channel.workspaceId != workspace_id:
-        raise NotFound("channel not found")
+        raise ChannelNotFound("channel not found")
     if membership is None:
-        raise Forbidden("join the channel first")
+        raise NotInChannel("join the channel first")
     return channel, membership
 
 
@@ -72,13 +72,13 @@ def channel_audience(
     """
     channel, members = channel_store.channel_with_members(channel_id)
     if channel is None or (workspace_id is not None and channel.workspaceId != workspace_id):
-        raise NotFound("channel not found")
+        raise ChannelNotFound("channel not found")
     member_ids = [member.userId for member in members]
     if user_id in member_ids:
         return channel, member_ids
     if channel.type == "public" and _sees_public_channels(channel.workspaceId, user_id):
-        raise Forbidden("join the channel first")
-    raise NotFound("channel not found")
+        raise NotInChannel("join the channel first")
+    raise ChannelNotFound("channel not found")
 
 
 def sees_any_channel(channel_ids: set[str], user_id: str) -> bool:

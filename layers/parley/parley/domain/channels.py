@@ -9,7 +9,7 @@ from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.users import users_by_id
 from parley.domain.views import channel_view
-from parley.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from parley.errors import ChannelNotFound, Conflict, Forbidden, InvalidRequest, NotFound
 from parley.ids import iso_now, new_id
 from parley.objects import Channel, User
 from parley.schemas import CreateChannel, UpdateChannel
@@ -74,7 +74,7 @@ def join_channel(caller: Caller, channel_id: str, publisher: Publisher) -> Chann
     if membership is not None:
         return channel_view(channel, True)
     if channel.type != "public":
-        raise NotFound("channel not found")
+        raise ChannelNotFound("channel not found")
     if channel_store.add_channel_members(channel, [caller.user_id], iso_now()):
         _announce_join(publisher, channel, [caller.user_id])
     return channel_view(_fresh(channel), True)

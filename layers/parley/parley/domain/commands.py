@@ -22,7 +22,15 @@ from parley.apps.delivery import HttpPoster
 from parley.domain import access, messages, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
-from parley.errors import Conflict, InvalidRequest, NotFound, ParleyError, TooLarge
+from parley.errors import (
+    Conflict,
+    EmptyText,
+    InvalidRequest,
+    NotFound,
+    ParleyError,
+    TextTooLong,
+    ThreadNotFound,
+)
 from parley.limits import MAX_TEXT_CHARS
 from parley.objects import Message
 from parley.observability import MetricUnit, logger, metrics
@@ -114,7 +122,7 @@ def invoke(
     if body.fileIds:
         raise InvalidRequest("a slash command cannot share files: send them as a message")
     if len(body.text) > MAX_TEXT_CHARS:
-        raise TooLarge(f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise TextTooLong(f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}")
     channel, _ = access.channel_audience(channel_id, caller.user_id, workspace_id)
     run = None
     if body.clientMsgId is not None:  # a retry gets the first run's result, the app no call
@@ -152,7 +160,7 @@ def _run(
     if body.threadTs is not None:
         parent = message_store.get_message(channel_id, body.threadTs)
         if parent is None or parent.threadTs is not None:
-            raise NotFound("thread not found")
+            raise ThreadNotFound("thread not found")
     app = _app_with(channel.workspaceId, invocation.command)
     metrics.add_metric("CommandInvoked", MetricUnit.Count, 1)
     where = _Where(
@@ -254,9 +262,9 @@ def respond(token: str, body: CommandResponse, publisher: Publisher) -> CommandR
     """An app's later answer through a response_url: 404 once it is unknown, expired or
     used up; then shown as a synchronous answer is (ephemeral unless `in_channel`)."""
     if not body.text.strip():
-        raise InvalidRequest("text must not be empty")
+        raise EmptyText("text must not be empty")
     if len(body.text) > MAX_TEXT_CHARS:
-        raise TooLarge(f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise TextTooLong(f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}")
     found = (
         command_store.use_response(token_hash(token), int(time.time()), RESPONSE_URL_USES)
         if token.startswith(RESPONSE_TOKEN_PREFIX)

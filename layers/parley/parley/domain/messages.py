@@ -10,7 +10,13 @@ from parley.domain import access, files, mentions, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view, shared_file
-from parley.errors import Forbidden, InvalidRequest, NotFound, TooLarge
+from parley.errors import (
+    EmptyText,
+    MessageNotFound,
+    NotAuthor,
+    TextTooLong,
+    ThreadNotFound,
+)
 from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
 from parley.limits import MAX_TEXT_CHARS
 from parley.objects import Message
@@ -73,12 +79,12 @@ def post_message(
     if body.threadTs is not None:
         parent = message_store.get_message(channel_id, body.threadTs)
         if parent is None or parent.threadTs is not None:
-            raise NotFound("thread not found")
+            raise ThreadNotFound("thread not found")
     shared = files.files_to_share(caller, channel.workspaceId, body.fileIds or [])
     try:
         item, targets = both(
             lambda: _store_with_new_ts(
-                caller, channel_id, channel.workspaceId, body, shared, subtype
+                caller, channel_id, channel.workspaceId, body, shared, subtype=subtype
             ),
             lambda: connection_store.live_connections(channel.workspaceId, member_ids),
         )
@@ -120,15 +126,15 @@ def get_message(caller: Caller, channel_id: str, ts: str) -> Message:
     access.visible_channel(channel_id, caller.user_id)
     item = message_store.get_message(channel_id, ts)
     if item is None:
-        raise NotFound("message not found")
+        raise MessageNotFound("message not found")
     return message_view(item)
 
 
 def _check_text(text: str, empty_ok: bool = False) -> None:
     if len(text) > MAX_TEXT_CHARS:
-        raise TooLarge(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise TextTooLong(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
     if not text.strip() and not empty_ok:
-        raise InvalidRequest("text must not be empty")
+        raise EmptyText("text must not be empty")
 
 
 def _store_with_new_ts(
@@ -137,7 +143,8 @@ def _store_with_new_ts(
     workspace_id: str,
     body: Draft,
     shared: list[FileItem],
-    subtype: str | None = None,
+    *,
+    subtype: str | None,
 ) -> MessageItem:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""
     mentioned = mentions.parse(body.text)
@@ -176,7 +183,7 @@ def _store_with_new_ts(
 def _existing(channel_id: str, ts: str) -> Message:
     item = message_store.get_message(channel_id, ts, consistent=True)
     if item is None:  # the retry key outlived its message (deleted since)
-        raise NotFound("message not found")
+        raise MessageNotFound("message not found")
     return message_view(item)
 
 
@@ -186,7 +193,7 @@ def list_replies(
     access.visible_channel(channel_id, caller.user_id)
     parent = message_store.get_message(channel_id, thread_ts)
     if parent is None or parent.threadTs is not None:
-        raise NotFound("thread not found")
+        raise ThreadNotFound("thread not found")
     items, next_cursor = message_store.replies_page(channel_id, thread_ts, limit, cursor)
     return [message_view(item) for item in items], next_cursor
 
@@ -199,9 +206,9 @@ def edit_message(
     channel, _ = access.visible_channel(channel_id, caller.user_id)
     existing = message_store.get_message(channel_id, ts)
     if existing is None:
-        raise NotFound("message not found")
+        raise MessageNotFound("message not found")
     if existing.userId != caller.user_id:
-        raise Forbidden("only the author can edit a message")
+        raise NotAuthor("only the author can edit a message")
     _check_text(text, empty_ok=bool(existing.fileIds))
     try:
         mentioned = mentions.parse(text)
@@ -215,7 +222,7 @@ def edit_message(
             broadcast=mentioned.broadcast,
         )
     except message_store.NotYours:
-        raise NotFound("message not found") from None
+        raise MessageNotFound("message not found") from None
     message = message_view(item)
     publisher.to_channel(
         channel.workspaceId,
@@ -230,11 +237,11 @@ def delete_message(caller: Caller, channel_id: str, ts: str, publisher: Publishe
     channel, _ = access.visible_channel(channel_id, caller.user_id)
     existing = message_store.get_message(channel_id, ts)
     if existing is None:
-        raise NotFound("message not found")
+        raise MessageNotFound("message not found")
     if existing.userId != caller.user_id and not access.is_admin(
         channel.workspaceId, caller.user_id
     ):
-        raise Forbidden("only the author or a workspace admin can delete a message")
+        raise NotAuthor("only the author or a workspace admin can delete a message")
     if message_store.delete_message(existing):
         publisher.to_channel(
             channel.workspaceId,

@@ -6,7 +6,7 @@ from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view
-from parley.errors import NotFound
+from parley.errors import MessageNotFound
 from parley.ids import iso_now
 from parley.objects import Message
 from parley.store import messages as message_store
@@ -18,7 +18,7 @@ def set_pin(
 ) -> None:
     channel, _ = access.channel_member(channel_id, caller.user_id)
     if message_store.get_message(channel_id, ts) is None:
-        raise NotFound("message not found")
+        raise MessageNotFound("message not found")
     changed = (
         pin_store.pin(channel_id, ts, caller.user_id, iso_now())
         if pinned

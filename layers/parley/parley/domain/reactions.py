@@ -8,7 +8,7 @@ from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view
-from parley.errors import Conflict, InvalidRequest, NotFound
+from parley.errors import Conflict, InvalidRequest, MessageNotFound
 from parley.objects import Message
 from parley.store import messages as message_store
 from parley.store.items import MessageItem, ReactionMap
@@ -28,7 +28,7 @@ def react(
     for _ in range(_ATTEMPTS):
         item = message_store.get_message(channel_id, ts, consistent=True)
         if item is None:
-            raise NotFound("message not found")
+            raise MessageNotFound("message not found")
         reactions = _changed(item, name, caller.user_id, add=add)
         if reactions is None:  # already as asked: idempotent, nothing to announce
             return message_view(item)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
-from parley.errors import NotFound
+from parley.errors import ChannelNotFound, ThreadNotFound
 from parley.store import channels as channel_store
 from parley.store import messages as message_store
 from parley.store import reads as read_store
@@ -29,7 +29,7 @@ def mark_channel(
     """Moves the caller's marker; the caller's other connections learn it (channel_marked)."""
     channel, _ = access.channel_member(channel_id, caller.user_id, workspace_id)
     if not channel_store.set_read_marker(channel_id, caller.user_id, ts):
-        raise NotFound("channel not found")  # left between the check and the write
+        raise ChannelNotFound("channel not found")  # left between the check and the write
     publisher.to_users(
         channel.workspaceId,
         [caller.user_id],
@@ -45,7 +45,7 @@ def mark_thread(
     channel, _ = access.visible_channel(channel_id, caller.user_id)
     parent = message_store.get_message(channel_id, thread_ts)
     if parent is None or parent.threadTs is not None:
-        raise NotFound("thread not found")
+        raise ThreadNotFound("thread not found")
     if not read_store.set_thread_marker(caller.user_id, channel_id, thread_ts, ts):
         read_store.follow(caller.user_id, channel.workspaceId, channel_id, thread_ts, ts)
     publisher.to_users(
