@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from bot_routes import router as bot_router
 from command_routes import router as command_router
 from file_routes import router as file_router
 from hook_routes import api_url
@@ -74,7 +73,6 @@ app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(search_router)
 app.include_router(file_router)
 app.include_router(app_router)
-app.include_router(bot_router)
 app.include_router(hook_router)
 app.include_router(command_router)
 
@@ -245,7 +243,9 @@ def get_message(cid: str, ts: str) -> MessageReply:
 
 @app.patch("/channels/<cid>/messages/<ts>")
 def edit_message(cid: str, ts: str, body: EditMessage) -> MessageReply:
-    message = messages.edit_message(_caller(), cid, ts, body.text, wiring.broadcaster())
+    message = messages.edit_message(
+        _caller(), cid, ts, body.text, wiring.broadcaster(), blocks=body.blocks
+    )
     return MessageReply(message=message)
 
 
@@ -263,13 +263,13 @@ def list_replies(cid: str, ts: str, limit: Limit = 50, cursor: Cursor = None) ->
 
 @app.put("/channels/<cid>/messages/<ts>/reactions/<name>")
 def add_reaction(cid: str, ts: str, name: str) -> MessageReply:
-    message = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=True)
+    message, _ = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=True)
     return MessageReply(message=message)
 
 
 @app.delete("/channels/<cid>/messages/<ts>/reactions/<name>")
 def remove_reaction(cid: str, ts: str, name: str) -> MessageReply:
-    message = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=False)
+    message, _ = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=False)
     return MessageReply(message=message)
 
 

@@ -355,3 +355,51 @@ def workspace(api: Api) -> dict[str, str]:
     general = next(c["id"] for c in listed["channels"] if c["name"] == "general")
     api("GET", "/me", user=CAROL)
     return {"wid": wid, "general": general}
+
+
+class SlackApi:
+    """Calls Slack's Web API function (/api/{method}) as slack_sdk does: JSON or a form
+    POSTed, or a GET with a query string; the token as a bearer or the `token` field."""
+
+    def __init__(self) -> None:
+        self._base = sample_event("slack_api-chat-post-message.json")
+        self._handler = load_function("slack_api").lambda_handler
+
+    def __call__(
+        self,
+        method: str,
+        token: str | None,
+        *,
+        json_body: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        raw: str | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        import urllib.parse
+
+        event = copy.deepcopy(self._base)
+        http = "GET" if query is not None and json_body is None and form is None else "POST"
+        event["routeKey"] = f"{http} /api/{{method}}"
+        event["rawPath"] = f"/api/{method}"
+        event["pathParameters"] = {"method": method}
+        event["requestContext"]["http"].update(method=http, path=f"/api/{method}")
+        event["rawQueryString"] = urllib.parse.urlencode(query or {})
+        headers = event["headers"]
+        headers.pop("authorization", None)
+        if token is not None:
+            headers["authorization"] = f"Bearer {token}"
+        body = raw
+        if json_body is not None:
+            body = json.dumps(json_body)
+        elif form is not None:
+            body, content_type = urllib.parse.urlencode(form), "application/x-www-form-urlencoded"
+        event["body"] = body
+        headers["content-type"] = content_type
+        reply = self._handler(event, Context())
+        return reply["statusCode"], json.loads(reply["body"]), reply["headers"]
+
+
+@pytest.fixture
+def slack(poster: RecordingPoster) -> SlackApi:
+    return SlackApi()

@@ -34,7 +34,7 @@ def test_creating_an_app_shows_token_and_secret_once_and_stores_only_the_hash(
 ) -> None:
     created = create_app(api, workspace["wid"], scopes=SCOPES, commands=["/echo"])
     token, secret, app = created["botToken"], created["signingSecret"], created["app"]
-    assert token.startswith("pxb-")
+    assert token.startswith("xoxb-")
     assert len(token) >= 4 + 43
     assert len(bytes.fromhex(secret)) == 32
     assert app["scopes"] == sorted(SCOPES)

@@ -69,7 +69,6 @@ ADMIN = "admin"  # workspace admins; its other members 403, outsiders 404
 # in the channel), so every role is refused: 403 to who sees the channel, else 404;
 # tests/unit/test_webhooks.py covers the admin in the channel.
 CHANNEL_ADMIN = "channel_admin"
-BOT_TOKEN = "bot_token"  # /bot routes take an app's bot token, never a person's JWT: 401
 HOOK_TOKEN = "hook_token"  # the URL's token is the credential: a wrong one is 404 to all
 
 
@@ -160,13 +159,6 @@ HTTP_ROWS: dict[str, Row] = {
     "GET /channels/{cid}/webhooks": Row(CHANNEL_ADMIN),
     "DELETE /channels/{cid}/webhooks/{hookId}": Row(CHANNEL_ADMIN, 204),
     "POST /hooks/{token}": Row(HOOK_TOKEN, 201, body=lambda w: {"text": "from a hook"}),
-    "GET /bot/channels": Row(BOT_TOKEN),
-    "GET /bot/channels/{cid}/messages": Row(BOT_TOKEN),
-    "GET /bot/channels/{cid}/messages/{ts}/replies": Row(BOT_TOKEN),
-    "POST /bot/channels/{cid}/messages": Row(BOT_TOKEN, 201, body=lambda w: {"text": "beep"}),
-    "PUT /bot/channels/{cid}/messages/{ts}/reactions/{name}": Row(BOT_TOKEN),
-    "DELETE /bot/channels/{cid}/messages/{ts}/reactions/{name}": Row(BOT_TOKEN),
-    "POST /bot/channels/{cid}/webhooks": Row(BOT_TOKEN, 201, body=lambda w: {}),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -199,7 +191,6 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         UPLOADER: ok if role == "author" else 404,
         ADMIN: ok if role == "admin" else (404 if role == "outsider" else 403),
         CHANNEL_ADMIN: 403 if sees else 404,
-        BOT_TOKEN: 401,
         HOOK_TOKEN: 404,
     }
     return answers[rule]
@@ -321,7 +312,7 @@ def _assert_private_channel_stays_private(poster: RecordingPoster, world: World)
 
 def _kinds(rule: str) -> tuple[str, ...]:
     """Rules that do not involve the channel answer the same whatever its kind."""
-    return ("public",) if rule in (ANYONE, WORKSPACE, ADMIN, BOT_TOKEN, HOOK_TOKEN) else KINDS
+    return ("public",) if rule in (ANYONE, WORKSPACE, ADMIN, HOOK_TOKEN) else KINDS
 
 
 CELLS = [

@@ -242,20 +242,20 @@ def test_parley_http_api_routes_and_jwt_authorizer(parley: tuple[Template, Resol
     assert api.cors.max_age == 600
 
 
-def test_parley_bot_and_webhook_routes_reach_the_function_without_the_jwt_authorizer(
+def test_parley_slack_and_webhook_routes_reach_their_functions_without_the_jwt_authorizer(
     parley: tuple[Template, Resolver],
 ) -> None:
     """The bot token is the function's to check (docs/decisions.md); the gateway lets the
-    request through as API Gateway does for `Authorizer: NONE`: only bot routes, webhooks
-    and slash commands' response_urls, whose tokens the function checks."""
+    request through as API Gateway does for `Authorizer: NONE`: only Slack's Web API,
+    webhooks and slash commands' response_urls, whose tokens the functions check."""
     api = sam.http_api(*parley)
     assert api is not None
     open_routes = {route.key for route in api.routes if route.authorizer is None}
-    assert "POST /bot/channels/{cid}/messages" in open_routes
+    assert {"POST /api/{method}", "GET /api/{method}"} <= open_routes
     assert "POST /hooks/{token}" in open_routes
     assert "POST /commands/{token}" in open_routes
     paths = [key.split(" ", 1)[1] for key in open_routes - {"$default"}]
-    assert all(path.startswith(("/bot/", "/hooks/", "/commands/")) for path in paths)
+    assert all(path.startswith(("/api/", "/hooks/", "/commands/")) for path in paths)
 
 
 def test_parley_websocket_api_routes(parley: tuple[Template, Resolver]) -> None:

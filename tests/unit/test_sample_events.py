@@ -340,6 +340,8 @@ def test_sample_event_drives_its_handler(
         assert (status >= 400) == refusal, reply
         if status >= 400:
             assert set(body["error"]) == {"code", "message"}
+    elif function == "slack_api":  # Slack's answers: 200, ok or not
+        assert (status, body["ok"]) == (200, not refusal), body
     elif function in ("ws_send_message", "ws_default", "ws_ping"):
         is_error = body["type"] == "error"
         assert is_error == (refusal or function == "ws_default"), body

@@ -85,5 +85,21 @@ class EmptyText(InvalidRequest):
     pass
 
 
+class InvalidBlocks(InvalidRequest):
+    """A message's Block Kit blocks are not a list of at most 50 JSON objects with a `type`."""
+
+
+class BlocksTooLong(TooLarge):
+    """A message's blocks are over their size limit."""
+
+
 class TextTooLong(TooLarge):
     pass
+
+
+class RecipientNotInChannel(NotFound):
+    """An ephemeral message's recipient is not in the channel."""
+
+
+class InvalidCursor(InvalidRequest):
+    """A cursor this server did not make."""

@@ -96,7 +96,10 @@ class Message(_Object):
     reactions: list[Reaction] = field(default_factory=list)
     edited: Edited | None = None
     files: list[File] | None = None
+    blocks: list[dict[str, Any]] | None = None  # Block Kit; `text` is their fallback
     clientMsgId: str | None = None
+    appId: str | None = None  # the app whose bot posted it
+    subtype: str | None = None  # Slack's: "bot_message" (a webhook's), "thread_broadcast"
 
     def wire(self) -> dict[str, Any]:
         """Optional fields that are unset are left out, as API.md marks them (`threadTs?`)."""

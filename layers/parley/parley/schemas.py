@@ -10,17 +10,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_serializer,
 )
 
+from parley.domain.blocks import shape_problem
 from parley.limits import (
     ID_PATTERN,
     LONE_SURROGATE,
+    MAX_BLOCKS,
     MAX_CLIENT_MSG_ID_CHARS,
     MAX_FILES_PER_MESSAGE,
     TS_PATTERN,
@@ -37,20 +41,74 @@ CONTENT_TYPE_PATTERN = rf"^{_MIME_NAME}/{_MIME_NAME}$"
 Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]
-# What a bot token may do (Slack's names): post, list its channels, read history, react.
-AppScope = Literal["chat:write", "channels:read", "channels:history", "reactions:write"]
-# What an app may subscribe to (Events API), named as the WebSocket events.
+# What a bot token may do: Slack's scope names (parley.slack.scopes.SCOPES, the same list).
+AppScope = Literal[
+    "chat:write",
+    "channels:read",
+    "channels:history",
+    "channels:join",
+    "groups:read",
+    "groups:history",
+    "im:read",
+    "im:history",
+    "mpim:read",
+    "mpim:history",
+    "reactions:read",
+    "reactions:write",
+    "pins:read",
+    "pins:write",
+    "users:read",
+    "users:read.email",
+    "commands",
+    "app_mentions:read",
+    "incoming-webhook",
+]
+# What an app may subscribe to (Events API): Slack's bot events, and the names of apps made
+# before them (parley.slack.events.SUBSCRIPTIONS and LEGACY_SUBSCRIPTIONS, the same lists).
 AppEventType = Literal[
-    "message",
-    "message_changed",
-    "message_deleted",
+    "message.channels",
+    "message.groups",
+    "message.im",
+    "message.mpim",
+    "app_mention",
     "reaction_added",
     "reaction_removed",
     "member_joined_channel",
+    "member_left_channel",
     "channel_created",
+    "message",
+    "message_changed",
+    "message_deleted",
 ]
+APP_EVENT_TYPES = 13
 CommandName = Annotated[str, StringConstraints(pattern=r"^/[a-z0-9_-]{1,32}$")]
 RequestUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
+
+
+def _shaped_blocks(value: Any) -> Any:
+    problem = shape_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# Block Kit blocks, passed through as JSON objects (parley.domain.blocks says what is checked).
+_BLOCKS_SCHEMA = {
+    "type": "array",
+    "maxItems": MAX_BLOCKS,
+    "items": {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string", "pattern": r"\S"}},
+        "additionalProperties": True,
+    },
+}
+_BLOCKS_DOC = "Block Kit blocks (Slack's layout); `text` is their fallback"
+BlockList = Annotated[list[dict[str, Any]], WithJsonSchema(_BLOCKS_SCHEMA)]
+# In a body: the shape is the edge's 422, the size the domain's 413 (as for text).
+Blocks = Annotated[
+    BlockList | None, BeforeValidator(_shaped_blocks), Field(description=_BLOCKS_DOC)
+]
 
 
 # defer_build: a model's validator and serializer are built on its first use, not at import:
@@ -138,7 +196,10 @@ class Message(_Out):
     reactions: list[Reaction] = Field(default_factory=list)
     edited: Edited | None = None
     files: list[File] | None = None
+    blocks: Annotated[BlockList | None, Field(description=_BLOCKS_DOC)] = None
     clientMsgId: str | None = None
+    appId: str | None = None
+    subtype: str | None = None
 
     @model_serializer(mode="wrap")
     def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -212,7 +273,9 @@ class OpenDirectMessage(_In):
 
 
 class EditMessage(_In):
+    # Blocks absent or null stay as they are, [] removes them (as Slack's chat.update).
     text: str
+    blocks: Blocks = None
 
 
 class AddMembers(_In):
@@ -221,11 +284,13 @@ class AddMembers(_In):
 
 class CreateApp(_In):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-    scopes: Annotated[list[AppScope], Field(min_length=1, max_length=4)]
+    scopes: Annotated[list[AppScope], Field(min_length=1, max_length=32)]
     eventsUrl: RequestUrl | None = None
     commands: Annotated[list[CommandName], Field(max_length=25)] = Field(default_factory=list)
     commandUrl: RequestUrl | None = None
-    events: Annotated[list[AppEventType], Field(max_length=7)] = Field(default_factory=list)
+    events: Annotated[list[AppEventType], Field(max_length=APP_EVENT_TYPES)] = Field(
+        default_factory=list
+    )
 
 
 class UpdateApp(_In):
@@ -237,14 +302,44 @@ class UpdateApp(_In):
     eventsUrl: RequestUrl | None = None
     commands: Annotated[list[CommandName], Field(max_length=25)] | None = None
     commandUrl: RequestUrl | None = None
-    events: Annotated[list[AppEventType], Field(max_length=7)] | None = None
+    events: Annotated[list[AppEventType], Field(max_length=APP_EVENT_TYPES)] | None = None
 
 
-class CommandResponse(_In):
-    """What an app POSTs to a response_url (and answers a command with): Slack's shape."""
+class SlackMessagePayload(_In):
+    """A message as Slack's incoming webhooks take it: `text` (the fallback when `blocks`
+    are given), `blocks`, `thread_ts`. Slack's cosmetic fields (`username`, `icon_emoji`,
+    `icon_url`, `mrkdwn`, `unfurl_links`, ...) are ignored; legacy `attachments` only lend
+    their plain-text `fallback` to a payload without text or blocks."""
 
     text: str = ""
-    response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
+    blocks: Blocks = None
+    thread_ts: Ts | None = None
+    attachments: list[dict[str, Any]] | None = None
+
+    def fallback_text(self) -> str:
+        """`text`, or else the attachments' summaries for clients that show no formatting
+        (Parley's), as Slack's own clients show a text-less attachment in notifications."""
+        if self.text or not self.attachments:
+            return self.text
+        summaries = (a.get("fallback") or a.get("text") for a in self.attachments)
+        return "\n".join(s for s in summaries if isinstance(s, str) and s)
+
+    def draft(self, thread_ts: str | None = None) -> PostMessage:
+        """The message to post, in `thread_ts` unless the payload names its own thread."""
+        return PostMessage(
+            text=self.fallback_text(), threadTs=self.thread_ts or thread_ts, blocks=self.blocks
+        )
+
+
+class CommandResponse(SlackMessagePayload):
+    """What an app answers a slash command with, and POSTs to its response_url: Slack's
+    shape. `ephemeral` (the default) is shown to the invoker alone, `in_channel` posted as
+    the app's bot; `replace_original` replaces the command's last answer, and
+    `delete_original` deletes it."""
+
+    response_type: Literal["ephemeral", "in_channel"] | None = None
+    replace_original: bool = False
+    delete_original: bool = False
 
 
 class CreateWebhook(_In):
@@ -254,13 +349,14 @@ class CreateWebhook(_In):
 
 class PostMessage(_In):
     # Length beyond MAX_TEXT_CHARS is the domain's 413, not a 422, hence no max_length here.
-    # Text may be empty when the message shares files, as in Slack.
+    # Text may be empty when the message shares files or has blocks, as in Slack.
     text: str = ""
     threadTs: Ts | None = None
     clientMsgId: (
         Annotated[str, StringConstraints(min_length=1, max_length=MAX_CLIENT_MSG_ID_CHARS)] | None
     ) = None
     fileIds: Annotated[list[Id], Field(max_length=MAX_FILES_PER_MESSAGE)] | None = None
+    blocks: Blocks = None
 
 
 class CreateFileUpload(_In):
@@ -378,6 +474,7 @@ class CommandResult(_Out):
     ok: bool
     responseType: Literal["ephemeral", "in_channel", "none"]
     replyText: str | None = None
+    replyBlocks: BlockList | None = None  # an ephemeral answer's Block Kit blocks
     message: Message | None = None
     error: str | None = None
 
@@ -387,10 +484,15 @@ class CommandReply(_Out):
 
 
 class CommandResponseReply(_Out):
-    """A response_url answered: posted in the channel (`message`) or shown to the invoker."""
+    """What a response_url answers, as Slack's: `{"ok": true}`, or `ok` false with Slack's
+    `error` (`expired_url`, `used_url`, `no_text`, `invalid_blocks`, ...)."""
 
-    responseType: Literal["ephemeral", "in_channel"]
-    message: Message | None = None
+    ok: bool
+    error: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if v is not None}
 
 
 class ChannelUnread(_Out):

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-BOT_TOKEN_PREFIX = "pxb-"  # noqa: S105  # a prefix, not a secret (Slack: xoxb-)
+# Slack's prefix: Bolt and slack_sdk tell a bot token from a user token by it. Tokens made
+# before it had "pxb-"; they are found by their hash like any other and keep working.
+BOT_TOKEN_PREFIX = "xoxb-"  # noqa: S105  # a prefix, not a secret
 HOOK_TOKEN_PREFIX = "pxh-"  # noqa: S105  # a prefix, not a secret
 _TOKEN_BYTES = 32
 

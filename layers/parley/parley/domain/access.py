@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from parley.domain.caller import Caller
 from parley.errors import ChannelNotFound, Forbidden, NotFound, NotInChannel
 from parley.store import channels as channel_store
 from parley.store import workspaces as workspace_store
@@ -24,17 +25,17 @@ def workspace_admin(workspace_id: str, user_id: str) -> WorkspaceMemberItem:
 
 
 def _sees_public_channels(workspace_id: str, user_id: str) -> bool:
-    """Public channels are open to the workspace's people; a bot sees only what it was
-    added to."""
-    member = workspace_store.get_member(workspace_id, user_id)
-    return member is not None and not member.isBot
+    """Public channels are open to the workspace's members, its bots too (as Slack's
+    conversations.list and conversations.info show them to a bot); a bot reads their
+    history only once in them (`history_channel`)."""
+    return workspace_store.get_member(workspace_id, user_id) is not None
 
 
 def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, ChannelMemberItem | None]:
     """The channel and the caller's membership, if the caller may see the channel.
 
-    Public channels are visible to the workspace's members (bots excepted); every other
-    kind only to its own members.
+    Public channels are visible to the workspace's members; every other kind only to its
+    own members.
     """
     channel = channel_store.get_channel(channel_id)
     if channel is None:
@@ -45,6 +46,17 @@ def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, Channel
     if channel.type == "public" and _sees_public_channels(channel.workspaceId, user_id):
         return channel, None
     raise ChannelNotFound("channel not found")
+
+
+def history_channel(
+    channel_id: str, caller: Caller
+) -> tuple[ChannelItem, ChannelMemberItem | None]:
+    """The channel whose messages the caller may read: any channel the caller sees, but
+    for a bot only one it is in (Slack's `not_in_channel`)."""
+    channel, membership = visible_channel(channel_id, caller.user_id)
+    if membership is None and caller.is_bot:
+        raise NotInChannel("the bot is not in this channel: join it first")
+    return channel, membership
 
 
 def channel_member(

@@ -8,10 +8,11 @@ from parley.apps.delivery import HttpPoster, verify_url
 from parley.apps.urls import UnsafeUrl, check_url
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.errors import Conflict, Forbidden, NotFound, ParleyError, Unauthorized
+from parley.errors import Conflict, NotFound, ParleyError, Unauthorized
 from parley.ids import iso_now, new_id
 from parley.observability import MetricUnit, metrics
 from parley.schemas import App, AppCreated, CreateApp, UpdateApp
+from parley.slack.scopes import SCOPE_NAMES_VERSION, effective_scopes
 from parley.store import apps as app_store
 from parley.store import workspaces as workspace_store
 from parley.store.items import AppItem, UserItem
@@ -79,6 +80,7 @@ def create_app(
         workspaceId=workspace_id,
         name=body.name,
         scopes=sorted(set(body.scopes)),
+        scopeNames=SCOPE_NAMES_VERSION,
         eventsUrl=body.eventsUrl,
         commands=sorted(set(body.commands)),
         commandUrl=body.commandUrl,
@@ -198,10 +200,5 @@ def authenticate(token: str) -> Caller:
         user_id=found.botUserId,
         app_id=found.appId,
         workspace_id=found.workspaceId,
-        scopes=frozenset(str(scope) for scope in found.scopes),
+        scopes=effective_scopes((str(scope) for scope in found.scopes), found.scopeNames),
     )
-
-
-def require_scope(caller: Caller, scope: str) -> None:
-    if scope not in caller.scopes:
-        raise Forbidden(f"the bot token lacks the {scope} scope")

@@ -49,14 +49,11 @@ def create_channel(
 
 
 def list_channels(caller: Caller, workspace_id: str) -> list[Channel]:
-    """Public channels, and the caller's private channels and DMs, public ones first by name.
-
-    A bot lists only the channels it was added to.
-    """
-    member = access.workspace_member(workspace_id, caller.user_id)
+    """Public channels, and the caller's private channels and DMs, public ones first by name."""
+    access.workspace_member(workspace_id, caller.user_id)
     memberships = channel_store.memberships_in_workspace(caller.user_id, workspace_id)
     mine = {m.channelId for m in memberships}
-    public = [] if member.isBot else channel_store.public_channels(workspace_id)
+    public = channel_store.public_channels(workspace_id)
     seen = {c.channelId for c in public}
     others = channel_store.get_channels([c for c in mine if c not in seen])
     views = [channel_view(c, c.channelId in mine) for c in [*public, *others]]

@@ -15,7 +15,8 @@ from parley.store import pins as pin_store
 
 def set_pin(
     caller: Caller, channel_id: str, ts: str, publisher: Publisher, *, pinned: bool
-) -> None:
+) -> bool:
+    """Whether it changed: pinning a pinned message, or unpinning one that is not, does not."""
     channel, _ = access.channel_member(channel_id, caller.user_id)
     if message_store.get_message(channel_id, ts) is None:
         raise MessageNotFound("message not found")
@@ -35,10 +36,11 @@ def set_pin(
                 "userId": caller.user_id,
             },
         )
+    return changed
 
 
 def list_pins(caller: Caller, channel_id: str) -> list[Message]:
-    access.visible_channel(channel_id, caller.user_id)
+    access.history_channel(channel_id, caller)
     pinned = pin_store.pins(channel_id)
     found = {m.ts: m for m in message_store.get_messages(channel_id, [p.ts for p in pinned])}
     return [message_view(found[p.ts]) for p in pinned if p.ts in found]

@@ -21,7 +21,9 @@ _ATTEMPTS = 5
 
 def react(
     caller: Caller, channel_id: str, ts: str, name: str, publisher: Publisher, *, add: bool
-) -> Message:
+) -> tuple[Message, bool]:
+    """The message after the change, and whether it changed: adding a reaction the caller
+    already made, or removing one they did not, changes and announces nothing."""
     if not REACTION_NAME.match(name):
         raise InvalidRequest(f"invalid reaction name {name[:64]!r}")
     channel, _ = access.channel_member(channel_id, caller.user_id)
@@ -31,7 +33,7 @@ def react(
             raise MessageNotFound("message not found")
         reactions = _changed(item, name, caller.user_id, add=add)
         if reactions is None:  # already as asked: idempotent, nothing to announce
-            return message_view(item)
+            return message_view(item), False
         if message_store.save_reactions(item, reactions):
             item.reactions = reactions
             publisher.to_channel(
@@ -45,7 +47,7 @@ def react(
                     "userId": caller.user_id,
                 },
             )
-            return message_view(item)
+            return message_view(item), True
     raise Conflict("the message is changing too fast; try again")
 
 

@@ -30,6 +30,8 @@ def ensure_user(caller: Caller, lookup: ProfileLookup | None = None) -> User:
             email=email or "",
             created_at=iso_now(),
         )
+    elif item.email and item.GSI1PK is None:  # made before the email index
+        user_store.index_email(item)
     _provisioned.add(caller.user_id)
     return user_view(item)
 

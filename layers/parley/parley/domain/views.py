@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
+from parley.domain import blocks
 from parley.objects import (
     Channel,
     ChannelType,
@@ -72,7 +73,10 @@ def message_view(item: MessageItem) -> Message:
         ],
         edited=Edited(ts=item.editedTs) if item.editedTs else None,
         files=[shared_file_view(f, item.workspaceId) for f in item.files] if item.files else None,
+        blocks=blocks.loaded(item.blocks),
         clientMsgId=item.clientMsgId,
+        appId=item.appId,
+        subtype=item.subtype,
     )
 
 

@@ -8,12 +8,13 @@ from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.users import users_by_id
-from parley.domain.views import workspace_view
-from parley.errors import NotFound
+from parley.domain.views import user_view, workspace_view
+from parley.errors import NotFound, UserNotFound
 from parley.ids import iso_now, new_id, new_invite_code
 from parley.objects import Workspace
 from parley.schemas import CreateWorkspace, Invite, WorkspaceMember
 from parley.store import channels as channel_store
+from parley.store import users as user_store
 from parley.store import workspaces as workspace_store
 from parley.store.items import InviteItem, WorkspaceItem
 
@@ -122,3 +123,23 @@ def list_members(
         for user, item in zip(users, items, strict=True)
     ]
     return members, next_cursor
+
+
+def get_member(caller: Caller, workspace_id: str, user_id: str) -> WorkspaceMember:
+    """A member of the caller's workspace, by id (404 for anyone outside it)."""
+    access.workspace_member(workspace_id, caller.user_id)
+    member = workspace_store.get_member(workspace_id, user_id)
+    if member is None:
+        raise UserNotFound("no such member of this workspace")
+    (user,) = users_by_id([user_id])
+    return WorkspaceMember(user=user, role=member.role, isBot=bool(member.isBot))
+
+
+def find_member_by_email(caller: Caller, workspace_id: str, email: str) -> WorkspaceMember:
+    """The member of the caller's workspace with this email (case folded)."""
+    access.workspace_member(workspace_id, caller.user_id)
+    for item in user_store.find_by_email(email):
+        member = workspace_store.get_member(workspace_id, item.userId)
+        if member is not None:
+            return WorkspaceMember(user=user_view(item), role=member.role, isBot=bool(member.isBot))
+    raise UserNotFound("no member of this workspace has that email")

@@ -45,7 +45,7 @@ _LEGACY_WIDENS = {
 }
 
 
-def effective_scopes(granted: Iterable[str], scope_names: int | None) -> frozenset[str]:
+def effective_scopes(granted: Iterable[str], scope_names: float | None) -> frozenset[str]:
     """What a token may do: its scopes, widened for an app made before Slack's names."""
     scopes = set(granted)
     if scope_names is None:

@@ -39,6 +39,7 @@ def token_item(app: AppItem, token_hash: str) -> BotTokenItem:
         workspaceId=app.workspaceId,
         botUserId=app.botUserId,
         scopes=list(app.scopes),
+        scopeNames=app.scopeNames,
     )
 
 

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from parley.errors import InvalidRequest
+from parley.errors import InvalidCursor
 
 T = TypeVar("T")
 
@@ -138,7 +138,7 @@ def decode_offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
     if not cursor.isdigit():
-        raise InvalidRequest("cursor is not valid")
+        raise InvalidCursor("cursor is not valid")
     return int(cursor)
 
 
@@ -157,9 +157,9 @@ def decode_cursor(cursor: str | None, required: Iterable[str] = ()) -> dict[str,
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidRequest("cursor is not valid") from None
+        raise InvalidCursor("cursor is not valid") from None
     if not isinstance(value, dict) or any(not isinstance(value.get(key), str) for key in required):
-        raise InvalidRequest("cursor is not valid")
+        raise InvalidCursor("cursor is not valid")
     return value
 
 

@@ -16,12 +16,15 @@ from parley.store.base import Gsi1, Item
 
 
 class UserItem(Item):
-    """PK USER#<uid>, SK PROFILE."""
+    """PK USER#<uid>, SK PROFILE; GSI1 EMAIL#<lowercased email> / USER#<uid> finds a user
+    by email (Slack's users.lookupByEmail), for users with an email."""
 
     userId = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     createdAt = UnicodeAttribute()
+
+    gsi1: Gsi1[UserItem] = Gsi1()
 
 
 class WorkspaceItem(Item):
@@ -334,6 +337,7 @@ class BotTokenItem(Item):
     workspaceId = UnicodeAttribute()
     botUserId = UnicodeAttribute()
     scopes = ListAttribute(of=UnicodeAttribute)
+    scopeNames = NumberAttribute(null=True)  # as the app's
 
 
 class WebhookItem(Item):
@@ -386,3 +390,7 @@ class CommandResponseItem(Item):
     uses = NumberAttribute(default=0)
     expires = NumberAttribute()
     ttl = TTLAttribute()
+    # The command's last answer, which a later one may replace or delete: its ts, and
+    # whether it was "ephemeral" (never stored) or "in_channel" (the bot's message).
+    shownTs = UnicodeAttribute(null=True)
+    shownAs = UnicodeAttribute(null=True)

@@ -112,7 +112,9 @@ def top_level_page(
     query = MessageItem.query(
         f"CH#{channel_id}",
         MessageItem.SK.between(f"MSG#{lower}", f"MSG#{upper}"),
-        filter_condition=MessageItem.threadTs.does_not_exist(),
+        # A reply sent to the channel too (Slack's reply_broadcast) is in both lists.
+        filter_condition=MessageItem.threadTs.does_not_exist()
+        | (MessageItem.subtype == "thread_broadcast"),
         scan_index_forward=False,
         page_size=min(limit + 1, 200),
     )
@@ -171,9 +173,12 @@ def edit_text(
     edited_ts: str,
     mentions: frozenset[str],
     broadcast: str | None,
+    blocks: str | None = None,
+    replace_blocks: bool = False,
 ) -> MessageItem:
     """Replaces the text (and what it mentions) if `author_id` wrote the message; bumps
-    version. Raises NotYours."""
+    version. With `replace_blocks`, `blocks` (their JSON, None for none) replace the
+    message's blocks; without, they stay. Raises NotYours."""
     item = MessageItem(*message_key(channel_id, ts))
     actions: list[Action] = [
         MessageItem.text.set(text),
@@ -182,6 +187,8 @@ def edit_text(
         MessageItem.mentions.set(set(mentions)) if mentions else MessageItem.mentions.remove(),
         MessageItem.broadcast.set(broadcast) if broadcast else MessageItem.broadcast.remove(),
     ]
+    if replace_blocks:
+        actions.append(MessageItem.blocks.set(blocks) if blocks else MessageItem.blocks.remove())
     try:
         item.update(
             actions=actions,

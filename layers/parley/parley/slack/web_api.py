@@ -1,0 +1,664 @@
+"""Slack's Web API (`/api/{method}`) over Parley's domain.
+
+Each method reads Slack's parameters, checks the token's scopes as Slack does, calls the
+same domain function as Parley's own route, and answers in Slack's shape: HTTP 200 with
+`{"ok": true, ...}` or `{"ok": false, "error": <Slack's code>}`, except a rate limit (429
+with Retry-After). Nothing here decides who may do what: the domain does, and its errors
+are renamed (`ChannelNotFound` is `channel_not_found`). What the token may see is what its
+bot may see: a private channel the bot is not in does not exist for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from parley.domain import (
+    apps,
+    channels,
+    ephemeral,
+    messages,
+    pins,
+    reactions,
+    users,
+    workspaces,
+)
+from parley.domain.caller import Caller
+from parley.domain.publisher import Publisher
+from parley.errors import (
+    BlocksTooLong,
+    ChannelNotFound,
+    Conflict,
+    EmptyText,
+    Forbidden,
+    InvalidBlocks,
+    InvalidCursor,
+    InvalidRequest,
+    MessageNotFound,
+    NotAuthor,
+    NotFound,
+    NotInChannel,
+    ParleyError,
+    RateLimited,
+    RecipientNotInChannel,
+    TextTooLong,
+    ThreadNotFound,
+    TooLarge,
+    Unauthorized,
+    UserNotFound,
+)
+from parley.ids import next_ts
+from parley.limits import ID_PATTERN, TS_PATTERN
+from parley.objects import Channel
+from parley.schemas import PostMessage
+from parley.slack import shapes
+from parley.store.base import offset_page
+
+MAX_PAGE = 200  # Parley's page size limit; Slack's larger `limit`s are served in pages of it
+_ID = re.compile(ID_PATTERN)
+_TS = re.compile(TS_PATTERN)
+# Slack's family scopes, in the order Slack names them in `needed`.
+_KINDS = {"public": "channels", "private": "groups", "group_dm": "mpim", "dm": "im"}
+
+
+class SlackError(Exception):
+    """An `ok: false` answer: Slack's error code and any fields Slack adds (`needed`)."""
+
+    def __init__(self, error: str, **fields: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    params: Mapping[str, Any]  # the query string, form and JSON body merged
+    token: str | None
+    api_url: str  # the HTTP API's base URL, for permalinks and auth.test's url
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """One method call: the token's bot, its parameters, and where to announce changes."""
+
+    bot: Caller
+    request: Request
+    publisher: Callable[[], Publisher]
+
+    @property
+    def team_id(self) -> str:
+        return self.bot.workspace_id or ""
+
+    # ---------------------------------------------------------------- parameters
+
+    def text(self, name: str) -> str | None:
+        value = self.request.params.get(name)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool | int | float):
+            return str(value).lower() if isinstance(value, bool) else str(value)
+        if not isinstance(value, str):
+            raise SlackError(
+                "invalid_arguments", response_metadata=_why(f"{name} must be a string")
+            )
+        return value
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise SlackError(
+                "invalid_arguments", response_metadata=_why(f"missing required field: {name}")
+            )
+        return value
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.request.params.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        return str(value).strip().lower() in {"1", "true", "yes"}
+
+    def limit(self, default: int) -> int:
+        value = self.request.params.get("limit")
+        if value is None or value == "":
+            return min(default, MAX_PAGE)
+        try:
+            wanted = int(str(value))
+        except ValueError:
+            raise SlackError("invalid_limit") from None
+        if wanted < 0:
+            raise SlackError("invalid_limit")
+        return min(wanted or default, MAX_PAGE)
+
+    def cursor(self) -> str | None:
+        return self.text("cursor")
+
+    def channel_id(self, name: str = "channel") -> str:
+        """A channel id, or a public channel's name (`#general`, as Slack takes it)."""
+        value = self.text(name)
+        if value is None:
+            raise SlackError("channel_not_found")
+        if value.startswith("#") or not _ID.match(value):
+            return self._channel_named(value.removeprefix("#"))
+        return value
+
+    def _channel_named(self, name: str) -> str:
+        for found in channels.list_channels(self.bot, self.team_id):
+            if found.type != "dm" and found.name == name:
+                return found.id
+        raise SlackError("channel_not_found")
+
+    def ts(self, name: str, missing: str = "message_not_found") -> str:
+        value = self.text(name)
+        if value is None or not _TS.match(value):
+            raise SlackError(missing)
+        return value
+
+    def blocks(self) -> list[Any] | None:
+        """`blocks` as JSON (a list) or form-encoded (the list's JSON text)."""
+        value = self.request.params.get("blocks")
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise SlackError("invalid_blocks_format") from None
+        if not isinstance(value, list):
+            raise SlackError("invalid_blocks_format")
+        return value or None
+
+    # ---------------------------------------------------------------- scopes
+
+    def need(self, *scopes: str) -> None:
+        """missing_scope unless the token has one of `scopes`."""
+        if not any(scope in self.bot.scopes for scope in scopes):
+            raise SlackError(
+                "missing_scope",
+                needed=",".join(scopes),
+                provided=",".join(sorted(self.bot.scopes)),
+            )
+
+    def need_for(self, channel: Channel, family: str) -> None:
+        """The scope of this family for this kind of channel (`groups:history` for a
+        private channel)."""
+        self.need(f"{_KINDS[channel.type]}:{family}")
+
+    def visible(self, channel_id: str, family: str) -> Channel:
+        """The channel as the bot sees it, once the token may read its kind."""
+        found = channels.get_channel(self.bot, channel_id)
+        self.need_for(found, family)
+        return found
+
+
+def _why(message: str) -> dict[str, list[str]]:
+    return {"messages": [f"[ERROR] {message}"]}
+
+
+def _family(family: str) -> tuple[str, ...]:
+    return tuple(f"{kind}:{family}" for kind in _KINDS.values())
+
+
+def _page(cursor: str | None) -> dict[str, str]:
+    return {"next_cursor": cursor or ""}
+
+
+def _draft(call: Call, text: str, thread_ts: str | None) -> PostMessage:
+    """The post as Parley's route takes it, validated by the same model."""
+    try:
+        return PostMessage.model_validate(
+            {"text": text, "threadTs": thread_ts, "blocks": call.blocks()}
+        )
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(p) for p in problem.get("loc", ()))
+        code = "invalid_blocks" if where.startswith("blocks") else "invalid_arguments"
+        raise SlackError(code, response_metadata=_why(f"{where}: {problem['msg']}")) from None
+
+
+def _message_text(call: Call) -> str:
+    """`text`, or the fallback of `attachments` (which Parley shows as text)."""
+    text = call.text("text")
+    if text is not None:
+        return text
+    attachments = call.request.params.get("attachments")
+    if isinstance(attachments, str):
+        try:
+            attachments = json.loads(attachments)
+        except ValueError:
+            raise SlackError("invalid_attachments") from None
+    if isinstance(attachments, list):
+        parts = [
+            str(a.get("fallback") or a.get("text") or "")
+            for a in attachments
+            if isinstance(a, dict)
+        ]
+        return "\n".join(p for p in parts if p)
+    return ""
+
+
+# -------------------------------------------------------------------- the methods
+
+Method = Callable[[Call], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    run: Method
+    scopes: tuple[str, ...] = ()  # the token needs one of these before the method runs
+    errors: Mapping[type[ParleyError], str] = field(default_factory=dict)  # overrides
+
+
+METHODS: dict[str, Spec] = {}
+
+
+def method(
+    name: str,
+    *scopes: str,
+    errors: Mapping[type[ParleyError], str] | None = None,
+) -> Callable[[Method], Method]:
+    def register(run: Method) -> Method:
+        METHODS[name] = Spec(run, scopes, errors or {})
+        return run
+
+    return register
+
+
+@method("auth.test")
+def auth_test(call: Call) -> dict[str, Any]:
+    workspace = workspaces.get_workspace(call.bot, call.team_id)
+    (bot,) = users.users_by_id([call.bot.user_id])
+    return {
+        "url": call.request.api_url.rstrip("/") + "/",
+        "team": workspace.name,
+        "user": bot.name,
+        "team_id": workspace.id,
+        "user_id": call.bot.user_id,
+        "bot_id": call.bot.user_id,
+        "app_id": call.bot.app_id,
+        "is_enterprise_install": False,
+    }
+
+
+@method("chat.postMessage", "chat:write")
+def chat_post_message(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    thread_ts = call.text("thread_ts")
+    draft = _draft(call, _message_text(call), thread_ts)
+    if not draft.text.strip() and not call.blocks():
+        raise SlackError("no_text")
+    broadcast = thread_ts is not None and call.flag("reply_broadcast")
+    posted, _ = messages.post_message(
+        call.bot,
+        channel_id,
+        draft,
+        call.publisher(),
+        workspace_id=call.team_id,
+        subtype="thread_broadcast" if broadcast else None,
+    )
+    return {
+        "channel": channel_id,
+        "ts": posted.ts,
+        "message": shapes.message(posted, call.team_id),
+    }
+
+
+@method("chat.update", "chat:write", errors={NotAuthor: "cant_update_message"})
+def chat_update(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    ts = call.ts("ts")
+    text = _message_text(call)
+    blocks = call.blocks()
+    draft = _draft(call, text, None)  # validates text and blocks as a post's
+    edited = messages.edit_message(
+        call.bot, channel_id, ts, draft.text, call.publisher(), **_blocks_kw(blocks)
+    )
+    return {
+        "channel": channel_id,
+        "ts": ts,
+        "text": edited.text,
+        "message": shapes.message(edited, call.team_id),
+    }
+
+
+def _blocks_kw(blocks: list[Any] | None) -> dict[str, Any]:
+    """`blocks=` for an edit that changes them (the domain keeps them otherwise)."""
+    return {"blocks": blocks} if blocks is not None else {}
+
+
+@method("chat.delete", "chat:write", errors={NotAuthor: "cant_delete_message"})
+def chat_delete(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    ts = call.ts("ts")
+    messages.delete_message(call.bot, channel_id, ts, call.publisher())
+    return {"channel": channel_id, "ts": ts}
+
+
+@method("chat.postEphemeral", "chat:write")
+def chat_post_ephemeral(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    user_id = call.text("user")
+    if user_id is None or not _ID.match(user_id):
+        raise SlackError("user_not_found")
+    blocks = call.blocks()
+    draft = _draft(call, _message_text(call), call.text("thread_ts"))
+    if not draft.text.strip() and not blocks:
+        raise SlackError("no_text")
+    ts = ephemeral.post_ephemeral(
+        call.bot,
+        channel_id,
+        user_id,
+        draft.text,
+        call.publisher(),
+        thread_ts=draft.threadTs,
+        blocks=blocks,
+    )
+    return {"message_ts": ts}
+
+
+@method("chat.getPermalink")
+def chat_get_permalink(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    found = messages.get_message(call.bot, channel_id, call.ts("message_ts"))
+    link = f"{call.request.api_url.rstrip('/')}/archives/{channel_id}/p{found.ts.replace('.', '')}"
+    if found.threadTs and found.threadTs != found.ts:
+        link += f"?thread_ts={found.threadTs}&cid={channel_id}"
+    return {"channel": channel_id, "permalink": link}
+
+
+@method("conversations.list", *_family("read"))
+def conversations_list(call: Call) -> dict[str, Any]:
+    wanted = {t.strip() for t in (call.text("types") or "public_channel").split(",") if t.strip()}
+    known = set(shapes.CONVERSATION_TYPES.values())
+    if not wanted <= known:
+        raise SlackError("invalid_types")
+    for kind, slack_type in shapes.CONVERSATION_TYPES.items():
+        if slack_type in wanted:
+            call.need(f"{_KINDS[kind]}:read")
+    found = [
+        c
+        for c in channels.list_channels(call.bot, call.team_id)
+        if shapes.CONVERSATION_TYPES[c.type] in wanted
+        and not (call.flag("exclude_archived") and getattr(c, "isArchived", False))
+    ]
+    page, next_cursor = offset_page(found, call.limit(100), call.cursor())
+    return {
+        "channels": [shapes.channel(c) for c in page],
+        "response_metadata": _page(next_cursor),
+    }
+
+
+@method("conversations.info", *_family("read"))
+def conversations_info(call: Call) -> dict[str, Any]:
+    return {"channel": shapes.channel(call.visible(call.channel_id(), "read"))}
+
+
+@method("conversations.members", *_family("read"))
+def conversations_members(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    call.visible(channel_id, "read")
+    members, next_cursor = channels.list_members(
+        call.bot, channel_id, call.limit(100), call.cursor()
+    )
+    return {"members": [m.id for m in members], "response_metadata": _page(next_cursor)}
+
+
+@method("conversations.history", *_family("history"))
+def conversations_history(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    call.visible(channel_id, "history")
+    inclusive = call.flag("inclusive")
+    oldest = _bound(call, "oldest", inclusive, lower=True)
+    latest = _bound(call, "latest", inclusive, lower=False)
+    found, next_cursor = messages.list_messages(
+        call.bot,
+        channel_id,
+        oldest=oldest,
+        latest=latest,
+        limit=call.limit(100),
+        cursor=call.cursor(),
+    )
+    return {
+        "messages": [shapes.message(m, call.team_id) for m in found],
+        "has_more": next_cursor is not None,
+        "pin_count": 0,
+        "response_metadata": _page(next_cursor),
+    }
+
+
+def _bound(call: Call, name: str, inclusive: bool, *, lower: bool) -> str | None:
+    """Slack's `oldest`/`latest` ("1732700000.000123", "1732700000", "0") as Parley's
+    exclusive bound: with `inclusive`, a microsecond outside the given one."""
+    value = call.text(name)
+    if value is None:
+        return None
+    try:
+        micros = int(Decimal(value) * 1_000_000)
+    except (InvalidOperation, ValueError):
+        raise SlackError(f"invalid_ts_{name}") from None
+    if micros < 0 or micros >= 10**16:
+        raise SlackError(f"invalid_ts_{name}")
+    if lower and micros == 0:
+        return None
+    seconds, rest = divmod(micros, 1_000_000)
+    ts = f"{seconds:010d}.{rest:06d}"
+    if not inclusive:
+        return ts
+    if lower:
+        seconds, rest = divmod(max(micros - 1, 0), 1_000_000)
+        return f"{seconds:010d}.{rest:06d}"
+    return next_ts(ts)
+
+
+@method("conversations.replies", *_family("history"))
+def conversations_replies(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    call.visible(channel_id, "history")
+    found = messages.get_message(call.bot, channel_id, call.ts("ts", missing="thread_not_found"))
+    parent_ts = found.threadTs or found.ts
+    parent = (
+        found if parent_ts == found.ts else messages.get_message(call.bot, channel_id, parent_ts)
+    )
+    cursor = call.cursor()
+    replies, next_cursor = messages.list_replies(
+        call.bot, channel_id, parent_ts, call.limit(100), cursor
+    )
+    shown = replies if cursor else [parent, *replies]
+    return {
+        "messages": [shapes.message(m, call.team_id) for m in shown],
+        "has_more": next_cursor is not None,
+        "response_metadata": _page(next_cursor),
+    }
+
+
+@method("conversations.join", "channels:join")
+def conversations_join(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    before = channels.get_channel(call.bot, channel_id)
+    if before.type != "public":
+        # A private channel the bot sees is one it is in already; DMs are not joined.
+        if before.isMember:
+            return _already_in(before)
+        raise SlackError("method_not_supported_for_channel_type")
+    joined = channels.join_channel(call.bot, channel_id, call.publisher())
+    return _already_in(joined) if before.isMember else {"channel": shapes.channel(joined)}
+
+
+def _already_in(found: Channel) -> dict[str, Any]:
+    return {
+        "channel": shapes.channel(found),
+        "warning": "already_in_channel",
+        "response_metadata": {"warnings": ["already_in_channel"]},
+    }
+
+
+def _react(call: Call, *, add: bool) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    name = call.text("name")
+    if name is None:
+        raise SlackError("invalid_name")
+    _, changed = reactions.react(
+        call.bot, channel_id, call.ts("timestamp"), name.strip(":"), call.publisher(), add=add
+    )
+    if not changed:
+        raise SlackError("already_reacted" if add else "no_reaction")
+    return {}
+
+
+@method("reactions.add", "reactions:write", errors={InvalidRequest: "invalid_name"})
+def reactions_add(call: Call) -> dict[str, Any]:
+    return _react(call, add=True)
+
+
+@method("reactions.remove", "reactions:write", errors={InvalidRequest: "invalid_name"})
+def reactions_remove(call: Call) -> dict[str, Any]:
+    return _react(call, add=False)
+
+
+@method("reactions.get", "reactions:read")
+def reactions_get(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    found = messages.get_message(call.bot, channel_id, call.ts("timestamp"))
+    return {
+        "type": "message",
+        "channel": channel_id,
+        "message": shapes.message(found, call.team_id),
+    }
+
+
+def _pin(call: Call, *, pinned: bool) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    changed = pins.set_pin(
+        call.bot, channel_id, call.ts("timestamp"), call.publisher(), pinned=pinned
+    )
+    if not changed:
+        raise SlackError("already_pinned" if pinned else "no_pin")
+    return {}
+
+
+@method("pins.add", "pins:write")
+def pins_add(call: Call) -> dict[str, Any]:
+    return _pin(call, pinned=True)
+
+
+@method("pins.remove", "pins:write")
+def pins_remove(call: Call) -> dict[str, Any]:
+    return _pin(call, pinned=False)
+
+
+def _user_id(call: Call) -> str:
+    value = call.text("user")
+    if value is None or not _ID.match(value):
+        raise SlackError("user_not_found")
+    return value
+
+
+@method("users.info", "users:read")
+def users_info(call: Call) -> dict[str, Any]:
+    member = workspaces.get_member(call.bot, call.team_id, _user_id(call))
+    with_email = "users:read.email" in call.bot.scopes
+    return {"user": shapes.user(member, call.team_id, with_email=with_email)}
+
+
+@method("users.list", "users:read")
+def users_list(call: Call) -> dict[str, Any]:
+    members, next_cursor = workspaces.list_members(
+        call.bot, call.team_id, call.limit(MAX_PAGE), call.cursor()
+    )
+    with_email = "users:read.email" in call.bot.scopes
+    return {
+        "members": [shapes.user(m, call.team_id, with_email=with_email) for m in members],
+        "cache_ts": 0,
+        "response_metadata": _page(next_cursor),
+    }
+
+
+@method("users.lookupByEmail", "users:read.email", errors={UserNotFound: "users_not_found"})
+def users_lookup_by_email(call: Call) -> dict[str, Any]:
+    email = call.text("email")
+    if email is None or "@" not in email or len(email) > 254:
+        raise SlackError("users_not_found")
+    member = workspaces.find_member_by_email(call.bot, call.team_id, email)
+    return {"user": shapes.user(member, call.team_id, with_email=True)}
+
+
+# -------------------------------------------------------------------- errors and the entry
+
+# Parley's errors by kind as Slack's codes, most specific first (a method may override).
+_ERROR_CODES: tuple[tuple[type[ParleyError], str], ...] = (
+    (ChannelNotFound, "channel_not_found"),
+    (ThreadNotFound, "thread_not_found"),
+    (MessageNotFound, "message_not_found"),
+    (UserNotFound, "user_not_found"),
+    (RecipientNotInChannel, "user_not_in_channel"),
+    (NotInChannel, "not_in_channel"),
+    (NotAuthor, "cant_update_message"),
+    (EmptyText, "no_text"),
+    (TextTooLong, "msg_too_long"),
+    (InvalidBlocks, "invalid_blocks"),
+    (BlocksTooLong, "invalid_blocks"),
+    (InvalidCursor, "invalid_cursor"),
+    (Unauthorized, "invalid_auth"),
+    (TooLarge, "msg_too_long"),
+    (NotFound, "not_found"),
+    (Forbidden, "restricted_action"),
+    (Conflict, "conflict"),
+    (InvalidRequest, "invalid_arguments"),
+)
+
+
+def slack_code(error: ParleyError, overrides: Mapping[type[ParleyError], str]) -> str:
+    for kinds in (tuple(overrides.items()), _ERROR_CODES):
+        for kind, code in kinds:
+            if isinstance(error, kind):
+                return code
+    return "invalid_arguments"
+
+
+def handle(request: Request, publisher: Callable[[], Publisher]) -> Reply:
+    """One Web API call, answered as Slack answers it."""
+    spec = METHODS.get(request.method)
+    if spec is None:
+        return Reply(200, {"ok": False, "error": "unknown_method"})
+    if not request.token:
+        return Reply(200, {"ok": False, "error": "not_authed"})
+    try:
+        bot = apps.authenticate(request.token)
+    except Unauthorized:
+        return Reply(200, {"ok": False, "error": "invalid_auth"})
+    headers = {
+        "X-OAuth-Scopes": ",".join(sorted(bot.scopes)),
+        "X-Accepted-OAuth-Scopes": ",".join(spec.scopes),
+    }
+    call = Call(bot, request, publisher)
+    try:
+        if spec.scopes:
+            call.need(*spec.scopes)
+        body = {"ok": True, **spec.run(call)}
+    except SlackError as refused:
+        body = {"ok": False, "error": refused.error, **refused.fields}
+    except RateLimited as limited:
+        headers["Retry-After"] = str(limited.retry_after)
+        return Reply(429, {"ok": False, "error": "ratelimited"}, headers)
+    except ParleyError as error:
+        body = {"ok": False, "error": slack_code(error, spec.errors)}
+        if isinstance(error, InvalidRequest) and body["error"] == "invalid_arguments":
+            body["response_metadata"] = _why(error.message)
+    except ValidationError as error:
+        body = {"ok": False, "error": "invalid_arguments", "response_metadata": _why(str(error))}
+    return Reply(200, body, headers)
