@@ -693,7 +693,7 @@ def test_a_private_channel_needs_the_groups_scopes(
         "POST", f"/workspaces/{workspace['wid']}/channels", body={"name": "ops", "private": True}
     )
     add_to(api, ops["channel"]["id"], only_public)
-    status, body, _ = slack(
+    _, body, _ = slack(
         "conversations.history", only_public["token"], query={"channel": ops["channel"]["id"]}
     )
     assert (body["error"], body["needed"]) == ("missing_scope", "groups:history")
@@ -726,7 +726,7 @@ def test_an_app_made_before_slacks_scope_names_keeps_what_it_could_do(
     assert [m["text"] for m in history["messages"]] == ["private history"]
 
 
-# -------------------------------------------------------------------- a private channel the bot is not in
+# -------------------------------------------------------------------- private, the bot not in it
 
 
 @pytest.mark.parametrize(
