@@ -164,6 +164,38 @@ def test_an_edit_is_found_by_its_new_words_and_a_delete_is_gone(
     _eventually(lambda: _search(bob, wid, new)["total"] == 0, "the delete is indexed")
 
 
+def test_a_word_only_a_block_shows_finds_the_message_until_an_edit_removes_the_block(
+    team: dict[str, Any], search_node: OpenSearchNode
+) -> None:
+    alice, bob, wid, general = team["alice"], team["bob"], team["wid"], team["general"]
+    word = f"blockword{uuid.uuid4().hex[:8]}"
+    blocks = [
+        {
+            "type": "rich_text",
+            "elements": [
+                {
+                    "type": "rich_text_section",
+                    "elements": [
+                        {"type": "text", "text": "deploy "},
+                        {"type": "text", "text": word, "style": {"bold": True}},
+                    ],
+                }
+            ],
+        }
+    ]
+    body = {"text": "a deploy report", "blocks": blocks}
+    status, posted = alice.call("POST", f"/channels/{general}/messages", body)
+    assert status == 201, posted
+    _eventually(lambda: _search(bob, wid, word)["total"] == 1, "the block's word is indexed")
+    assert _search(bob, wid, word)["results"][0]["message"]["blocks"] == blocks
+
+    url = f"/channels/{general}/messages/{posted['message']['ts']}"
+    assert alice.call("PATCH", url, {"text": "a deploy report", "blocks": []})[0] == 200
+    _eventually(lambda: _search(bob, wid, word)["total"] == 0, "the edit is indexed")
+    found = _search(bob, wid, '"a deploy report"')["results"]
+    assert posted["message"]["ts"] in [r["message"]["ts"] for r in found]  # by its text still
+
+
 def test_a_private_channel_is_searched_only_by_its_members(
     team: dict[str, Any], search_node: OpenSearchNode
 ) -> None:

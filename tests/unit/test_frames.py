@@ -138,6 +138,33 @@ def test_a_good_send_message_frame_keeps_its_fields_and_ignores_unknown_ones() -
     assert parse(SendMessageFrame, {**SEND, "fileIds": []}).fileIds == []
 
 
+BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}, {"type": "divider"}]
+
+
+def test_a_send_message_frame_carries_blocks_or_null() -> None:
+    assert parse(SendMessageFrame, {**SEND, "blocks": BLOCKS}).blocks == BLOCKS
+    assert parse(SendMessageFrame, {**SEND, "blocks": None}).blocks is None
+    assert parse(SendMessageFrame, SEND).blocks is None
+
+
+@pytest.mark.parametrize(
+    ("blocks", "says"),
+    [
+        ("[]", "blocks: Value error, blocks must be a JSON array of objects"),
+        ([{"type": "divider"}] * 51, "blocks: Value error, blocks has 51 items; the limit is 50"),
+        ([{"type": "divider"}, 3], "blocks: Value error, blocks[1] must be a JSON object"),
+        ([{"type": ""}], "blocks: Value error, blocks[0].type must be a non-empty string"),
+        (
+            [{"type": "section", "text": {"text": "\ud800"}}],
+            "blocks: Value error, blocks[0] has a string with a lone surrogate",
+        ),
+    ],
+)
+def test_bad_blocks_in_a_frame_read_as_the_http_apis_422(blocks: Any, says: str) -> None:
+    """The same words as POST /channels/{cid}/messages gives (tests/unit/test_messages.py)."""
+    assert problem(SendMessageFrame, {**SEND, "blocks": blocks}).startswith(says)
+
+
 @pytest.mark.parametrize(("given", "kept"), [(7, 7), (3.0, 3), (True, True), ("x", "x")])
 def test_a_frame_id_is_a_string_or_an_integer_as_pydantic_took_it(given: Any, kept: Any) -> None:
     assert parse(SendMessageFrame, {**SEND, "id": given}).id == kept

@@ -1,6 +1,9 @@
-"""Messages over HTTP: posting, limits, idempotent retries, history paging, delivery scope."""
+"""Messages over HTTP: posting, limits, idempotent retries, history paging, delivery scope,
+Block Kit blocks."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster, post
 
@@ -157,3 +160,121 @@ def test_text_with_a_lone_surrogate_is_refused_before_it_is_stored(
     status, reply = api("POST", f"/channels/{workspace['general']}/messages", raw_body=raw)
     assert status == 422
     assert "surrogate" in reply["error"]["message"]
+
+
+# ------------------------------------------------------------------ Block Kit blocks
+
+SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Build* passed"}}
+BUTTONS = {
+    "type": "actions",
+    "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "Open"}, "value": "run-7"}
+    ],
+}
+
+
+def test_blocks_are_stored_returned_and_delivered_with_the_message(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    cid = workspace["general"]
+    connect("bob-1", BOB, workspace["wid"])
+    message = post(api, cid, "Build passed", blocks=[SECTION, BUTTONS])
+    assert message["blocks"] == [SECTION, BUTTONS]
+    _, one = api("GET", f"/channels/{cid}/messages/{message['ts']}", user=BOB)
+    _, history = api("GET", f"/channels/{cid}/messages", user=BOB)
+    assert one["message"] == history["messages"][0] == message
+    assert poster.events("bob-1", "message") == [
+        {"type": "message", "channelId": cid, "message": message}
+    ]
+
+
+def test_text_may_be_empty_beside_blocks_as_their_fallback_but_not_alone(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    cid = workspace["general"]
+    message = post(api, cid, "", blocks=[SECTION])
+    assert (message["text"], message["blocks"]) == ("", [SECTION])
+    for body in ({"text": "", "blocks": []}, {"text": " ", "blocks": None}):
+        status, reply = api("POST", f"/channels/{cid}/messages", body=body)
+        assert (status, reply["error"]["code"]) == (400, "invalid_request"), body
+
+
+@pytest.mark.parametrize(
+    ("blocks", "says"),
+    [
+        ('[{"type": "section"}]', "blocks: Value error, blocks must be a JSON array of objects"),
+        ([SECTION] * 51, "blocks: Value error, blocks has 51 items; the limit is 50"),
+        ([SECTION, "divider"], "blocks[1] must be a JSON object"),
+        ([{"text": {"type": "plain_text", "text": "x"}}], "blocks[0].type must be a non-empty"),
+        ([{"type": ""}], "blocks[0].type must be a non-empty string"),
+    ],
+)
+def test_blocks_of_a_bad_shape_are_a_422_naming_the_problem(
+    api: Api, workspace: dict[str, str], blocks: object, says: str
+) -> None:
+    cid = workspace["general"]
+    status, reply = api("POST", f"/channels/{cid}/messages", body={"text": "x", "blocks": blocks})
+    assert (status, reply["error"]["code"]) == (422, "invalid_request")
+    assert says in reply["error"]["message"]
+    _, history = api("GET", f"/channels/{cid}/messages")
+    assert history["messages"] == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ('{"text": "x", "blocks": [{"type": "s", "t": "a\\ud800"}]}', "lone surrogate"),
+        # Python's JSON reader takes NaN, which no JSON writer may send on.
+        ('{"text": "x", "blocks": [{"type": "s", "n": NaN}]}', "NaN or infinity"),
+    ],
+)
+def test_blocks_that_json_or_utf8_cannot_carry_on_are_refused_before_they_are_stored(
+    api: Api, workspace: dict[str, str], raw: str, says: str
+) -> None:
+    status, reply = api("POST", f"/channels/{workspace['general']}/messages", raw_body=raw)
+    assert (status, reply["error"]["code"]) == (422, "invalid_request")
+    assert says in reply["error"]["message"]
+
+
+def test_blocks_over_their_size_limit_are_a_413_and_nothing_is_stored(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    cid = workspace["general"]
+    wide = {"type": "section", "text": {"type": "plain_text", "text": "x" * 1_000}}
+    assert "blocks" in post(api, cid, "fits", blocks=[wide] * 45)
+    status, reply = api(
+        "POST", f"/channels/{cid}/messages", body={"text": "too much", "blocks": [wide] * 50}
+    )
+    assert (status, reply["error"]["code"]) == (413, "too_large")
+    assert "blocks are" in reply["error"]["message"]
+    _, history = api("GET", f"/channels/{cid}/messages")
+    assert [m["text"] for m in history["messages"]] == ["fits"]
+
+
+def test_an_edit_keeps_replaces_or_removes_the_blocks(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    cid = workspace["general"]
+    connect("bob-1", BOB, workspace["wid"])
+    url = f"/channels/{cid}/messages/{post(api, cid, 'v1', blocks=[SECTION])['ts']}"
+
+    for body in ({"text": "v2"}, {"text": "v3", "blocks": None}):  # left out or null: kept
+        status, edited = api("PATCH", url, body=body)
+        assert (status, edited["message"]["blocks"]) == (200, [SECTION])
+
+    status, edited = api("PATCH", url, body={"text": "", "blocks": [BUTTONS]})
+    assert status == 200
+    assert (edited["message"]["text"], edited["message"]["blocks"]) == ("", [BUTTONS])
+    changed = poster.events("bob-1", "message_changed")[-1]
+    assert changed == {"type": "message_changed", "channelId": cid, "message": edited["message"]}
+
+    status, reply = api("PATCH", url, body={"text": "", "blocks": []})  # nothing left to show
+    assert (status, reply["error"]["code"]) == (400, "invalid_request")
+    status, reply = api("PATCH", url, body={"text": "v4", "blocks": [{"type": 1}]})
+    assert (status, reply["error"]["code"]) == (422, "invalid_request")
+    assert api("GET", url)[1]["message"]["blocks"] == [BUTTONS]
+
+    status, edited = api("PATCH", url, body={"text": "v5", "blocks": []})
+    assert status == 200
+    assert "blocks" not in edited["message"]
+    assert "blocks" not in api("GET", url)[1]["message"]

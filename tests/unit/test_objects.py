@@ -64,6 +64,10 @@ MESSAGES = [
         reactions=[objects.Reaction(name="tada", count=2, users=["U1", "U2"])],
         edited=objects.Edited(ts="1732700000.000005"),
         files=[FILE],
+        blocks=[
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}, "fields": []},
+            {"type": "divider"},
+        ],
         clientMsgId="m-1",
     ),
 ]
@@ -75,6 +79,7 @@ def test_a_message_sends_the_json_of_its_http_reply(message: objects.Message) ->
     replied = schemas.MessageReply(message=message).model_dump()["message"]
     assert message.wire() == replied
     assert "threadTs" not in MESSAGES[0].wire()  # unset optional fields are left out
+    assert "blocks" not in MESSAGES[0].wire()
 
 
 def test_the_other_objects_send_the_json_of_their_replies() -> None:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from parley.search.changes import IndexChange, change_from_stream, sent_at_millis
+from parley.search.changes import IndexChange, change_from_stream, indexed_text, sent_at_millis
 from parley.search.opensearch import WriteOutcome, _latest_per_document
 from parley.streams import StreamRecord
 
@@ -52,6 +52,39 @@ def test_file_ids_mark_a_message_as_having_a_file() -> None:
     change = change_from_stream("INSERT", {**IMAGE, "fileIds": ["F1"]}, None)
     assert change is not None
     assert change.hasFile
+
+
+BLOCKS = [
+    {"type": "header", "text": {"type": "plain_text", "text": "hello world"}},
+    {"type": "section", "text": {"type": "mrkdwn", "text": "rollout *paused*"}},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "rollout *paused*"}]},
+    {
+        "type": "actions",
+        "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Resume"}}],
+    },
+]
+
+
+def test_the_text_of_blocks_is_indexed_after_the_text_once() -> None:
+    """The header repeats the text (a fallback often does) and the context the section:
+    each is found already, so neither is indexed twice."""
+    change = change_from_stream("MODIFY", {**IMAGE, "blocks": json.dumps(BLOCKS)}, None)
+    assert change is not None
+    assert change.text == "hello world\nrollout *paused*\nResume"
+    assert change.document()["text"] == change.text
+
+
+def test_a_message_of_blocks_alone_is_indexed_by_their_text() -> None:
+    image = {**IMAGE, "text": "", "blocks": json.dumps(BLOCKS[1:])}
+    assert indexed_text("", image["blocks"]) == "rollout *paused*\nResume"
+    change = change_from_stream("INSERT", image, None)
+    assert change is not None
+    assert change.text == "rollout *paused*\nResume"
+
+
+def test_unreadable_blocks_leave_the_text_as_it_is() -> None:
+    assert indexed_text("hello world", "not json") == "hello world"
+    assert indexed_text("hello world", None) == "hello world"
 
 
 def test_sent_at_is_the_ts_in_milliseconds() -> None:

@@ -147,6 +147,14 @@ def test_a_rebuild_copies_into_the_next_generation_and_switches_both_aliases() -
     assert {a["index"]["_index"] for a in client.bulks[0][::2]} == {"messages-v2"}
 
 
+def test_a_rebuild_indexes_the_text_of_the_blocks_as_the_indexer_does() -> None:
+    client = FakeClient({"messages-v1": {"messages", "messages-write"}})
+    item = message("1.000001")
+    item.blocks = '[{"type":"section","text":{"type":"mrkdwn","text":"only in a block"}}]'
+    rebuild([item], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]
+    assert client.bulks[0][1]["text"] == "hi\nonly in a block"
+
+
 def test_a_failed_copy_drops_the_new_index_and_leaves_the_live_one() -> None:
     client = FakeClient({"messages-v1": {"messages", "messages-write"}}, {"messages-v2": 400})
     result = rebuild([message("1.000001")], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]

@@ -149,10 +149,43 @@ def test_send_message_acks_the_sender_and_delivers_to_the_others(
     assert history["messages"][0] == ack["message"]
 
 
+def test_a_message_sent_with_blocks_reaches_the_others_with_them(
+    api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
+) -> None:
+    wid, cid = workspace["wid"], workspace["general"]
+    connect("bob-1", BOB, wid)
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Standup"}}]
+    frame = {"action": "sendMessage", "id": "b1", "channelId": cid, "text": "", "blocks": blocks}
+    ack = send("alice-1", ALICE, wid, frame)
+    assert (ack["type"], ack["message"]["text"], ack["message"]["blocks"]) == ("ack", "", blocks)
+    assert poster.events("bob-1") == [
+        {"type": "message", "channelId": cid, "message": ack["message"]}
+    ]
+    _, history = api("GET", f"/channels/{cid}/messages", user=BOB)
+    assert history["messages"][0] == ack["message"]
+
+
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
         ({"action": "sendMessage", "id": 7, "text": "no channel"}, "invalid_request"),
+        (
+            {"action": "sendMessage", "id": 7, "channelId": "GENERAL", "blocks": [{"type": 2}]},
+            "invalid_request",
+        ),
+        (
+            {"action": "sendMessage", "id": 7, "channelId": "GENERAL", "blocks": []},
+            "invalid_request",
+        ),
+        (
+            {
+                "action": "sendMessage",
+                "id": 7,
+                "channelId": "GENERAL",
+                "blocks": [{"type": "section", "t": "x" * 1000}] * 50,
+            },
+            "too_large",
+        ),
         ({"action": "sendMessage", "id": 7, "channelId": "CNOPE", "text": "x"}, "not_found"),
         ({"action": "sendMessage", "id": 7, "channelId": "GENERAL", "text": ""}, "invalid_request"),
         (

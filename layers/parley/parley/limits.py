@@ -13,6 +13,13 @@ MAX_FILES_PER_MESSAGE = 10
 MAX_CLIENT_MSG_ID_CHARS = 128
 MAX_FRAME_ID_CHARS = 128
 MAX_PRESENCE_SUBSCRIPTIONS = 100
+# Block Kit blocks on a message (parley.domain.blocks). 50 is Slack's count. Slack's size
+# limit is undocumented (it refuses around 16 KB of blocks); this bound keeps a message item
+# well under DynamoDB's 400 KB beside 40,000 characters of text (160 KB of UTF-8 at most),
+# and the index queue's change (text and blocks' text) under SQS's 256 KB.
+MAX_BLOCKS = 50
+MAX_BLOCKS_BYTES = 50_000  # of compact UTF-8 JSON
+MAX_BLOCK_DEPTH = 16  # nesting inside a block; Block Kit's deepest (rich text lists) is 8
 
 # JSON may escape a lone surrogate (`"\ud800"`) that no UTF-8 store can hold: stored, it
 # crashed every consumer that re-encodes the text (found by fuzzing).

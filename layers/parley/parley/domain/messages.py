@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from parley.concurrency import both
 from parley.domain import access, files, mentions, ratelimits
+from parley.domain import blocks as block_kit
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
 from parley.domain.views import message_view, shared_file
@@ -42,6 +43,8 @@ class Draft(Protocol):
     def clientMsgId(self) -> str | None: ...
     @property
     def fileIds(self) -> list[str] | None: ...
+    @property
+    def blocks(self) -> list[dict[str, Any]] | None: ...
 
 
 def post_message(
@@ -59,12 +62,14 @@ def post_message(
     Returns the message and whether it is new: a repeated clientMsgId returns the first
     message and announces nothing. `workspace_id` confines a WebSocket connection to the
     workspace it was opened for. Shared files (`fileIds`) must be ready files of the
-    channel's workspace that the sender may see; the text may then be empty. `via` names
-    the member on whose behalf an app's bot answers a slash command: the bot need not be in
-    the channel, the member must (as in Slack). `subtype` is Slack's message subtype where
-    the post has one (`bot_message` for an incoming webhook).
+    channel's workspace that the sender may see; the text may then be empty, as it may with
+    Block Kit `blocks` (the text is then their fallback). `via` names the member on whose
+    behalf an app's bot answers a slash command: the bot need not be in the channel, the
+    member must (as in Slack). `subtype` is Slack's message subtype where the post has one
+    (`bot_message` for an incoming webhook).
     """
-    _check_text(body.text, empty_ok=bool(body.fileIds))
+    stored_blocks = block_kit.to_store(body.blocks)
+    check_text(body.text, empty_ok=bool(body.fileIds) or stored_blocks is not None)
     # The audience and the rate limit are independent look-ups, and so, below, are storing
     # the message and finding its audience's connections: each pair costs one round trip.
     (channel, member_ids), _ = both(
@@ -84,7 +89,13 @@ def post_message(
     try:
         item, targets = both(
             lambda: _store_with_new_ts(
-                caller, channel_id, channel.workspaceId, body, shared, subtype=subtype
+                caller,
+                channel_id,
+                channel.workspaceId,
+                body,
+                shared,
+                subtype=subtype,
+                stored_blocks=stored_blocks,
             ),
             lambda: connection_store.live_connections(channel.workspaceId, member_ids),
         )
@@ -130,7 +141,7 @@ def get_message(caller: Caller, channel_id: str, ts: str) -> Message:
     return message_view(item)
 
 
-def _check_text(text: str, empty_ok: bool = False) -> None:
+def check_text(text: str, empty_ok: bool = False) -> None:
     if len(text) > MAX_TEXT_CHARS:
         raise TextTooLong(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
     if not text.strip() and not empty_ok:
@@ -145,6 +156,7 @@ def _store_with_new_ts(
     shared: list[FileItem],
     *,
     subtype: str | None,
+    stored_blocks: str | None,
 ) -> MessageItem:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""
     mentioned = mentions.parse(body.text)
@@ -168,6 +180,7 @@ def _store_with_new_ts(
             broadcast=mentioned.broadcast,
             appId=caller.app_id,
             subtype=subtype,
+            blocks=stored_blocks,
             version=1,
             createdAt=iso_now(),
         )
@@ -199,17 +212,27 @@ def list_replies(
 
 
 def edit_message(
-    caller: Caller, channel_id: str, ts: str, text: str, publisher: Publisher
+    caller: Caller,
+    channel_id: str,
+    ts: str,
+    text: str,
+    publisher: Publisher,
+    *,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> Message:
     """The author only; every edit bumps `version` and is announced as message_changed.
-    The text of a message that shares files may be emptied, as it may be sent empty."""
+    `blocks` replace the message's blocks and `[]` removes them; None leaves them as they
+    are (as Slack's chat.update without `blocks`). The text of a message that shares files
+    or keeps blocks may be emptied, as it may be sent empty."""
     channel, _ = access.visible_channel(channel_id, caller.user_id)
     existing = message_store.get_message(channel_id, ts)
     if existing is None:
         raise MessageNotFound("message not found")
     if existing.userId != caller.user_id:
         raise NotAuthor("only the author can edit a message")
-    _check_text(text, empty_ok=bool(existing.fileIds))
+    new_blocks = None if blocks is None else block_kit.to_store(blocks)
+    kept_blocks = existing.blocks if blocks is None else new_blocks
+    check_text(text, empty_ok=bool(existing.fileIds) or kept_blocks is not None)
     try:
         mentioned = mentions.parse(text)
         item = message_store.edit_text(
@@ -220,6 +243,8 @@ def edit_message(
             edited_ts=ts_from_micros(now_micros()),
             mentions=mentioned.users,
             broadcast=mentioned.broadcast,
+            blocks=new_blocks,
+            replace_blocks=blocks is not None,
         )
     except message_store.NotYours:
         raise MessageNotFound("message not found") from None

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, Self
 
+from parley.domain.blocks import shape_problem
 from parley.errors import InvalidRequest
 from parley.limits import (
     ID_PATTERN,
@@ -106,6 +107,17 @@ class Fields:
 
         return self._read(name, default, read)
 
+    def blocks(self, name: str) -> Any:
+        """Block Kit blocks or null, in the words of the HTTP API's 422 (parley.schemas)."""
+
+        def read(value: Any) -> list[dict[str, Any]] | None:
+            problem = shape_problem(value)
+            if problem is not None:
+                raise _Invalid(f"Value error, {problem}")
+            return value
+
+        return self._read(name, None, read)
+
     def frame_id(self) -> str | int | None:
         """The client's `id` (echoed as `replyTo`): a string of at most 128 characters or an
         integer (pydantic also took `3.0` and `true` as integers; so does this)."""
@@ -156,15 +168,18 @@ class Frame(Protocol):
 @dataclass(frozen=True, slots=True)
 class SendMessageFrame:
     """`{"action": "sendMessage", "id", "channelId", "text", "threadTs"?, "clientMsgId"?,
-    "fileIds"?}`: as the body of POST /channels/{cid}/messages (parley.schemas.PostMessage)."""
+    "fileIds"?, "blocks"?}`: as the body of POST /channels/{cid}/messages
+    (parley.schemas.PostMessage)."""
 
     action: ClassVar[str] = "sendMessage"
     channelId: str
-    # Empty text is the domain's 400 unless files are shared; over 40,000 characters its 413.
+    # Empty text is the domain's 400 unless files are shared or blocks given; over 40,000
+    # characters its 413 (and blocks over their size limit too).
     text: str = ""
     threadTs: str | None = None
     clientMsgId: str | None = None
     fileIds: list[str] | None = None
+    blocks: list[dict[str, Any]] | None = None
     id: str | int | None = None
 
     @classmethod
@@ -183,6 +198,7 @@ class SendMessageFrame:
                 nullable=True,
             ),
             fileIds=fields.ids("fileIds", max_items=MAX_FILES_PER_MESSAGE, default=None),
+            blocks=fields.blocks("blocks"),
             id=fields.frame_id(),
         )
         fields.check()

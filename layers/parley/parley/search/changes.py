@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from parley.domain import blocks
 from parley.streams import StreamEventName
 
 
@@ -28,7 +29,7 @@ class IndexChange(BaseModel):
     version: int
     deleted: bool = False
     userId: str | None = None
-    text: str | None = None
+    text: str | None = None  # what is searched: the message's text and its blocks' (indexed_text)
     threadTs: str | None = None
     hasFile: bool = False
 
@@ -54,6 +55,15 @@ class IndexChange(BaseModel):
             "threadTs": self.threadTs,
             "hasFile": self.hasFile,
         }
+
+
+def indexed_text(text: str, stored_blocks: str | None) -> str:
+    """The message's text and then, a piece a line, the text of its Block Kit blocks, so a
+    word that only a block shows finds the message. A piece that repeats the text (its
+    fallback often does) or an earlier piece is left out: it is found already."""
+    pieces = dict.fromkeys(blocks.text_of(blocks.loaded(stored_blocks) or []))
+    pieces.pop(text, None)
+    return "\n".join([text, *pieces] if text else pieces)
 
 
 def sent_at_millis(ts: str) -> int:
@@ -97,7 +107,7 @@ def change_from_stream(
         ts=str(new_image["ts"]),
         version=int(new_image.get("version", 1)),
         userId=str(new_image["userId"]),
-        text=str(new_image.get("text", "")),
+        text=indexed_text(str(new_image.get("text", "")), new_image.get("blocks")),
         threadTs=new_image.get("threadTs"),
         hasFile=bool(new_image.get("fileIds")),
     )

@@ -33,7 +33,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from parley.search import mapping
-from parley.search.changes import IndexChange
+from parley.search.changes import IndexChange, indexed_text
 from parley.search.opensearch import MessageIndex, WriteOutcome, connect
 from parley.store.items import MessageItem
 
@@ -50,7 +50,7 @@ def change_of(item: MessageItem) -> IndexChange:
         ts=item.ts,
         version=int(item.version or 1),
         userId=item.userId,
-        text=item.text,
+        text=indexed_text(item.text, item.blocks),
         threadTs=item.threadTs,
         hasFile=bool(item.fileIds),
     )
