@@ -128,13 +128,13 @@ def list_messages(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Message], str | None]:
-    access.visible_channel(channel_id, caller.user_id)
+    access.history_channel(channel_id, caller)
     items, next_cursor = message_store.top_level_page(channel_id, oldest, latest, limit, cursor)
     return [message_view(item) for item in items], next_cursor
 
 
 def get_message(caller: Caller, channel_id: str, ts: str) -> Message:
-    access.visible_channel(channel_id, caller.user_id)
+    access.history_channel(channel_id, caller)
     item = message_store.get_message(channel_id, ts)
     if item is None:
         raise MessageNotFound("message not found")
@@ -203,7 +203,7 @@ def _existing(channel_id: str, ts: str) -> Message:
 def list_replies(
     caller: Caller, channel_id: str, thread_ts: str, limit: int, cursor: str | None
 ) -> tuple[list[Message], str | None]:
-    access.visible_channel(channel_id, caller.user_id)
+    access.history_channel(channel_id, caller)
     parent = message_store.get_message(channel_id, thread_ts)
     if parent is None or parent.threadTs is not None:
         raise ThreadNotFound("thread not found")
