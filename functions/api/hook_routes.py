@@ -1,4 +1,6 @@
-"""POST /hooks/{token}: an incoming webhook posts into its channel as its app's bot.
+"""POST /hooks/{token}: an incoming webhook posts into its channel as its app's bot, and
+takes and answers what Slack's do (parley.slack.webhooks): `ok` as text/plain, or Slack's
+error text with a 4xx.
 
 No gateway authorizer: the token in the URL is the credential, checked by its hash.
 """
@@ -10,12 +12,17 @@ import binascii
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+from pydantic import ValidationError
 
 from parley.domain import webhooks
 from parley.edge import wiring
-from parley.errors import InvalidRequest
-from parley.schemas import MessageReply, PostMessage
+from parley.errors import ParleyError
+from parley.schemas import SlackMessagePayload
+from parley.slack import webhooks as slack_webhooks
+from parley.slack.webhooks import Refusal
 
 router = Router()
 
@@ -31,19 +38,46 @@ def hook_url(event: APIGatewayProxyEventV2, token: str) -> str:
     return f"{api_url(event)}/hooks/{token}"
 
 
-def raw_body(event: APIGatewayProxyEventV2) -> bytes:
+def raw_body(event: BaseProxyEvent) -> bytes:
     body = event.body or ""
     if not event.is_base64_encoded:
         return body.encode()
     try:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidRequest("the body is not valid base64") from None
+        raise Refusal(400, "invalid_payload") from None
 
 
-@router.post("/hooks/<token>", responses={201: {"description": "posted"}})
-def post_via_webhook(token: str) -> Response[MessageReply]:
+def media_type(event: BaseProxyEvent) -> str:
+    """The body's media type, lowercased, without parameters (`;charset=utf-8`)."""
+    return (event.headers or {}).get("content-type", "").split(";")[0].strip().lower()
+
+
+def slack_text(description: str) -> OpenAPIResponse:
+    """An OpenAPI reply whose body is one of Slack's plain-text answers."""
+    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
+
+
+@router.post(
+    "/hooks/<token>",
+    summary="Post through an incoming webhook (Slack's payload: text, blocks, thread_ts)",
+    responses={
+        200: slack_text("posted: `ok`"),
+        400: slack_text("`invalid_payload`, `invalid_blocks`, `no_text` or `msg_too_long`"),
+        403: slack_text("`action_prohibited`: the hook's bot may not post there"),
+        404: slack_text("`no_service` (no such hook), `channel_not_found`, `thread_not_found`"),
+        413: slack_text("`invalid_payload`: the body is over 512 KB"),
+        429: slack_text("`rate_limited`: the hook's bot posts too fast (see Retry-After)"),
+    },
+)
+def post_via_webhook(token: str) -> Response[str]:
     # Rate limited as the hook's bot posting in its channel (domain.ratelimits, bots' limit).
-    payload = webhooks.parse_payload(raw_body(router.current_event), PostMessage)
-    message = webhooks.post(token, payload, wiring.broadcaster())
-    return Response(201, "application/json", MessageReply(message=message))
+    event = router.current_event
+    try:
+        hook = webhooks.find(token)
+        payload = slack_webhooks.read(raw_body(event), media_type(event), SlackMessagePayload)
+        webhooks.post(hook, payload.draft(), wiring.broadcaster())
+    except (ParleyError, ValidationError, Refusal) as error:
+        refused = slack_webhooks.refusal(error)
+        return Response(refused.status, "text/plain", refused.error, headers=refused.headers)
+    return Response(200, "text/plain", "ok")

@@ -58,6 +58,27 @@ def _error_schema() -> dict[str, Any]:
     return ErrorReply.model_json_schema(ref_template="#/components/schemas/{model}")
 
 
+def _answers_as_slack(responses: dict[str, Any]) -> bool:
+    """The Slack-form routes (/hooks, /commands) declare their own errors, in Slack's shape
+    (Powertools' 422 aside, which every route with a parameter gets)."""
+    return any(status.startswith("4") and status != "422" for status in responses)
+
+
+def _slack_form(operation: dict[str, Any]) -> None:
+    """Slack's errors as the route declares them, beside API Gateway's own `{"message"}`;
+    no 422 (the route reads its body itself) and no JWT (the URL's token is the key)."""
+    responses = operation["responses"]
+    responses.pop("422", None)
+    gateway = _GATEWAY_OR_PARLEY_ERROR["anyOf"][1]
+    for status in GATEWAY_STATUSES & {int(s) for s in responses}:
+        content = responses[str(status)]["content"]
+        own = content.get("application/json")
+        schema = {"anyOf": [own["schema"], gateway]} if own else gateway
+        content["application/json"] = {"schema": schema}
+    operation["responses"] = dict(sorted(responses.items()))
+    operation["security"] = []
+
+
 def document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
@@ -80,6 +101,9 @@ def document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             responses = operation["responses"]
+            if _answers_as_slack(responses):
+                _slack_form(operation)
+                continue
             errors = ERRORS | UNAVAILABLE.get(path, {})
             for status, description in errors.items():
                 error = _GATEWAY_OR_PARLEY_ERROR if status in GATEWAY_STATUSES else _PARLEY_ERROR

@@ -5,6 +5,7 @@ tests/integration/test_app_http.py drives the guarded client over real connectio
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from parley.apps.delivery import Reply
 from parley.apps.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify
 from parley.apps.urls import UnsafeUrl, check_url, refused_address
 from parley.config import ConfigError, Settings
+from parley.schemas import CommandResponse
 
 
 @pytest.mark.parametrize(
@@ -120,27 +122,66 @@ def test_the_form_body_is_signed_over_its_exact_bytes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("reply", "kind", "text", "error"),
+    ("reply", "answer"),
     [
-        (Reply(200, b""), "none", "", None),
-        (Reply(204), "none", "", None),
-        (Reply(200, b"hello", "text/plain"), "ephemeral", "hello", None),
-        (Reply(200, b'{"text": "hi"}', "application/json"), "ephemeral", "hi", None),
+        (Reply(200, b""), CommandResponse()),
+        (Reply(204), CommandResponse()),
+        (Reply(200, b"hello", "text/plain"), CommandResponse(text="hello")),
+        (Reply(200, b'{"text": "hi"}', "application/json"), CommandResponse(text="hi")),
         (
             Reply(200, b'{"text": "hi", "response_type": "in_channel"}', "application/json"),
-            "in_channel",
-            "hi",
-            None,
+            CommandResponse(text="hi", response_type="in_channel"),
         ),
-        (Reply(200, b'{"text": ""}', "application/json"), "none", "", None),
-        (Reply(200, b'{"text": 5}', "application/json"), "error", "", "app_error"),
-        (Reply(200, b"[1]", "application/json"), "error", "", "app_error"),
-        (Reply(302), "error", "", "app_error"),
-        (Reply(0), "error", "", "app_unreachable"),
+        (
+            Reply(200, b'{"text": "", "blocks": [{"type": "divider"}]}', "application/json"),
+            CommandResponse(blocks=[{"type": "divider"}]),
+        ),
     ],
 )
-def test_the_apps_answer_is_read_as_slack_defines_it(
-    reply: Reply, kind: str, text: str, error: str | None
-) -> None:
-    answer = commands.read_answer(reply)
-    assert (answer.kind, answer.text, answer.error) == (kind, text, error)
+def test_the_apps_answer_is_read_as_slack_defines_it(reply: Reply, answer: CommandResponse) -> None:
+    assert commands.read_answer(reply) == answer
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (Reply(200, b'{"text": 5}', "application/json"), "app_error"),
+        (Reply(200, b"[1]", "application/json"), "app_error"),
+        (Reply(200, b"{nope", "application/json"), "app_error"),
+        (Reply(302), "app_error"),
+        (Reply(0), "app_unreachable"),
+    ],
+)
+def test_an_answer_that_is_not_slacks_is_a_failure(reply: Reply, error: str) -> None:
+    failure = commands.read_answer(reply)
+    assert isinstance(failure, commands.Failure)
+    assert failure.error == error
+    assert failure.detail
+
+
+@pytest.mark.parametrize(
+    ("answer", "nothing"),
+    [
+        ({}, True),
+        ({"text": "  "}, True),
+        ({"text": "hi"}, False),
+        ({"blocks": [{"type": "divider"}]}, False),
+        ({"delete_original": True}, False),
+        ({"attachments": [{"fallback": "summary"}]}, False),
+    ],
+)
+def test_an_acknowledgement_alone_shows_nothing(answer: dict[str, Any], nothing: bool) -> None:
+    assert commands.shows_nothing(CommandResponse.model_validate(answer)) is nothing
+
+
+@pytest.mark.parametrize(
+    ("name", "domain"),
+    [
+        ("Acme", "acme"),
+        ("Acme Corp, Ltd.", "acme-corp-ltd"),
+        ("Élan 42", "elan-42"),
+        ("!!", "parley"),
+    ],
+)
+def test_a_workspace_name_becomes_slacks_team_domain(name: str, domain: str) -> None:
+    assert commands.team_domain(name) == domain

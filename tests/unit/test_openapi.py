@@ -84,6 +84,8 @@ def test_every_operation_declares_the_error_shape_and_the_bearer_token() -> None
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
+            if path in SLACK_FORM:
+                continue
             for status in ("400", "409", "422"):
                 assert responses[status]["content"]["application/json"]["schema"] == error
             for status in ("401", "403", "404", "413", "429"):  # API Gateway's own, too
@@ -92,6 +94,27 @@ def test_every_operation_declares_the_error_shape_and_the_bearer_token() -> None
             assert not any(
                 s.startswith("5") for s in responses if path != "/workspaces/{wid}/search"
             )
+
+
+# Routes that Slack's own clients call (WebhookClient, Bolt's respond): Slack's answers,
+# and the URL's token instead of a JWT. Their media type for each answer.
+SLACK_FORM = {"/hooks/{token}": "text/plain", "/commands/{token}": "application/json"}
+
+
+def test_the_slack_form_routes_declare_slacks_answers_and_no_jwt() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    reply = {"$ref": "#/components/schemas/CommandResponseReply"}
+    for path, media_type in SLACK_FORM.items():
+        operation = document["paths"][path]["post"]
+        assert operation["security"] == []
+        responses = operation["responses"]
+        assert set(responses) == {"200", "400", "403", "404", "413", "429"}
+        for status, response in responses.items():
+            own = response["content"][media_type]["schema"]
+            if media_type == "text/plain":
+                assert own == {"type": "string"}, (path, status)
+            else:  # beside API Gateway's own `{"message"}` where it may answer
+                assert reply in (own.get("anyOf") or [own]), (path, status)
 
 
 def test_success_replies_are_declared_with_their_real_status() -> None:

@@ -488,11 +488,7 @@ class CommandResponseReply(_Out):
     `error` (`expired_url`, `used_url`, `no_text`, `invalid_blocks`, ...)."""
 
     ok: bool
-    error: str | None = None
-
-    @model_serializer(mode="wrap")
-    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return {k: v for k, v in handler(self).items() if v is not None}
+    error: str | None = Field(default=None, exclude_if=lambda error: error is None)
 
 
 class ChannelUnread(_Out):

@@ -1,7 +1,8 @@
 """Slash commands: `/name args` sent as a message by a channel member goes to the app of
 the workspace that registered `/name`, not to the channel; the app's answer is shown to the
 invoker alone or posted in the channel as the app's bot. A response_url lets the app answer
-again later (5 times within 30 minutes, as Slack allows).
+again later (5 times within 30 minutes, as Slack allows), and replace or delete the
+command's last answer.
 
 The app is called in the request path, with a 3-second deadline, as Slack does: the invoker
 waits for the answer and learns it in the reply (docs/decisions.md). An app that fails or
@@ -14,35 +15,32 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from parley.apps import commands as wire
 from parley.apps.credentials import token_hash
 from parley.apps.delivery import HttpPoster
 from parley.domain import access, messages, ratelimits
 from parley.domain.caller import Caller
+from parley.domain.ephemeral import ephemeral_event
 from parley.domain.publisher import Publisher
 from parley.errors import (
     Conflict,
-    EmptyText,
     InvalidRequest,
     NotFound,
     ParleyError,
     TextTooLong,
     ThreadNotFound,
 )
+from parley.ids import now_micros, ts_from_micros
 from parley.limits import MAX_TEXT_CHARS
 from parley.objects import Message
 from parley.observability import MetricUnit, logger, metrics
-from parley.schemas import (
-    CommandResponse,
-    CommandResponseReply,
-    CommandResult,
-    PostMessage,
-)
+from parley.schemas import CommandResponse, CommandResult
 from parley.store import apps as app_store
 from parley.store import commands as command_store
 from parley.store import messages as message_store
+from parley.store import workspaces as workspace_store
 from parley.store.items import AppItem, ChannelItem, CommandResponseItem
 
 RESPONSE_TOKEN_PREFIX = "pxr-"  # noqa: S105  # a prefix, not a secret
@@ -61,9 +59,30 @@ class Outbound:
     api_url: str
 
 
+class ResponseUrlGone(NotFound):
+    """The response_url is unknown, expired, or `used_up` (its app may be deleted too)."""
+
+    def __init__(self, message: str, *, used_up: bool) -> None:
+        super().__init__(message)
+        self.used_up = used_up
+
+
+ShownAs = Literal["ephemeral", "in_channel"]
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What an answer became: where it is shown and under which ts (none: nothing shown)."""
+
+    kind: ShownAs | Literal["none", "deleted"]
+    ts: str | None = None
+    message: Message | None = None  # the message posted or edited in the channel
+
+
 @dataclass(frozen=True)
 class _Where:
-    """Where a command's answers go: its channel (and thread), to its invoker, from its app."""
+    """Where a command's answers go: its channel (and thread), to its invoker, from its app;
+    and the command's last answer, which a later one may replace or delete."""
 
     workspace_id: str
     channel_id: str
@@ -71,31 +90,73 @@ class _Where:
     user_id: str
     app_id: str
     bot_user_id: str
+    shown_ts: str | None = None
+    shown_as: ShownAs | None = None
 
-    def ephemeral(self, publisher: Publisher, text: str, exclude: str | None = None) -> None:
-        """To the invoker's live connections alone (but `exclude`); never stored."""
-        event: dict[str, Any] = {
-            "type": "ephemeral_message",
-            "channelId": self.channel_id,
-            "appId": self.app_id,
-            "text": text,
-        }
-        if self.thread_ts:
-            event["threadTs"] = self.thread_ts
-        publisher.to_users(self.workspace_id, [self.user_id], event, exclude=exclude)
+    @property
+    def bot(self) -> Caller:
+        return Caller(user_id=self.bot_user_id, app_id=self.app_id, workspace_id=self.workspace_id)
 
-    def in_channel(self, publisher: Publisher, text: str) -> Message:
-        """Posted as the app's bot, which need not be in the channel (the invoker must)."""
-        bot = Caller(user_id=self.bot_user_id, app_id=self.app_id, workspace_id=self.workspace_id)
-        message, _ = messages.post_message(
-            bot,
+    def ephemeral(
+        self, publisher: Publisher, answer: CommandResponse, ts: str, exclude: str | None
+    ) -> _Shown:
+        """To the invoker's live connections alone (but `exclude`); never stored. An event
+        with the ts of one shown before replaces it."""
+        event = ephemeral_event(
             self.channel_id,
-            PostMessage(text=text, threadTs=self.thread_ts),
+            answer.fallback_text(),
+            ts=ts,
+            app_id=self.app_id,
+            thread_ts=answer.thread_ts or self.thread_ts,
+            blocks=answer.blocks,
+        )
+        publisher.to_users(self.workspace_id, [self.user_id], event, exclude=exclude)
+        return _Shown("ephemeral", ts)
+
+    def in_channel(self, publisher: Publisher, answer: CommandResponse) -> _Shown:
+        """Posted as the app's bot, which need not be in the channel (the invoker must)."""
+        message, _ = messages.post_message(
+            self.bot,
+            self.channel_id,
+            answer.draft(self.thread_ts),
             publisher,
             workspace_id=self.workspace_id,
             via=self.user_id,
         )
-        return message
+        return _Shown("in_channel", message.ts, message)
+
+    def show(
+        self, publisher: Publisher, answer: CommandResponse, exclude: str | None = None
+    ) -> _Shown:
+        """The answer shown as it asks (`exclude`: the connection that has it in its reply).
+        Replacing the last answer keeps it where it was, ephemeral or in the channel."""
+        if wire.shows_nothing(answer):
+            return _Shown("none")
+        if answer.delete_original:
+            return self._delete_last(publisher)
+        if answer.replace_original and self.shown_ts and self.shown_as == "in_channel":
+            message = messages.edit_message(
+                self.bot,
+                self.channel_id,
+                self.shown_ts,
+                answer.fallback_text(),
+                publisher,
+                blocks=answer.blocks or [],
+            )
+            return _Shown("in_channel", message.ts, message)
+        if answer.replace_original and self.shown_ts:
+            return self.ephemeral(publisher, answer, self.shown_ts, exclude)
+        if answer.response_type == "in_channel":
+            return self.in_channel(publisher, answer)
+        return self.ephemeral(publisher, answer, ts_from_micros(now_micros()), exclude)
+
+    def _delete_last(self, publisher: Publisher) -> _Shown:
+        if self.shown_ts and self.shown_as == "in_channel":
+            messages.delete_message(self.bot, self.channel_id, self.shown_ts, publisher)
+        elif self.shown_ts:
+            event = {"type": "ephemeral_deleted", "channelId": self.channel_id, "ts": self.shown_ts}
+            publisher.to_users(self.workspace_id, [self.user_id], event)
+        return _Shown("deleted")
 
 
 def _app_with(workspace_id: str, command: str) -> AppItem:
@@ -166,29 +227,6 @@ def _run(
     where = _Where(
         channel.workspaceId, channel_id, body.threadTs, caller.user_id, app.appId, app.botUserId
     )
-    if app.commandUrl:
-        token = _new_response_url(where, invocation.command)
-        fields = {
-            "command": invocation.command,
-            "text": invocation.text,
-            "team_id": channel.workspaceId,
-            "channel_id": channel_id,
-            "channel_name": channel.name,
-            "user_id": caller.user_id,
-            "user_name": caller.username or caller.name or "",
-            "api_app_id": app.appId,
-            "response_url": f"{outbound.api_url.rstrip('/')}/commands/{token}",
-            "trigger_id": f"{int(time.time())}.{secrets.token_hex(8)}",
-        }
-        if body.threadTs:
-            fields["thread_ts"] = body.threadTs
-        request_body, headers = wire.request(app.signingSecret, fields)
-        reply = outbound.poster.post(
-            app.commandUrl, request_body, headers, wire.ACK_TIMEOUT_SECONDS
-        )
-        answer = wire.read_answer(reply)
-    else:
-        answer = wire.Answer("error", error="app_error", detail="the app has no command URL")
     result = CommandResult(
         command=invocation.command,
         text=invocation.text,
@@ -196,7 +234,41 @@ def _run(
         ok=True,
         responseType="none",
     )
-    return _show(answer, result, where, publisher, caller.connection_id)
+    if not app.commandUrl:
+        failure = wire.Failure("app_error", "the app has no command URL")
+        return _failed(failure, result, where, publisher, caller.connection_id)
+    token = _new_response_url(where, invocation.command)
+    workspace = workspace_store.get_workspace(channel.workspaceId)
+    form = wire.form(
+        invocation,
+        app_id=app.appId,
+        team_id=channel.workspaceId,
+        team_name=workspace.name if workspace else "",
+        channel_id=channel_id,
+        channel_name=channel.name if channel.type != "dm" else "directmessage",
+        user_id=caller.user_id,
+        user_name=caller.username or caller.name or "",
+        response_url=f"{outbound.api_url.rstrip('/')}/commands/{token}",
+        thread_ts=body.threadTs,
+    )
+    request_body, headers = wire.request(app.signingSecret, form)
+    reply = outbound.poster.post(app.commandUrl, request_body, headers, wire.ACK_TIMEOUT_SECONDS)
+    answer = wire.read_answer(reply)
+    if isinstance(answer, wire.Failure):
+        return _failed(answer, result, where, publisher, caller.connection_id)
+    try:
+        shown = where.show(publisher, answer, exclude=caller.connection_id)
+    except ParleyError as error:  # the app's answer was refused (too long, rate limited)
+        failure = wire.Failure("app_error", error.message)
+        return _failed(failure, result, where, publisher, caller.connection_id)
+    _remember(token_hash(token), where, shown)
+    if shown.kind == "in_channel":
+        update = {"responseType": "in_channel", "replyText": answer.fallback_text()}
+        return _with(result, {**update, "message": shown.message})
+    if shown.kind == "ephemeral":
+        update = {"responseType": "ephemeral", "replyText": answer.fallback_text()}
+        return _with(result, {**update, "replyBlocks": answer.blocks})
+    return result
 
 
 def _new_response_url(where: _Where, command: str) -> str:
@@ -218,39 +290,28 @@ def _new_response_url(where: _Where, command: str) -> str:
     return token
 
 
-def _show(
-    answer: wire.Answer,
+def _failed(
+    failure: wire.Failure,
     result: CommandResult,
     where: _Where,
     publisher: Publisher,
     connection_id: str | None,
 ) -> CommandResult:
-    """The answer shown as it asks; the sending connection has it in its reply already."""
-    if answer.kind == "in_channel":
-        try:
-            message = where.in_channel(publisher, answer.text)
-        except ParleyError as error:  # the app's text was refused (too long, rate limited)
-            answer = wire.Answer("error", error="app_error", detail=error.message)
-        else:
-            update = {"responseType": "in_channel", "replyText": answer.text, "message": message}
-            return _with(result, update)
-    if answer.kind == "error":
-        metrics.add_metric("CommandFailed", MetricUnit.Count, 1)
-        logger.warning(
-            "slash command failed",
-            extra={"appId": where.app_id, "command": result.command, "error": answer.error},
-        )
-        notice = (
-            f"{result.command} failed: {answer.detail}. Nothing was posted; "
-            f"your command was: {result.command} {result.text}"
-        ).rstrip()
-        where.ephemeral(publisher, notice, exclude=connection_id)
-        update = {"ok": False, "responseType": "ephemeral", "replyText": notice}
-        return _with(result, {**update, "error": answer.error})
-    if answer.kind == "ephemeral":
-        where.ephemeral(publisher, answer.text, exclude=connection_id)
-        return _with(result, {"responseType": "ephemeral", "replyText": answer.text})
-    return result
+    """The invoker's notice that nothing was posted, with the command to send again."""
+    metrics.add_metric("CommandFailed", MetricUnit.Count, 1)
+    logger.warning(
+        "slash command failed",
+        extra={"appId": where.app_id, "command": result.command, "error": failure.error},
+    )
+    notice = (
+        f"{result.command} failed: {failure.detail}. Nothing was posted; "
+        f"your command was: {result.command} {result.text}"
+    ).rstrip()
+    where.ephemeral(
+        publisher, CommandResponse(text=notice), ts_from_micros(now_micros()), connection_id
+    )
+    update = {"ok": False, "responseType": "ephemeral", "replyText": notice}
+    return _with(result, {**update, "error": failure.error})
 
 
 def _with(result: CommandResult, update: dict[str, Any]) -> CommandResult:
@@ -258,23 +319,31 @@ def _with(result: CommandResult, update: dict[str, Any]) -> CommandResult:
     return CommandResult.model_validate({**dict(result), **update})
 
 
-def respond(token: str, body: CommandResponse, publisher: Publisher) -> CommandResponseReply:
-    """An app's later answer through a response_url: 404 once it is unknown, expired or
-    used up; then shown as a synchronous answer is (ephemeral unless `in_channel`)."""
-    if not body.text.strip():
-        raise EmptyText("text must not be empty")
-    if len(body.text) > MAX_TEXT_CHARS:
-        raise TextTooLong(f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}")
-    found = (
-        command_store.use_response(token_hash(token), int(time.time()), RESPONSE_URL_USES)
-        if token.startswith(RESPONSE_TOKEN_PREFIX)
-        else None
-    )
-    if found is None or app_store.get_app(found.appId) is None:
-        raise NotFound(
-            f"no such response_url: unknown, expired ({RESPONSE_URL_SECONDS // 60} minutes) "
-            f"or used {RESPONSE_URL_USES} times"
+def respond(token: str, answer: CommandResponse, publisher: Publisher) -> Message | None:
+    """An app's later answer through a response_url, shown as a synchronous answer is
+    (ephemeral unless `in_channel`), or replacing or deleting the command's last answer.
+    Returns the message it posted or edited in the channel, if any.
+
+    A use is spent only on an answer that could be shown; an unknown, expired or used-up
+    response_url (or one whose app was deleted) is ResponseUrlGone."""
+    if not answer.delete_original:
+        messages.check_text(answer.fallback_text(), empty_ok=bool(answer.blocks))
+    hashed = token_hash(token)
+    now = int(time.time())
+    found = None
+    if token.startswith(RESPONSE_TOKEN_PREFIX):
+        found = command_store.use_response(hashed, now, RESPONSE_URL_USES)
+    if found is None:
+        spent = command_store.get_response(hashed)
+        if spent is not None and spent.expires > now:
+            raise ResponseUrlGone(f"used {RESPONSE_URL_USES} times already", used_up=True)
+        raise ResponseUrlGone(
+            f"no such response_url: unknown, or expired ({RESPONSE_URL_SECONDS // 60} "
+            "minutes after its command)",
+            used_up=False,
         )
+    if app_store.get_app(found.appId) is None:
+        raise ResponseUrlGone("the response_url's app was deleted", used_up=False)
     metrics.add_metric("CommandResponse", MetricUnit.Count, 1)
     where = _Where(
         found.workspaceId,
@@ -283,11 +352,19 @@ def respond(token: str, body: CommandResponse, publisher: Publisher) -> CommandR
         found.userId,
         found.appId,
         found.botUserId,
+        shown_ts=found.shownTs,
+        shown_as=found.shownAs,  # type: ignore[arg-type]  # written from ShownAs only
     )
-    if body.response_type == "in_channel":
-        return CommandResponseReply(
-            responseType="in_channel", message=where.in_channel(publisher, body.text)
-        )
     access.channel_member(found.channelId, found.userId, found.workspaceId)
-    where.ephemeral(publisher, body.text)
-    return CommandResponseReply(responseType="ephemeral")
+    shown = where.show(publisher, answer)
+    _remember(hashed, where, shown)
+    return shown.message
+
+
+def _remember(hashed: str, where: _Where, shown: _Shown) -> None:
+    """The command's last answer, for a later one to replace or delete (one UpdateItem,
+    only when it changed)."""
+    if shown.kind == "deleted":
+        command_store.record_shown(hashed, None)
+    elif shown.kind != "none" and shown.ts and shown.ts != where.shown_ts:
+        command_store.record_shown(hashed, (shown.ts, shown.kind))

@@ -1,34 +1,24 @@
 """Incoming webhooks: an unguessable URL per channel that posts as an app's bot.
 
 The token in the URL is the credential: stored only as its SHA-256, revocable by id. A post
-through it is an ordinary message of the bot, delivered in real time like any other.
+through it is an ordinary message of the bot (Slack's subtype `bot_message`), delivered in
+real time like any other. What the URL takes and answers is Slack's (parley.slack.webhooks).
 """
 
 from __future__ import annotations
-
-import json
-from typing import TypeVar
-
-from pydantic import BaseModel
 
 from parley.apps.credentials import HOOK_TOKEN_PREFIX, new_hook_token, token_hash
 from parley.domain import access, channels, messages
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
-from parley.errors import InvalidRequest, NotFound, TooLarge, Unauthorized
+from parley.errors import InvalidRequest, NotFound, Unauthorized
 from parley.ids import iso_now, new_id
 from parley.objects import Message
 from parley.observability import MetricUnit, metrics
 from parley.schemas import PostMessage, Webhook
 from parley.store import apps as app_store
 from parley.store import webhooks as webhook_store
-from parley.store.items import AppItem, ChannelItem, WebhookItem
-
-# A full 40,000-character text, JSON-escaped, fits; anything larger is abuse, refused
-# before parsing.
-MAX_PAYLOAD_BYTES = 512 * 1024
-
-M = TypeVar("M", bound=BaseModel)
+from parley.store.items import AppItem, ChannelItem, WebhookItem, WebhookTokenItem
 
 
 def webhook_view(item: WebhookItem) -> Webhook:
@@ -106,31 +96,30 @@ def revoke_webhook(caller: Caller, channel_id: str, hook_id: str) -> None:
     webhook_store.delete_webhook(hook)
 
 
-def parse_payload(raw: bytes, model: type[M]) -> M:
-    """The body as `model` (`{text, threadTs?}` for a webhook): 413 when oversized, 400
-    when not a JSON object; a pydantic ValidationError (the API's 422 naming the field)
-    when a field is wrong or missing."""
-    if len(raw) > MAX_PAYLOAD_BYTES:
-        raise TooLarge(f"the body is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest('the body must be JSON, e.g. {"text": "hello"}') from None
-    if not isinstance(data, dict):
-        raise InvalidRequest('the body must be a JSON object, e.g. {"text": "hello"}')
-    return model.model_validate(data)
+class NoSuchWebhook(NotFound):
+    """The hook's URL is unknown or revoked, or its app was deleted."""
 
 
-def post(token: str, payload: PostMessage, publisher: Publisher) -> Message:
-    """Posts as the hook's bot; an unknown or revoked token, or a deleted app, is a 404."""
+def find(token: str) -> WebhookTokenItem:
+    """The hook whose URL carries this token (one GetItem, two with its app's)."""
     hook = (
         webhook_store.by_token(token_hash(token)) if token.startswith(HOOK_TOKEN_PREFIX) else None
     )
     if hook is None or app_store.get_app(hook.appId) is None:
-        raise NotFound("no such webhook")
+        raise NoSuchWebhook("no such webhook")
+    return hook
+
+
+def post(hook: WebhookTokenItem, draft: PostMessage, publisher: Publisher) -> Message:
+    """Posts as the hook's bot, a `bot_message` as Slack's webhooks post."""
     bot = Caller(user_id=hook.botUserId, app_id=hook.appId, workspace_id=hook.workspaceId)
     message, _ = messages.post_message(
-        bot, hook.channelId, payload, publisher, workspace_id=hook.workspaceId
+        bot,
+        hook.channelId,
+        draft,
+        publisher,
+        workspace_id=hook.workspaceId,
+        subtype="bot_message",
     )
     metrics.add_metric("WebhookMessage", MetricUnit.Count, 1)
     return message

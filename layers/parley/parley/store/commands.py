@@ -57,3 +57,22 @@ def use_response(token_hash: str, now: int, max_uses: int) -> CommandResponseIte
         )
     )
     return item if spent else None
+
+
+def get_response(token_hash: str) -> CommandResponseItem | None:
+    """The response_url's item, spent or not: why a use was refused (on that path only)."""
+    return get_or_none(CommandResponseItem, *response_key(token_hash), consistent=True)
+
+
+def record_shown(token_hash: str, shown: tuple[str, str] | None) -> None:
+    """The command's last answer (its ts, and `ephemeral` or `in_channel`), or none."""
+    item = CommandResponseItem(*response_key(token_hash))
+    if shown is None:
+        item.update(
+            actions=[CommandResponseItem.shownTs.remove(), CommandResponseItem.shownAs.remove()]
+        )
+        return
+    ts, shown_as = shown
+    item.update(
+        actions=[CommandResponseItem.shownTs.set(ts), CommandResponseItem.shownAs.set(shown_as)]
+    )
