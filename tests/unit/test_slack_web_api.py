@@ -806,3 +806,71 @@ def test_a_rate_limit_is_429_with_retry_after(
     )
     assert (status, body) == (429, {"ok": False, "error": "ratelimited"})
     assert int(headers["Retry-After"]) >= 1
+
+
+# -------------------------------------------------------------------- blocks
+
+
+def test_blocks_are_kept_returned_replaced_and_removed(
+    slack: SlackApi, workspace: dict[str, str], bot: dict[str, str]
+) -> None:
+    general = workspace["general"]
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "*deployed*"}}
+    posted = ok(
+        slack("chat.postMessage", bot["token"], json_body={"channel": general, "blocks": [section]})
+    )
+    ts = posted["ts"]
+    assert posted["message"]["blocks"] == [section]
+    history = ok(slack("conversations.history", bot["token"], query={"channel": general}))
+    assert history["messages"][0]["blocks"] == [section]
+    header = {"type": "header", "text": {"type": "plain_text", "text": "v2"}}
+    # form-encoded, blocks are their JSON text, as slack_sdk sends them
+    import json
+
+    ok(
+        slack(
+            "chat.update",
+            bot["token"],
+            form={"channel": general, "ts": ts, "text": "v2", "blocks": json.dumps([header])},
+        )
+    )
+    again = ok(slack("conversations.history", bot["token"], query={"channel": general}))[
+        "messages"
+    ][0]
+    assert (again["text"], again["blocks"]) == ("v2", [header])
+    ok(
+        slack(
+            "chat.update",
+            bot["token"],
+            json_body={"channel": general, "ts": ts, "text": "v3", "blocks": []},
+        )
+    )
+    last = ok(slack("conversations.history", bot["token"], query={"channel": general}))["messages"][
+        0
+    ]
+    assert "blocks" not in last
+
+
+@pytest.mark.parametrize(
+    ("blocks", "error"),
+    [
+        ([{"text": "no type"}], "invalid_blocks"),
+        ([{"type": "section"}] * 51, "invalid_blocks"),
+        ("not json", "invalid_blocks_format"),
+        (
+            [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 60_000}}],
+            "msg_blocks_too_long",
+        ),
+    ],
+)
+def test_bad_blocks_get_slacks_errors_and_write_nothing(
+    slack: SlackApi, workspace: dict[str, str], bot: dict[str, str], blocks: Any, error: str
+) -> None:
+    before = items()
+    reply = slack(
+        "chat.postMessage",
+        bot["token"],
+        json_body={"channel": workspace["general"], "text": "x", "blocks": blocks},
+    )
+    assert refused(reply) == error
+    assert items() == before

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from parley.domain import access, ratelimits
+from parley.domain.blocks import loaded, to_store
 from parley.domain.caller import Caller
 from parley.domain.messages import check_text
 from parley.domain.publisher import Publisher
@@ -53,6 +54,7 @@ def post_ephemeral(
     """Shows `text` to `user_id` alone; the sender must be in the channel, the recipient
     too. Counts toward the sender's send limit. Returns the ts it was shown under."""
     check_text(text, empty_ok=bool(blocks))
+    blocks = loaded(to_store(blocks))  # validated as a stored message's
     channel, member_ids = access.channel_audience(channel_id, caller.user_id, caller.workspace_id)
     if user_id not in member_ids:
         raise RecipientNotInChannel("the user is not in this channel")

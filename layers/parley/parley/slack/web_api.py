@@ -170,7 +170,8 @@ class Call:
         return value
 
     def blocks(self) -> list[Any] | None:
-        """`blocks` as JSON (a list) or form-encoded (the list's JSON text)."""
+        """`blocks` as JSON (a list) or form-encoded (the list's JSON text); `[]` stays
+        `[]` (chat.update removes the blocks with it), absent is None."""
         value = self.request.params.get("blocks")
         if value is None or value == "":
             return None
@@ -181,7 +182,7 @@ class Call:
                 raise SlackError("invalid_blocks_format") from None
         if not isinstance(value, list):
             raise SlackError("invalid_blocks_format")
-        return value or None
+        return value
 
     # ---------------------------------------------------------------- scopes
 
@@ -337,7 +338,8 @@ def chat_update(call: Call) -> dict[str, Any]:
 
 
 def _blocks_kw(blocks: list[Any] | None) -> dict[str, Any]:
-    """`blocks=` for an edit that changes them (the domain keeps them otherwise)."""
+    """`blocks=` for an edit that changes them (the domain keeps them otherwise, and `[]`
+    removes them)."""
     return {"blocks": blocks} if blocks is not None else {}
 
 
@@ -611,7 +613,7 @@ _ERROR_CODES: tuple[tuple[type[ParleyError], str], ...] = (
     (EmptyText, "no_text"),
     (TextTooLong, "msg_too_long"),
     (InvalidBlocks, "invalid_blocks"),
-    (BlocksTooLong, "invalid_blocks"),
+    (BlocksTooLong, "msg_blocks_too_long"),
     (InvalidCursor, "invalid_cursor"),
     (Unauthorized, "invalid_auth"),
     (TooLarge, "msg_too_long"),
