@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, cost, delivery, fanout, search
+from bench import coldstart, cost, delivery, fanout, search, slack
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-NAMES = ("coldStart", "fanout", "delivery", "cost", "search")
+NAMES = ("coldStart", "fanout", "delivery", "cost", "search", "slack")
 
 
 def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -32,6 +32,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "delivery": delivery.Plan(clients=6, channels=2, rate_per_s=10, seconds=1).kwargs(),
             "cost": {"repeats": 2},
             "search": {"messages": 200, "lag_samples": 2, "queries": 10},
+            "slack": {"members": 3, "rounds": 2},
         }
     quick = args.quick
     return {
@@ -44,6 +45,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "lag_samples": 20 if quick else 50,
             "queries": 200 if quick else 500,
         },
+        "slack": {"rounds": 8 if quick else 30},
     }
 
 
@@ -53,6 +55,7 @@ RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "delivery": (delivery.run, delivery.table),
     "cost": (cost.run, cost.table),
     "search": (search.run, search.table),
+    "slack": (slack.run, slack.table),
 }
 
 

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COLD_START_FUNCTION_KEYS = {"importMs", "ratio", "peakRssMb", "packageMb"}
 FANOUT_ROW_KEYS = {"members", "workspaceConnections", "ddbRequests", "ms", "scanBaselineRequests"}
 COST_KEYS = {"usdPerMillionMessages", "breakdown"}
+SLACK_KEYS = {"postMessageMs", "nativePostMs", "ratio"}  # issue 19's benchmark row
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One tiny run of every benchmark that needs no sockets (delivery is an integration
     test); in its own interpreter, because the fan-out brings its own moto."""
     out = tmp_path_factory.mktemp("bench") / "latest.json"
-    only = ["--only", "coldStart", "--only", "fanout", "--only", "cost"]
+    only = ["--only", "coldStart", "--only", "fanout", "--only", "cost", "--only", "slack"]
     finished = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench", "--tiny", *only, "--out", str(out)],
         cwd=ROOT,
@@ -78,9 +79,36 @@ def test_cost_adds_up_its_breakdown(results: dict[str, Any]) -> None:
     assert cost["opensearchUsdPerMonth"] > 0  # fixed, outside the per-message total
 
 
+def test_slack_post_is_timed_against_the_native_post_in_the_same_run(
+    results: dict[str, Any],
+) -> None:
+    row = results["slack"]
+    assert set(row) >= SLACK_KEYS
+    assert row["postMessageMs"] > 0
+    assert row["nativePostMs"] > 0
+    assert row["ratio"] == pytest.approx(row["postMessageMs"] / row["nativePostMs"], abs=0.001)
+    assert row["pass"] is (row["ratio"] <= row["targetRatio"])
+
+
+def test_slack_post_costs_one_token_get_item_more_than_the_native_post(
+    results: dict[str, Any],
+) -> None:
+    slack, native = results["slack"]["paths"]["slack"], results["slack"]["paths"]["native"]
+    assert slack["requests"] == {**native["requests"], "GetItem": 1}  # the bot token
+    assert "GetItem" not in native["requests"]  # the JWT is API Gateway's to check
+    assert slack["readUnits"] == native["readUnits"] + 0.5  # eventually consistent, < 4 KB
+    assert slack["writeUnits"] == native["writeUnits"]
+    assert native["authorizer"] == "CognitoJwt (JWT)"
+    assert slack["authorizer"] == "none"
+    assert slack["invocations"] == native["invocations"] == 1  # no Lambda authorizer
+    assert slack["delivered"] == native["delivered"] == results["slack"]["members"]
+    assert slack["partsMs"]["authenticate"] > 0
+    assert "authenticate" not in native["partsMs"]
+
+
 def test_the_run_says_where_its_time_went(results: dict[str, Any]) -> None:
     seconds = results["seconds"]
-    assert set(seconds) == {"coldStart", "fanout", "cost", "total"}
+    assert set(seconds) == {"coldStart", "fanout", "cost", "slack", "total"}
     assert seconds["total"] == pytest.approx(sum(v for k, v in seconds.items() if k != "total"))
 
 

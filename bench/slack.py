@@ -1,0 +1,438 @@
+"""Slack's `chat.postMessage` (`POST /api/chat.postMessage`, SlackApiFunction) beside Parley's
+own post (`POST /channels/{cid}/messages`, ApiFunction): the same text to the same channel,
+with the same members and live connections, in the same run.
+
+Both handlers run in this process on moto, from the repository's sample events, with
+@connections recorded (as bench/fanout.py and cost.py run the domain), so the times compare
+code paths and request patterns, not AWS latencies. What a deployed stack pays per post is
+counted on each path: Lambda invocations (an authorizer that is a function would add one; the
+template says which the route has), DynamoDB requests and their read and write units
+(bench/capacity.py), frames sent, and the bytes in and out, including what the handler
+writes to its log (CloudWatch Logs is billed by the byte).
+
+The paths differ by what the gateway does before the function runs: the native route's JWT
+is checked by API Gateway's JWT authorizer (no invocation, no table read), while Slack's
+route has no authorizer and the function looks the bot token up with one GetItem per call
+(no cache across requests, so that a revoked token stops working at once).
+
+The runs are interleaved, one post on each path a round, which path goes first alternating,
+and each path's figure is the median of its rounds. A round takes a bot's send interval
+(parley.domain.ratelimits.BOT: one message a second in a channel): faster, the bot's sends
+would be a burst, which costs the rate limiter a second write, and soon a 429.
+"""
+
+from __future__ import annotations
+
+import copy
+import cProfile
+import importlib.util
+import io
+import json
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from bench import fanout
+from bench.capacity import request_units
+from local.stack import PROJECT_ROOT
+from local.template import Template
+
+CHANNEL = "CSLACK00001"
+TEXT = "a message of ordinary length, about a hundred bytes of text"
+TARGET_RATIO = 1.1
+EVENTS = PROJECT_ROOT / "events"
+# Each path's route: the template's function and the event that makes its route.
+ROUTES = {
+    "slack": ("SlackApiFunction", "SlackMethodPost", "slack_api-chat-post-message.json"),
+    "native": ("ApiFunction", "PostMessage", "api-post-message.json"),
+}
+SLACK_SCOPES = ["chat:write"]
+PACE_MARGIN_S = 0.02  # beyond the bot's send interval, for the clocks' differences
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str
+    path: str
+    authorizer: str  # the gateway's authorizer, "none" for a route without one
+    authorizer_invocations: int  # 1 for a Lambda authorizer, 0 for JWT or none
+
+
+def route(path_name: str, template: Template | None = None) -> Route:
+    """What the template puts in front of a path's function."""
+    template = template or Template.load(PROJECT_ROOT / "template.yaml")
+    function, event_name, _ = ROUTES[path_name]
+    event = template.resources[function].properties["Events"][event_name]["Properties"]
+    auth = event.get("Auth", {}).get("Authorizer")
+    api = template.resources[event["ApiId"]["Ref"]].properties
+    api_auth = api.get("Auth", {})
+    name = auth or api_auth.get("DefaultAuthorizer") or "NONE"
+    if name == "NONE":
+        return Route(function, f"{event['Method'].upper()} {event['Path']}", "none", 0)
+    config = api_auth["Authorizers"][name]
+    lambda_authorizer = "FunctionArn" in config
+    kind = "Lambda" if lambda_authorizer else "JWT"
+    return Route(
+        function,
+        f"{event['Method'].upper()} {event['Path']}",
+        f"{name} ({kind})",
+        int(lambda_authorizer),
+    )
+
+
+def _load_function(name: str) -> ModuleType:
+    """functions/<name>/app.py under its own module name (every function has an app.py),
+    with its directory importable, as Lambda has it (functions/api's routers)."""
+    module_name = f"bench_fn_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    path = PROJECT_ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    sys.modules[module_name] = module
+    return module
+
+
+class _Context:
+    """The Lambda context the handlers' Powertools decorators read."""
+
+    function_name = "parley-bench"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:parley-bench"
+    memory_limit_in_mb = 512
+    aws_request_id = "req-bench"
+    log_group_name = "/aws/lambda/parley-bench"
+    log_stream_name = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def _sample(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+def native_event(user_id: str, channel_id: str, text: str) -> dict[str, Any]:
+    """The sample post, by `user_id` (the JWT's claims as API Gateway passes them on),
+    without its clientMsgId (slack_sdk sends none; with one the put is a transaction)."""
+    event = _sample(ROUTES["native"][2])
+    path = f"/channels/{channel_id}/messages"
+    event["rawPath"] = path
+    event["pathParameters"] = {"cid": channel_id}
+    event["requestContext"]["http"]["path"] = path
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    claims.update(sub=user_id, name=user_id, email=f"{user_id}@example.com")
+    claims["cognito:username"] = user_id
+    event["body"] = json.dumps({"text": text})
+    event["headers"]["content-length"] = str(len(event["body"]))
+    return event
+
+
+def slack_event(token: str, channel_id: str, text: str) -> dict[str, Any]:
+    """The sample chat.postMessage as slack_sdk sends it (JSON, a bearer token)."""
+    event = _sample(ROUTES["slack"][2])
+    event["headers"]["authorization"] = f"Bearer {token}"
+    event["body"] = json.dumps({"channel": channel_id, "text": text})
+    event["headers"]["content-length"] = str(len(event["body"]))
+    return event
+
+
+@dataclass
+class Call:
+    ms: float
+    requests: dict[str, int]
+    read_units: float
+    write_units: float
+    delivered: int
+    request_bytes: int
+    reply_bytes: int
+    log_bytes: int
+    parts_ms: dict[str, float]  # time inside each timed function (Stopwatch)
+
+
+class Stopwatch:
+    """Times the calls of one module's function (the handlers look it up at call time), to
+    say where a path's milliseconds go."""
+
+    def __init__(self, module: ModuleType, name: str) -> None:
+        self.module, self.name = module, name
+        self.original = getattr(module, name)
+        self.ms = 0.0
+
+    def _timed(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.original(*args, **kwargs)
+        finally:
+            self.ms += (time.perf_counter() - start) * 1000
+
+    @contextmanager
+    def installed(self) -> Iterator[Stopwatch]:
+        setattr(self.module, self.name, self._timed)
+        try:
+            yield self
+        finally:
+            setattr(self.module, self.name, self.original)
+
+
+class Post:
+    """One path: its handler, the event it is sent, and what makes a reply a success."""
+
+    def __init__(
+        self,
+        handler: Callable[..., Any],
+        event: dict[str, Any],
+        ok: Callable[..., bool],
+        watches: dict[str, Stopwatch],
+    ):
+        self.handler, self.event, self.ok, self.watches = handler, event, ok, watches
+
+    def call(self, client: Any, poster: fanout.CountingPoster) -> Call:
+        event = copy.deepcopy(self.event)
+        log = io.StringIO()
+        poster.posts = 0
+        for watch in self.watches.values():
+            watch.ms = 0.0
+        with request_units(client) as units, redirect_stdout(log):
+            start = time.perf_counter()
+            reply = self.handler(event, _Context())
+            ms = (time.perf_counter() - start) * 1000
+        if not self.ok(reply):
+            raise AssertionError(f"the post failed: {reply}")
+        return Call(
+            ms=ms,
+            requests=dict(units.requests),
+            read_units=units.read,
+            write_units=units.write,
+            delivered=poster.posts,
+            request_bytes=len(str(event.get("body") or "").encode()),
+            reply_bytes=len(str(reply.get("body") or "").encode()),
+            log_bytes=len(log.getvalue().encode()),
+            parts_ms={part: watch.ms for part, watch in self.watches.items()},
+        )
+
+
+def _native_ok(reply: dict[str, Any]) -> bool:
+    return reply.get("statusCode") == 201
+
+
+def _slack_ok(reply: dict[str, Any]) -> bool:
+    return reply.get("statusCode") == 200 and json.loads(reply["body"]).get("ok") is True
+
+
+@contextmanager
+def posting_paths(members: int) -> Iterator[tuple[dict[str, Post], Any, fanout.CountingPoster]]:
+    """moto with a channel of `members` people, each with a live connection, and an app's
+    bot in it (made by the domain, as an admin makes one); both paths ready to post to it."""
+    from parley.config import settings
+    from parley.domain import apps, messages
+    from parley.domain.caller import Caller
+    from parley.edge import wiring
+    from parley.realtime.fanout import Broadcaster
+    from parley.schemas import CreateApp
+    from parley.store import workspaces as workspace_store
+    from parley.store.base import botocore_client
+
+    authenticate = Stopwatch(apps, "authenticate")
+    post_message = Stopwatch(messages, "post_message")
+    with fanout.moto_tables(), authenticate.installed(), post_message.installed():
+        settings.cache_clear()
+        wiring.configured.cache_clear()
+        wiring.configured()
+        poster = fanout.CountingPoster()
+        saved_broadcaster = wiring.broadcaster
+        recorded = Broadcaster(poster, max_workers=fanout.POOL)
+        wiring.broadcaster = lambda: recorded  # type: ignore[assignment]
+        try:
+            users = [f"slk-{i:03d}" for i in range(members)]
+            admin = workspace_store.new_member(fanout.WORKSPACE, users[0], "admin", fanout.NOW)
+            fanout._seeding_backend().put_item(fanout.APP_TABLE, admin.serialize())
+            with redirect_stdout(io.StringIO()):  # the domain's metrics, outside a handler
+                created = apps.create_app(
+                    Caller(user_id=users[0]),
+                    fanout.WORKSPACE,
+                    CreateApp(name="bench", scopes=SLACK_SCOPES),
+                )
+            fanout._channel([*users, created.app.botUserId], CHANNEL)
+            fanout._connect(users)
+            paths = {
+                "slack": Post(
+                    _load_function("slack_api").lambda_handler,
+                    slack_event(created.botToken, CHANNEL, TEXT),
+                    _slack_ok,
+                    {"authenticate": authenticate, "postMessage": post_message},
+                ),
+                "native": Post(
+                    _load_function("api").lambda_handler,
+                    native_event(users[0], CHANNEL, TEXT),
+                    _native_ok,
+                    {"postMessage": post_message},
+                ),
+            }
+            yield paths, botocore_client(), poster
+        finally:
+            wiring.broadcaster = saved_broadcaster
+            settings.cache_clear()
+            wiring.configured.cache_clear()
+
+
+class Pacer:
+    """Keeps each path's posts a bot's send interval apart (parley.domain.ratelimits.BOT),
+    whichever path goes first in a round, so that every post finds its limiter idle."""
+
+    def __init__(self) -> None:
+        from parley.domain.ratelimits import BOT
+
+        self.interval = 1 / BOT.per_second + PACE_MARGIN_S
+        self.last: dict[str, float] = {}
+
+    def wait(self, name: str) -> None:
+        due = self.last.get(name, 0.0) + self.interval
+        time.sleep(max(0.0, due - time.monotonic()))
+        self.last[name] = time.monotonic()
+
+
+def _rounds(
+    paths: dict[str, Post], client: Any, poster: fanout.CountingPoster, rounds: int
+) -> dict[str, list[Call]]:
+    """`rounds` posts on each path, interleaved, the first path alternating; a warm-up
+    round first (imports, models built, the native caller provisioned) is not kept."""
+    calls: dict[str, list[Call]] = {name: [] for name in paths}
+    pacer = Pacer()
+    order = list(paths)
+    for n in range(rounds + 1):
+        for name in order if n % 2 else reversed(order):
+            pacer.wait(name)
+            call = paths[name].call(client, poster)
+            if n:
+                calls[name].append(call)
+    return calls
+
+
+def _summary(calls: list[Call], found: Route) -> dict[str, Any]:
+    first = calls[0]
+    varied = {
+        (tuple(sorted(c.requests.items())), c.read_units, c.write_units, c.delivered) for c in calls
+    }
+    if len(varied) != 1:
+        raise AssertionError(f"requests, units or frames varied between rounds: {varied}")
+    return {
+        "function": found.function,
+        "route": found.path,
+        "authorizer": found.authorizer,
+        "invocations": 1 + found.authorizer_invocations,
+        "ddbRequests": sum(first.requests.values()),
+        "requests": first.requests,
+        "readUnits": first.read_units,
+        "writeUnits": first.write_units,
+        "delivered": first.delivered,
+        "requestBytes": first.request_bytes,
+        "replyBytes": first.reply_bytes,
+        "logBytes": statistics.median(c.log_bytes for c in calls),
+        "ms": round(statistics.median(c.ms for c in calls), 2),
+        "minMs": round(min(c.ms for c in calls), 2),
+        # Medians of each part, and of what is left: the handler's parsing, routing,
+        # validation and reply, and Powertools' decorators.
+        "partsMs": {
+            part: round(statistics.median(c.parts_ms[part] for c in calls), 2)
+            for part in first.parts_ms
+        },
+        "restMs": round(statistics.median(c.ms - sum(c.parts_ms.values()) for c in calls), 2),
+    }
+
+
+def run(members: int = 10, rounds: int = 30) -> dict[str, Any]:
+    template = Template.load(PROJECT_ROOT / "template.yaml")
+    with posting_paths(members) as (paths, client, poster):
+        calls = _rounds(paths, client, poster, rounds)
+    slack = _summary(calls["slack"], route("slack", template))
+    native = _summary(calls["native"], route("native", template))
+    paired = [s.ms / n.ms for s, n in zip(calls["slack"], calls["native"], strict=True)]
+    ratio = slack["ms"] / native["ms"]
+    return {
+        "postMessageMs": slack["ms"],
+        "nativePostMs": native["ms"],
+        "ratio": round(ratio, 3),
+        "differenceMs": round(slack["ms"] - native["ms"], 2),
+        "pairedRatio": round(statistics.median(paired), 3),
+        "targetRatio": TARGET_RATIO,
+        "pass": ratio <= TARGET_RATIO,
+        "members": members,
+        "rounds": rounds,
+        "paths": {"slack": slack, "native": native},
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [
+        f"One post to a channel of {result['members']} members, each with a live connection "
+        f"(moto in process, @connections recorded; medians of {result['rounds']} interleaved "
+        "rounds)",
+        "",
+        "| path | route | gateway authorizer | invocations | DDB requests | RRU | WRU "
+        "| frames | request bytes | reply bytes | log bytes | median ms | min ms "
+        "| token look-up ms | post_message ms | the rest ms |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: | ---: |",
+    ]
+    for name, label in (("slack", "Slack `chat.postMessage`"), ("native", "Parley's post")):
+        p = result["paths"][name]
+        requests = ", ".join(f"{op} {n}" for op, n in sorted(p["requests"].items()))
+        parts = p["partsMs"]
+        lookup = f"{parts['authenticate']:.2f}" if "authenticate" in parts else "0 (gateway)"
+        lines.append(
+            f"| {label} | `{p['route']}` | {p['authorizer']} | {p['invocations']} "
+            f"| {p['ddbRequests']} ({requests}) | {p['readUnits']:g} | {p['writeUnits']:g} "
+            f"| {p['delivered']} | {p['requestBytes']} | {p['replyBytes']} | {p['logBytes']:g} "
+            f"| {p['ms']:.2f} | {p['minMs']:.2f} | {lookup} | {parts['postMessage']:.2f} "
+            f"| {p['restMs']:.2f} |"
+        )
+    verdict = "met" if result["pass"] else "**not met**"
+    lines.append(
+        f"\nchat.postMessage / native post: **{result['ratio']:.3f}** "
+        f"({result['differenceMs']:+.2f} ms; median of the rounds' own ratios "
+        f"{result['pairedRatio']:.3f}); target ≤ {result['targetRatio']}: {verdict}"
+    )
+    return "\n".join(lines)
+
+
+def profile(members: int = 10, rounds: int = 10, top: int = 25) -> str:
+    """cProfile of each path's posts (after the warm-up round), by cumulative time: where
+    the Slack path spends what the native one does not. `python -m bench.slack`."""
+    out = []
+    with posting_paths(members) as (paths, client, poster):
+        pacer = Pacer()
+        for name, path in paths.items():  # warm-up
+            pacer.wait(name)
+            path.call(client, poster)
+        profiles = {name: cProfile.Profile() for name in paths}
+        for _ in range(rounds):
+            for name, path in paths.items():
+                pacer.wait(name)
+                profiles[name].enable()
+                path.call(client, poster)
+                profiles[name].disable()
+    for name, found in profiles.items():
+        text = io.StringIO()
+        stats = pstats.Stats(found, stream=text)
+        stats.sort_stats("cumulative").print_stats(top)
+        out.append(f"## {name} ({rounds} posts)\n{text.getvalue()}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(profile())
