@@ -6,11 +6,14 @@
 `serve` reads PARLEY_API_URL (the HTTP API), PARLEY_BOT_TOKEN and PARLEY_SIGNING_SECRET
 (both shown once when the app is created) from the environment or its options, and then:
 
-- verifies every request's X-Parley-Signature (HMAC-SHA256 of `v0:timestamp:body` with the
-  signing secret), refusing a timestamp more than 5 minutes from its clock (replays): 401;
+- verifies every request as a Slack app does: X-Slack-Signature is `v0=` HMAC-SHA256 of
+  `v0:{X-Slack-Request-Timestamp}:{body}` with the signing secret, and a timestamp more
+  than 5 minutes from its clock (a replay) is refused: 401;
 - answers the Events API's url_verification challenge;
-- echoes each `message` event it hears back into its channel with its bot token
-  (`POST /bot/channels/{cid}/messages`), once per eventId (a retry repeats the id);
+- echoes each `message` event (Slack's envelope) it hears back into its channel with its
+  bot token through Slack's Web API (`POST /api/chat.postMessage`), once per event_id (a
+  retry repeats the id), and never another bot's message (one with `bot_id`), so two echo
+  bots cannot loop;
 - answers the slash command `/echo TEXT` in the channel (`response_type: in_channel`), and
   a second later once more, to the invoker alone, through the command's response_url.
 
@@ -47,7 +50,7 @@ class BadSignature(Exception):
 def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes) -> None:
     """Raises BadSignature unless the headers sign `body` with `secret`, within 5 minutes."""
     if not timestamp or not signature:
-        raise BadSignature("missing X-Parley-Signature or X-Parley-Request-Timestamp")
+        raise BadSignature("missing X-Slack-Signature or X-Slack-Request-Timestamp")
     try:
         sent_at = int(timestamp)
     except ValueError:
@@ -84,18 +87,22 @@ class EchoApp:
         self._lock = threading.Lock()
 
     def on_event(self, payload: dict[str, Any]) -> None:
-        """An event_callback: echo a message into its channel, once per eventId."""
+        """An event_callback: echo a person's new message into its channel, once per
+        event_id."""
         with self._lock:
-            if payload.get("eventId") in self._seen:
+            if payload.get("event_id") in self._seen:
                 return
-            self._seen.add(str(payload.get("eventId")))
+            self._seen.add(str(payload.get("event_id")))
         event = payload.get("event") or {}
-        text = str((event.get("message") or {}).get("text", ""))
-        if event.get("type") != "message" or not text or text.startswith(ECHO_PREFIX):
-            return  # another bot's echo would echo back and forth
-        url = f"{self.api_url}/bot/channels/{event['channelId']}/messages"
-        status, reply = call(url, {"text": ECHO_PREFIX + text}, self.bot_token)
-        log(f"echoed a message: {status} {reply if status >= 400 else ''}")
+        text = str(event.get("text", ""))
+        if event.get("type") != "message" or "subtype" in event or "bot_id" in event:
+            return  # edits, deletions and bots' messages (another echo bot's) are not echoed
+        if not text:
+            return
+        body = {"channel": event["channel"], "text": ECHO_PREFIX + text}
+        status, reply = call(f"{self.api_url}/api/chat.postMessage", body, self.bot_token)
+        ok = status == 200 and isinstance(reply, dict) and reply.get("ok")
+        log(f"echoed a message: {'ok' if ok else f'{status} {reply}'}")
 
     def on_command(self, form: dict[str, str]) -> dict[str, Any]:
         """A slash command: the answer now, and one more later through the response_url."""
@@ -119,8 +126,8 @@ def handler_for(app: EchoApp) -> type[BaseHTTPRequestHandler]:
             try:
                 verify(
                     app.signing_secret,
-                    self.headers.get("X-Parley-Request-Timestamp"),
-                    self.headers.get("X-Parley-Signature"),
+                    self.headers.get("X-Slack-Request-Timestamp"),
+                    self.headers.get("X-Slack-Signature"),
                     body,
                 )
             except BadSignature as refused:

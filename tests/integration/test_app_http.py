@@ -84,3 +84,29 @@ def test_a_redirect_is_an_answer_never_followed(receiver: Receiver) -> None:
 
 def test_other_schemes_are_not_called() -> None:
     assert UrllibPoster(allow_private=True).post("file:///etc/passwd", b"", {}, 3.0).status == 0
+
+
+def test_no_answer_says_why_for_the_retry_reason() -> None:
+    """A receiver that accepts but never answers times out; a closed port refuses; the URL
+    guard's refusal is told apart (delivery names its retries after these)."""
+    import socket
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    try:
+        silent = f"http://127.0.0.1:{listening.getsockname()[1]}/events"
+        timed_out = UrllibPoster(allow_private=True).post(silent, b"{}", {}, 0.5)
+        refused = UrllibPoster(allow_private=True).post(
+            f"http://127.0.0.1:{closed_port}/events", b"{}", {}, 3.0
+        )
+        guarded = UrllibPoster(allow_private=False).post(silent, b"{}", {}, 3.0)
+    finally:
+        listening.close()
+    assert (timed_out.status, timed_out.failure) == (0, "timeout")
+    assert (refused.status, refused.failure) == (0, "connection")
+    assert (guarded.status, guarded.failure) == (0, "refused")

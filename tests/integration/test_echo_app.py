@@ -75,7 +75,7 @@ def test_the_echo_app_does_all_four_against_the_local_stack(
     # PATCH the URLs in: the events URL must answer the challenge now.
     urls = {
         "eventsUrl": f"{echo.url}/events",
-        "events": ["message"],
+        "events": ["message.channels"],
         "commandUrl": f"{echo.url}/commands",
     }
     status, patched = alice.call("PATCH", f"/apps/{app_id}", urls)

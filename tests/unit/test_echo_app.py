@@ -1,7 +1,11 @@
-"""The example app's own signature check (examples/echo_app, stdlib only) agrees with
-Parley's signer, on Slack's published vector, and keeps the 5-minute replay window."""
+"""The example app (examples/echo_app, stdlib only): its own signature check agrees with
+Parley's signer under Slack's headers, on Slack's published vector, and keeps the 5-minute
+replay window; it echoes people's messages from Slack's envelope, once per event_id, and
+never a bot's."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -38,10 +42,39 @@ def test_a_replay_outside_the_window_is_refused(monkeypatch: pytest.MonkeyPatch,
 def test_what_parley_signs_the_example_accepts_and_nothing_else() -> None:
     body = b'{"type":"event_callback"}'
     headers = signed_headers("s3cret", body)
-    timestamp, signature = headers["X-Parley-Request-Timestamp"], headers["X-Parley-Signature"]
+    timestamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
     echo_app.verify("s3cret", timestamp, signature, body)
     for secret, sent in (("other", body), ("s3cret", body + b" ")):
         with pytest.raises(echo_app.BadSignature, match="does not match"):
             echo_app.verify(secret, timestamp, signature, sent)
     with pytest.raises(echo_app.BadSignature, match="missing"):
         echo_app.verify("s3cret", None, signature, body)
+
+
+def test_it_echoes_a_persons_message_once_and_no_bots_message_or_edit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[str, dict[str, Any], str | None]] = []
+
+    def call(url: str, body: dict[str, Any], token: str | None = None) -> tuple[int, Any]:
+        calls.append((url, body, token))
+        return 200, {"ok": True}
+
+    monkeypatch.setattr(echo_app, "call", call)
+    app = echo_app.EchoApp("http://parley.test/", "xoxb-echo", "s3cret")
+    message = {"type": "message", "channel": "C1", "user": "U1", "text": "hi", "ts": "1.000001"}
+
+    def delivery(event_id: str, **event: Any) -> dict[str, Any]:
+        return {"type": "event_callback", "event_id": event_id, "event": {**message, **event}}
+
+    app.on_event(delivery("Ev1"))
+    app.on_event(delivery("Ev1"))  # a retry of the same event
+    app.on_event(delivery("Ev2", bot_id="B2", app_id="A2"))
+    app.on_event(delivery("Ev3", subtype="message_changed"))
+    assert calls == [
+        (
+            "http://parley.test/api/chat.postMessage",
+            {"channel": "C1", "text": "echo: hi"},
+            "xoxb-echo",
+        )
+    ]

@@ -61,8 +61,8 @@ def test_sqs_filters_see_a_json_body_as_an_object() -> None:
 
 def test_the_stream_forwarders_filters_take_messages_and_new_members_and_channels() -> None:
     """The template's own patterns, through the local filter (as Lambda's would apply them):
-    every change of a message (the index and the app events), and new channel members and
-    channels (the app events)."""
+    every change of a message (the index and the app events), and channel members joining
+    and leaving and new channels (the app events)."""
     import json
 
     from local.template import load_yaml
@@ -81,6 +81,7 @@ def test_the_stream_forwarders_filters_take_messages_and_new_members_and_channel
         record("MODIFY", "CH#C1", "MSG#1.000001"),
         record("REMOVE", "CH#C1", "MSG#1.000001"),
         record("INSERT", "CH#C1", "MEMBER#u1"),
+        record("REMOVE", "CH#C1", "MEMBER#u1"),
         record("INSERT", "CH#C1", "META"),
     ]
     skipped = [
@@ -89,5 +90,5 @@ def test_the_stream_forwarders_filters_take_messages_and_new_members_and_channel
         record("MODIFY", "CH#C1", "META"),
         record("INSERT", "USER#u1", "PROFILE"),
     ]
-    assert [passes(patterns, r) for r in taken] == [True] * 5
+    assert [passes(patterns, r) for r in taken] == [True] * 6
     assert [passes(patterns, r) for r in skipped] == [False] * 4

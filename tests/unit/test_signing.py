@@ -1,4 +1,5 @@
-"""Slack's v0 request signing: fixed vectors, the replay window, tampering."""
+"""Slack's v0 request signing under Slack's headers: fixed vectors, slack_sdk's verifier,
+the replay window, tampering, the payloads' token."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import hmac
 
 import pytest
+from slack_sdk.signature import SignatureVerifier
 
 from parley.apps.signing import (
     SIGNATURE_HEADER,
@@ -13,6 +15,7 @@ from parley.apps.signing import (
     InvalidSignature,
     sign,
     signed_headers,
+    verification_token,
     verify,
 )
 
@@ -66,6 +69,24 @@ def test_signed_headers_verify_on_the_receiving_side() -> None:
     headers = signed_headers("secret", body, now=NOW)
     assert headers[TIMESTAMP_HEADER] == str(NOW)
     verify("secret", headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], body, now=NOW + 1)
+
+
+def test_the_headers_are_slacks_and_slack_sdks_verifier_accepts_them() -> None:
+    body = "payload=caf\u00e9".encode()
+    headers = signed_headers(SLACK_SECRET, body)
+    assert set(headers) == {"X-Slack-Request-Timestamp", "X-Slack-Signature"}
+    assert SignatureVerifier(SLACK_SECRET).is_valid_request(body, headers)
+    assert SignatureVerifier(SLACK_SECRET).is_valid_request(body.decode(), headers)
+    assert not SignatureVerifier("other").is_valid_request(body, headers)
+    assert not SignatureVerifier(SLACK_SECRET).is_valid_request(body + b"!", headers)
+
+
+def test_the_payloads_token_is_stable_per_secret_and_is_not_the_secret() -> None:
+    token = verification_token(SLACK_SECRET)
+    assert token == verification_token(SLACK_SECRET)
+    assert token != verification_token("another secret")
+    assert len(token) == 24
+    assert token not in SLACK_SECRET
 
 
 @pytest.mark.parametrize("skew", [-300, 0, 300])

@@ -10,12 +10,13 @@ cannot be made to answer differently between the check and the call.
 from __future__ import annotations
 
 import http.client
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from parley.apps.delivery import Reply
+from parley.apps.delivery import Failure, Reply
 from parley.apps.urls import UnsafeUrl, refused_address
 
 MAX_REPLY_BYTES = 64 * 1024  # a challenge answer or a command's reply: all Parley reads
@@ -77,9 +78,21 @@ class UrllibPoster:
                 return Reply(answer.status, answer.read(MAX_REPLY_BYTES), _content_type(answer))
         except urllib.error.HTTPError as error:
             return Reply(error.code)
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
             # UnsafeUrl is a ValueError; urllib wraps it in URLError when raised in connect
-            return Reply(0)
+            return Reply(0, failure=_failure(error))
+
+
+def _failure(error: Exception) -> Failure:
+    """Why no answer came (delivery names its retries' reason after it)."""
+    cause = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(cause, TimeoutError):
+        return "timeout"
+    if isinstance(cause, ssl.SSLError):
+        return "tls"
+    if isinstance(cause, UnsafeUrl):
+        return "refused"
+    return "connection"
 
 
 def _content_type(answer: Any) -> str:

@@ -1,9 +1,10 @@
-"""Request signing for what Parley sends an app, in Slack's v0 scheme.
+"""Request signing for what Parley sends an app: Slack's v0 scheme, under Slack's headers.
 
 The signature is HMAC-SHA256, keyed with the app's signing secret, of
 `v0:{timestamp}:{body}` (the raw body bytes, exactly as sent), written as `v0=<hex>` in
-`X-Parley-Signature`, with the timestamp (epoch seconds) in `X-Parley-Request-Timestamp`.
-A receiver recomputes it over the body it got and compares in constant time; the timestamp,
+`X-Slack-Signature`, with the timestamp (epoch seconds) in `X-Slack-Request-Timestamp`, so
+`slack_sdk.signature.SignatureVerifier` and Bolt verify Parley's requests as Slack's. A
+receiver recomputes it over the body it got and compares in constant time; the timestamp,
 covered by the signature, bounds replay to a 5-minute window either side of its clock.
 """
 
@@ -14,9 +15,10 @@ import hmac
 import time
 
 VERSION = "v0"
-SIGNATURE_HEADER = "X-Parley-Signature"
-TIMESTAMP_HEADER = "X-Parley-Request-Timestamp"
-RETRY_HEADER = "X-Parley-Retry-Num"
+SIGNATURE_HEADER = "X-Slack-Signature"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
+RETRY_HEADER = "X-Slack-Retry-Num"
+RETRY_REASON_HEADER = "X-Slack-Retry-Reason"
 MAX_AGE_SECONDS = 5 * 60
 
 
@@ -42,6 +44,13 @@ def signed_headers(secret: str, body: str | bytes, now: float | None = None) -> 
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: sign(secret, timestamp, body),
     }
+
+
+def verification_token(secret: str) -> str:
+    """The `token` of Slack's payloads (its deprecated verification token): Parley issues
+    none, so it sends one derived from the signing secret, the same on every request of an
+    app and revealing nothing of the secret. Signatures, not this, prove a request genuine."""
+    return hmac.new(secret.encode(), b"verification token", hashlib.sha256).hexdigest()[:24]
 
 
 def verify(

@@ -49,6 +49,7 @@ def _subscriber(app_id: str) -> Subscriber | None:
         return None
     return Subscriber(
         app_id=app.appId,
+        bot_user_id=app.botUserId,
         events_url=app.eventsUrl,
         signing_secret=app.signingSecret,
         verified_url=app.eventsVerifiedUrl,

@@ -1,8 +1,14 @@
 """The table's stream → the app events queue: which app hears which change.
 
-An app hears an event when it subscribed to its type, has a request URL, is not paused,
-and its bot is in the channel (`channel_created`: a public channel, to apps with
-`channels:read`). It never hears what its own bot did: an echo bot must not hear its echo.
+An app hears an event when it has a request URL, is not paused, subscribed to it (by
+Slack's name, or by the old name that covered it: parley.slack.events), holds the scope
+Slack's subscription needs (parley.slack.scopes.effective_scopes), and its bot is in the
+channel (`channel_created`: a public channel, to every app that may hear it; `app_mention`:
+only the apps whose bot the message mentions). It never hears what its own bot did: an echo
+bot must not hear its echo. An app made before Slack's names (no `scopeNames`) hears its
+old subscriptions as it did, when events needed no scope but `channel_created`'s
+`channels:read`.
+
 At least once: a record whose envelopes could not all be queued is reported as the batch's
 first failure, so the stream retries from it; the event ids let a receiver drop repeats.
 """
@@ -16,24 +22,40 @@ from typing import Any
 
 from parley.apps.delivery import Envelope
 from parley.apps.events import ChannelEvent, channel_events
+from parley.ids import ts_from_micros
 from parley.observability import MetricUnit, metrics
+from parley.slack import events as slack_events
+from parley.slack.scopes import effective_scopes
 from parley.store import apps as app_store
 from parley.store import channels as channel_store
+from parley.store import messages as message_store
 from parley.store.items import AppItem
 from parley.streams import BatchQueue, StreamRecord, first_failed
+
+# What the old subscriptions needed: nothing, but the one that already had a scope.
+_LEGACY_SCOPES = {"channel_created": "channels:read"}
 
 
 @dataclass
 class _Lookups:
-    """Per batch: a workspace's apps and a channel's bots are read once."""
+    """Per batch: a workspace's apps, a channel's type and bots, a thread's author are
+    read once."""
 
     apps: dict[str, list[AppItem]] = field(default_factory=dict)
+    types: dict[str, str | None] = field(default_factory=dict)
     bots_in: dict[tuple[str, frozenset[str]], set[str]] = field(default_factory=dict)
+    authors: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     def apps_of(self, workspace_id: str) -> list[AppItem]:
         if workspace_id not in self.apps:
             self.apps[workspace_id] = app_store.list_apps(workspace_id)
         return self.apps[workspace_id]
+
+    def channel_type(self, channel_id: str) -> str | None:
+        if channel_id not in self.types:
+            channel = channel_store.get_channel(channel_id)
+            self.types[channel_id] = channel.type if channel else None
+        return self.types[channel_id]
 
     def members_among(self, channel_id: str, bots: list[str]) -> set[str]:
         key = (channel_id, frozenset(bots))
@@ -41,29 +63,56 @@ class _Lookups:
             self.bots_in[key] = channel_store.members_among(channel_id, bots)
         return self.bots_in[key]
 
+    def author(self, channel_id: str, ts: str) -> str | None:
+        if (channel_id, ts) not in self.authors:
+            message = message_store.get_message(channel_id, ts)
+            self.authors[channel_id, ts] = message.userId if message else None
+        return self.authors[channel_id, ts]
 
-def _actor(event: dict[str, Any]) -> str | None:
-    message = event.get("message") or {}
-    return event.get("userId") or message.get("userId")
+
+def hears(app: AppItem, subscription: slack_events.Subscription) -> bool:
+    """Whether the app's subscriptions and scopes let it hear what this one delivers."""
+    names = {str(name) for name in app.events or []}
+    by_old_name = subscription.legacy is not None and subscription.legacy in names
+    if subscription.name not in names and not by_old_name:
+        return False
+    scopes = effective_scopes((str(scope) for scope in app.scopes), app.scopeNames)
+    if app.scopeNames is None and by_old_name:
+        needed = _LEGACY_SCOPES.get(str(subscription.legacy))
+    else:
+        needed = subscription.scope
+    return needed is None or needed in scopes
 
 
 def subscribers(event: ChannelEvent, lookups: _Lookups) -> list[AppItem]:
-    actor = _actor(event.event)
+    """The apps that hear this event."""
     candidates = [
         app
-        for app in lookups.apps_of(event.workspaceId)
+        for app in lookups.apps_of(event.workspace_id)
         if app.eventsUrl
         and not app.eventsPaused
-        and event.type in (app.events or [])
-        and app.botUserId != actor
+        and app.botUserId != event.actor
+        and (event.kind != "app_mention" or app.botUserId in event.mentioned)
     ]
     if not candidates:
         return []
-    if event.type == "channel_created":
-        public = event.channelType == "public"
-        return [app for app in candidates if public and "channels:read" in app.scopes]
-    inside = lookups.members_among(event.channelId, [app.botUserId for app in candidates])
-    return [app for app in candidates if app.botUserId in inside]
+    channel_type = event.channel_type or lookups.channel_type(event.channel_id)
+    subscription = slack_events.subscription(event.kind, channel_type) if channel_type else None
+    if subscription is None:
+        return []
+    hearing = [app for app in candidates if hears(app, subscription)]
+    if event.kind == "channel_created" or not hearing:
+        return hearing
+    inside = lookups.members_among(event.channel_id, [app.botUserId for app in hearing])
+    return [app for app in hearing if app.botUserId in inside]
+
+
+def _slack_event(event: ChannelEvent, lookups: _Lookups, now_ts: str) -> dict[str, Any]:
+    channel_type = event.channel_type or lookups.channel_type(event.channel_id)
+    assert channel_type is not None  # subscribers found it
+    thread_ts = event.image.get("threadTs")
+    parent = lookups.author(event.channel_id, str(thread_ts)) if thread_ts else None
+    return slack_events.render(event, channel_type, parent_user_id=parent, now_ts=now_ts)
 
 
 def forward(records: Sequence[StreamRecord], queue: BatchQueue) -> str | None:
@@ -71,16 +120,21 @@ def forward(records: Sequence[StreamRecord], queue: BatchQueue) -> str | None:
     or None."""
     lookups = _Lookups()
     pending: list[tuple[str, str]] = []
-    now = int(time.time())
+    now_micros = time.time_ns() // 1000
+    now_ts = ts_from_micros(now_micros)
     for record in records:
         for event in channel_events(record.event_name, record.new_image, record.old_image):
-            for app in subscribers(event, lookups):
+            apps = subscribers(event, lookups)
+            if not apps:
+                continue
+            body = _slack_event(event, lookups, now_ts)
+            for app in apps:
                 envelope = Envelope(
                     appId=app.appId,
-                    eventId=event.eventId,
-                    eventTime=now,
-                    workspaceId=event.workspaceId,
-                    event=event.event,
+                    eventId=event.event_id,
+                    eventTime=now_micros // 1_000_000,
+                    workspaceId=event.workspace_id,
+                    event=body,
                 )
                 pending.append((record.sequence_number, envelope.model_dump_json()))
     failed = queue.send(pending)
