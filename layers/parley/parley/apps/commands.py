@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from parley.apps.delivery import Reply
-from parley.apps.signing import signed_headers
+from parley.apps.signing import signed_headers, verification_token
 from parley.schemas import CommandResponse
 
 ACK_TIMEOUT_SECONDS = 3.0
@@ -58,6 +58,7 @@ def team_domain(name: str) -> str:
 def form(
     invocation: Invocation,
     *,
+    secret: str,
     app_id: str,
     team_id: str,
     team_name: str,
@@ -68,10 +69,10 @@ def form(
     response_url: str,
     thread_ts: str | None,
 ) -> dict[str, str]:
-    """The fields of Slack's slash command request, in Slack's order. `token`, Slack's
-    deprecated verification token, is empty: Parley has none, its requests are signed."""
+    """The fields of Slack's slash command request, in Slack's order; `token` is the one
+    every payload to the app carries (parley.apps.signing.verification_token)."""
     fields = {
-        "token": "",
+        "token": verification_token(secret),
         "team_id": team_id,
         "team_domain": team_domain(team_name),
         "channel_id": channel_id,

@@ -241,6 +241,7 @@ def _run(
     workspace = workspace_store.get_workspace(channel.workspaceId)
     form = wire.form(
         invocation,
+        secret=app.signingSecret,
         app_id=app.appId,
         team_id=channel.workspaceId,
         team_name=workspace.name if workspace else "",
