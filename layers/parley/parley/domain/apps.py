@@ -193,7 +193,8 @@ def resume_events(caller: Caller, app_id: str) -> App:
 
 def authenticate(token: str) -> Caller:
     """The bot behind a token, or 401: an unknown, revoked or rotated-away token."""
-    found = app_store.get_token(token_hash(token)) if token else None
+    # Tokens are ASCII; anything else (a lone surrogate from JSON) is no token of ours.
+    found = app_store.get_token(token_hash(token)) if token and token.isascii() else None
     if found is None:
         raise Unauthorized("invalid or revoked bot token")
     return Caller(

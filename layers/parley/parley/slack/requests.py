@@ -43,7 +43,7 @@ def _form(body: bytes) -> dict[str, str]:
 def _json(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: "[[[[..."
         raise SlackError("invalid_json") from None
     if not isinstance(value, dict):
         raise SlackError("json_not_object")
