@@ -343,7 +343,7 @@ class CommandResponse(SlackMessagePayload):
 
 
 class CreateWebhook(_In):
-    # The app the hook posts as; a bot creating a hook for itself leaves it out.
+    # The app the hook posts as (None is the domain's 400 naming the field, as before).
     appId: Id | None = None
 
 

@@ -11,7 +11,7 @@ from parley.apps.credentials import HOOK_TOKEN_PREFIX, new_hook_token, token_has
 from parley.domain import access, channels, messages
 from parley.domain.caller import Caller
 from parley.domain.publisher import Publisher
-from parley.errors import InvalidRequest, NotFound, Unauthorized
+from parley.errors import InvalidRequest, NotFound
 from parley.ids import iso_now, new_id
 from parley.objects import Message
 from parley.observability import MetricUnit, metrics
@@ -44,19 +44,13 @@ def create_webhook(
     """A hook posting as the app's bot, and its token (shown this once).
 
     An admin in the channel names the app, whose bot then joins the channel (it posts as a
-    member); a bot makes one for itself in a channel it is in.
+    member).
     """
-    if caller.is_bot:
-        channel, _ = access.channel_member(channel_id, caller.user_id, caller.workspace_id)
-        app = app_store.get_app(caller.app_id or "")
-        if app is None:
-            raise Unauthorized("invalid or revoked bot token")
-    else:
-        channel = _channel_admin(caller, channel_id)
-        if app_id is None:
-            raise InvalidRequest("appId is required: the app whose bot the webhook posts as")
-        app = _app_in(channel.workspaceId, app_id)
-        channels.add_members(caller, channel_id, [app.botUserId], publisher)
+    channel = _channel_admin(caller, channel_id)
+    if app_id is None:
+        raise InvalidRequest("appId is required: the app whose bot the webhook posts as")
+    app = _app_in(channel.workspaceId, app_id)
+    channels.add_members(caller, channel_id, [app.botUserId], publisher)
     token = new_hook_token()
     hook_id = new_id("H")
     hook = WebhookItem(
