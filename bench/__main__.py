@@ -32,7 +32,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "delivery": delivery.Plan(clients=6, channels=2, rate_per_s=10, seconds=1).kwargs(),
             "cost": {"repeats": 2},
             "search": {"messages": 200, "lag_samples": 2, "queries": 10},
-            "slack": {"members": 3, "rounds": 2},
+            "slack": {"members": 3, "rounds": 4},
         }
     quick = args.quick
     return {
@@ -45,7 +45,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "lag_samples": 20 if quick else 50,
             "queries": 200 if quick else 500,
         },
-        "slack": {"rounds": 8 if quick else 30},
+        "slack": {"rounds": 30 if quick else 100},
     }
 
 

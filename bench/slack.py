@@ -16,19 +16,20 @@ route has no authorizer and the function looks the bot token up with one GetItem
 (no cache across requests, so that a revoked token stops working at once).
 
 The runs are interleaved, one post on each path a round, which path goes first alternating,
-and each path's figure is the median of its rounds. A round takes a bot's send interval
-(parley.domain.ratelimits.BOT: one message a second in a channel): faster, the bot's sends
-would be a burst, which costs the rate limiter a second write, and soon a 429.
+and each path's figure is the median of its rounds. A bot may send one message a second in a
+channel (parley.domain.ratelimits.BOT); faster, its sends would be a burst, which costs the
+rate limiter a second write, and soon a 429. So the rounds go round several channels alike
+(the same members, the same connections, the bot in each) and come back to one only after
+that interval: the posts follow each other as in a busy workspace, not after a second's
+idleness (which made every figure vary by a third on this machine).
 """
 
 from __future__ import annotations
 
 import copy
-import cProfile
 import importlib.util
 import io
 import json
-import pstats
 import statistics
 import sys
 import time
@@ -43,7 +44,7 @@ from bench.capacity import request_units
 from local.stack import PROJECT_ROOT
 from local.template import Template
 
-CHANNEL = "CSLACK00001"
+CHANNELS = 12  # a round takes about 0.1 s: each channel's turn comes after a second or more
 TEXT = "a message of ordinary length, about a hundred bytes of text"
 TARGET_RATIO = 1.1
 EVENTS = PROJECT_ROOT / "events"
@@ -195,14 +196,14 @@ class Post:
     def __init__(
         self,
         handler: Callable[..., Any],
-        event: dict[str, Any],
+        events: dict[str, dict[str, Any]],
         ok: Callable[..., bool],
         watches: dict[str, Stopwatch],
     ):
-        self.handler, self.event, self.ok, self.watches = handler, event, ok, watches
+        self.handler, self.events, self.ok, self.watches = handler, events, ok, watches
 
-    def call(self, client: Any, poster: fanout.CountingPoster) -> Call:
-        event = copy.deepcopy(self.event)
+    def call(self, client: Any, poster: fanout.CountingPoster, channel_id: str) -> Call:
+        event = copy.deepcopy(self.events[channel_id])
         log = io.StringIO()
         poster.posts = 0
         for watch in self.watches.values():
@@ -235,9 +236,12 @@ def _slack_ok(reply: dict[str, Any]) -> bool:
 
 
 @contextmanager
-def posting_paths(members: int) -> Iterator[tuple[dict[str, Post], Any, fanout.CountingPoster]]:
-    """moto with a channel of `members` people, each with a live connection, and an app's
-    bot in it (made by the domain, as an admin makes one); both paths ready to post to it."""
+def posting_paths(
+    members: int, channels: int
+) -> Iterator[tuple[dict[str, Post], list[str], Any, fanout.CountingPoster]]:
+    """moto with `channels` channels of the same `members` people, each person with a live
+    connection, and an app's bot in each (made by the domain, as an admin makes one); both
+    paths ready to post to any of them."""
     from parley.config import settings
     from parley.domain import apps, messages
     from parley.domain.caller import Caller
@@ -267,23 +271,26 @@ def posting_paths(members: int) -> Iterator[tuple[dict[str, Post], Any, fanout.C
                     fanout.WORKSPACE,
                     CreateApp(name="bench", scopes=SLACK_SCOPES),
                 )
-            fanout._channel([*users, created.app.botUserId], CHANNEL)
+            # Same-length ids: they are in every membership, so they set the Query's size.
+            channel_ids = [f"CSLACK{i:05d}" for i in range(channels)]
+            for channel_id in channel_ids:
+                fanout._channel([*users, created.app.botUserId], channel_id)
             fanout._connect(users)
             paths = {
                 "slack": Post(
                     _load_function("slack_api").lambda_handler,
-                    slack_event(created.botToken, CHANNEL, TEXT),
+                    {c: slack_event(created.botToken, c, TEXT) for c in channel_ids},
                     _slack_ok,
                     {"authenticate": authenticate, "postMessage": post_message},
                 ),
                 "native": Post(
                     _load_function("api").lambda_handler,
-                    native_event(users[0], CHANNEL, TEXT),
+                    {c: native_event(users[0], c, TEXT) for c in channel_ids},
                     _native_ok,
                     {"postMessage": post_message},
                 ),
             }
-            yield paths, botocore_client(), poster
+            yield paths, channel_ids, botocore_client(), poster
         finally:
             wiring.broadcaster = saved_broadcaster
             settings.cache_clear()
@@ -291,33 +298,39 @@ def posting_paths(members: int) -> Iterator[tuple[dict[str, Post], Any, fanout.C
 
 
 class Pacer:
-    """Keeps each path's posts a bot's send interval apart (parley.domain.ratelimits.BOT),
-    whichever path goes first in a round, so that every post finds its limiter idle."""
+    """Keeps a sender's posts to a channel a bot's send interval apart (its limiter idle
+    for each), waiting when the channels' round comes back too soon."""
 
     def __init__(self) -> None:
         from parley.domain.ratelimits import BOT
 
         self.interval = 1 / BOT.per_second + PACE_MARGIN_S
-        self.last: dict[str, float] = {}
+        self.last: dict[tuple[str, str], float] = {}
 
-    def wait(self, name: str) -> None:
-        due = self.last.get(name, 0.0) + self.interval
+    def wait(self, path: str, channel_id: str) -> None:
+        due = self.last.get((path, channel_id), -self.interval) + self.interval
         time.sleep(max(0.0, due - time.monotonic()))
-        self.last[name] = time.monotonic()
+        self.last[path, channel_id] = time.monotonic()
 
 
 def _rounds(
-    paths: dict[str, Post], client: Any, poster: fanout.CountingPoster, rounds: int
+    paths: dict[str, Post],
+    channel_ids: list[str],
+    client: Any,
+    poster: fanout.CountingPoster,
+    rounds: int,
 ) -> dict[str, list[Call]]:
-    """`rounds` posts on each path, interleaved, the first path alternating; a warm-up
-    round first (imports, models built, the native caller provisioned) is not kept."""
+    """`rounds` posts on each path, interleaved, the first path alternating, both paths to
+    the same channel in a round; a warm-up round first (imports, models built, the native
+    caller provisioned) is not kept."""
     calls: dict[str, list[Call]] = {name: [] for name in paths}
     pacer = Pacer()
     order = list(paths)
     for n in range(rounds + 1):
+        channel_id = channel_ids[n % len(channel_ids)]
         for name in order if n % 2 else reversed(order):
-            pacer.wait(name)
-            call = paths[name].call(client, poster)
+            pacer.wait(name, channel_id)
+            call = paths[name].call(client, poster, channel_id)
             if n:
                 calls[name].append(call)
     return calls
@@ -355,10 +368,10 @@ def _summary(calls: list[Call], found: Route) -> dict[str, Any]:
     }
 
 
-def run(members: int = 10, rounds: int = 30) -> dict[str, Any]:
+def run(members: int = 10, rounds: int = 100) -> dict[str, Any]:
     template = Template.load(PROJECT_ROOT / "template.yaml")
-    with posting_paths(members) as (paths, client, poster):
-        calls = _rounds(paths, client, poster, rounds)
+    with posting_paths(members, min(CHANNELS, rounds + 1)) as (paths, channel_ids, client, poster):
+        calls = _rounds(paths, channel_ids, client, poster, rounds)
     slack = _summary(calls["slack"], route("slack", template))
     native = _summary(calls["native"], route("native", template))
     paired = [s.ms / n.ms for s, n in zip(calls["slack"], calls["native"], strict=True)]
@@ -408,31 +421,3 @@ def table(result: dict[str, Any]) -> str:
         f"{result['pairedRatio']:.3f}); target ≤ {result['targetRatio']}: {verdict}"
     )
     return "\n".join(lines)
-
-
-def profile(members: int = 10, rounds: int = 10, top: int = 25) -> str:
-    """cProfile of each path's posts (after the warm-up round), by cumulative time: where
-    the Slack path spends what the native one does not. `python -m bench.slack`."""
-    out = []
-    with posting_paths(members) as (paths, client, poster):
-        pacer = Pacer()
-        for name, path in paths.items():  # warm-up
-            pacer.wait(name)
-            path.call(client, poster)
-        profiles = {name: cProfile.Profile() for name in paths}
-        for _ in range(rounds):
-            for name, path in paths.items():
-                pacer.wait(name)
-                profiles[name].enable()
-                path.call(client, poster)
-                profiles[name].disable()
-    for name, found in profiles.items():
-        text = io.StringIO()
-        stats = pstats.Stats(found, stream=text)
-        stats.sort_stats("cumulative").print_stats(top)
-        out.append(f"## {name} ({rounds} posts)\n{text.getvalue()}")
-    return "\n".join(out)
-
-
-if __name__ == "__main__":
-    print(profile())
