@@ -371,6 +371,12 @@ def undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
     return _error(400, "invalid_request", "the body is not UTF-8 JSON")
 
 
+@app.exception_handler(RecursionError)
+def nested_too_deeply(_: RecursionError) -> Response[Any]:
+    # A body of brackets nested past the JSON parser's stack (a few KB suffice).
+    return _error(400, "invalid_request", "the body nests too deeply")
+
+
 @app.exception_handler(ValidationError)
 def invalid_model(error: ValidationError) -> Response[Any]:
     return _error(422, "invalid_request", describe(error))

@@ -116,6 +116,10 @@ def test_no_token_is_not_authed_and_a_wrong_one_invalid_auth(
     assert refused(slack("auth.test", "xoxb-not-a-token", form={})) == "invalid_auth"
 
 
+def test_a_token_that_is_not_ascii_is_invalid_auth(slack: SlackApi) -> None:
+    assert refused(slack("auth.test", None, json_body={"token": "xoxb-\ud800"})) == "invalid_auth"
+
+
 def test_the_token_may_come_as_a_form_field_a_json_field_or_in_the_query(
     slack: SlackApi, bot: dict[str, str]
 ) -> None:
@@ -142,6 +146,7 @@ def test_an_unknown_method_is_unknown_method(slack: SlackApi, bot: dict[str, str
         ("{not json", "application/json", "invalid_json"),
         ("[1, 2]", "application/json", "json_not_object"),
         ('"text"', "application/json", "json_not_object"),
+        ("[" * 5000, "application/json", "invalid_json"),  # past the parser's stack
     ],
 )
 def test_a_body_slack_would_refuse_gets_slacks_error(

@@ -174,6 +174,7 @@ def test_legacy_attachments_lend_their_fallback_text(
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "error"),
     [
+        ("[" * 5000, "application/json", 400, "invalid_payload"),  # past the parser's stack
         ("not json", "application/json", 400, "invalid_payload"),
         ('["text"]', "application/json", 400, "invalid_payload"),
         ('{"text": 5}', "application/json", 400, "invalid_payload"),
@@ -211,6 +212,7 @@ def test_legacy_attachments_lend_their_fallback_text(
         ),
     ],
     ids=[
+        "nested past the parser's stack",
         "not json",
         "not an object",
         "text not a string",

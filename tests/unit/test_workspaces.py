@@ -135,3 +135,9 @@ def test_an_unknown_route_answers_in_parleys_error_format(api: Api) -> None:
     status, body = api("GET", "/no/such/route")
     assert status == 404
     assert body["error"]["code"] == "not_found"
+
+
+def test_a_body_nested_past_the_parsers_stack_is_a_client_error(api: Api) -> None:
+    status, reply = api("POST", "/workspaces", raw_body="[" * 5000)
+    assert status == 400, reply
+    assert reply["error"]["code"] == "invalid_request"

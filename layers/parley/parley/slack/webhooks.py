@@ -67,7 +67,7 @@ def read(raw: bytes, content_type: str, model: type[M]) -> M:
             fields = urllib.parse.parse_qs(text, keep_blank_values=True)
             text = fields.get("payload", [""])[0]
         data = json.loads(text)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except (ValueError, RecursionError):  # undecodable, not JSON, or nested past the stack
         raise Refusal(400, "invalid_payload") from None
     if not isinstance(data, dict):
         raise Refusal(400, "invalid_payload")
