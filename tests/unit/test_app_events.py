@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from parley.apps.delivery import PAUSE_AFTER, Envelope, Reply
+from parley.slack.events import SUBSCRIPTIONS
 from parley.streams import StreamRecord
 from tests.unit.conftest import ALICE, BOB, Api
 
@@ -417,18 +418,7 @@ def test_apps_subscribe_by_slacks_names_and_unknown_names_are_refused(
     body = {"name": "CI", "scopes": ["chat:write"], "events": ["message.everything"]}
     status, reply = api("POST", f"/workspaces/{wid}/apps", body=body)
     assert status == 422, reply
-    every = [
-        "message.channels",
-        "message.groups",
-        "message.im",
-        "message.mpim",
-        "app_mention",
-        "reaction_added",
-        "reaction_removed",
-        "member_joined_channel",
-        "member_left_channel",
-        "channel_created",
-    ]
+    every = list(SUBSCRIPTIONS)
     status, created = api("POST", f"/workspaces/{wid}/apps", body={**body, "events": every})
     assert status == 201, created
     assert created["app"]["events"] == sorted(every)

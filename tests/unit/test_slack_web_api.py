@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from parley.slack.scopes import SCOPES
 from tests.unit.conftest import (
     ALICE,
     BOB,
@@ -20,24 +21,9 @@ from tests.unit.conftest import (
     post,
 )
 
-EVERY_SCOPE = [
-    "chat:write",
-    "channels:read",
-    "channels:history",
-    "channels:join",
-    "groups:read",
-    "groups:history",
-    "im:read",
-    "im:history",
-    "mpim:read",
-    "mpim:history",
-    "reactions:read",
-    "reactions:write",
-    "pins:read",
-    "pins:write",
-    "users:read",
-    "users:read.email",
-]
+# Every scope a Web API method needs (`commands`, `app_mentions:read` and
+# `incoming-webhook` are for commands, events and webhooks).
+EVERY_SCOPE = [s for s in SCOPES if s not in {"commands", "app_mentions:read", "incoming-webhook"}]
 
 
 def install(api: Api, wid: str, scopes: list[str] = EVERY_SCOPE) -> dict[str, str]:

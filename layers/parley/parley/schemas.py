@@ -31,6 +31,13 @@ from parley.limits import (
     encodable,
 )
 from parley.objects import ChannelType, Role
+from parley.slack.events import (
+    LEGACY_SUBSCRIPTIONS,
+    SUBSCRIPTIONS,
+    LegacySubscriptionName,
+    SubscriptionName,
+)
+from parley.slack.scopes import Scope
 
 CHANNEL_NAME_PATTERN = r"^[a-z0-9_-]{1,80}$"
 # RFC 6838's restricted names: `type/subtype`, no parameters (the object's Content-Type must
@@ -41,46 +48,12 @@ CONTENT_TYPE_PATTERN = rf"^{_MIME_NAME}/{_MIME_NAME}$"
 Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]
-# What a bot token may do: Slack's scope names (parley.slack.scopes.SCOPES, the same list).
-AppScope = Literal[
-    "chat:write",
-    "channels:read",
-    "channels:history",
-    "channels:join",
-    "groups:read",
-    "groups:history",
-    "im:read",
-    "im:history",
-    "mpim:read",
-    "mpim:history",
-    "reactions:read",
-    "reactions:write",
-    "pins:read",
-    "pins:write",
-    "users:read",
-    "users:read.email",
-    "commands",
-    "app_mentions:read",
-    "incoming-webhook",
-]
+# What a bot token may do: Slack's scope names (parley.slack.scopes).
+AppScope = Scope
 # What an app may subscribe to (Events API): Slack's bot events, and the names of apps made
-# before them (parley.slack.events.SUBSCRIPTIONS and LEGACY_SUBSCRIPTIONS, the same lists).
-AppEventType = Literal[
-    "message.channels",
-    "message.groups",
-    "message.im",
-    "message.mpim",
-    "app_mention",
-    "reaction_added",
-    "reaction_removed",
-    "member_joined_channel",
-    "member_left_channel",
-    "channel_created",
-    "message",
-    "message_changed",
-    "message_deleted",
-]
-APP_EVENT_TYPES = 13
+# before them (parley.slack.events).
+AppEventType = Literal[SubscriptionName, LegacySubscriptionName]
+APP_EVENT_TYPES = len(set(SUBSCRIPTIONS) | set(LEGACY_SUBSCRIPTIONS))
 CommandName = Annotated[str, StringConstraints(pattern=r"^/[a-z0-9_-]{1,32}$")]
 RequestUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
 

@@ -15,13 +15,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from parley.apps.events import ChannelEvent, EventKind, Image
 from parley.ids import ts_from_micros
 
 # Slack's bot event subscriptions, as an app lists them in `events`.
-SUBSCRIPTIONS = (
+SubscriptionName = Literal[
     "message.channels",
     "message.groups",
     "message.im",
@@ -32,9 +32,10 @@ SUBSCRIPTIONS = (
     "member_joined_channel",
     "member_left_channel",
     "channel_created",
-)
+]
+SUBSCRIPTIONS: tuple[str, ...] = get_args(SubscriptionName)
 # The names of apps made before Slack's (the four shared with SUBSCRIPTIONS included).
-LEGACY_SUBSCRIPTIONS = (
+LegacySubscriptionName = Literal[
     "message",
     "message_changed",
     "message_deleted",
@@ -42,7 +43,8 @@ LEGACY_SUBSCRIPTIONS = (
     "reaction_removed",
     "member_joined_channel",
     "channel_created",
-)
+]
+LEGACY_SUBSCRIPTIONS: tuple[str, ...] = get_args(LegacySubscriptionName)
 
 CHANNEL_TYPES = {"public": "channel", "private": "group", "dm": "im", "group_dm": "mpim"}
 _MESSAGES = {"public": "channels", "private": "groups", "dm": "im", "group_dm": "mpim"}

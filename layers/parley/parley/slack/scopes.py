@@ -12,8 +12,9 @@ needed no scope. Such an app (its item has no `scopeNames`) keeps what it could 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal, get_args
 
-SCOPES = (
+Scope = Literal[
     "chat:write",
     "channels:read",
     "channels:history",
@@ -33,7 +34,8 @@ SCOPES = (
     "commands",
     "app_mentions:read",
     "incoming-webhook",
-)
+]
+SCOPES: tuple[str, ...] = get_args(Scope)
 
 # The scope names' version that new apps are stamped with (AppItem.scopeNames).
 SCOPE_NAMES_VERSION = 2
