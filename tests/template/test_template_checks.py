@@ -291,8 +291,8 @@ EVENT_MUTATIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None]]] = 
         lambda e: e["requestContext"].pop("authorizer"),
     ),
     "event of a route without authorizer carrying JWT claims": (
-        "ApiFunction",
-        "api-bot-post-message.json",
+        "SlackApiFunction",
+        "slack_api-chat-post-message.json",
         lambda e: e["requestContext"].update(authorizer={"jwt": {"claims": {"sub": "x"}}}),
     ),
     "WebSocket event for another route": (
