@@ -7,33 +7,22 @@ answers in the channel; what its own bot posts never reaches them."""
 
 from __future__ import annotations
 
-import socketserver
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from tests.integration import test_messaging
+from tests.integration.bolt_server import served
 
 pytestmark = pytest.mark.integration
 
 team = test_messaging.team
-
-
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 class Heard:
@@ -91,22 +80,11 @@ def bolt(team: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Heard]]:
     def mentioned(event: dict[str, Any]) -> None:
         heard.add("app_mention", event)
 
-    server = make_server(
-        "127.0.0.1",
-        0,
-        SlackRequestHandler(app),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_Quiet,
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+    with served(app) as url:
         status, patched = alice.call("PATCH", f"/apps/{created['app']['id']}", {"eventsUrl": url})
         assert status == 200, patched  # Bolt answered Parley's url_verification
         assert alice.call("POST", f"/channels/{general}/members", {"userIds": [bot]})[0] == 200
         yield created, heard
-    finally:
-        server.shutdown()
 
 
 def test_bolts_listeners_hear_messages_reactions_and_mentions_and_say_answers(

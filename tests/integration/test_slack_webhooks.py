@@ -6,21 +6,18 @@ unchanged Bolt for Python app (served over HTTP by Bolt's WSGI adapter) whose
 from __future__ import annotations
 
 import asyncio
-import socketserver
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from tests.integration import test_messaging
+from tests.integration.bolt_server import served
 
 pytestmark = pytest.mark.integration
 
@@ -84,15 +81,6 @@ def test_a_ci_script_posts_through_webhookclient_text_blocks_and_threads(
     assert history["messages"][0]["text"] == "Deploy 42 done"  # none of those was posted
 
 
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def bolt_command(team: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Alice's app with `/deploy`, served by a Bolt app written for Slack: given only the
@@ -118,21 +106,10 @@ def bolt_command(team: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[st
             respond(text=f"{command['text']} is live", response_type="in_channel")
         )
 
-    server = make_server(
-        "127.0.0.1",
-        0,
-        SlackRequestHandler(app),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_Quiet,
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+    with served(app) as url:
         status, patched = alice.call("PATCH", f"/apps/{created['app']['id']}", {"commandUrl": url})
         assert status == 200, patched
         yield created, seen
-    finally:
-        server.shutdown()
 
 
 def test_a_slash_command_reaches_bolt_whose_ack_and_respond_the_invoker_sees(
