@@ -27,11 +27,9 @@ idleness (which made every figure vary by a third on this machine).
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -41,6 +39,7 @@ from typing import Any
 
 from bench import fanout
 from bench.capacity import request_units
+from local.handlers import Context, load_function
 from local.stack import PROJECT_ROOT
 from local.template import Template
 
@@ -85,42 +84,6 @@ def route(path_name: str, template: Template | None = None) -> Route:
         f"{name} ({kind})",
         int(lambda_authorizer),
     )
-
-
-def _load_function(name: str) -> ModuleType:
-    """functions/<name>/app.py under its own module name (every function has an app.py),
-    with its directory importable, as Lambda has it (functions/api's routers)."""
-    module_name = f"bench_fn_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    path = PROJECT_ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    sys.modules[module_name] = module
-    return module
-
-
-class _Context:
-    """The Lambda context the handlers' Powertools decorators read."""
-
-    function_name = "parley-bench"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:parley-bench"
-    memory_limit_in_mb = 512
-    aws_request_id = "req-bench"
-    log_group_name = "/aws/lambda/parley-bench"
-    log_stream_name = "bench"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
 
 
 def _sample(name: str) -> dict[str, Any]:
@@ -210,7 +173,7 @@ class Post:
             watch.ms = 0.0
         with request_units(client) as units, redirect_stdout(log):
             start = time.perf_counter()
-            reply = self.handler(event, _Context())
+            reply = self.handler(event, Context("parley-bench"))
             ms = (time.perf_counter() - start) * 1000
         if not self.ok(reply):
             raise AssertionError(f"the post failed: {reply}")
@@ -278,13 +241,13 @@ def posting_paths(
             fanout._connect(users)
             paths = {
                 "slack": Post(
-                    _load_function("slack_api").lambda_handler,
+                    load_function("slack_api", "bench_fn").lambda_handler,
                     {c: slack_event(created.botToken, c, TEXT) for c in channel_ids},
                     _slack_ok,
                     {"authenticate": authenticate, "postMessage": post_message},
                 ),
                 "native": Post(
-                    _load_function("api").lambda_handler,
+                    load_function("api", "bench_fn").lambda_handler,
                     {c: native_event(users[0], c, TEXT) for c in channel_ids},
                     _native_ok,
                     {"postMessage": post_message},

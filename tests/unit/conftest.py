@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib.util
 import json
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from local import moto_main
+from local import handlers, moto_main
+from local.handlers import load_function
 from local.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,39 +208,11 @@ def _fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(urls, "_resolve", fake_resolve)
 
 
-_loaded: dict[str, ModuleType] = {}
+class Context(handlers.Context):
+    """A Lambda context named for the unit tests."""
 
-
-def load_function(name: str) -> ModuleType:
-    """functions/<name>/app.py under a unique module name: every function has an app.py."""
-    if name not in _loaded:
-        path = ROOT / "functions" / name / "app.py"
-        spec = importlib.util.spec_from_file_location(f"parley_fn_{name}", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        # As in Lambda, the function's own directory is importable (functions/api's routers).
-        sys.path.insert(0, str(path.parent))
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            sys.path.remove(str(path.parent))
-        _loaded[name] = module
-    return _loaded[name]
-
-
-class Context:
-    function_name = "parley-unit"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:parley-unit"
-    memory_limit_in_mb = 512
-    aws_request_id = "req-unit"
-    log_group_name = "/aws/lambda/parley-unit"
-    log_stream_name = "unit"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
+    def __init__(self) -> None:
+        super().__init__("parley-unit")
 
 
 def sample_event(name: str) -> dict[str, Any]:
