@@ -301,7 +301,7 @@ def chat_post_message(call: Call) -> dict[str, Any]:
     channel_id = call.channel_id()
     thread_ts = call.text("thread_ts")
     draft = _draft(call, _message_text(call), thread_ts)
-    if not draft.text.strip() and not call.blocks():
+    if not draft.text.strip() and not draft.blocks:
         raise SlackError("no_text")
     broadcast = thread_ts is not None and call.flag("reply_broadcast")
     posted, _ = messages.post_message(
@@ -323,11 +323,10 @@ def chat_post_message(call: Call) -> dict[str, Any]:
 def chat_update(call: Call) -> dict[str, Any]:
     channel_id = call.channel_id()
     ts = call.ts("ts")
-    text = _message_text(call)
-    blocks = call.blocks()
-    draft = _draft(call, text, None)  # validates text and blocks as a post's
+    draft = _draft(call, _message_text(call), None)  # validates text and blocks as a post's
+    # Without `blocks` the message keeps its blocks; `[]` removes them.
     edited = messages.edit_message(
-        call.bot, channel_id, ts, draft.text, call.publisher(), **_blocks_kw(blocks)
+        call.bot, channel_id, ts, draft.text, call.publisher(), blocks=draft.blocks
     )
     return {
         "channel": channel_id,
@@ -335,12 +334,6 @@ def chat_update(call: Call) -> dict[str, Any]:
         "text": edited.text,
         "message": shapes.message(edited, call.team_id),
     }
-
-
-def _blocks_kw(blocks: list[Any] | None) -> dict[str, Any]:
-    """`blocks=` for an edit that changes them (the domain keeps them otherwise, and `[]`
-    removes them)."""
-    return {"blocks": blocks} if blocks is not None else {}
 
 
 @method("chat.delete", "chat:write", errors={NotAuthor: "cant_delete_message"})
@@ -357,9 +350,8 @@ def chat_post_ephemeral(call: Call) -> dict[str, Any]:
     user_id = call.text("user")
     if user_id is None or not _ID.match(user_id):
         raise SlackError("user_not_found")
-    blocks = call.blocks()
     draft = _draft(call, _message_text(call), call.text("thread_ts"))
-    if not draft.text.strip() and not blocks:
+    if not draft.text.strip() and not draft.blocks:
         raise SlackError("no_text")
     ts = ephemeral.post_ephemeral(
         call.bot,
@@ -368,7 +360,7 @@ def chat_post_ephemeral(call: Call) -> dict[str, Any]:
         draft.text,
         call.publisher(),
         thread_ts=draft.threadTs,
-        blocks=blocks,
+        blocks=draft.blocks,
     )
     return {"message_ts": ts}
 
