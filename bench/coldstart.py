@@ -42,16 +42,16 @@ fans_out = sys.argv[5] == "1"
 sys.path[:0] = [code_dir, *layers]
 handler = getattr(importlib.import_module(module_name), attribute)
 imported = time.perf_counter()
-if "parley.edge.wiring" in sys.modules:
-    from parley.edge.wiring import configured
-    from parley.store.base import client
-    from parley.store.dynamodb_http import DynamoDBHttp  # imported by the binding already
+if "parley.wiring" in sys.modules:
+    from parley.wiring import configured
+    from parley.adapters.dynamodb.base import client
+    from parley.adapters.dynamodb.transport import DynamoDBHttp  # imported by the binding already
     configured()
     dynamodb = client()
     if isinstance(dynamodb, DynamoDBHttp):  # it finds its endpoint and credentials on first use
         dynamodb.endpoint()
     if fans_out:  # what the first invocation builds anyway (its imports are lazy)
-        from parley.edge.wiring import broadcaster
+        from parley.wiring import broadcaster
         broadcaster()
 ready = time.perf_counter()
 assert callable(handler)

@@ -59,13 +59,13 @@ HOURS_PER_MONTH = 730
 
 def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
     """Request units and wall time of one sendMessage to a channel of `members`."""
+    from parley import wiring
+    from parley.adapters.dynamodb.base import botocore_client
+    from parley.adapters.fanout import Broadcaster
     from parley.config import settings
     from parley.domain import messages
     from parley.domain.caller import Caller
-    from parley.edge import wiring
-    from parley.realtime.fanout import Broadcaster
-    from parley.schemas import PostMessage
-    from parley.store.base import botocore_client
+    from parley.edge.schemas import PostMessage
 
     with fanout.moto_tables():
         settings.cache_clear()

@@ -157,10 +157,10 @@ def join_directly(stack: Stack, workspace_id: str, members: dict[str, list[str]]
     and each channel's memberships, by BatchWriteItem (25 items a request, four threads), then
     each channel's memberCount. Through the HTTP API each membership is a transaction behind
     the authorizer and a function: 400 of them took 25 to 30 s of the run under load."""
+    from parley.adapters.dynamodb import channels as channel_store
+    from parley.adapters.dynamodb import workspaces as workspace_store
+    from parley.adapters.dynamodb.items import ChannelItem
     from parley.ids import iso_now
-    from parley.store import channels as channel_store
-    from parley.store import workspaces as workspace_store
-    from parley.store.items import ChannelItem
 
     assert stack.aws is not None
     dynamodb = stack.aws("dynamodb")

@@ -119,9 +119,9 @@ def _seeding_backend() -> Any:
 def _connect(users: list[str], *, remove: bool = False) -> None:
     """Gives each user one live connection (or takes it away), in both designs' tables: the
     items Parley's `$connect` and the sample's `onconnect` write."""
-    from parley.store.base import epoch
-    from parley.store.connections import connection_key, user_connections_key
-    from parley.store.items import ConnectionItem, UserConnectionsItem
+    from parley.adapters.dynamodb.base import epoch
+    from parley.adapters.dynamodb.connections import connection_key, user_connections_key
+    from parley.adapters.dynamodb.items import ConnectionItem, UserConnectionsItem
 
     backend = _seeding_backend()
     for user in users:
@@ -146,7 +146,7 @@ def _connect(users: list[str], *, remove: bool = False) -> None:
 
 
 def _channel(members: list[str], channel_id: str) -> None:
-    from parley.store import channels
+    from parley.adapters.dynamodb import channels
 
     channel = channels.new_channel(
         channel_id=channel_id,
@@ -218,13 +218,13 @@ def run(
     workspace_connections: tuple[int, ...] = (100, 10_000),
     repeats: int = 3,
 ) -> list[dict[str, Any]]:
+    from parley import wiring
+    from parley.adapters.dynamodb.base import botocore_client
+    from parley.adapters.fanout import Broadcaster
     from parley.config import settings
     from parley.domain import messages
     from parley.domain.caller import Caller
-    from parley.edge import wiring
-    from parley.realtime.fanout import Broadcaster
-    from parley.schemas import PostMessage
-    from parley.store.base import botocore_client
+    from parley.edge.schemas import PostMessage
 
     rows = []
     with moto_tables() as dynamodb, ThreadPoolExecutor(POOL) as pool:

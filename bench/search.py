@@ -28,8 +28,8 @@ import requests
 
 from local.search_node import OpenSearchNode, search_services
 from local.stack import Stack, StackConfig
+from parley.adapters.opensearch import MessageIndex, connect
 from parley.search.changes import IndexChange
-from parley.search.opensearch import MessageIndex, connect
 from parley.search.query import parse_query
 from parley.search.request import search_body
 

@@ -205,14 +205,14 @@ def posting_paths(
     """moto with `channels` channels of the same `members` people, each person with a live
     connection, and an app's bot in each (made by the domain, as an admin makes one); both
     paths ready to post to any of them."""
+    from parley import wiring
+    from parley.adapters.dynamodb import workspaces as workspace_store
+    from parley.adapters.dynamodb.base import botocore_client
+    from parley.adapters.fanout import Broadcaster
     from parley.config import settings
     from parley.domain import apps, messages
     from parley.domain.caller import Caller
-    from parley.edge import wiring
-    from parley.realtime.fanout import Broadcaster
-    from parley.schemas import CreateApp
-    from parley.store import workspaces as workspace_store
-    from parley.store.base import botocore_client
+    from parley.edge.schemas import CreateApp
 
     authenticate = Stopwatch(apps, "authenticate")
     post_message = Stopwatch(messages, "post_message")

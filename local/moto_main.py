@@ -1,6 +1,9 @@
 """The stack's moto server (`python -I local/moto_main.py`), less the costs that made it the
-local stack's bottleneck. Each change keeps moto's answers as they were (the unit tests
-compare them with stock moto's); only the work to reach them changes.
+local stack's bottleneck. Each change keeps moto's answers as they were, but for the moto
+bugs that three of them fix (a cancelled transaction, concurrent stream writes, the pending
+set read while it changes); only the work to reach them changes. Each is one function in
+`PATCHES`, and tests/functional/test_moto_patches.py reproduces on stock moto what it changes
+and compares the answers with stock moto's.
 
 Measured on this machine (CPU of the moto process per request):
 
@@ -415,17 +418,26 @@ def _added_in_turn(original: Callable[[StreamShard, Any, Any], None]) -> Callabl
     """`StreamShard.add`, one record at a time. moto numbers a record by the shard's length,
     read before the append: two request threads adding at once gave two records the same
     number (9 of 3,637 records in a 1,000-message soak), and a reader's iterator, which
-    resumes after the highest number it read, read one of them twice. The records of a
-    running transaction are held back until it commits (`_restoring_transactions`)."""
+    resumes after the highest number it read, read one of them twice."""
     lock = threading.Lock()
+
+    def add(self: StreamShard, old: Any, new: Any) -> None:
+        with lock:
+            original(self, old, new)
+
+    return add
+
+
+def _held_until_commit(original: Callable[[StreamShard, Any, Any], None]) -> Callable[..., None]:
+    """`StreamShard.add`, holding back the records of the transaction this thread runs
+    until it commits (`_restoring_transactions`)."""
 
     def add(self: StreamShard, old: Any, new: Any) -> None:
         held: list[tuple[StreamShard, Any, Any]] | None = getattr(_held, "records", None)
         if held is not None:
             held.append((self, old, new))
             return
-        with lock:
-            original(self, old, new)
+        original(self, old, new)
 
     return add
 
@@ -575,6 +587,7 @@ def one_request_at_a_time() -> Iterator[None]:
     loop does. moto's models are not thread-safe (a Query walking a table while another
     thread adds a partition raises "dictionary changed size during iteration"), and Parley
     makes requests from several threads at once (a post's pairs, `parley.concurrency`)."""
+    # Reproduction: test_moto_patches.py::test_one_request_at_a_time
     lock = threading.Lock()
     original = BotocoreStubber.process_request
 
@@ -589,27 +602,131 @@ def one_request_at_a_time() -> Iterator[None]:
         BotocoreStubber.process_request = original  # type: ignore[method-assign]
 
 
-def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
-    """Applies the changes to moto's classes (`patch` is `setattr`, or a test's monkeypatch)."""
+# The changes to moto, each a function of its own, so that a test can make it alone (with its
+# monkeypatch, undone after the test) and run the same scenario on stock moto beside it. Each
+# names its reproduction in tests/functional/test_moto_patches.py: a test parametrized over
+# `patched` and `stock` whose stock case is a strict xfail, so a moto upgrade that makes a
+# change unnecessary fails that test and flags the change for removal.
+
+Patch = Callable[[Any, str, Any], None]  # setattr, or a test's monkeypatch.setattr
+
+
+def list_modules_once(patch: Patch = setattr) -> None:
+    """moto finds the service of each request by listing its package directory, under a
+    lock all request threads share; the list is computed once."""
+    # Reproduction: test_moto_patches.py::test_list_modules_once
     modules = tuple(backends.list_of_moto_modules())
     patch(backends, "list_of_moto_modules", lambda: modules)
+
+
+def find_handlers_once(patch: Patch = setattr) -> None:
+    """moto lists a response class's methods (`inspect.getmembers`) on each request to find
+    the action's handler; the list is computed once per class."""
+    # Reproduction: test_moto_patches.py::test_find_handlers_once
+    patch(
+        responses,
+        "method_names_from_class",
+        functools.lru_cache(maxsize=None)(responses.method_names_from_class),
+    )
+
+
+def query_the_partition(patch: Patch = setattr) -> None:
+    """A base table Query reads its partition's items that meet the sort key condition
+    (and their neighbours) instead of the whole table sorted; an index Query skips the
+    sort of the whole table."""
+    # Reproductions: test_moto_patches.py::test_a_base_table_query_reads_its_matches and
+    # ::test_an_index_query_sorts_only_its_matches; answers:
+    # ::test_queries_answer_as_stock_moto_does
     patch(Table, "all_items", _partition_items(Table.all_items))
     patch(Table, "query", _scoped_query(Table.query))
+
+
+def sorted_partitions(patch: Patch = setattr) -> None:
+    """The partitions of a table with a sort key keep their keys in order
+    (`SortedPartition`), so that `query_the_partition` bisects them instead of casting and
+    testing every sort key of the partition. Tables created afterwards only."""
+    # Reproduction: test_moto_patches.py::test_a_query_bisects_a_sorted_partition; answers:
+    # ::test_queries_on_sorted_partitions_answer_as_stock_moto_does
     patch(Table, "__init__", _sorted_partitions(Table.__init__))
+
+
+def stream_records_as_json(patch: Patch = setattr) -> None:
+    """GetRecords writes the records, kept in wire form, as JSON directly instead of
+    through moto's model-driven serializer."""
+    # Reproduction: test_moto_patches.py::test_stream_records_as_json; answers:
+    # ::test_stream_records_are_the_bytes_stock_moto_would_have_parsed_to
     patch(DynamoDBStreamsHandler, "get_records", _get_records_as_json)
+
+
+def item_answers_as_json(patch: Patch = setattr) -> None:
+    """DynamoDB's item actions write their answers as JSON directly instead of walking the
+    model member by member and attribute value by attribute value."""
+    # Reproduction: test_moto_patches.py::test_item_answers_as_json; answers:
+    # ::test_item_actions_answer_as_stock_moto_does
     patch(DynamoResult, "execute_result", _item_answers_as_json(DynamoResult.execute_result))
+
+
+def transactions_save_their_items(patch: Patch = setattr) -> None:
+    """TransactWriteItems saves the items it names, not deep copies of whole tables, and
+    puts them back in the live table when cancelled; its stream records are written when
+    it commits. Stock moto put a copy of the table in its place, stream and all, which
+    stranded the stream readers already open."""
+    # Reproductions: test_moto_patches.py::test_a_cancelled_transaction_keeps_the_stream_readers
+    # and ::test_a_transaction_copies_no_table
     patch(dynamodb_models, "copy", _CopyAllButTables)
-    patch(StreamShard, "add", _added_in_turn(StreamShard.add))
     patch(
         DynamoDBBackend,
         "transact_write_items",
         _restoring_transactions(DynamoDBBackend.transact_write_items),
     )
+    patch(StreamShard, "add", _held_until_commit(StreamShard.add))
+
+
+def stream_records_in_turn(patch: Patch = setattr) -> None:
+    """Stream records are added one at a time, so that two request threads writing at once
+    do not give two records one sequence number."""
+    # Reproduction: test_moto_patches.py::test_stream_records_in_turn
+    patch(StreamShard, "add", _added_in_turn(StreamShard.add))
+
+
+def queue_clock_from_time(patch: Patch = setattr) -> None:
+    """SQS reads the clock with `time.time()` instead of building and subtracting two
+    datetimes (8 µs a reading; a ReceiveMessage of ten reads it about thirty times)."""
+    # Reproduction: test_moto_patches.py::test_queue_clock_from_time
     patch(sqs_models, "unix_time", _unix_time)
     patch(sqs_models, "unix_time_millis", _unix_time_millis)
+
+
+def retention_from_one_attribute(patch: Patch = setattr) -> None:
+    """ReceiveMessage checks each message's retention from the one attribute instead of
+    building every attribute of the queue (three message counts among them) three times."""
+    # Reproduction: test_moto_patches.py::test_retention_from_one_attribute; answers:
+    # ::test_a_queue_checks_retention_as_stock_moto_does
     patch(SQSBackend, "is_message_valid_based_on_retention_period", _retained)
+
+
+def visible_messages_one_clock_reading(patch: Patch = setattr) -> None:
+    """A queue's visible messages are listed against one reading of the clock, not two per
+    message."""
+    # Reproduction: test_moto_patches.py::test_visible_messages_one_clock_reading; answers:
+    # ::test_in_flight_and_delayed_messages_stay_hidden_as_in_stock_moto
     patch(Queue, "messages", property(_visible_messages))
+
+
+def pending_groups_from_a_snapshot(patch: Patch = setattr) -> None:
+    """A queue's pending message groups are read from a snapshot of its pending set, and a
+    standard queue has none."""
+    # Reproductions: test_moto_patches.py::test_pending_groups_from_a_snapshot and
+    # ::test_a_standard_queue_has_no_pending_groups; answers:
+    # ::test_a_fifo_queue_holds_back_a_group_in_flight_as_stock_moto_does
     patch(Queue, "pending_message_groups", property(_pending_message_groups))
+
+
+def sends_without_counts(patch: Patch = setattr) -> None:
+    """SendMessage (and each entry of SendMessageBatch) no longer counts the queue's
+    messages while it builds the attributes it reads ContentBasedDeduplication from."""
+    # Reproduction: test_moto_patches.py::test_sends_without_counts; answers:
+    # ::test_a_fifo_queue_deduplicates_by_content_as_stock_moto_does
     patch(SQSBackend, "send_message", _sends_without_counts(SQSBackend.send_message))
     for count in (
         "approximate_number_of_messages",
@@ -617,11 +734,29 @@ def install(patch: Callable[[Any, str, Any], None] = setattr) -> None:
         "approximate_number_of_messages_not_visible",
     ):
         patch(Queue, count, _uncounted_while_sending(getattr(Queue, count)))
-    patch(
-        responses,
-        "method_names_from_class",
-        functools.lru_cache(maxsize=None)(responses.method_names_from_class),
-    )
+
+
+PATCHES: tuple[Callable[[Patch], None], ...] = (
+    list_modules_once,
+    find_handlers_once,
+    query_the_partition,
+    sorted_partitions,
+    stream_records_as_json,
+    item_answers_as_json,
+    transactions_save_their_items,
+    stream_records_in_turn,
+    queue_clock_from_time,
+    retention_from_one_attribute,
+    visible_messages_one_clock_reading,
+    pending_groups_from_a_snapshot,
+    sends_without_counts,
+)
+
+
+def install(patch: Patch = setattr) -> None:
+    """Makes every change in PATCHES (`patch` is `setattr`, or a test's monkeypatch)."""
+    for change in PATCHES:
+        change(patch)
 
 
 class _WsgiRequest(MotoRequest):

@@ -22,8 +22,9 @@ from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
 from search_routes import router as search_router
 
-from parley.apps import wiring as app_wiring
-from parley.auth.user_pool import UserPool
+from parley import wiring
+from parley.adapters.cognito import UserPool
+from parley.adapters.dynamodb.base import offset_page
 from parley.domain import (
     channels,
     commands,
@@ -37,12 +38,8 @@ from parley.domain import (
     workspaces,
 )
 from parley.domain.caller import Caller
-from parley.edge import wiring
 from parley.edge.http import describe, token_caller
-from parley.edge.wiring import configured
-from parley.errors import NotFound, ParleyError, RateLimited
-from parley.observability import logger, metrics
-from parley.schemas import (
+from parley.edge.schemas import (
     AddMembers,
     ChannelReply,
     ChannelsReply,
@@ -67,7 +64,9 @@ from parley.schemas import (
     WorkspaceReply,
     WorkspacesReply,
 )
-from parley.store.base import offset_page
+from parley.errors import NotFound, ParleyError, RateLimited
+from parley.observability import logger, metrics
+from parley.wiring import configured
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(search_router)
@@ -225,7 +224,7 @@ def list_messages(
 def post_message(cid: str, body: PostMessage) -> Response[MessageReply | CommandReply]:
     invocation = commands.parse(body.text)
     if invocation is not None:
-        poster = app_wiring.http_poster(configured())
+        poster = wiring.http_poster(configured())
         outbound = commands.Outbound(poster, api_url(app.current_event))
         result = commands.invoke(
             _caller(), cid, invocation, body, publisher=wiring.broadcaster(), outbound=outbound

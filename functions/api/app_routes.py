@@ -9,12 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from hook_routes import hook_url
 
-from parley.apps import wiring as app_wiring
+from parley import wiring
 from parley.domain import apps, webhooks
-from parley.edge import wiring
 from parley.edge.http import token_caller
-from parley.edge.wiring import configured
-from parley.schemas import (
+from parley.edge.schemas import (
     AppCreated,
     AppReply,
     AppsReply,
@@ -25,6 +23,7 @@ from parley.schemas import (
     WebhookCreated,
     WebhooksReply,
 )
+from parley.wiring import configured
 
 router = Router()
 
@@ -60,7 +59,7 @@ def update_app(appId: str, body: UpdateApp) -> AppReply:
         token_caller(router.current_event),
         appId,
         body,
-        app_wiring.http_poster(config),
+        wiring.http_poster(config),
         allow_private=config.allow_private_app_urls,
     )
     return AppReply(app=app)

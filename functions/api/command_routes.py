@@ -17,10 +17,10 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 from hook_routes import media_type, raw_body
 from pydantic import ValidationError
 
+from parley import wiring
 from parley.domain import commands
-from parley.edge import wiring
+from parley.edge.schemas import CommandResponse, CommandResponseReply
 from parley.errors import ParleyError
-from parley.schemas import CommandResponse, CommandResponseReply
 from parley.slack import webhooks as slack_webhooks
 from parley.slack.webhooks import Refusal
 

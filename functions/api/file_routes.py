@@ -5,11 +5,11 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from parley import wiring
 from parley.domain import files
 from parley.domain.caller import Caller
-from parley.edge import wiring
 from parley.edge.http import token_caller
-from parley.schemas import CreateFileUpload, FileDownloadReply, FileReply, FileUploadReply
+from parley.edge.schemas import CreateFileUpload, FileDownloadReply, FileReply, FileUploadReply
 
 router = Router()
 

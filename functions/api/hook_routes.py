@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import ValidationError
 
+from parley import wiring
 from parley.domain import webhooks
-from parley.edge import wiring
+from parley.edge.schemas import SlackMessagePayload
 from parley.errors import ParleyError
-from parley.schemas import SlackMessagePayload
 from parley.slack import webhooks as slack_webhooks
 from parley.slack.webhooks import Refusal
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from parley.schemas import ErrorReply
+from parley.edge.schemas import ErrorReply
 
 TITLE, VERSION = "Parley", "1"
 # API.md's error codes: any route may answer them (validation, membership, limits).

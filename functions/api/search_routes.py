@@ -7,13 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from parley.adapters.opensearch import SearchUnavailable
 from parley.domain.caller import Caller
 from parley.edge.http import token_caller
-from parley.edge.wiring import configured
 from parley.errors import ParleyError
-from parley.search.opensearch import SearchUnavailable
 from parley.search.service import SearchReply, search_messages
-from parley.search.wiring import message_index
+from parley.wiring import configured, message_index
 
 router = Router()
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.auth.tokens import InvalidToken, TokenVerifier
-from parley.edge.wiring import configured
+from parley.adapters.cognito import InvalidToken, TokenVerifier
+from parley.adapters.dynamodb import workspaces as workspace_store
 from parley.observability import logger
-from parley.store import workspaces as workspace_store
+from parley.wiring import configured
 
 
 @functools.cache

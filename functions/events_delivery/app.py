@@ -12,10 +12,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.apps.wiring import events_queue, http_poster
 from parley.domain import app_delivery
-from parley.edge.wiring import configured
 from parley.observability import logger, metrics
+from parley.wiring import configured, events_queue, http_poster
 
 
 @logger.inject_lambda_context

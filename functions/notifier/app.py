@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.edge import wiring
+from parley import wiring
 from parley.edge.notifier import process_stream
 from parley.observability import logger, metrics
 

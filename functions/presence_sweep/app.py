@@ -10,8 +10,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import wiring
 from parley.domain import presence
-from parley.edge import wiring
 from parley.observability import logger, metrics
 
 

@@ -11,11 +11,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley.adapters.opensearch import SearchUnavailable
 from parley.config import settings
 from parley.observability import logger, metrics
 from parley.search import pipeline
-from parley.search.opensearch import SearchUnavailable
-from parley.search.wiring import message_index
+from parley.wiring import message_index
 
 
 @logger.inject_lambda_context

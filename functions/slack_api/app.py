@@ -13,10 +13,10 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.edge import wiring
-from parley.edge.wiring import configured
+from parley import wiring
 from parley.observability import logger, metrics
 from parley.slack import requests, web_api
+from parley.wiring import configured
 
 
 def _answer(reply: web_api.Reply) -> dict[str, Any]:

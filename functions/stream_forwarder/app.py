@@ -16,13 +16,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.apps.wiring import events_queue
 from parley.domain import app_events
-from parley.edge.wiring import configured
 from parley.observability import logger, metrics
 from parley.search import pipeline
-from parley.search.wiring import index_queue
 from parley.streams import first_failed, stream_records
+from parley.wiring import configured, events_queue, index_queue
 
 
 @logger.inject_lambda_context

@@ -7,13 +7,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import wiring
+from parley.adapters.dynamodb import connections
 from parley.domain import presence
-from parley.edge import websocket, wiring
-from parley.edge.wiring import configured
+from parley.edge import websocket
 from parley.errors import Unauthorized
 from parley.ids import iso_now
 from parley.observability import logger
-from parley.store import connections
+from parley.wiring import configured
 
 
 @logger.inject_lambda_context

@@ -6,12 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import wiring
 from parley.domain import reads
 from parley.domain.caller import Caller
-from parley.edge import websocket, wiring
+from parley.edge import websocket
 from parley.edge.frames import MarkReadFrame
-from parley.edge.wiring import configured
 from parley.observability import logger
+from parley.wiring import configured
 
 
 def _mark(caller: Caller, workspace_id: str, frame: MarkReadFrame) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import wiring
+from parley.adapters.dynamodb import connections
 from parley.domain import presence
-from parley.edge import websocket, wiring
-from parley.edge.wiring import configured
-from parley.store import connections
+from parley.edge import websocket
+from parley.wiring import configured
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

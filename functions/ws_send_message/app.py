@@ -7,18 +7,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import wiring
 from parley.domain import messages
 from parley.domain.caller import Caller
-from parley.edge import websocket, wiring
+from parley.edge import websocket
 from parley.edge.frames import SendMessageFrame
-from parley.edge.wiring import configured
 from parley.observability import logger, metrics
+from parley.wiring import configured
 
 
 def _command(caller: Caller, workspace_id: str, frame: SendMessageFrame) -> dict[str, Any] | None:
     # Imported on the first command only: the HTTP client and the command code stay out of
     # this function's cold start (bench/coldstart.py).
-    from parley.apps import wiring as app_wiring
+    from parley import wiring
     from parley.domain import commands
 
     invocation = commands.parse(frame.text)
@@ -27,7 +28,7 @@ def _command(caller: Caller, workspace_id: str, frame: SendMessageFrame) -> dict
     config = configured()
     if not config.http_api_url:
         raise RuntimeError("HTTP_API_URL is not set")
-    outbound = commands.Outbound(app_wiring.http_poster(config), config.http_api_url)
+    outbound = commands.Outbound(wiring.http_poster(config), config.http_api_url)
     result = commands.invoke(
         caller,
         frame.channelId,

@@ -12,7 +12,7 @@ from parley.domain import presence
 from parley.domain.caller import Caller
 from parley.edge import websocket
 from parley.edge.frames import SubscribePresenceFrame
-from parley.edge.wiring import configured
+from parley.wiring import configured
 
 
 def _subscribe(caller: Caller, workspace_id: str, frame: SubscribePresenceFrame) -> dict[str, Any]:

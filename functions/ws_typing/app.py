@@ -6,11 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley import wiring
 from parley.domain import presence
 from parley.domain.caller import Caller
-from parley.edge import websocket, wiring
+from parley.edge import websocket
 from parley.edge.frames import TypingFrame
-from parley.edge.wiring import configured
+from parley.wiring import configured
 
 
 def _typing(caller: Caller, workspace_id: str, frame: TypingFrame) -> dict[str, Any]:

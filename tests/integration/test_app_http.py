@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from parley.apps.http import UrllibPoster
+from parley.adapters.app_http import UrllibPoster
 
 pytestmark = pytest.mark.integration
 

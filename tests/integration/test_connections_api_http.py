@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from parley.realtime.connections_api import ConnectionsApi, ConnectionsApiError
+from parley.adapters.connections import ConnectionsApi, ConnectionsApiError
 from tests.scripted_http import CLOSE, ScriptedServer
 
 pytestmark = pytest.mark.integration

@@ -19,9 +19,9 @@ from pynamodb.transactions import TransactGet
 from local.aws import MotoServer
 from local.stack import PROJECT_ROOT
 from local.template import Template
-from parley.store import base, channels
-from parley.store.dynamodb_http import DynamoDBHttp
-from parley.store.items import ChannelItem, ChannelMemberItem
+from parley.adapters.dynamodb import base, channels
+from parley.adapters.dynamodb.items import ChannelItem, ChannelMemberItem
+from parley.adapters.dynamodb.transport import DynamoDBHttp
 from tests.integration.test_connections_api_http import (
     Endpoint,
     certificate,  # noqa: F401  # a fixture, used by name
@@ -258,7 +258,7 @@ def test_tls_refuses_a_certificate_nobody_trusts(
     tls_endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
-    monkeypatch.setattr("parley.store.dynamodb_http._sleep", lambda _: None)
+    monkeypatch.setattr("parley.adapters.dynamodb.transport._sleep", lambda _: None)
     with pytest.raises(botocore.exceptions.SSLError):
         tls_client(tls_endpoint)._make_api_call("GetItem", {"TableName": "t"})
     assert tls_endpoint.seen == []

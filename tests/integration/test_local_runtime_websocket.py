@@ -23,7 +23,7 @@ from local.gateway_ws import IDLE_TIMEOUT_S, MAX_CONNECTION_S, WebSocketGateway
 from local.sam import WebSocketApi, WsRoute
 from local.stack import Stack
 from local.workers import Invocation
-from parley.realtime.connections_api import ConnectionsApi, ConnectionsApiError
+from parley.adapters.connections import ConnectionsApi, ConnectionsApiError
 from tests.integration.conftest import Results
 
 pytestmark = pytest.mark.integration
@@ -272,7 +272,7 @@ def test_connections_api_needs_a_signature_and_the_stage(runtime_stack: Stack) -
 def test_parleys_connections_api_gets_the_answers_boto3_gets(
     runtime_stack: Stack, results: Results, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Parley's own @connections client (parley.realtime.connections_api), not boto3's."""
+    """Parley's own @connections client (parley.adapters.connections), not boto3's."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     api = ConnectionsApi(runtime_stack.ws_url.replace("ws://", "http://") + "/test", "us-east-1")

@@ -17,9 +17,9 @@ import pytest
 from local.aws import FAKE_CREDENTIALS
 from local.search_node import OpenSearchNode
 from local.stack import Stack
+from parley.adapters.opensearch import MessageIndex, connect
 from parley.search import mapping, reindex
 from parley.search.changes import IndexChange
-from parley.search.opensearch import MessageIndex, connect
 from tests.integration import test_messaging
 from tests.integration.test_messaging import User
 

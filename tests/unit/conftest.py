@@ -164,10 +164,10 @@ def aws(_mocked_account: None) -> Iterator[None]:
 @pytest.fixture
 def poster(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingPoster]:
     """Fresh process-wide wiring per test, with @connections recorded instead of sent."""
+    from parley import wiring
+    from parley.adapters.fanout import Broadcaster
     from parley.config import settings
     from parley.domain import users
-    from parley.edge import wiring
-    from parley.realtime.fanout import Broadcaster
 
     recording = RecordingPoster()
     settings.cache_clear()

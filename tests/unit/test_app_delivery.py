@@ -13,8 +13,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from parley.apps import delivery
+from parley.apps.changes import channel_events
 from parley.apps.delivery import Envelope, Outcome, Reply, Subscriber
-from parley.apps.events import channel_events
 from parley.apps.signing import (
     RETRY_HEADER,
     RETRY_REASON_HEADER,

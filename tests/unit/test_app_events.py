@@ -57,8 +57,8 @@ def install(
 ) -> dict[str, Any]:
     """An app subscribed to `events`, its bot added to `channel`; `legacy`: as apps made
     before Slack's scope names were (no scopeNames on the item)."""
-    from parley.store.apps import app_key
-    from parley.store.items import AppItem
+    from parley.adapters.dynamodb.apps import app_key
+    from parley.adapters.dynamodb.items import AppItem
 
     body = {"name": "CI", "scopes": scopes or ["chat:write"], "eventsUrl": URL, "events": events}
     status, created = api("POST", f"/workspaces/{wid}/apps", body=body)
@@ -141,7 +141,7 @@ def test_an_app_hears_subscribed_events_only_from_channels_its_bot_is_in(
 def test_unsubscribed_types_and_paused_apps_hear_nothing(
     api: Api, workspace: dict[str, str]
 ) -> None:
-    from parley.store import apps as app_store
+    from parley.adapters.dynamodb import apps as app_store
 
     wid, general = workspace["wid"], workspace["general"]
     install(api, wid, ["reaction_added"], ["reactions:read", "channels:history"], general)
@@ -356,7 +356,7 @@ def an_envelope(app: dict[str, Any], workspace: dict[str, str], retry: int = 0) 
 def test_delivery_verifies_the_url_once_then_posts_as_the_apps_bot(
     api: Api, workspace: dict[str, str]
 ) -> None:
-    from parley.store import apps as app_store
+    from parley.adapters.dynamodb import apps as app_store
 
     app = install(api, workspace["wid"], ["message.channels"], ["channels:history"])
     endpoint = Endpoint()

@@ -14,7 +14,7 @@ from parley.apps.delivery import Reply
 from parley.apps.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify
 from parley.apps.urls import UnsafeUrl, check_url, refused_address
 from parley.config import ConfigError, Settings
-from parley.schemas import CommandResponse
+from parley.edge.schemas import CommandResponse
 
 
 @pytest.mark.parametrize(

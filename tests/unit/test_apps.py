@@ -129,8 +129,8 @@ def test_a_stale_rotation_loses_to_the_one_that_committed_first(
     api: Api, workspace: dict[str, str]
 ) -> None:
     """Two admins rotate at once: the second, holding the app as it was, gets a 409."""
+    from parley.adapters.dynamodb import apps as app_store
     from parley.errors import Conflict
-    from parley.store import apps as app_store
 
     created = create_app(api, workspace["wid"], scopes=["chat:write"])
     stale = app_store.get_app(created["app"]["id"])
@@ -187,10 +187,10 @@ class Challenged:
 
 @pytest.fixture
 def challenged(monkeypatch: pytest.MonkeyPatch) -> Challenged:
-    from parley.apps import wiring as app_wiring
+    from parley import wiring
 
     fake = Challenged()
-    monkeypatch.setattr(app_wiring, "http_poster", lambda config: fake)
+    monkeypatch.setattr(wiring, "http_poster", lambda config: fake)
     return fake
 
 
@@ -221,8 +221,8 @@ def test_app_urls_that_reach_inside_are_refused_with_a_422(
 def test_private_app_urls_pass_where_the_setting_allows_them(
     api: Api, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from parley import wiring
     from parley.config import settings
-    from parley.edge import wiring
 
     monkeypatch.setenv("ALLOW_PRIVATE_APP_URLS", "true")
     settings.cache_clear()
@@ -236,7 +236,7 @@ def test_private_app_urls_pass_where_the_setting_allows_them(
 def test_patch_changes_what_it_names_and_reverifies_a_new_events_url(
     api: Api, workspace: dict[str, str], challenged: Challenged
 ) -> None:
-    from parley.store import apps as app_store
+    from parley.adapters.dynamodb import apps as app_store
 
     app = create_app(api, workspace["wid"], scopes=["chat:write"], commands=["/old"])["app"]
     new_url = "https://new.example.com/events"

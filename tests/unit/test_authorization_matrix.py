@@ -301,7 +301,7 @@ def world_of(
 
 def _assert_private_channel_stays_private(poster: RecordingPoster, world: World) -> None:
     """Whoever is not in the channel now (after the cell's request) got no frame about it."""
-    from parley.store.channels import get_membership
+    from parley.adapters.dynamodb.channels import get_membership
 
     if world.kind != "private":
         return

@@ -66,10 +66,10 @@ def json_reply(text: str, response_type: str | None = None, **more: Any) -> Repl
 
 @pytest.fixture
 def fake_app(monkeypatch: pytest.MonkeyPatch) -> FakeApp:
-    from parley.apps import wiring as app_wiring
+    from parley import wiring
 
     fake = FakeApp(json_reply("only you see this"))
-    monkeypatch.setattr(app_wiring, "http_poster", lambda config: fake)
+    monkeypatch.setattr(wiring, "http_poster", lambda config: fake)
     return fake
 
 
@@ -538,7 +538,7 @@ def test_a_command_retried_with_its_client_msg_id_calls_the_app_once(
 def test_a_retry_while_the_first_run_waits_for_its_app_is_a_409_and_a_refused_run_frees_its_id(
     api: Api, workspace: dict[str, str], fake_app: FakeApp
 ) -> None:
-    from parley.store import commands as command_store
+    from parley.adapters.dynamodb import commands as command_store
 
     wid, general = workspace["wid"], workspace["general"]
     install(api, wid)

@@ -14,8 +14,8 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.credentials import ReadOnlyCredentials
 
-from parley.aws_sigv4 import host_header, signed_headers
-from parley.realtime.connections_api import SERVICE, Answer, ConnectionsApi, ConnectionsApiError
+from parley.adapters.connections import SERVICE, Answer, ConnectionsApi, ConnectionsApiError
+from parley.adapters.sigv4 import host_header, signed_headers
 
 NOW = datetime.datetime(2026, 12, 3, 11, 39, 12, tzinfo=datetime.UTC)
 TOKEN = "FwoGZXIvYXdzEJr//////////wEaDH0+session/token=="

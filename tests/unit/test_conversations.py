@@ -39,7 +39,7 @@ def test_thread_replies_are_listed_oldest_first_and_counted_on_the_parent(
 def test_only_the_author_edits_and_every_change_is_versioned_and_announced(
     api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
 ) -> None:
-    from parley.store import messages
+    from parley.adapters.dynamodb import messages
 
     cid = workspace["general"]
     connect("bob-1", BOB, workspace["wid"])
@@ -128,7 +128,7 @@ def test_a_reaction_racing_another_change_is_retried_and_both_kept(
     api: Api, workspace: dict[str, str], monkeypatch
 ) -> None:
     """Deterministic race: Bob reacts between Alice's read and Alice's write."""
-    from parley.store import messages as message_store
+    from parley.adapters.dynamodb import messages as message_store
 
     cid = workspace["general"]
     ts = post(api, cid, "race")["ts"]
@@ -201,7 +201,7 @@ def test_the_loser_of_a_race_to_open_a_dm_gets_the_winners_channel(
     """Deterministic race: the winner's transaction commits between the loser's checks and
     its own transaction (moto's in-process transactions are not thread-safe, so the race is
     staged rather than run)."""
-    from parley.store import channels as channel_store
+    from parley.adapters.dynamodb import channels as channel_store
 
     wid = workspace["wid"]
     _, winner = api("POST", f"/workspaces/{wid}/dms", user=BOB, body={"userIds": [ALICE]})
@@ -260,7 +260,7 @@ def test_a_retry_racing_the_first_send_returns_the_first_message(
     api: Api, workspace: dict[str, str], monkeypatch
 ) -> None:
     """Deterministic race: the retry's look-up ran before the first send committed."""
-    from parley.store import messages as message_store
+    from parley.adapters.dynamodb import messages as message_store
 
     cid = workspace["general"]
     first = post(api, cid, "once", clientMsgId="same-key")

@@ -30,14 +30,14 @@ from botocore.config import Config
 from botocore.credentials import Credentials, ReadOnlyCredentials
 from pynamodb.exceptions import PutError, TransactWriteError
 
-from parley.aws_sigv4 import signed_headers
-from parley.store import dynamodb_http
-from parley.store.dynamodb_http import (
+from parley.adapters.dynamodb import transport as dynamodb_http
+from parley.adapters.dynamodb.transport import (
     DynamoDBHttp,
     LeanConnection,
     RetryQuota,
     endpoint_url,
 )
+from parley.adapters.sigv4 import signed_headers
 from tests.scripted_http import CLOSE, SILENT, ScriptedServer
 
 NOW = datetime.datetime(2026, 12, 3, 11, 39, 12, tzinfo=datetime.UTC)
@@ -848,7 +848,7 @@ def test_without_credentials_a_call_fails_as_botocores_and_they_are_looked_up_ag
 def bound(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """The store bound to the stand-in through the lean client; bound back to botocore (and
     moto) after the test."""
-    from parley.store import base
+    from parley.adapters.dynamodb import base
     from tests.unit.conftest import TABLE
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
@@ -860,8 +860,8 @@ def bound(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
 
 
 def test_a_failed_condition_is_pynamodbs_put_error_with_its_code(bound: Server) -> None:
-    from parley.store.base import condition_failed, conditional
-    from parley.store.items import ChannelMemberItem
+    from parley.adapters.dynamodb.base import condition_failed, conditional
+    from parley.adapters.dynamodb.items import ChannelMemberItem
 
     member = ChannelMemberItem(
         "CH#C1", "MEMBER#U1", channelId="C1", userId="U1", workspaceId="W1", joinedAt="t"
@@ -878,8 +878,8 @@ def test_a_failed_condition_is_pynamodbs_put_error_with_its_code(bound: Server) 
 
 
 def test_a_cancelled_transaction_carries_its_reasons(bound: Server) -> None:
-    from parley.store.base import cancelled_by_condition, transaction
-    from parley.store.items import ChannelItem, ChannelMemberItem
+    from parley.adapters.dynamodb.base import cancelled_by_condition, transaction
+    from parley.adapters.dynamodb.items import ChannelItem, ChannelMemberItem
 
     bound.error(
         400,
@@ -907,7 +907,7 @@ def test_a_cancelled_transaction_carries_its_reasons(bound: Server) -> None:
 def test_bind_puts_the_lean_client_under_every_model_unless_told_otherwise(
     bound: Server,
 ) -> None:
-    from parley.store import base, items
+    from parley.adapters.dynamodb import base, items
 
     shared = base.client()
     assert isinstance(shared, DynamoDBHttp)
@@ -928,8 +928,8 @@ def test_the_lean_client_keeps_pynamodbs_attempts_and_timeouts(
 ) -> None:
     from pynamodb.exceptions import GetError
 
-    from parley.store.base import DYNAMODB_MAX_ATTEMPTS, Item, get_or_none
-    from parley.store.items import ChannelItem
+    from parley.adapters.dynamodb.base import DYNAMODB_MAX_ATTEMPTS, Item, get_or_none
+    from parley.adapters.dynamodb.items import ChannelItem
 
     for _ in range(DYNAMODB_MAX_ATTEMPTS + 1):
         bound.error(400, "ProvisionedThroughputExceededException")

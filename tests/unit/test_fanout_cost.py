@@ -18,7 +18,7 @@ WORKSPACE = "WFANOUT0001"
 @contextmanager
 def counted_requests() -> Iterator[Counter[str]]:
     """DynamoDB operations made through the shared client while the block runs."""
-    from parley.store.base import botocore_client
+    from parley.adapters.dynamodb.base import botocore_client
 
     counts: Counter[str] = Counter()
     events = botocore_client().meta.events
@@ -36,9 +36,9 @@ def counted_requests() -> Iterator[Counter[str]]:
 def seed(members: int, outside_connections: int) -> None:
     """A channel of `members` users, each with one live connection, in a workspace where
     `outside_connections` other users are connected too."""
-    from parley.edge.wiring import configured
-    from parley.store import channels, connections
-    from parley.store.items import ChannelMemberItem
+    from parley.adapters.dynamodb import channels, connections
+    from parley.adapters.dynamodb.items import ChannelMemberItem
+    from parley.wiring import configured
 
     configured()
     channel = channels.new_channel(
@@ -84,7 +84,7 @@ def requests_with_and_without_outsiders(
 def test_requests_per_message_are_bounded_by_members_and_blind_to_outsiders(
     poster: RecordingPoster, members: int
 ) -> None:
-    from parley.edge import wiring
+    from parley import wiring
 
     counts = requests_with_and_without_outsiders(
         poster,
@@ -102,10 +102,10 @@ def test_a_whole_post_stays_within_the_issue_budget_for_every_workspace_size(
     poster: RecordingPoster, members: int
 ) -> None:
     """Access check, write and fan-out together: 2 + ceil(M/100) + ceil(M/1000) requests."""
+    from parley import wiring
     from parley.domain.caller import Caller
     from parley.domain.messages import post_message
-    from parley.edge import wiring
-    from parley.schemas import PostMessage
+    from parley.edge.schemas import PostMessage
 
     counts = requests_with_and_without_outsiders(
         poster,
@@ -128,11 +128,11 @@ def test_a_post_makes_its_independent_requests_side_by_side(poster: RecordingPos
     threads at once: a post waits on two round trips, not four."""
     import threading
 
+    from parley import wiring
+    from parley.adapters.dynamodb.base import botocore_client
     from parley.domain.caller import Caller
     from parley.domain.messages import post_message
-    from parley.edge import wiring
-    from parley.schemas import PostMessage
-    from parley.store.base import botocore_client
+    from parley.edge.schemas import PostMessage
 
     seed(5, 0)
     threads: dict[str, int] = {}

@@ -30,8 +30,8 @@ from tests.unit.test_notifications import post as post_ts
 def test_the_shared_client_retries_in_standard_mode_with_explicit_attempts(
     poster: RecordingPoster,
 ) -> None:
-    from parley.edge.wiring import configured
-    from parley.store.base import DYNAMODB_MAX_ATTEMPTS, botocore_client
+    from parley.adapters.dynamodb.base import DYNAMODB_MAX_ATTEMPTS, botocore_client
+    from parley.wiring import configured
 
     configured()
     assert botocore_client().meta.config.retries == {
@@ -44,7 +44,7 @@ def test_the_shared_client_retries_in_standard_mode_with_explicit_attempts(
 def throttled(first: int, code: str) -> Iterator[list[str]]:
     """The shared client's first `first` HTTP sends answer 400 `code`, as DynamoDB does when
     a partition is over its throughput; yields the operations that were throttled."""
-    from parley.store.base import botocore_client
+    from parley.adapters.dynamodb.base import botocore_client
 
     events = botocore_client().meta.events
     throttles: list[str] = []
@@ -102,7 +102,7 @@ def test_throttled_writes_are_retried_with_jittered_backoff_and_nothing_is_lost(
 def test_throttling_that_outlasts_the_attempts_fails_the_request_without_a_half_write(
     api: Api, workspace: dict[str, str], backoffs
 ) -> None:
-    from parley.store.base import DYNAMODB_MAX_ATTEMPTS
+    from parley.adapters.dynamodb.base import DYNAMODB_MAX_ATTEMPTS
 
     cid = workspace["general"]
     post(api, cid, "before")
@@ -125,7 +125,7 @@ def test_a_node_that_times_out_while_the_index_is_made_is_unavailable_not_a_cras
     """The indexer then returns its batch to the queue and the search route answers 503."""
     from opensearchpy.exceptions import ConnectionTimeout, NotFoundError
 
-    from parley.search.opensearch import MessageIndex, SearchUnavailable
+    from parley.adapters.opensearch import MessageIndex, SearchUnavailable
 
     class SlowIndices:
         def put_index_template(self, **_: Any) -> None: ...
@@ -227,7 +227,7 @@ def test_the_stream_poller_retries_past_a_poison_record_and_sends_it_to_the_dlq(
 def test_with_half_the_connections_gone_they_are_pruned_and_the_rest_get_it_once(
     api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
 ) -> None:
-    from parley.store import connections
+    from parley.adapters.dynamodb import connections
 
     wid, cid = workspace["wid"], workspace["general"]
     live = [f"bob-live-{n}" for n in range(10)]

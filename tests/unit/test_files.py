@@ -86,7 +86,7 @@ def stored_object(key: str) -> dict[str, Any] | None:
 
 
 def object_key(fid: str) -> str:
-    from parley.store import files
+    from parley.adapters.dynamodb import files
 
     found = files.find_file(fid)
     assert found is not None
@@ -184,7 +184,7 @@ def test_the_policy_pins_key_type_exact_size_and_pending_tag_for_five_minutes(
 
 
 def test_the_pending_tag_is_the_one_the_lifecycle_rule_expires() -> None:
-    from parley.storage.s3 import PENDING, UPLOAD_TAG_KEY
+    from parley.adapters.s3 import PENDING, UPLOAD_TAG_KEY
 
     rules = template()["Resources"]["FilesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     expiring = [r for r in rules if r.get("TagFilters")]
@@ -199,7 +199,7 @@ def test_the_pending_tag_is_the_one_the_lifecycle_rule_expires() -> None:
 def test_a_declared_size_over_the_limit_is_refused_before_anything_is_written(
     api: Api, workspace: dict[str, str]
 ) -> None:
-    from parley.store.items import FileItem
+    from parley.adapters.dynamodb.items import FileItem
 
     body = {"name": "movie.mp4", "size": 10 * 1024 * 1024 + 1, "contentType": "video/mp4"}
     status, reply = api("POST", f"/workspaces/{workspace['wid']}/files", body=body)
@@ -316,7 +316,7 @@ def test_completing_before_the_upload_arrives_is_a_conflict_and_stays_pending(
 def test_an_expired_upload_that_never_arrived_is_refused_and_forgotten(
     api: Api, workspace: dict[str, str]
 ) -> None:
-    from parley.store import files
+    from parley.adapters.dynamodb import files
 
     started = start(api, workspace["wid"])
     fid = started["file"]["id"]
@@ -334,7 +334,7 @@ def test_an_expired_upload_that_never_arrived_is_refused_and_forgotten(
 def test_a_pending_file_expires_with_its_upload_after_a_day(
     api: Api, workspace: dict[str, str]
 ) -> None:
-    from parley.store import files
+    from parley.adapters.dynamodb import files
 
     started = start(api, workspace["wid"])
     pending = files.find_file(started["file"]["id"])

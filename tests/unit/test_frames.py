@@ -1,5 +1,5 @@
 """The WebSocket frames, checked by hand (parley.edge.frames): the cases and the messages are
-those the pydantic frame models gave before them (recorded from parley.schemas at 5486082),
+those the pydantic frame models gave before them (recorded from parley.edge.schemas at 5486082),
 so that clients read the same `error` frames."""
 
 from __future__ import annotations

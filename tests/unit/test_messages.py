@@ -141,7 +141,7 @@ def test_a_message_reaches_every_member_connection_and_nobody_else(
 def test_a_gone_connection_is_pruned_and_the_rest_still_receive(
     api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
 ) -> None:
-    from parley.store import connections
+    from parley.adapters.dynamodb import connections
 
     wid, cid = workspace["wid"], workspace["general"]
     connect("bob-live", BOB, wid)

@@ -196,8 +196,8 @@ def test_an_offline_recipient_gets_an_sns_message_and_an_online_one_does_not(
     connect: Callable[..., None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from parley.edge import wiring
-    from parley.realtime.push import SnsPush
+    from parley import wiring
+    from parley.adapters.sns import SnsPush
 
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     topic = sns.create_topic(Name="parley-unit-notifications")["TopicArn"]
@@ -244,7 +244,7 @@ def test_notifications_are_listed_newest_first_in_pages(
 
 
 def test_a_forged_notifications_cursor_is_a_400(api: Api, workspace: dict[str, str]) -> None:
-    from parley.store.base import encode_cursor
+    from parley.adapters.dynamodb.base import encode_cursor
 
     forged = encode_cursor({"SK": "PROFILE"})
     assert forged is not None
@@ -273,7 +273,7 @@ def test_a_push_that_fails_partway_fails_the_record_and_its_redelivery_pushes_th
     poster: RecordingPoster,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from parley.edge import wiring
+    from parley import wiring
 
     push = FlakyPush(failing={BOB})
     monkeypatch.setattr(wiring, "push", lambda: push)
@@ -298,7 +298,7 @@ def test_a_push_that_fails_partway_fails_the_record_and_its_redelivery_pushes_th
 def test_of_two_offline_recipients_only_the_failed_push_is_repeated(
     api: Api, carol_joined: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from parley.edge import wiring
+    from parley import wiring
 
     push = FlakyPush(failing={CAROL})
     monkeypatch.setattr(wiring, "push", lambda: push)
@@ -315,7 +315,7 @@ def test_a_push_that_keeps_failing_keeps_failing_the_record(
     api: Api, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """So Lambda retries it until MaximumRetryAttempts and sends it to the DLQ."""
-    from parley.edge import wiring
+    from parley import wiring
 
     class DownPush:
         def publish(self, recipient: str, workspace_id: str, notification: Any) -> None:
@@ -350,8 +350,8 @@ def test_a_message_said_to_notify_nobody_has_no_recipients_whoever_the_members(
     broadcast: str | None,
     here_users: set[str] | None,
 ) -> None:
+    from parley.adapters.dynamodb.items import MessageItem
     from parley.domain import notifications
-    from parley.store.items import MessageItem
 
     message = MessageItem(
         "CH#c1",

@@ -1,5 +1,5 @@
-"""The domain's objects (parley.objects, no pydantic) and the HTTP API's models of them
-(parley.schemas, pydantic) declare the same fields and defaults and send the same JSON."""
+"""The domain's objects (parley.domain.objects, no pydantic) and the HTTP API's models of them
+(parley.edge.schemas, pydantic) declare the same fields and defaults and send the same JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from parley import objects, schemas
+from parley.domain import objects
+from parley.edge import schemas
 
 PAIRS = [
     (objects.User, schemas.User),

@@ -210,8 +210,8 @@ def test_the_sweep_announces_no_stale_away_after_a_late_ping(
     """A ping lands between the sweep's read of the index and its claim: no `away`."""
     import time
 
-    from parley.edge.wiring import configured
-    from parley.store import presence as store
+    from parley.adapters.dynamodb import presence as store
+    from parley.wiring import configured
 
     wid = workspace["wid"]
     alice_watches_bob(connect, wid)
@@ -262,9 +262,9 @@ def test_get_presence_and_the_sweep_agree_on_the_second_a_heartbeat_expires(
 ) -> None:
     """A heartbeat seen at t: active through t + timeout - 1, away from t + timeout on, in
     the route and in the sweep's expiry index alike (they once disagreed for that second)."""
+    from parley.adapters.dynamodb import presence as store
     from parley.domain import presence as domain
-    from parley.edge.wiring import configured
-    from parley.store import presence as store
+    from parley.wiring import configured
 
     wid = workspace["wid"]
     seen_at = 1_900_000_000

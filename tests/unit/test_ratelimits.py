@@ -12,7 +12,7 @@ T0 = 1_800_000_000.0
 
 
 def admit(now: float, user: str = ALICE, channel: str = "C1", burst: int = 50, rate: float = 10):
-    from parley.store import ratelimits
+    from parley.adapters.dynamodb import ratelimits
 
     return ratelimits.admit(user, channel, burst=burst, per_second=rate, now=now)
 
@@ -23,7 +23,7 @@ def admitted(count: int, now: float, **limit: float) -> int:
 
 @pytest.fixture
 def table(poster: RecordingPoster) -> None:
-    from parley.edge.wiring import configured
+    from parley.wiring import configured
 
     configured()
 

@@ -43,9 +43,9 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
     """The ids of events/README.md, as rows: Alice's workspace with Bob, #general, a message."""
     from datetime import UTC, datetime, timedelta
 
-    from parley.edge.wiring import configured
-    from parley.store import channels, users, workspaces
-    from parley.store.items import InviteItem, MessageItem, WorkspaceItem
+    from parley.adapters.dynamodb import channels, users, workspaces
+    from parley.adapters.dynamodb.items import InviteItem, MessageItem, WorkspaceItem
+    from parley.wiring import configured
 
     configured()
     now = "2024-11-27T09:00:00.000Z"
@@ -103,9 +103,9 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
 def _seed_files(now: str) -> None:
     import boto3
 
+    from parley.adapters.dynamodb import files
+    from parley.adapters.dynamodb.items import FileItem, MessageItem
     from parley.domain.views import shared_file
-    from parley.store import files
-    from parley.store.items import FileItem, MessageItem
     from tests.unit.conftest import BUCKET
 
     for file_id, owner, status in ((PENDING_FILE, ALICE, "pending"), (SHARED_FILE, BOB, "ready")):
@@ -143,10 +143,10 @@ def _seed_files(now: str) -> None:
 def _seed_app(now: str) -> None:
     """The events' app (events/README.md): a bot in #general holding the sample token, and
     a webhook into #general."""
+    from parley.adapters.dynamodb import apps, channels, webhooks, workspaces
+    from parley.adapters.dynamodb import commands as command_store
+    from parley.adapters.dynamodb.items import AppItem, CommandResponseItem, UserItem, WebhookItem
     from parley.apps.credentials import token_hash
-    from parley.store import apps, channels, webhooks, workspaces
-    from parley.store import commands as command_store
-    from parley.store.items import AppItem, CommandResponseItem, UserItem, WebhookItem
 
     app = AppItem(
         f"APP#{APP}",
@@ -221,7 +221,7 @@ class FakeIndex:
         self.written: list[Any] = []
 
     def write(self, changes: list[Any]) -> Any:
-        from parley.search.opensearch import WriteOutcome
+        from parley.adapters.opensearch import WriteOutcome
 
         self.written.extend(changes)
         return WriteOutcome(done=list(changes))

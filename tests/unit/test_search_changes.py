@@ -10,8 +10,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from parley.adapters.opensearch import WriteOutcome, _latest_per_document
 from parley.search.changes import IndexChange, change_from_stream, indexed_text, sent_at_millis
-from parley.search.opensearch import WriteOutcome, _latest_per_document
 from parley.streams import StreamRecord
 
 if TYPE_CHECKING:

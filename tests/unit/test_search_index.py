@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from opensearchpy.exceptions import NotFoundError
 
+from parley.adapters.dynamodb.items import MessageItem
+from parley.adapters.opensearch import MessageIndex
 from parley.search import mapping
 from parley.search.changes import IndexChange
-from parley.search.opensearch import MessageIndex
 from parley.search.reindex import rebuild
-from parley.store.items import MessageItem
 
 
 class FakeIndices:

@@ -13,9 +13,9 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.authorization import AuthorizeResult
 
 from parley.apps import delivery
+from parley.apps.changes import ChannelEvent, channel_events
 from parley.apps.delivery import Envelope, Outcome, Reply, Subscriber
-from parley.apps.events import ChannelEvent, channel_events
-from parley.schemas import APP_EVENT_TYPES, AppEventType
+from parley.edge.schemas import APP_EVENT_TYPES, AppEventType
 from parley.slack import events as slack_events
 from parley.slack.events import Subscription, render, subscription
 

@@ -700,7 +700,7 @@ def test_an_app_made_before_slacks_scope_names_keeps_what_it_could_do(
     api: Api, slack: SlackApi, workspace: dict[str, str]
 ) -> None:
     """Its channels:read and channels:history covered private channels too."""
-    from parley.store.items import AppItem, BotTokenItem
+    from parley.adapters.dynamodb.items import AppItem, BotTokenItem
 
     old = install(api, workspace["wid"], ["channels:read", "channels:history", "chat:write"])
     for item in (AppItem.get(f"APP#{old['id']}", "APP"), *BotTokenItem.scan()):

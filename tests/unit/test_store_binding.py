@@ -6,7 +6,7 @@ from tests.unit.conftest import Api
 
 
 def test_every_item_model_uses_the_one_shared_client(api: Api) -> None:
-    from parley.store import base, items
+    from parley.adapters.dynamodb import base, items
 
     api("POST", "/workspaces", body={"name": "Acme"})  # touches five item types
     shared = base.client()

@@ -269,7 +269,7 @@ def test_a_hook_whose_bot_left_its_channel_is_refused_as_slack_refuses(
 ) -> None:
     """In a public channel the bot could rejoin: `action_prohibited` (403); a private
     channel no longer exists for it: `channel_not_found` (404)."""
-    from parley.store import channels as channel_store
+    from parley.adapters.dynamodb import channels as channel_store
 
     app = install(api, workspace["wid"])["app"]
     _, made = api(

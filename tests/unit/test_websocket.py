@@ -263,7 +263,7 @@ def test_a_deeply_nested_field_of_a_routed_frame_crashes_nothing(
 
 
 def test_ping_answers_pong_and_extends_the_connection(workspace: dict[str, str], connect) -> None:
-    from parley.store import connections
+    from parley.adapters.dynamodb import connections
 
     connect("alice-1", ALICE, workspace["wid"])
     before = connections.get_connection("alice-1")
@@ -279,7 +279,7 @@ def test_ping_answers_pong_and_extends_the_connection(workspace: dict[str, str],
 def test_disconnect_forgets_the_connection_and_tolerates_repeats(
     workspace: dict[str, str], connect
 ) -> None:
-    from parley.store import connections
+    from parley.adapters.dynamodb import connections
 
     connect("alice-1", ALICE, workspace["wid"])
     event = sample_event("ws_disconnect.json")

@@ -1,5 +1,6 @@
 """Parley's shared layer: domain rules, adapters and the models between them.
 
 Rooms, with doors only downward:
-  functions/*/app.py  ->  parley.domain  ->  parley.store (DynamoDB), parley.realtime (@connections)
+  functions/*/app.py -> parley.edge, parley.slack (the two dialects) -> parley.domain
+  parley.wiring (the composition root) binds parley.adapters to parley.domain.ports
 """

@@ -62,8 +62,9 @@ class Settings:
     # parameter EventsRetryDelays; Slack's schedule by default). At most 900 each, the
     # longest delay SQS gives a message.
     events_retry_delays: tuple[int, ...] = _env("EVENTS_RETRY_DELAYS", default=(0, 60, 300))
-    # The client under pynamodb (parley.store.base.CLIENTS): "lean" (DynamoDB's JSON protocol
-    # over http.client) or "botocore", the opt-out; unit tests set "botocore" for moto.
+    # The client under pynamodb (parley.adapters.dynamodb.base.CLIENTS): "lean" (DynamoDB's
+    # JSON protocol over http.client) or "botocore", the opt-out; unit tests set "botocore"
+    # for moto.
     dynamodb_client: str = _env("PARLEY_DYNAMODB_CLIENT", default="lean")
 
     def __post_init__(self) -> None:

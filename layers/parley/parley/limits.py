@@ -1,6 +1,6 @@
 """The contract's formats and limits (API.md), without pydantic.
 
-`parley.schemas` builds the HTTP API's models from them and `parley.edge.frames` checks the
+`parley.edge.schemas` builds the HTTP API's models from them and `parley.edge.frames` checks the
 WebSocket frames with them, so both edges apply the same rules.
 """
 

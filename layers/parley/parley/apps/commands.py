@@ -6,7 +6,7 @@ The request mirrors Slack's: a form-encoded POST (`token`, `team_id`, `team_doma
 `is_enterprise_install`, `response_url`, `trigger_id`, and `thread_ts` in a thread), signed
 as every request to an app (parley.apps.signing), to be answered within 3 seconds. The
 answer is Slack's too: an empty 2xx (acknowledged, nothing shown: Bolt's `ack()`), JSON
-`{text, blocks, response_type, thread_ts, ...}` (parley.schemas.CommandResponse), or plain
+`{text, blocks, response_type, thread_ts, ...}` (parley.edge.schemas.CommandResponse), or plain
 text (ephemeral).
 """
 
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from parley.apps.delivery import Reply
 from parley.apps.signing import signed_headers, verification_token
-from parley.schemas import CommandResponse
+from parley.edge.schemas import CommandResponse
 
 ACK_TIMEOUT_SECONDS = 3.0
 FORM = "application/x-www-form-urlencoded"

@@ -8,7 +8,7 @@ link-local, multicast, reserved, unspecified or shared (100.64/10). IPv4-mapped 
 addresses are judged as the IPv4 address they carry.
 
 The check runs when a URL is saved (a clear 422 to the admin) and again on every request,
-on the address the connection actually reached (parley.apps.http), so a name that resolved
+on the address the connection actually reached (parley.adapters.app_http), so a name that resolved
 to a public address when saved and to a private one later (DNS rebinding) is still refused.
 Redirects are never followed. The local runtime's receivers listen on 127.0.0.1: there the
 setting AllowPrivateAppUrls lets private addresses through (never in AWS by default).

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.adapters.dynamodb.items import ChannelItem, ChannelMemberItem, WorkspaceMemberItem
 from parley.domain.caller import Caller
 from parley.errors import ChannelNotFound, Forbidden, NotFound, NotInChannel
-from parley.store import channels as channel_store
-from parley.store import workspaces as workspace_store
-from parley.store.items import ChannelItem, ChannelMemberItem, WorkspaceMemberItem
 
 
 def workspace_member(workspace_id: str, user_id: str) -> WorkspaceMemberItem:

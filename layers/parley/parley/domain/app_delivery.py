@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from parley.adapters.dynamodb import apps as app_store
 from parley.apps import delivery
 from parley.apps.delivery import Envelope, HttpPoster, Outcome, Requeue, Subscriber
 from parley.observability import MetricUnit, logger, metrics
-from parley.store import apps as app_store
 
 
 @dataclass(frozen=True)

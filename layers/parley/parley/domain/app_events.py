@@ -20,16 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from parley.adapters.dynamodb import apps as app_store
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import messages as message_store
+from parley.adapters.dynamodb.items import AppItem
+from parley.apps.changes import ChannelEvent, channel_events
 from parley.apps.delivery import Envelope
-from parley.apps.events import ChannelEvent, channel_events
 from parley.ids import ts_from_micros
 from parley.observability import MetricUnit, metrics
 from parley.slack import events as slack_events
 from parley.slack.scopes import effective_scopes
-from parley.store import apps as app_store
-from parley.store import channels as channel_store
-from parley.store import messages as message_store
-from parley.store.items import AppItem
 from parley.streams import BatchQueue, StreamRecord, first_failed
 
 # What the old subscriptions needed: nothing, but the one that already had a scope.

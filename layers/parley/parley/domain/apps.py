@@ -3,20 +3,20 @@ once, stored as a hash), scopes, and a signing secret for what Parley sends the 
 
 from __future__ import annotations
 
+from parley.adapters.dynamodb import apps as app_store
+from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.adapters.dynamodb.items import AppItem, UserItem
+from parley.adapters.dynamodb.users import user_key
 from parley.apps.credentials import new_bot_token, new_signing_secret, token_hash
 from parley.apps.delivery import HttpPoster, verify_url
 from parley.apps.urls import UnsafeUrl, check_url
 from parley.domain import access
 from parley.domain.caller import Caller
+from parley.edge.schemas import App, AppCreated, CreateApp, UpdateApp
 from parley.errors import Conflict, NotFound, ParleyError, Unauthorized
 from parley.ids import iso_now, new_id
 from parley.observability import MetricUnit, metrics
-from parley.schemas import App, AppCreated, CreateApp, UpdateApp
 from parley.slack.scopes import SCOPE_NAMES_VERSION, effective_scopes
-from parley.store import apps as app_store
-from parley.store import workspaces as workspace_store
-from parley.store.items import AppItem, UserItem
-from parley.store.users import user_key
 
 
 def app_view(item: AppItem) -> App:

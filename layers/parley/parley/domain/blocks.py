@@ -1,7 +1,7 @@
 """Block Kit blocks on a message: their shape, the form a message keeps them in, their text.
 
 Pure code without pydantic: the WebSocket functions check a frame's blocks with it, the HTTP
-API's models (parley.schemas) and the domain with the same rules and words.
+API's models (parley.edge.schemas) and the domain with the same rules and words.
 
 Parley does not render blocks, so it checks only what keeps them safe to store and to pass
 on, not Block Kit's schema (as Slack does for the apps it serves, a client renders what it

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.adapters.dynamodb.items import ChannelItem
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Channel, User
+from parley.domain.ports import Publisher
 from parley.domain.users import users_by_id
 from parley.domain.views import channel_view
+from parley.edge.schemas import CreateChannel, UpdateChannel
 from parley.errors import ChannelNotFound, Conflict, Forbidden, InvalidRequest, NotFound
 from parley.ids import iso_now, new_id
-from parley.objects import Channel, User
-from parley.schemas import CreateChannel, UpdateChannel
-from parley.store import channels as channel_store
-from parley.store import workspaces as workspace_store
-from parley.store.items import ChannelItem
 
 _TYPE_ORDER = {"public": 0, "private": 1, "group_dm": 2, "dm": 3}
 MAX_GROUP_DM_OTHERS = 8

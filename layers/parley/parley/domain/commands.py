@@ -17,13 +17,20 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from parley.adapters.dynamodb import apps as app_store
+from parley.adapters.dynamodb import commands as command_store
+from parley.adapters.dynamodb import messages as message_store
+from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.adapters.dynamodb.items import AppItem, ChannelItem, CommandResponseItem
 from parley.apps import commands as wire
 from parley.apps.credentials import token_hash
 from parley.apps.delivery import HttpPoster
 from parley.domain import access, messages, ratelimits
 from parley.domain.caller import Caller
 from parley.domain.ephemeral import ephemeral_event
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Message
+from parley.domain.ports import Publisher
+from parley.edge.schemas import CommandResponse, CommandResult
 from parley.errors import (
     Conflict,
     InvalidRequest,
@@ -34,14 +41,7 @@ from parley.errors import (
 )
 from parley.ids import now_micros, ts_from_micros
 from parley.limits import MAX_TEXT_CHARS
-from parley.objects import Message
 from parley.observability import MetricUnit, logger, metrics
-from parley.schemas import CommandResponse, CommandResult
-from parley.store import apps as app_store
-from parley.store import commands as command_store
-from parley.store import messages as message_store
-from parley.store import workspaces as workspace_store
-from parley.store.items import AppItem, ChannelItem, CommandResponseItem
 
 RESPONSE_TOKEN_PREFIX = "pxr-"  # noqa: S105  # a prefix, not a secret
 RESPONSE_URL_USES = 5
@@ -316,7 +316,7 @@ def _failed(
 
 
 def _with(result: CommandResult, update: dict[str, Any]) -> CommandResult:
-    # Validated again (model_copy would not): `message` arrives as parley.objects.Message.
+    # Validated again (model_copy would not): `message` arrives as parley.domain.objects.Message.
     return CommandResult.model_validate({**dict(result), **update})
 
 

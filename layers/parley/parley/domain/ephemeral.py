@@ -11,7 +11,7 @@ from parley.domain import access, ratelimits
 from parley.domain.blocks import loaded, to_store
 from parley.domain.caller import Caller
 from parley.domain.messages import check_text
-from parley.domain.publisher import Publisher
+from parley.domain.ports import Publisher
 from parley.errors import RecipientNotInChannel
 from parley.ids import now_micros, ts_from_micros
 

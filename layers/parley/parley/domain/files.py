@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from parley.adapters.dynamodb import files as file_store
+from parley.adapters.dynamodb.base import epoch
+from parley.adapters.dynamodb.items import FileItem
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.filenames import content_disposition, display_name, object_key
+from parley.domain.objects import File, UploadForm
 from parley.domain.views import file_view
 from parley.errors import Conflict, InvalidRequest, NotFound, TooLarge
 from parley.ids import iso_now, new_id
-from parley.objects import File, UploadForm
 from parley.observability import MetricUnit, logger, metrics
-from parley.store import files as file_store
-from parley.store.base import epoch
-from parley.store.items import FileItem
 
 if TYPE_CHECKING:
-    from parley.schemas import CreateFileUpload
+    from parley.edge.schemas import CreateFileUpload
 
 UPLOAD_SECONDS = 5 * 60
 DOWNLOAD_SECONDS = 15 * 60

@@ -5,11 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
+from parley.adapters.dynamodb import connections as connection_store
+from parley.adapters.dynamodb import messages as message_store
+from parley.adapters.dynamodb import reads
+from parley.adapters.dynamodb.items import FileItem, MessageItem
 from parley.concurrency import both
 from parley.domain import access, files, mentions, ratelimits
 from parley.domain import blocks as block_kit
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Message
+from parley.domain.ports import Publisher
 from parley.domain.views import message_view, shared_file
 from parley.errors import (
     EmptyText,
@@ -20,19 +25,14 @@ from parley.errors import (
 )
 from parley.ids import iso_now, next_ts, now_micros, ts_from_micros
 from parley.limits import MAX_TEXT_CHARS
-from parley.objects import Message
 from parley.observability import MetricUnit, metrics
-from parley.store import connections as connection_store
-from parley.store import messages as message_store
-from parley.store import reads
-from parley.store.items import FileItem, MessageItem
 
 RETRY_KEY_SECONDS = 24 * 3600
 _TS_ATTEMPTS = 8
 
 
 class Draft(Protocol):
-    """A message to post: the HTTP body (parley.schemas.PostMessage) or the WebSocket frame
+    """A message to post: the HTTP body (parley.edge.schemas.PostMessage) or the WebSocket frame
     (parley.edge.frames.SendMessageFrame), both validated at their edge."""
 
     @property

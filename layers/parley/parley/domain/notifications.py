@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import notifications as notification_store
+from parley.adapters.dynamodb.items import ChannelItem, MessageItem, NotificationItem
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.ports import Publisher
+from parley.edge.schemas import Notification
 from parley.ids import iso_now
 from parley.observability import MetricUnit, logger, metrics
-from parley.schemas import Notification
-from parley.store import channels as channel_store
-from parley.store import notifications as notification_store
-from parley.store.items import ChannelItem, MessageItem, NotificationItem
 
 TTL_SECONDS = 30 * 24 * 3600
 _DIRECT = ("dm", "group_dm")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from parley.adapters.dynamodb import messages as message_store
+from parley.adapters.dynamodb import pins as pin_store
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Message
+from parley.domain.ports import Publisher
 from parley.domain.views import message_view
 from parley.errors import MessageNotFound
 from parley.ids import iso_now
-from parley.objects import Message
-from parley.store import messages as message_store
-from parley.store import pins as pin_store
 
 
 def set_pin(

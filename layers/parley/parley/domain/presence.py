@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import time
 
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import connections as connection_store
+from parley.adapters.dynamodb import presence as presence_store
+from parley.adapters.dynamodb import workspaces as workspace_store
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.ports import Publisher
 from parley.errors import InvalidRequest
 from parley.observability import MetricUnit, metrics
-from parley.store import channels as channel_store
-from parley.store import connections as connection_store
-from parley.store import presence as presence_store
-from parley.store import workspaces as workspace_store
 
 # How far back the sweep looks for expired heartbeats it has not announced yet: a missed
 # or failed run is made up by the next ones within this window.

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from parley.adapters.dynamodb import ratelimits
 from parley.domain.caller import Caller
 from parley.errors import RateLimited
 from parley.observability import MetricUnit, metrics
-from parley.store import ratelimits
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
+from parley.adapters.dynamodb import messages as message_store
+from parley.adapters.dynamodb.items import MessageItem, ReactionMap
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Message
+from parley.domain.ports import Publisher
 from parley.domain.views import message_view
 from parley.errors import Conflict, InvalidRequest, MessageNotFound
-from parley.objects import Message
-from parley.store import messages as message_store
-from parley.store.items import MessageItem, ReactionMap
 
 # Slack's emoji names: lowercase letters, digits and - _ + ' (skin tones as ::skin-tone-2).
 REACTION_NAME = re.compile(r"^[a-z0-9_+'-]{1,64}(::skin-tone-[2-6])?$")

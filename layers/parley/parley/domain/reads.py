@@ -5,16 +5,16 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import messages as message_store
+from parley.adapters.dynamodb import reads as read_store
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.ports import Publisher
 from parley.errors import ChannelNotFound, ThreadNotFound
-from parley.store import channels as channel_store
-from parley.store import messages as message_store
-from parley.store import reads as read_store
 
 if TYPE_CHECKING:
-    from parley.schemas import Unreads
+    from parley.edge.schemas import Unreads
 
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="unreads")
 
@@ -64,7 +64,7 @@ def unreads(caller: Caller, workspace_id: str) -> Unreads:
     """
     # Imported here: the markRead function shares this module and keeps pydantic out of its
     # cold start (docs/decisions.md); the HTTP API has loaded the schemas already.
-    from parley.schemas import ChannelUnread, ThreadUnread, Unreads
+    from parley.edge.schemas import ChannelUnread, ThreadUnread, Unreads
 
     access.workspace_member(workspace_id, caller.user_id)
     memberships = channel_store.memberships_in_workspace(caller.user_id, workspace_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from parley.adapters.dynamodb import users as user_store
 from parley.domain.caller import Caller
+from parley.domain.objects import User
 from parley.domain.views import unknown_user, user_view
 from parley.ids import iso_now
-from parley.objects import User
-from parley.store import users as user_store
 
 # username -> (name, email) from the user pool, for tokens that carry no email (access tokens).
 ProfileLookup = Callable[[str], tuple[str | None, str | None]]

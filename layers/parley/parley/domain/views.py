@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
+from parley.adapters.dynamodb.items import (
+    ChannelItem,
+    FileItem,
+    FileMap,
+    MessageItem,
+    UserItem,
+    WorkspaceItem,
+)
 from parley.domain import blocks
-from parley.objects import (
+from parley.domain.objects import (
     Channel,
     ChannelType,
     Edited,
@@ -15,14 +23,6 @@ from parley.objects import (
     Role,
     User,
     Workspace,
-)
-from parley.store.items import (
-    ChannelItem,
-    FileItem,
-    FileMap,
-    MessageItem,
-    UserItem,
-    WorkspaceItem,
 )
 
 

@@ -7,18 +7,18 @@ real time like any other. What the URL takes and answers is Slack's (parley.slac
 
 from __future__ import annotations
 
+from parley.adapters.dynamodb import apps as app_store
+from parley.adapters.dynamodb import webhooks as webhook_store
+from parley.adapters.dynamodb.items import AppItem, ChannelItem, WebhookItem, WebhookTokenItem
 from parley.apps.credentials import HOOK_TOKEN_PREFIX, new_hook_token, token_hash
 from parley.domain import access, channels, messages
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Message
+from parley.domain.ports import Publisher
+from parley.edge.schemas import PostMessage, Webhook
 from parley.errors import InvalidRequest, NotFound
 from parley.ids import iso_now, new_id
-from parley.objects import Message
 from parley.observability import MetricUnit, metrics
-from parley.schemas import PostMessage, Webhook
-from parley.store import apps as app_store
-from parley.store import webhooks as webhook_store
-from parley.store.items import AppItem, ChannelItem, WebhookItem, WebhookTokenItem
 
 
 def webhook_view(item: WebhookItem) -> Webhook:

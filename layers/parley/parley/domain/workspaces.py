@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import users as user_store
+from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.adapters.dynamodb.items import InviteItem, WorkspaceItem
 from parley.domain import access
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Workspace
+from parley.domain.ports import Publisher
 from parley.domain.users import users_by_id
 from parley.domain.views import user_view, workspace_view
+from parley.edge.schemas import CreateWorkspace, Invite, WorkspaceMember
 from parley.errors import NotFound, UserNotFound
 from parley.ids import iso_now, new_id, new_invite_code
-from parley.objects import Workspace
-from parley.schemas import CreateWorkspace, Invite, WorkspaceMember
-from parley.store import channels as channel_store
-from parley.store import users as user_store
-from parley.store import workspaces as workspace_store
-from parley.store.items import InviteItem, WorkspaceItem
 
 INVITE_LIFETIME = timedelta(days=7)
 GENERAL = "general"

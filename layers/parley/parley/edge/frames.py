@@ -108,7 +108,7 @@ class Fields:
         return self._read(name, default, read)
 
     def blocks(self, name: str) -> Any:
-        """Block Kit blocks or null, in the words of the HTTP API's 422 (parley.schemas)."""
+        """Block Kit blocks or null, in the words of the HTTP API's 422 (parley.edge.schemas)."""
 
         def read(value: Any) -> list[dict[str, Any]] | None:
             problem = shape_problem(value)
@@ -169,7 +169,7 @@ class Frame(Protocol):
 class SendMessageFrame:
     """`{"action": "sendMessage", "id", "channelId", "text", "threadTs"?, "clientMsgId"?,
     "fileIds"?, "blocks"?}`: as the body of POST /channels/{cid}/messages
-    (parley.schemas.PostMessage)."""
+    (parley.edge.schemas.PostMessage)."""
 
     action: ClassVar[str] = "sendMessage"
     channelId: str

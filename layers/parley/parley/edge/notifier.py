@@ -21,10 +21,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parley.adapters.dynamodb.items import MessageItem
 from parley.domain import notifications
 from parley.domain.notifications import Push
-from parley.domain.publisher import Publisher
-from parley.store.items import MessageItem
+from parley.domain.ports import Publisher
 
 
 def process_stream(

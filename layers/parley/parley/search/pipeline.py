@@ -14,9 +14,9 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from parley.adapters.opensearch import WriteOutcome
 from parley.observability import MetricUnit, logger, metrics
 from parley.search.changes import IndexChange, change_from_stream
-from parley.search.opensearch import WriteOutcome
 from parley.streams import BatchQueue, StreamRecord, first_failed
 
 

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from parley.adapters.dynamodb.items import MessageItem
+from parley.adapters.opensearch import MessageIndex, WriteOutcome, connect
 from parley.search import mapping
 from parley.search.changes import IndexChange, indexed_text
-from parley.search.opensearch import MessageIndex, WriteOutcome, connect
-from parley.store.items import MessageItem
 
 if TYPE_CHECKING:  # the pipeline module brings Powertools' metrics: not for a CLI's import
     from parley.search.pipeline import ChangeIndex
@@ -154,8 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
 
-    from parley.store import bind
-    from parley.store.message_scan import scan_messages
+    from parley.adapters.dynamodb import bind
+    from parley.adapters.dynamodb.message_scan import scan_messages
 
     bind(arguments.table, arguments.region, host=arguments.aws_endpoint_url)
     index = MessageIndex(connect(arguments.endpoint, arguments.region, timeout_s=30))

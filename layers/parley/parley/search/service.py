@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from parley.adapters.dynamodb import channels as channel_store
+from parley.adapters.dynamodb import messages as message_store
+from parley.adapters.dynamodb import users as user_store
+from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.adapters.dynamodb.base import decode_offset
+from parley.adapters.dynamodb.items import ChannelItem
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.views import channel_view, message_view
+from parley.edge.schemas import Channel, Message, _Out
 from parley.errors import InvalidRequest
-from parley.schemas import Channel, Message, _Out
 from parley.search.query import SearchQuery, parse_query
 from parley.search.request import highlights_of, search_body
-from parley.store import channels as channel_store
-from parley.store import messages as message_store
-from parley.store import users as user_store
-from parley.store import workspaces as workspace_store
-from parley.store.base import decode_offset
-from parley.store.items import ChannelItem
 
 MAX_WINDOW = 10_000  # OpenSearch's default index.max_result_window
 

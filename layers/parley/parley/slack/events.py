@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from parley.apps.events import ChannelEvent, EventKind, Image
+from parley.apps.changes import ChannelEvent, EventKind, Image
 from parley.ids import ts_from_micros
 
 # Slack's bot event subscriptions, as an app lists them in `events`.

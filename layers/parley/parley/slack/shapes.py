@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from parley.objects import Channel, Message
-from parley.schemas import WorkspaceMember
+from parley.domain.objects import Channel, Message
+from parley.edge.schemas import WorkspaceMember
 
 # Parley's channel types as Slack's conversation kinds (the `types` of conversations.list).
 CONVERSATION_TYPES = {

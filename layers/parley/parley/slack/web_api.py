@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from parley.adapters.dynamodb.base import offset_page
 from parley.domain import (
     apps,
     channels,
@@ -30,7 +31,9 @@ from parley.domain import (
     workspaces,
 )
 from parley.domain.caller import Caller
-from parley.domain.publisher import Publisher
+from parley.domain.objects import Channel
+from parley.domain.ports import Publisher
+from parley.edge.schemas import PostMessage
 from parley.errors import (
     BlocksTooLong,
     ChannelNotFound,
@@ -55,10 +58,7 @@ from parley.errors import (
 )
 from parley.ids import next_ts
 from parley.limits import ID_PATTERN, TS_PATTERN
-from parley.objects import Channel
-from parley.schemas import PostMessage
 from parley.slack import shapes
-from parley.store.base import offset_page
 
 MAX_PAGE = 200  # Parley's page size limit; Slack's larger `limit`s are served in pages of it
 _ID = re.compile(ID_PATTERN)

@@ -1,0 +1,396 @@
+"""Item types of the application table (see docs/data-model.md for the key layout)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+
+from parley.adapters.dynamodb.base import Gsi1, Item
+
+
+class UserItem(Item):
+    """PK USER#<uid>, SK PROFILE; GSI1 EMAIL#<lowercased email> / USER#<uid> finds a user
+    by email (Slack's users.lookupByEmail), for users with an email."""
+
+    userId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+    gsi1: Gsi1[UserItem] = Gsi1()
+
+
+class WorkspaceItem(Item):
+    """PK WS#<wid>, SK WS."""
+
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    generalChannelId = UnicodeAttribute()
+
+
+class WorkspaceMemberItem(Item):
+    """PK WS#<wid>, SK MEMBER#<uid>; GSI1 USER#<uid> / WS#<wid> lists a user's workspaces."""
+
+    workspaceId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    role = UnicodeAttribute()
+    joinedAt = UnicodeAttribute()
+    # An app's bot user: sees only the channels it was added to, never the public ones.
+    isBot = BooleanAttribute(default=False)
+
+    gsi1: Gsi1[WorkspaceMemberItem] = Gsi1()
+
+
+class InviteItem(Item):
+    """PK INVITE#<code>, SK INVITE; removed by TTL after it expires."""
+
+    workspaceId = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    expiresAt = UnicodeAttribute()
+    ttl = TTLAttribute()
+
+
+class ChannelItem(Item):
+    """PK CH#<cid>, SK META; public channels also GSI1 WS#<wid>#PUBLIC / <name>.
+
+    Routes name a channel by id alone, so the channel lives in its own partition beside its
+    members and messages; the workspace reaches its public channels through GSI1.
+    """
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()
+    topic = UnicodeAttribute(default="")
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    memberCount = NumberAttribute(default=0)
+
+    gsi1: Gsi1[ChannelItem] = Gsi1()
+
+
+class ChannelNameItem(Item):
+    """PK WS#<wid>, SK CHNAME#<name>: claims a name, written in the channel's transaction."""
+
+    channelId = UnicodeAttribute()
+
+
+class ChannelMemberItem(Item):
+    """PK CH#<cid>, SK MEMBER#<uid>; GSI1 USER#<uid> / CH#<wid>#<cid> lists a user's channels."""
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    joinedAt = UnicodeAttribute()
+    lastReadTs = UnicodeAttribute(null=True)
+
+    gsi1: Gsi1[ChannelMemberItem] = Gsi1()
+
+
+class ReactionMap(MapAttribute[str, object]):
+    name = UnicodeAttribute()
+    users = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class FileMap(MapAttribute[str, object]):
+    """A shared file as the message shows it. Name, size and type never change once a file
+    is ready, so the message keeps them and history needs no look-up per file."""
+
+    fileId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    contentType = UnicodeAttribute()
+    uploadedBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+
+class MessageItem(Item):
+    """PK CH#<cid>, SK MSG#<ts>; replies also GSI1 THREAD#<cid>#<parentTs> / <ts>.
+
+    Replies share the MSG# key space with top-level messages so that one conditional put
+    makes `ts` unique in the channel.
+    """
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    ts = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    text = UnicodeAttribute()
+    threadTs = UnicodeAttribute(null=True)
+    replyCount = NumberAttribute(default=0)
+    latestReplyTs = UnicodeAttribute(null=True)
+    reactions = ListAttribute(of=ReactionMap, default=list)
+    editedTs = UnicodeAttribute(null=True)
+    clientMsgId = UnicodeAttribute(null=True)
+    fileIds = ListAttribute(of=UnicodeAttribute, null=True)  # search's has:file reads it
+    files = ListAttribute(of=FileMap, null=True)
+    mentions = UnicodeSetAttribute(null=True)  # user ids of <@user> mentions
+    broadcast = UnicodeAttribute(null=True)  # "channel" for <!channel>, "here" for <!here>
+    hereUsers = UnicodeSetAttribute(null=True)  # who was active when a <!here> was sent
+    # Posted by an app's bot: the app (Slack's bot_id is the bot's user id, `userId`).
+    appId = UnicodeAttribute(null=True)
+    # Slack's message subtype where it has one: "bot_message" for an incoming webhook's post.
+    subtype = UnicodeAttribute(null=True)
+    # Block Kit blocks as the JSON text of a list of objects (`text` is their fallback).
+    blocks = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=1)
+    createdAt = UnicodeAttribute()
+
+    gsi1: Gsi1[MessageItem] = Gsi1()
+
+
+class FileItem(Item):
+    """PK WS#<wid>, SK FILE#<fid>: an upload, `pending` until its object is checked.
+
+    A pending file carries `ttl` (its upload is abandoned after a day, as the bucket's
+    lifecycle rule removes the object); completion removes it.
+    """
+
+    fileId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    contentType = UnicodeAttribute()
+    status = UnicodeAttribute()  # "pending" or "ready"
+    uploadedBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    objectKey = UnicodeAttribute()
+    uploadExpiresAt = NumberAttribute()  # epoch seconds: the presigned POST's expiry
+    channelId = UnicodeAttribute(null=True)  # where the upload was started, if it said so
+    ttl = TTLAttribute(null=True)
+
+
+class FileRefItem(Item):
+    """PK FILE#<fid>, SK FILE: the file's workspace, for routes that name a file by id alone.
+
+    Written in the file's own transaction. The file's shares live in the same partition.
+    """
+
+    workspaceId = UnicodeAttribute()
+    ttl = TTLAttribute(null=True)
+
+
+class FileShareItem(Item):
+    """PK FILE#<fid>, SK SHARE#<cid>#<ts>: a message that shares the file.
+
+    Written in the message's own transaction and deleted with it, so a file is visible
+    exactly where a message shares it.
+    """
+
+    channelId = UnicodeAttribute()
+    ts = UnicodeAttribute()
+
+
+class PinItem(Item):
+    """PK CH#<cid>, SK PIN#<ts>: a pinned message."""
+
+    ts = UnicodeAttribute()
+    pinnedBy = UnicodeAttribute()
+    pinnedAt = UnicodeAttribute()
+
+
+class DirectMessageItem(Item):
+    """PK WS#<wid>, SK DM#<sorted member ids>: the one DM channel of that set of users."""
+
+    channelId = UnicodeAttribute()
+
+
+class FollowItem(Item):
+    """PK USER#<uid>, SK FOLLOW#<cid>#<threadTs>: a followed thread and its read marker."""
+
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    threadTs = UnicodeAttribute()
+    lastReadTs = UnicodeAttribute()
+
+
+class ClientMsgItem(Item):
+    """PK CH#<cid>, SK CLIENTMSG#<uid>#<clientMsgId>: a send's retry key, kept 24 hours."""
+
+    ts = UnicodeAttribute()
+    ttl = TTLAttribute()
+
+
+class ConnectionItem(Item):
+    """PK CONN#<connId>, SK CONN: who is behind a WebSocket connection; TTL-bounded."""
+
+    connectionId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    connectedAt = UnicodeAttribute()
+    presenceSubs = UnicodeSetAttribute(null=True)  # users this connection watches
+    ttl = TTLAttribute()
+
+
+class UserConnectionsItem(Item):
+    """PK USER#<uid>, SK CONNS#<wid>: the user's live connection ids in one workspace."""
+
+    conns = UnicodeSetAttribute(default=set)
+
+
+class PresenceItem(Item):
+    """PK USER#<uid>, SK PRESENCE#<wid>: last sign of life, and the status last announced;
+    until the sweep announces its expiry, GSI1 PRESENCE_EXPIRY#<minute> / <expiry>#<wid>#<uid>.
+    SK PRESENCE (no workspace) holds the user's manual away, which holds everywhere."""
+
+    lastSeen = NumberAttribute(default=0)
+    announced = UnicodeAttribute(null=True)
+    manualAway = BooleanAttribute(default=False)
+
+    gsi1: Gsi1[PresenceItem] = Gsi1()
+
+
+class PresenceSubItem(Item):
+    """PK PRESENCESUB#<wid>#<uid>, SK CONN#<connId>: a connection watching a user's presence."""
+
+    connectionId = UnicodeAttribute()
+    watcherId = UnicodeAttribute()  # the connection's user
+    ttl = TTLAttribute()
+
+
+class TypingItem(Item):
+    """PK TYPING#<cid>, SK USER#<uid>: when the user's last typing event went out."""
+
+    sentAt = NumberAttribute()
+    ttl = TTLAttribute()
+
+
+class NotificationItem(Item):
+    """PK USER#<uid>, SK NOTIF#<ts>#<cid>: a mention or DM for that user; removed by TTL.
+
+    Keyed by the message, so a redelivered stream record lands on the same item.
+    """
+
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    ts = UnicodeAttribute()
+    userId = UnicodeAttribute()  # the message's author
+    type = UnicodeAttribute()  # "mention" or "dm"
+    createdAt = UnicodeAttribute()
+    delivered = UnicodeAttribute(null=True)  # "live" or "push" once it reached the recipient
+    ttl = TTLAttribute()
+
+
+class SendRateItem(Item):
+    """PK RATE#<uid>#<cid>, SK RATE: the sender's theoretical arrival time in that channel
+    (GCRA, see parley.adapters.dynamodb.ratelimits); removed by TTL once in the past."""
+
+    tatMicros = NumberAttribute()
+    ttl = TTLAttribute()
+
+
+class CommandNameItem(Item):
+    """PK WS#<wid>, SK CMD#</name>: claims a slash command for one app of the workspace,
+    written in the transaction that creates, changes or deletes the app."""
+
+    appId = UnicodeAttribute()
+
+
+class AppItem(Item):
+    """PK APP#<appId>, SK APP; GSI1 APPS#<wid> / <appId> lists a workspace's apps.
+
+    `signingSecret` is kept readable (outgoing requests are signed with it); the bot token
+    only as `tokenHash`, absent while the token is revoked.
+    """
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute)
+    # Which scope names `scopes` uses (parley.slack.scopes): absent on apps made before
+    # Slack's full set, whose four scopes meant more.
+    scopeNames = NumberAttribute(null=True)
+    eventsUrl = UnicodeAttribute(null=True)
+    commands = ListAttribute(of=UnicodeAttribute, default=list)
+    commandUrl = UnicodeAttribute(null=True)
+    botUserId = UnicodeAttribute()
+    signingSecret = UnicodeAttribute()
+    tokenHash = UnicodeAttribute(null=True)
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    # Events API subscription: event types, the URL that last passed the challenge, and the
+    # delivery health (consecutive lost events; paused stops deliveries until resumed).
+    events = ListAttribute(of=UnicodeAttribute, default=list)
+    eventsVerifiedUrl = UnicodeAttribute(null=True)
+    eventsFailures = NumberAttribute(default=0)
+    eventsPaused = BooleanAttribute(default=False)
+    eventsPausedReason = UnicodeAttribute(null=True)
+
+    gsi1: Gsi1[AppItem] = Gsi1()
+
+
+class BotTokenItem(Item):
+    """PK BOTTOKEN#<sha256 of the token>, SK TOKEN: what one GetItem needs to authenticate
+    a bot request (the scopes are copied here from the app)."""
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute)
+    scopeNames = NumberAttribute(null=True)  # as the app's
+
+
+class WebhookItem(Item):
+    """PK CH#<cid>, SK WEBHOOK#<hookId>: an incoming webhook of the channel, posting as an
+    app's bot (listed and revoked by id; sorts after META, outside the member range)."""
+
+    hookId = UnicodeAttribute()
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
+    tokenHash = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+
+class WebhookTokenItem(Item):
+    """PK HOOKTOKEN#<sha256 of the token>, SK HOOK: one GetItem from a webhook URL to where
+    it posts and as whom."""
+
+    hookId = UnicodeAttribute()
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    botUserId = UnicodeAttribute()
+
+
+class CommandRunItem(Item):
+    """PK CH#<cid>, SK CMDRUN#<uid>#<clientMsgId>: a slash command sent with a clientMsgId,
+    claimed before the app is called; `result` (the CommandResult as JSON) once it answered,
+    so a retry gets the same result instead of calling the app again. Kept 24 hours."""
+
+    result = UnicodeAttribute(null=True)
+    ttl = TTLAttribute()
+
+
+class CommandResponseItem(Item):
+    """PK CMDRESPONSE#<sha256 of the token>, SK RESPONSE: a slash command's response_url,
+    usable `uses` < its limit times until `expires` (epoch seconds); TTL removes it later.
+    It remembers where the reply goes and as whom: the invoker's channel and thread, the
+    app's bot."""
+
+    appId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    threadTs = UnicodeAttribute(null=True)
+    userId = UnicodeAttribute()  # the invoker: ephemeral replies go to them alone
+    botUserId = UnicodeAttribute()
+    command = UnicodeAttribute()
+    uses = NumberAttribute(default=0)
+    expires = NumberAttribute()
+    ttl = TTLAttribute()
+    # The command's last answer, which a later one may replace or delete: its ts, and
+    # whether it was "ephemeral" (never stored) or "in_channel" (the bot's message).
+    shownTs = UnicodeAttribute(null=True)
+    shownAs = UnicodeAttribute(null=True)

@@ -1,1 +1,0 @@
-"""Identity: verifying Cognito JWTs, and profile look-ups in the user pool."""

@@ -1,1 +1,0 @@
-"""Object storage adapters: the only code that talks to S3."""
