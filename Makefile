@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps up demo reindex redrive soak openapi fuzz test test-unit test-template test-integration lint fmt build validate bench clean
+.PHONY: help deps up demo reindex redrive soak openapi fuzz test test-unit test-functional test-template test-integration lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -61,12 +61,15 @@ FUZZ_EXAMPLES ?= 100
 fuzz: deps  ## fuzz the HTTP API from docs/openapi.json on a local stack, FUZZ_EXAMPLES cases per operation and mode
 	PARLEY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -s tests/integration/test_fuzz.py
 
-test: deps $(SAM) $(SCANNERS)  ## every test: lint, unit, template, integration
+test: deps $(SAM) $(SCANNERS)  ## every test: lint, unit, functional, template, integration
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q tests
 
-test-unit: deps  ## unit tests only (moto in process, no sockets)
+test-unit: deps  ## unit tests only: no I/O (no socket, no process, no moto), seconds
 	$(PY) -m pytest -q tests/unit
+
+test-functional: deps  ## functional tests: moto in process, fakes, scripted servers, subprocesses
+	$(PY) -m pytest -q tests/functional
 
 test-template: deps $(SAM) $(SCANNERS)  ## template tests: cfn-lint (+ serverless rules), checkov, sam validate --lint, sam build, our own checks
 	$(PY) -m pytest -q tests/template

@@ -5,9 +5,6 @@ so that clients read the same `error` frames."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,33 +238,3 @@ def test_a_good_subscribe_presence_frame() -> None:
     assert (
         parse(SubscribePresenceFrame, {"action": "subscribePresence", "userIds": []}).userIds == []
     )
-
-
-def test_the_websocket_functions_do_not_load_pydantic() -> None:
-    """What the frames are for: each WebSocket function's import stays free of pydantic
-    (bench/coldstart.py measures the effect). A fresh interpreter, as a cold start has."""
-    root = Path(__file__).resolve().parents[2]
-    script = (
-        "import importlib.util, sys\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "for name in sys.argv[2:]:\n"
-        "    spec = importlib.util.spec_from_file_location(name, f'functions/{name}/app.py')\n"
-        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic')[:3])\n"
-    )
-    functions = [
-        "ws_mark_read",
-        "ws_typing",
-        "ws_subscribe_presence",
-        "ws_ping",
-        "ws_default",
-        "ws_send_message",
-    ]
-    loaded = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-I", "-c", script, str(root / "layers" / "parley"), *functions],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert loaded.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     CAROL,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.conftest import ALICE, BOB, Api, RecordingPoster, post
-from tests.unit.test_fanout_cost import counted_requests
-from tests.unit.test_websocket import send
+from tests.functional.conftest import ALICE, BOB, Api, RecordingPoster, post
+from tests.functional.test_fanout_cost import counted_requests
+from tests.functional.test_websocket import send
 
 T0 = 1_800_000_000.0
 
@@ -104,7 +104,7 @@ def test_http_answers_429_with_retry_after(
 
 def test_the_retry_after_header_is_set(api: Api, workspace: dict[str, str], monkeypatch) -> None:
     from parley.domain import ratelimits
-    from tests.unit.conftest import Context, load_function, sample_event
+    from tests.functional.conftest import Context, load_function, sample_event
 
     monkeypatch.setattr(ratelimits, "PERSON", ratelimits.SendLimit(burst=1, per_second=0.25))
     cid = workspace["general"]

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     CAROL,

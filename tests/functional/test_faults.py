@@ -18,11 +18,11 @@ from moto.core.botocore_stubber import MockRawResponse
 from local.pollers import StreamPoller
 from local.sam import StreamSource
 from local.workers import Invocation
-from tests.unit.conftest import BOB, Api, Context, RecordingPoster, load_function, post
-from tests.unit.conftest import template as parley_template
-from tests.unit.test_local_pollers import STREAM_ARN, FakeAws, FakePool
-from tests.unit.test_notifications import listed, record
-from tests.unit.test_notifications import post as post_ts
+from tests.functional.conftest import BOB, Api, Context, RecordingPoster, load_function, post
+from tests.functional.conftest import template as parley_template
+from tests.functional.test_local_pollers import STREAM_ARN, FakeAws, FakePool
+from tests.functional.test_notifications import listed, record
+from tests.functional.test_notifications import post as post_ts
 
 # ------------------------------------------------------------------ DynamoDB throttling
 

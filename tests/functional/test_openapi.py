@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.unit.conftest import ROOT, load_function, template_http_routes
+from tests.functional.conftest import ROOT, load_function, template_http_routes
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 API_MD = ROOT.parent / "shared" / "API.md"

@@ -849,7 +849,7 @@ def bound(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """The store bound to the stand-in through the lean client; bound back to botocore (and
     moto) after the test."""
     from parley.adapters.dynamodb import base
-    from tests.unit.conftest import TABLE
+    from tests.functional.conftest import TABLE
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)

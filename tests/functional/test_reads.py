@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     CAROL,

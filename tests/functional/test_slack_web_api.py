@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from parley.slack.scopes import SCOPES
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     CAROL,

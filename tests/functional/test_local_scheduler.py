@@ -14,8 +14,8 @@ from local.intrinsics import Resolver
 from local.pollers import SchedulePoller
 from local.template import Template
 from local.workers import Invocation
-from tests.unit.test_local_pollers import FakeAws, fake_spec
-from tests.unit.test_local_template import template_of
+from tests.functional.test_local_pollers import FakeAws, fake_spec
+from tests.functional.test_local_template import template_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

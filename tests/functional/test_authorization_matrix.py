@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     CAROL,
@@ -45,8 +45,8 @@ from tests.unit.conftest import (
     template_http_routes,
     ws_event,
 )
-from tests.unit.test_files import ready_file
-from tests.unit.test_webhooks import slack_post
+from tests.functional.test_files import ready_file
+from tests.functional.test_webhooks import slack_post
 
 ROLES = {
     "outsider": CAROL,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster
+from tests.functional.conftest import ALICE, BOB, CAROL, Api, RecordingPoster
 
 
 def create(api: Api, wid: str, name: str, user: str = ALICE, **extra: object) -> dict:
@@ -146,7 +146,7 @@ def test_channel_created_reaches_the_workspace_for_public_ones_only(
 def test_adding_several_members_looks_the_audience_up_once(
     api: Api, workspace: dict[str, str], connect, poster: RecordingPoster
 ) -> None:
-    from tests.unit.test_fanout_cost import counted_requests
+    from tests.functional.test_fanout_cost import counted_requests
 
     wid = workspace["wid"]
     _, invite = api("POST", f"/workspaces/{wid}/invites")

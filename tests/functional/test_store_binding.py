@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.conftest import Api
+from tests.functional.conftest import Api
 
 
 def test_every_item_model_uses_the_one_shared_client(api: Api) -> None:

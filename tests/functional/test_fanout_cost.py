@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import RecordingPoster
+from tests.functional.conftest import RecordingPoster
 
 WORKSPACE = "WFANOUT0001"
 

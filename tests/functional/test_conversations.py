@@ -3,7 +3,7 @@ channel settings, and sends that race."""
 
 from __future__ import annotations
 
-from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster, post
+from tests.functional.conftest import ALICE, BOB, CAROL, Api, RecordingPoster, post
 
 
 def test_thread_replies_are_listed_oldest_first_and_counted_on_the_parent(

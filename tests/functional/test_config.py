@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from parley.config import ConfigError, Settings
-from tests.unit.conftest import template
+from tests.functional.conftest import template
 
 
 def test_defaults_fill_what_the_environment_leaves_out() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     CAROL,
@@ -18,7 +18,7 @@ from tests.unit.conftest import (
     sample_event,
     ws_event,
 )
-from tests.unit.test_fanout_cost import counted_requests
+from tests.functional.test_fanout_cost import counted_requests
 
 TIMEOUT_S = 600  # the default presence timeout (Settings.presence_timeout_seconds)
 

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.unit.conftest import BOB, CAROL, TABLE, Api
+from tests.functional.conftest import BOB, CAROL, TABLE, Api
 
 SCOPES = ["chat:write", "channels:read", "channels:history", "reactions:write"]
 

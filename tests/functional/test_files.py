@@ -20,7 +20,7 @@ import pytest
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     BUCKET,

@@ -20,7 +20,7 @@ from parley.apps.signing import (
     verification_token,
     verify,
 )
-from tests.unit.conftest import (
+from tests.functional.conftest import (
     ALICE,
     BOB,
     CAROL,
@@ -32,7 +32,7 @@ from tests.unit.conftest import (
     post,
     ws_event,
 )
-from tests.unit.test_webhooks import slack_post
+from tests.functional.test_webhooks import slack_post
 
 COMMAND_URL = "https://echo.example.com/parley/commands"
 

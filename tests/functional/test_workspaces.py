@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster
+from tests.functional.conftest import ALICE, BOB, CAROL, Api, RecordingPoster
 
 
 def test_creating_a_workspace_makes_the_caller_admin_and_joins_general(api: Api) -> None:

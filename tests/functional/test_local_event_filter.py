@@ -66,7 +66,7 @@ def test_the_stream_forwarders_filters_take_messages_and_new_members_and_channel
     import json
 
     from local.template import load_yaml
-    from tests.unit.conftest import ROOT
+    from tests.functional.conftest import ROOT
 
     template = load_yaml((ROOT / "template.yaml").read_text())
     source = template["Resources"]["StreamForwarderFunction"]["Properties"]["Events"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.conftest import ALICE, BOB, CAROL, Api, RecordingPoster, post
+from tests.functional.conftest import ALICE, BOB, CAROL, Api, RecordingPoster, post
 
 
 def test_a_posted_message_has_the_api_shape(api: Api, workspace: dict[str, str]) -> None:

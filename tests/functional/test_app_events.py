@@ -12,7 +12,7 @@ from typing import Any
 from parley.apps.delivery import PAUSE_AFTER, Envelope, Reply
 from parley.slack.events import SUBSCRIPTIONS
 from parley.streams import StreamRecord
-from tests.unit.conftest import ALICE, BOB, Api
+from tests.functional.conftest import ALICE, BOB, Api
 
 URL = "https://ci.example.com/parley/events"
 

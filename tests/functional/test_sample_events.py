@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import EVENTS, Context, RecordingPoster, load_function, sample_event
+from tests.functional.conftest import EVENTS, Context, RecordingPoster, load_function, sample_event
 
 ALICE, BOB = "u-alice-0000", "u-bob-0000"
 WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.000100", "INV0000000001"
@@ -106,7 +106,7 @@ def _seed_files(now: str) -> None:
     from parley.adapters.dynamodb import files
     from parley.adapters.dynamodb.items import FileItem, MessageItem
     from parley.domain.views import shared_file
-    from tests.unit.conftest import BUCKET
+    from tests.functional.conftest import BUCKET
 
     for file_id, owner, status in ((PENDING_FILE, ALICE, "pending"), (SHARED_FILE, BOB, "ready")):
         key = f"{WORKSPACE}/{file_id}/deck.pdf"
