@@ -36,8 +36,8 @@ Measured on this machine (CPU of the moto process per request):
 - moto 5.2 writes every answer by walking the service's model, member by member and, for
   DynamoDB, attribute value by attribute value: a channel's audience (eleven items of seven
   attributes) took 7.7 ms of moto's CPU for the request, nearly all of it there. The item
-  actions' answers (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan, the batch and
-  transaction actions) are already in wire form but for binary values, so they are written
+  actions' answers (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan, BatchGetItem,
+  TransactGetItems) are already in wire form but for binary values, so they are written
   as JSON directly, the model's output members only: 0.8 ms (1.6 ms with 200 or 1,000
   messages in the channel, where moto's own took 10.2 and 17.5 ms).
 - ReceiveMessage read the queue's pending set while other request threads changed it: a
@@ -361,8 +361,10 @@ def _get_records_as_json(self: DynamoDBStreamsHandler) -> str:
     return json.dumps(result, default=_wire_default, separators=(",", ":"))
 
 
-# DynamoDB's item actions: answers of attribute values, counts, keys and consumed capacity,
-# plain JSON types but for binary values (bytes); never a timestamp.
+# DynamoDB's item actions that moto answers with a DynamoResult: answers of attribute values,
+# counts, keys and consumed capacity, plain JSON types but for binary values (bytes); never a
+# timestamp. (BatchWriteItem and TransactWriteItems, answered without items, are moto's plain
+# ActionResult, which this change leaves to the serializer.)
 _ITEM_ACTIONS = frozenset(
     {
         "GetItem",
@@ -372,9 +374,7 @@ _ITEM_ACTIONS = frozenset(
         "Query",
         "Scan",
         "BatchGetItem",
-        "BatchWriteItem",
         "TransactGetItems",
-        "TransactWriteItems",
     }
 )
 
@@ -672,7 +672,8 @@ def transactions_save_their_items(patch: Patch = setattr) -> None:
     it commits. Stock moto put a copy of the table in its place, stream and all, which
     stranded the stream readers already open."""
     # Reproductions: test_moto_patches.py::test_a_cancelled_transaction_keeps_the_stream_readers
-    # and ::test_a_transaction_copies_no_table
+    # and ::test_a_transaction_copies_no_table; with every change:
+    # ::test_a_cancelled_transaction_keeps_the_stream_readers_with_every_change
     patch(dynamodb_models, "copy", _CopyAllButTables)
     patch(
         DynamoDBBackend,
@@ -685,7 +686,8 @@ def transactions_save_their_items(patch: Patch = setattr) -> None:
 def stream_records_in_turn(patch: Patch = setattr) -> None:
     """Stream records are added one at a time, so that two request threads writing at once
     do not give two records one sequence number."""
-    # Reproduction: test_moto_patches.py::test_stream_records_in_turn
+    # Reproduction: test_moto_patches.py::test_stream_records_in_turn; answers:
+    # ::test_concurrent_writes_get_distinct_stream_sequence_numbers
     patch(StreamShard, "add", _added_in_turn(StreamShard.add))
 
 
