@@ -29,8 +29,9 @@ _M = TypeVar("_M", bound="Item")
 # WebSocket functions' 10 s timeout; "adaptive" would add a client-side rate limiter per
 # sandbox, which cannot see the other sandboxes and only adds waiting. pynamodb builds this
 # from Meta.max_retry_attempts as {"mode": "standard", "total_max_attempts": 1 + retries};
-# tests/unit/test_faults.py checks the client it builds. The lean client (adapters.dynamodb.transport)
-# implements the same mode with the same attempts; tests/unit/test_dynamodb_http.py checks it.
+# tests/functional/test_faults.py checks the client it builds. The lean client
+# (adapters.dynamodb.transport) implements the same mode with the same attempts;
+# tests/functional/test_dynamodb_http.py checks it.
 DYNAMODB_MAX_ATTEMPTS = 5
 
 
@@ -64,9 +65,10 @@ class Item(Model):
 
 
 # The clients under pynamodb's connection: "lean" is DynamoDB's JSON protocol over
-# http.client (`adapters.dynamodb.transport`), "botocore" pynamodb's own client. Benchmarks and tests
-# that count or fake requests with botocore's event hooks, and moto in process (which
-# intercepts botocore only), bind "botocore"; everything else runs lean (docs/decisions.md).
+# http.client (`adapters.dynamodb.transport`), "botocore" pynamodb's own client. Benchmarks
+# and tests that count or fake requests with botocore's event hooks, and moto in process
+# (which intercepts botocore only), bind "botocore"; everything else runs lean
+# (docs/decisions.md).
 CLIENTS = ("lean", "botocore")
 
 
