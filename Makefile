@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps up demo reindex redrive soak openapi fuzz test test-unit test-functional test-template test-integration lint fmt build validate bench clean
+.PHONY: help deps up demo import reindex redrive soak openapi fuzz test test-unit test-functional test-template test-integration lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -50,6 +50,9 @@ up: deps  ## run the whole stack locally with a demo workspace (Ctrl-C stops it)
 
 demo: deps  ## a terminal client against `make up`: log in as a demo user, send, watch events
 	$(PY) -m local.client $(ARGS)
+
+import: deps  ## import a Slack export's zip through the public API, as an admin: ARGS="--workspace WID --file export.zip --user alice" (--help)
+	$(PY) -m local.importer $(ARGS)
 
 reindex: deps  ## rebuild the search index from the table: ARGS="--table T --endpoint E [--aws-endpoint-url U]"
 	PYTHONPATH=layers/parley $(PY) -m parley.search.reindex $(ARGS)

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, cost, delivery, fanout, search, slack
+from bench import coldstart, cost, delivery, fanout, search, slack, transport
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-NAMES = ("coldStart", "fanout", "delivery", "cost", "search", "slack")
+NAMES = ("coldStart", "fanout", "delivery", "cost", "search", "slack", "transport")
 
 
 def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -33,6 +33,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "cost": {"repeats": 2},
             "search": {"messages": 200, "lag_samples": 2, "queries": 10},
             "slack": {"members": 3, "rounds": 4},
+            "transport": {"calls": 3, "rounds": 2, "runs": 1},
         }
     quick = args.quick
     return {
@@ -46,6 +47,11 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "queries": 200 if quick else 500,
         },
         "slack": {"rounds": 30 if quick else 100},
+        "transport": {
+            "calls": 50 if quick else 100,
+            "rounds": 4 if quick else 8,
+            "runs": 2 if quick else 5,
+        },
     }
 
 
@@ -56,6 +62,7 @@ RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "cost": (cost.run, cost.table),
     "search": (search.run, search.table),
     "slack": (slack.run, slack.table),
+    "transport": (transport.run, transport.table),
 }
 
 

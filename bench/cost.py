@@ -35,7 +35,7 @@ CONNECTION_MINUTES_PER_MESSAGE = 1.0
 
 # The stream side of one message (docs/performance.md, "5. Cost"): its INSERT passes the
 # event-source filters of both of the stream's consumers (notifier, stream forwarder;
-# tests/unit/test_local_template.py counts them in the template); the stream forwarder
+# tests/functional/test_local_template.py counts them in the template); the stream forwarder
 # queues it for the index (SendMessageBatch, 10 a request) and the indexer takes it
 # from the index queue (Lambda's poller: ReceiveMessage and DeleteMessageBatch, 10 a
 # request each). Lambda batches records as they come: these are the assumed batch sizes

@@ -159,7 +159,6 @@ def join_directly(stack: Stack, workspace_id: str, members: dict[str, list[str]]
     the authorizer and a function: 400 of them took 25 to 30 s of the run under load."""
     from parley.adapters.dynamodb import channels as channel_store
     from parley.adapters.dynamodb import workspaces as workspace_store
-    from parley.adapters.dynamodb.items import ChannelItem
     from parley.ids import iso_now
 
     assert stack.aws is not None
@@ -169,10 +168,7 @@ def join_directly(stack: Stack, workspace_id: str, members: dict[str, list[str]]
     users = dict.fromkeys(user for joined in members.values() for user in joined)
     items: list[Any] = [workspace_store.new_member(workspace_id, u, "member", now) for u in users]
     for channel_id, joined in members.items():
-        channel = ChannelItem(
-            *channel_store.channel_key(channel_id), channelId=channel_id, workspaceId=workspace_id
-        )
-        items += [channel_store.new_member(channel, user, now) for user in joined]
+        items += [channel_store.new_member(channel_id, workspace_id, u, now) for u in joined]
 
     def write(batch: list[Any]) -> None:
         request: Any = {table: [{"PutRequest": {"Item": item.serialize()}} for item in batch]}
@@ -332,7 +328,7 @@ class RelayServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp's TCPSite has started, so its server is set
         self.url = f"ws://127.0.0.1:{port}"
 
     async def stop(self) -> None:

@@ -147,21 +147,22 @@ def _connect(users: list[str], *, remove: bool = False) -> None:
 
 def _channel(members: list[str], channel_id: str) -> None:
     from parley.adapters.dynamodb import channels
+    from parley.domain.records import ChannelRecord
 
-    channel = channels.new_channel(
-        channel_id=channel_id,
-        workspace_id=WORKSPACE,
+    channel = ChannelRecord(
+        channelId=channel_id,
+        workspaceId=WORKSPACE,
         name=channel_id.lower(),
-        kind="public",
-        topic="",
-        created_by=members[0],
-        created_at=NOW,
+        type="public",
+        createdBy=members[0],
+        createdAt=NOW,
+        memberCount=len(members),
     )
-    channel.memberCount = len(members)
     backend = _seeding_backend()
-    backend.put_item(APP_TABLE, channel.serialize())
+    backend.put_item(APP_TABLE, channels.channel_item(channel).serialize())
     for user in members:
-        backend.put_item(APP_TABLE, channels.new_member(channel, user, NOW).serialize())
+        member = channels.new_member(channel_id, WORKSPACE, user, NOW)
+        backend.put_item(APP_TABLE, member.serialize())
 
 
 def scan_broadcast(dynamodb: Any, data: bytes, poster: CountingPoster, pool: Any) -> int:

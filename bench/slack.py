@@ -223,7 +223,7 @@ def posting_paths(
         poster = fanout.CountingPoster()
         saved_broadcaster = wiring.broadcaster
         recorded = Broadcaster(poster, max_workers=fanout.POOL)
-        wiring.broadcaster = lambda: recorded  # type: ignore[assignment]
+        wiring.broadcaster = lambda: recorded  # type: ignore[assignment]  # the benchmark swaps the composition root's broadcaster for a recorder
         try:
             users = [f"slk-{i:03d}" for i in range(members)]
             admin = workspace_store.new_member(fanout.WORKSPACE, users[0], "admin", fanout.NOW)

@@ -105,7 +105,7 @@ def _announce(description: dict[str, object], stack_file: Path) -> None:
         "",
         f"  HTTP API       {description['httpUrl']}",
         f"  WebSocket API  {description['wsUrl']}",
-        f"  AWS (moto)     {description['cognito']['endpoint']}",  # type: ignore[index]
+        f"  AWS (moto)     {description['cognito']['endpoint']}",  # type: ignore[index]  # the stack description is JSON, its members untyped
         f"  stack file     {stack_file}",
     ]
     demo = description.get("demo")

@@ -24,16 +24,10 @@ from aiohttp import web
 from local import apigw
 from local.http_routes import RouteMatch, RouteTable
 from local.intrinsics import ACCOUNT_ID
-from local.jwt_auth import (
-    Forbidden,
-    JwtVerifier,
-    Unauthorized,
-    claim_strings,
-    require_scopes,
-    token_scopes,
-)
+from local.jwt_auth import Forbidden, GatewayVerifier, claim_strings, require_scopes, token_scopes
 from local.sam import Cors, HttpApi
 from local.workers import FunctionPool, Invocation, PayloadTooLarge
+from parley.adapters.cognito import InvalidToken
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +118,7 @@ class HttpGateway:
         self,
         api: HttpApi,
         pools: Mapping[str, FunctionPool],
-        verifiers: Mapping[str, JwtVerifier],
+        verifiers: Mapping[str, GatewayVerifier],
     ) -> None:
         self._api = api
         self._pools = pools
@@ -190,7 +184,7 @@ class HttpGateway:
                 request.headers.get(authorizer.header)
             )
             require_scopes(claims, match.route.scopes)
-        except Unauthorized:
+        except InvalidToken:
             raise _Answer(401, "Unauthorized", {"www-authenticate": "Bearer"}) from None
         except Forbidden:
             raise _Answer(403, "Forbidden") from None

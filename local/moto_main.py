@@ -393,7 +393,7 @@ def _item_answers_as_json(
         # As the model does: only the operation's output members (moto adds a few of its own).
         answer = {
             name: value
-            for name, value in self.result.items()  # type: ignore[attr-defined]
+            for name, value in self.result.items()  # type: ignore[attr-defined]  # moto's ActionResult keeps its answer in an untyped attribute
             if name in members and value is not None
         }
         body = json.dumps(answer, default=_wire_default, separators=(",", ":"))
@@ -561,7 +561,7 @@ def _uncounted_while_sending(count: property) -> property:
     def uncounted(self: Queue) -> int:
         if getattr(_sending_to, "queue", None) is self:
             return 0
-        value: int = count.fget(self)  # type: ignore[misc]
+        value: int = count.fget(self)  # type: ignore[misc]  # a property's fget, called as the unpatched count
         return value
 
     return property(uncounted)
@@ -591,15 +591,16 @@ def one_request_at_a_time() -> Iterator[None]:
     lock = threading.Lock()
     original = BotocoreStubber.process_request
 
+    @functools.wraps(original)  # inspect.unwrap finds moto's own under a session's lock
     def process_request(self: BotocoreStubber, request: Any) -> Any:
         with lock:
             return original(self, request)
 
-    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]  # the one-request-at-a-time lock wraps moto's stubber
     try:
         yield
     finally:
-        BotocoreStubber.process_request = original  # type: ignore[method-assign]
+        BotocoreStubber.process_request = original  # type: ignore[method-assign]  # restores moto's own method
 
 
 # The changes to moto, each a function of its own, so that a test can make it alone (with its

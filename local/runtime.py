@@ -14,10 +14,11 @@ from aiohttp import web
 from local.aws import AwsClients
 from local.gateway_http import PARSER_LINE_BYTES, HttpGateway
 from local.gateway_ws import WebSocketGateway
-from local.jwt_auth import JwtVerifier, RemoteKeys
+from local.jwt_auth import GatewayVerifier
 from local.pollers import QueuePoller, SchedulePoller, StreamPoller
 from local.sam import EventSource, FunctionSpec, HttpApi, ScheduleSource, StreamSource, WebSocketApi
 from local.workers import FunctionPool, worker_cap
+from parley.adapters.cognito import Jwks
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +66,10 @@ class Runtime:
         }
         if plan.http_api:
             verifiers = {
-                route.authorizer.name: JwtVerifier(
+                route.authorizer.name: GatewayVerifier(
                     route.authorizer.issuer,
                     route.authorizer.audiences,
-                    RemoteKeys(plan.jwks_url(route.authorizer.issuer)),
+                    Jwks(plan.jwks_url(route.authorizer.issuer)),
                 )
                 for route in plan.http_api.routes
                 if route.authorizer

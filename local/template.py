@@ -1,16 +1,19 @@
 """The SAM/CloudFormation template as data: YAML with CloudFormation's short tags, parameters,
-conditions, resources and SAM's `Globals`.
+conditions, resources (with SAM's `Globals` merged in) and outputs.
 
-The local runtime builds everything from this file so that local and deployed never drift.
-Intrinsic functions stay unresolved here (`{"Ref": ...}`, `{"Fn::GetAtt": [...]}`); see
-`local.intrinsics` for their resolution.
+The one reader of template.yaml: the local runtime builds everything from it, so that local
+and deployed never drift, and the template tests (tests/template) check it as read here.
+Intrinsic functions stay unresolved (`{"Ref": ...}`, `{"Fn::GetAtt": [...]}`); see
+`local.intrinsics` for their resolution. Whether a Ref or GetAtt names something is
+cfn-lint's to say (tests/template/test_template_lint.py); this module only refuses what it
+cannot read.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,8 @@ class Resource:
     type: str
     properties: Mapping[str, Any]
     condition: str | None = None
+    depends_on: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _merge_globals(global_value: Any, own_value: Any) -> Any:
@@ -96,6 +101,7 @@ class Template:
         self.conditions: Mapping[str, Any] = document.get("Conditions") or {}
         self.mappings: Mapping[str, Any] = document.get("Mappings") or {}
         self.globals: Mapping[str, Any] = document.get("Globals") or {}
+        self.outputs: Mapping[str, Mapping[str, Any]] = document.get("Outputs") or {}
         self.resources: dict[str, Resource] = {
             logical_id: self._resource(logical_id, body)
             for logical_id, body in document["Resources"].items()
@@ -116,7 +122,15 @@ class Template:
         section = _GLOBALS_SECTIONS.get(body["Type"])
         if section and section in self.globals:
             properties = _merge_globals(copy.deepcopy(self.globals[section]), properties)
-        return Resource(logical_id, body["Type"], properties, body.get("Condition"))
+        depends_on = body.get("DependsOn") or ()
+        return Resource(
+            logical_id,
+            body["Type"],
+            properties,
+            body.get("Condition"),
+            (depends_on,) if isinstance(depends_on, str) else tuple(depends_on),
+            body.get("Metadata") or {},
+        )
 
     def of_type(self, *types: str) -> list[Resource]:
         return [resource for resource in self.resources.values() if resource.type in types]

@@ -230,7 +230,7 @@ def default_worker_cap(cpus: int | None = None) -> int:
     several per core to keep the cores busy: on two cores the soak's sendMessage reached
     15 messages/s with 4, 18 with 8, 19 with 16, queueing at the pool each time; with moto's
     costs cut, 28 with 8 (its sends waiting 1.3 s for a worker) and 29 with 16 (0.4 s), at
-    the 30 asked (docs/reliability.md)."""
+    the 30 asked (bench/results/LOG.md)."""
     return min(32, max(8, 8 * (cpus or os.cpu_count() or 1)))
 
 

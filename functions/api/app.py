@@ -18,13 +18,13 @@ from command_routes import router as command_router
 from file_routes import router as file_router
 from hook_routes import api_url
 from hook_routes import router as hook_router
+from import_routes import router as import_router
 from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
 from search_routes import router as search_router
 
 from parley import wiring
 from parley.adapters.cognito import UserPool
-from parley.adapters.dynamodb.base import offset_page
 from parley.domain import (
     channels,
     commands,
@@ -66,6 +66,7 @@ from parley.edge.schemas import (
 )
 from parley.errors import NotFound, ParleyError, RateLimited
 from parley.observability import logger, metrics
+from parley.paging import offset_page
 from parley.wiring import configured
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -74,6 +75,7 @@ app.include_router(file_router)
 app.include_router(app_router)
 app.include_router(hook_router)
 app.include_router(command_router)
+app.include_router(import_router)
 
 
 @functools.cache
@@ -300,7 +302,7 @@ def get_presence(wid: str, userIds: Annotated[str, Query(max_length=4000)] = "")
     wanted = [u for u in userIds.split(",") if u]
     timeout_s = configured().presence_timeout_seconds
     found = presence.presence_of(_caller(), wid, wanted, timeout_s=timeout_s)
-    return PresenceReply(presence=found)  # type: ignore[arg-type]
+    return PresenceReply(presence=found)  # type: ignore[arg-type]  # presence_of answers str; its values are only active or away
 
 
 @app.put("/me/presence", responses={204: {"description": "set"}})

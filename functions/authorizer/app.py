@@ -11,8 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.adapters.cognito import InvalidToken, TokenVerifier
-from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.adapters.cognito import InvalidToken, Jwks, TokenVerifier
+from parley.domain import access
 from parley.observability import logger
 from parley.wiring import configured
 
@@ -22,7 +22,7 @@ def _verifier() -> TokenVerifier:
     config = configured()
     if not (config.jwks_url and config.jwt_issuer and config.jwt_audience):
         raise RuntimeError("JWKS_URL, JWT_ISSUER and JWT_AUDIENCE must be set")
-    return TokenVerifier(config.jwks_url, config.jwt_issuer, config.jwt_audience)
+    return TokenVerifier(config.jwt_issuer, (config.jwt_audience,), Jwks(config.jwks_url))
 
 
 def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
@@ -41,13 +41,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     query = event.get("queryStringParameters") or {}
     try:
         claims = _verifier().verify(query.get("token"))
+        user_id = claims.get("sub")
+        if not isinstance(user_id, str) or not user_id:
+            raise InvalidToken("the token has no subject")
     except InvalidToken as error:
         logger.info("refused connection: bad token", extra={"reason": str(error)})
         raise Exception("Unauthorized") from None  # API Gateway's contract for a 401
-    user_id = str(claims["sub"])
     workspace_id = query.get("workspaceId") or ""
     resource = event.get("methodArn", "*")
-    if not workspace_id or workspace_store.get_member(workspace_id, user_id) is None:
+    if not workspace_id or not access.is_member(workspace_id, user_id):
         logger.info("refused connection: not a member", extra={"userId": user_id})
         return _policy(user_id, "Deny", resource, {})
     return _policy(user_id, "Allow", resource, {"userId": user_id, "workspaceId": workspace_id})

@@ -8,11 +8,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import wiring
-from parley.adapters.dynamodb import connections
-from parley.domain import presence
+from parley.domain import connections, presence
 from parley.edge import websocket
 from parley.errors import Unauthorized
-from parley.ids import iso_now
 from parley.observability import logger
 from parley.wiring import configured
 
@@ -26,7 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"statusCode": 401}
     connection_id = event["requestContext"]["connectionId"]
     expires_at = int(time.time()) + config.connection_ttl_seconds
-    connections.register(connection_id, caller.user_id, workspace_id, iso_now(), expires_at)
+    connections.opened(connection_id, caller.user_id, workspace_id, expires_at)
     presence.signed_in(
         caller.user_id,
         workspace_id,

@@ -8,8 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import wiring
-from parley.adapters.dynamodb import connections
-from parley.domain import presence
+from parley.domain import connections, presence
 from parley.observability import logger
 from parley.wiring import configured
 
@@ -18,9 +17,8 @@ from parley.wiring import configured
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = configured()
     connection_id = event["requestContext"]["connectionId"]
-    record = connections.get_connection(connection_id)
+    record = connections.closed(connection_id)
     if record is not None:
-        connections.forget(connection_id, record.userId, record.workspaceId)
         presence.announce(
             record.userId,
             record.workspaceId,

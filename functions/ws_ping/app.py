@@ -8,8 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import wiring
-from parley.adapters.dynamodb import connections
-from parley.domain import presence
+from parley.domain import connections, presence
 from parley.edge import websocket
 from parley.wiring import configured
 
@@ -17,7 +16,7 @@ from parley.wiring import configured
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = configured()
     connection_id = event["requestContext"]["connectionId"]
-    if connections.touch(connection_id, int(time.time()) + config.connection_ttl_seconds):
+    if connections.kept_alive(connection_id, int(time.time()) + config.connection_ttl_seconds):
         caller, workspace_id = websocket.caller(event)
         presence.signed_in(
             caller.user_id,

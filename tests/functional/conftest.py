@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 TABLE = "parley-unit"
 BUCKET = "parley-unit-files"
+IMPORT_QUEUE = "parley-unit-imports"
+IMPORT_QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/123456789012/{IMPORT_QUEUE}"
 
 ALICE, BOB, CAROL = "u-alice-0000", "u-bob-0000", "u-carol-0000"
 DAVE, ERIN = "u-dave-0000", "u-erin-0000"
@@ -38,7 +40,7 @@ PROFILES = {
 
 
 def template() -> dict[str, Any]:
-    return load_yaml((ROOT / "template.yaml").read_text())  # type: ignore[no-any-return]
+    return load_yaml((ROOT / "template.yaml").read_text())  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
 
 
 def template_http_routes() -> set[str]:
@@ -103,10 +105,13 @@ ENVIRONMENT = {
     "JWT_AUDIENCE": "unitclient",
     "FILES_BUCKET": BUCKET,
     "MAX_UPLOAD_BYTES": "10485760",
+    "IMPORT_QUEUE_URL": IMPORT_QUEUE_URL,
+    "MAX_IMPORT_BYTES": "20971520",
     "HTTP_API_URL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
     # moto in process intercepts botocore's requests only (the lean client's would leave
     # the process), and tests count and fake requests with botocore's event hooks; the lean
-    # client is tested by test_dynamodb_http.py here and runs in the integration tests.
+    # client runs test_dynamodb_contract.py's suite beside botocore's (on moto's server) and
+    # test_dynamodb_http.py's byte-level comparison.
     "PARLEY_DYNAMODB_CLIENT": "botocore",
 }
 
@@ -142,6 +147,8 @@ def _mocked_account() -> Iterator[None]:
         with mock_aws(), moto_main.one_request_at_a_time():
             create_table_from_template(TABLE)
             boto3.client("s3").create_bucket(Bucket=BUCKET)
+            queue = boto3.client("sqs").create_queue(QueueName=IMPORT_QUEUE)
+            assert queue["QueueUrl"] == IMPORT_QUEUE_URL
             yield
 
 
@@ -216,7 +223,7 @@ class Context(handlers.Context):
 
 
 def sample_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]
+    return json.loads((EVENTS / name).read_text())  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
 
 
 class Api:
@@ -269,7 +276,7 @@ def post(api: Api, cid: str, text: str, user: str = ALICE, **extra: object) -> d
     """Posts a message over the HTTP API, expecting it to be created."""
     status, body = api("POST", f"/channels/{cid}/messages", user=user, body={"text": text, **extra})
     assert status == 201, body
-    return body["message"]  # type: ignore[no-any-return]
+    return body["message"]  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
 
 
 @pytest.fixture
@@ -373,3 +380,10 @@ class SlackApi:
 @pytest.fixture
 def slack(poster: RecordingPoster) -> SlackApi:
     return SlackApi()
+
+
+@pytest.fixture(params=("lean", "botocore"))
+def dynamodb_client(request: pytest.FixtureRequest) -> str:
+    """Each client the store can be bound to (`base.CLIENTS`), in turn: a test that takes it
+    holds for both (tests/functional/test_dynamodb_contract.py)."""
+    return str(request.param)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import requests
 
 from tests.functional.conftest import (
     ALICE,
@@ -47,6 +48,7 @@ from tests.functional.conftest import (
 )
 from tests.functional.test_files import ready_file
 from tests.functional.test_webhooks import slack_post
+from tests.slack_exports import sample_export
 
 ROLES = {
     "outsider": CAROL,
@@ -66,6 +68,7 @@ AUTHOR = "author"  # who may see the channel and wrote the message; other viewer
 AUTHOR_OR_ADMIN = "author_or_admin"  # as AUTHOR, and workspace admins who may see it
 UPLOADER = "uploader"  # the file's uploader only; to everyone else the upload does not exist
 ADMIN = "admin"  # workspace admins; its other members 403, outsiders 404
+IMPORT_ADMIN = "import_admin"  # an import: its workspace's admins; to everyone else it is 404
 # Webhooks: a workspace admin who is in the channel. No role here is both (the admin is not
 # in the channel), so every role is refused: 403 to who sees the channel, else 404;
 # tests/unit/test_webhooks.py covers the admin in the channel.
@@ -93,11 +96,13 @@ class World:
     outsiders_own: str  # Carol's own workspace, where her connection lives
     fid: str  # a ready file of Bob's, shared by the channel's message
     app_id: str  # an app Alice (the admin) made
+    import_id: str  # a Slack import Alice made, its zip uploaded, not started
 
     def path(self, template_path: str) -> str:
         values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
         values |= {"code": self.code, "name": "thumbsup", "fid": self.fid}
         values |= {"appId": self.app_id, "hookId": "H-unknown", "token": "pxh-not-a-hook"}
+        values |= {"importId": self.import_id}
         return template_path.format(**values)
 
 
@@ -160,6 +165,11 @@ HTTP_ROWS: dict[str, Row] = {
     "GET /channels/{cid}/webhooks": Row(CHANNEL_ADMIN),
     "DELETE /channels/{cid}/webhooks/{hookId}": Row(CHANNEL_ADMIN, 204),
     "POST /hooks/{token}": Row(HOOK_TOKEN, body=lambda w: {"text": "from a hook"}),
+    "POST /workspaces/{wid}/imports": Row(
+        ADMIN, 201, body=lambda w: {"name": "export.zip", "size": 1000}
+    ),
+    "POST /imports/{importId}/start": Row(IMPORT_ADMIN, 202),
+    "GET /imports/{importId}": Row(IMPORT_ADMIN),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -191,6 +201,7 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         AUTHOR_OR_ADMIN: ok if role in ("author", "admin") and sees else (403 if sees else 404),
         UPLOADER: ok if role == "author" else 404,
         ADMIN: ok if role == "admin" else (404 if role == "outsider" else 403),
+        IMPORT_ADMIN: ok if role == "admin" else 404,
         CHANNEL_ADMIN: 403 if sees else 404,
         HOOK_TOKEN: 404,
     }
@@ -225,6 +236,7 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
     app = {"name": "Matrix bot", "scopes": ["chat:write", "channels:read"]}
     status, made = api("POST", f"/workspaces/{wid}/apps", body=app)
     assert status == 201, made
+    import_id = _uploaded_import(api, wid)
     worlds = {}
     for kind in KINDS:
         body = {"name": f"target-{kind}", "private": kind == "private"}
@@ -239,11 +251,23 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         assert status == 201
         ts, code = posted["message"]["ts"], invite["invite"]["code"]
         worlds[kind] = World(
-            wid, cid, ts, code, kind, own["workspace"]["id"], fid, made["app"]["id"]
+            wid, cid, ts, code, kind, own["workspace"]["id"], fid, made["app"]["id"], import_id
         )
     for role, user in ROLES.items():
         connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))
     return worlds
+
+
+def _uploaded_import(api: Api, wid: str) -> str:
+    """An import of the sample Slack export, its zip uploaded with its form."""
+    data = sample_export().build()
+    body = {"name": "export.zip", "size": len(data)}
+    status, created = api("POST", f"/workspaces/{wid}/imports", body=body)
+    assert status == 201, created
+    form = created["upload"]
+    reply = requests.post(form["url"], data=form["fields"], files={"file": data}, timeout=10)
+    assert reply.status_code == 204, reply.text
+    return str(created["import"]["id"])
 
 
 def _connection_workspace(world: World, role: str) -> str:
@@ -262,7 +286,7 @@ class _Snapshot:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
 
-        return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables  # type: ignore[no-any-return]
+        return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables  # type: ignore[no-any-return]  # moto's backends are untyped
 
     @classmethod
     def world(cls, api: Api, connect: Callable[[str, str, str], None], kind: str) -> World:
@@ -313,7 +337,7 @@ def _assert_private_channel_stays_private(poster: RecordingPoster, world: World)
 
 def _kinds(rule: str) -> tuple[str, ...]:
     """Rules that do not involve the channel answer the same whatever its kind."""
-    return ("public",) if rule in (ANYONE, WORKSPACE, ADMIN, HOOK_TOKEN) else KINDS
+    return ("public",) if rule in (ANYONE, WORKSPACE, ADMIN, IMPORT_ADMIN, HOOK_TOKEN) else KINDS
 
 
 CELLS = [

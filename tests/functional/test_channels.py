@@ -10,7 +10,7 @@ def create(api: Api, wid: str, name: str, user: str = ALICE, **extra: object) ->
         "POST", f"/workspaces/{wid}/channels", user=user, body={"name": name, **extra}
     )
     assert status == 201, body
-    return body["channel"]  # type: ignore[no-any-return]
+    return body["channel"]  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
 
 
 def test_channel_names_follow_slacks_rules(api: Api, workspace: dict[str, str]) -> None:

@@ -83,7 +83,7 @@ def install(api: Api, wid: str, **extra: Any) -> dict[str, Any]:
     }
     status, created = api("POST", f"/workspaces/{wid}/apps", body=body)
     assert status == 201, created
-    return created  # type: ignore[no-any-return]
+    return created  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
 
 
 def messages_of(api: Api, cid: str) -> list[str]:
@@ -544,7 +544,7 @@ def test_a_retry_while_the_first_run_waits_for_its_app_is_a_409_and_a_refused_ru
     install(api, wid)
     path = f"/channels/{general}/messages"
     # The first run is still waiting (staged: its claim is written, no result yet).
-    command_store.claim_run(command_store.run_key(general, ALICE, "c-2"), 1_800_000_000)
+    command_store.claim_run(general, ALICE, "c-2", 1_800_000_000)
     status, reply = api("POST", path, body={"text": "/echo hi", "clientMsgId": "c-2"})
     assert status == 409, reply
     assert fake_app.requests == []

@@ -135,7 +135,7 @@ def test_a_reaction_racing_another_change_is_retried_and_both_kept(
     real_save = message_store.save_reactions
     interleaved = []
 
-    def save_after_bob(message, reactions):  # type: ignore[no-untyped-def]
+    def save_after_bob(message, reactions):  # type: ignore[no-untyped-def]  # a stand-in with the patched function's arguments
         if not interleaved:
             interleaved.append(True)
             assert api("PUT", f"/channels/{cid}/messages/{ts}/reactions/tada", user=BOB)[0] == 200
@@ -208,7 +208,7 @@ def test_the_loser_of_a_race_to_open_a_dm_gets_the_winners_channel(
     real_open = channel_store.open_direct_message
     calls = []
 
-    def open_after_the_winner(channel, members, key):  # type: ignore[no-untyped-def]
+    def open_after_the_winner(channel, members, key):  # type: ignore[no-untyped-def]  # a stand-in with the patched function's arguments
         calls.append(channel.channelId)
         return real_open(channel, members, key)
 

@@ -938,8 +938,8 @@ def test_the_lean_client_keeps_pynamodbs_attempts_and_timeouts(
     assert raised.value.cause_response_code == "ProvisionedThroughputExceededException"
     assert len(bound.seen) == DYNAMODB_MAX_ATTEMPTS
     client = Item._get_connection().connection.client  # pynamodb's timeouts, as botocore has
-    assert client._connect_timeout_s == Item.Meta.connect_timeout_seconds  # type: ignore[attr-defined]
-    assert client._read_timeout_s == Item.Meta.read_timeout_seconds  # type: ignore[attr-defined]
+    assert client._connect_timeout_s == Item.Meta.connect_timeout_seconds  # type: ignore[attr-defined]  # Meta's attributes are set by pynamodb's metaclass
+    assert client._read_timeout_s == Item.Meta.read_timeout_seconds  # type: ignore[attr-defined]  # Meta's attributes are set by pynamodb's metaclass
 
 
 def test_the_functions_take_the_client_from_their_environment() -> None:

@@ -38,22 +38,24 @@ def seed(members: int, outside_connections: int) -> None:
     `outside_connections` other users are connected too."""
     from parley.adapters.dynamodb import channels, connections
     from parley.adapters.dynamodb.items import ChannelMemberItem
+    from parley.domain.records import ChannelRecord
     from parley.wiring import configured
 
     configured()
-    channel = channels.new_channel(
-        channel_id="CFANOUT0001",
-        workspace_id=WORKSPACE,
+    channel = ChannelRecord(
+        channelId="CFANOUT0001",
+        workspaceId=WORKSPACE,
         name="big",
-        kind="public",
-        topic="",
-        created_by="u0",
-        created_at="2026-01-01T00:00:00Z",
+        type="public",
+        createdBy="u0",
+        createdAt="2026-01-01T00:00:00Z",
+        memberCount=1,
     )
-    channel.save()
+    channels.channel_item(channel).save()
     with ChannelMemberItem.batch_write() as batch:
         for i in range(members):
-            batch.save(channels.new_member(channel, f"u{i}", "2026-01-01T00:00:00Z"))
+            member = channels.new_member(channel.channelId, WORKSPACE, f"u{i}", channel.createdAt)
+            batch.save(member)
     for i in range(members):
         connections.register(f"conn-u{i}", f"u{i}", WORKSPACE, "2026-01-01T00:00:00Z", 2**31)
     for i in range(outside_connections):

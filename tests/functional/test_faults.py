@@ -202,7 +202,7 @@ def test_the_stream_poller_retries_past_a_poison_record_and_sends_it_to_the_dlq(
         on_failure_arn="arn:aws:sqs:us-east-1:123456789012:NotifierDeadLetterQueue",
     )
     pool, dlq = NotifierPool(by_sequence), FakeAws()
-    poller = StreamPoller(source, pool, dlq, poll_interval_s=0)  # type: ignore[arg-type]
+    poller = StreamPoller(source, pool, dlq, poll_interval_s=0)  # type: ignore[arg-type]  # FakePool and the DLQ stand-in play the pool and AWS
     pending = list(records)
     asyncio.run(poller._deliver(pending, "shard-1"))
     while pending:

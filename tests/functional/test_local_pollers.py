@@ -66,7 +66,7 @@ def test_stream_records_get_lambdas_shape() -> None:
     assert record["eventSourceARN"] == STREAM_ARN
     assert record["eventVersion"] == "1.1"
     assert record["dynamodb"]["ApproximateCreationDateTime"] == 1767225600  # whole seconds
-    assert record["dynamodb"]["NewImage"] == raw["dynamodb"]["NewImage"]  # type: ignore[index]
+    assert record["dynamodb"]["NewImage"] == raw["dynamodb"]["NewImage"]  # type: ignore[index]  # a stream record's dynamodb member is an untyped mapping
     assert record["eventID"] == "e1"
     json.dumps(record)  # what reaches the function is plain JSON
 
@@ -182,7 +182,7 @@ def deliver_all(
 ) -> tuple[FakePool, FakeAws]:
     source = stream_source(max_retries=max_retries, bisect_on_error=bisect)
     pool, aws = FakePool(behaviour), FakeAws()
-    poller = StreamPoller(source, pool, aws, poll_interval_s=0)  # type: ignore[arg-type]
+    poller = StreamPoller(source, pool, aws, poll_interval_s=0)  # type: ignore[arg-type]  # FakePool and FakeAws play the worker pool and AWS
     pending = [
         {"dynamodb": {"SequenceNumber": str(n), "ApproximateCreationDateTime": 1767225600}}
         for n in range(1, 6)
@@ -292,7 +292,7 @@ def test_a_caught_up_shard_is_read_again_a_poll_interval_after_its_batch(
     monkeypatch.setattr(pollers, "_READ_LIMIT", 3)
     shard = ScriptedShard([2, 0, 3, 1])
     source = stream_source(batch_size=100)
-    poller = StreamPoller(source, shard, shard, poll_interval_s=0.25)  # type: ignore[arg-type]
+    poller = StreamPoller(source, shard, shard, poll_interval_s=0.25)  # type: ignore[arg-type]  # the scripted shard plays both AWS and the pool
     real_sleep = asyncio.sleep
 
     async def sleep(seconds: float) -> None:
@@ -331,10 +331,10 @@ def test_a_stream_mapping_is_ready_once_its_shards_have_their_iterators() -> Non
             await answered.wait()
         return await scripted(service, action, **parameters)
 
-    shard.call = slow_iterators  # type: ignore[method-assign]
+    shard.call = slow_iterators  # type: ignore[method-assign]  # the test slows the scripted shard's calls
     poller = StreamPoller(
         stream_source(starting_position="LATEST"), shard, shard, poll_interval_s=0
-    )  # type: ignore[arg-type]
+    )  # type: ignore[arg-type]  # the scripted shard plays both AWS and the pool
 
     async def run() -> None:
         task = asyncio.create_task(poller.run())
@@ -382,7 +382,7 @@ class SplittingStream(ScriptedShard):
 def test_a_closed_shards_children_are_followed_from_their_start() -> None:
     stream = SplittingStream()
     source = stream_source(starting_position="LATEST", batch_size=100)
-    poller = StreamPoller(source, stream, stream, poll_interval_s=0)  # type: ignore[arg-type]
+    poller = StreamPoller(source, stream, stream, poll_interval_s=0)  # type: ignore[arg-type]  # the scripted stream plays both AWS and the pool
     asyncio.run(asyncio.wait_for(poller.run(), 5))
     assert [entry for entry in stream.log if entry[0] != "read"] == [
         ("iterator LATEST", 0),

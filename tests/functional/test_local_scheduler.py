@@ -102,7 +102,7 @@ def run_schedule(pool: FakePool, seconds: float, max_retries: int = 2) -> FakeAw
         on_failure_arn="arn:aws:sqs:us-east-1:123456789012:job-dlq",
     )
     aws = FakeAws()
-    poller = SchedulePoller(source, pool, aws, poll_interval_s=0, interval_s=0.2)  # type: ignore[arg-type]
+    poller = SchedulePoller(source, pool, aws, poll_interval_s=0, interval_s=0.2)  # type: ignore[arg-type]  # FakePool and FakeAws play the worker pool and AWS
 
     async def run() -> None:
         task = asyncio.create_task(poller.run())

@@ -103,6 +103,24 @@ def test_globals_merge_maps_add_lists_and_let_the_function_win(small: Template) 
     ]
 
 
+def test_resource_attributes_and_outputs_are_read() -> None:
+    template = template_of(
+        """
+Resources:
+  A: {Type: AWS::SNS::Topic, DependsOn: B, Metadata: {checkov: {skip: []}}}
+  B: {Type: AWS::SNS::Topic, DependsOn: [A, C]}
+  C: {Type: AWS::SNS::Topic}
+Outputs:
+  Topic: {Value: !Ref A}
+"""
+    )
+    assert template.resources["A"].depends_on == ("B",)
+    assert template.resources["B"].depends_on == ("A", "C")
+    assert template.resources["C"].depends_on == ()
+    assert template.resources["A"].metadata == {"checkov": {"skip": []}}
+    assert template.outputs == {"Topic": {"Value": {"Ref": "A"}}}
+
+
 def test_refs_resolve_to_parameters_pseudo_parameters_and_registered_resources(
     resolver: Resolver,
 ) -> None:

@@ -1188,7 +1188,14 @@ def _query_while_a_put_adds_a_partition() -> list[str]:
         stock_fails("a Query walking the table while a put adds a partition: 'dictionary changed'"),
     ],
 )
-def test_one_request_at_a_time(patched: bool) -> None:
+def test_one_request_at_a_time(patched: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    # The functional suite's session holds moto in process under the lock (conftest's
+    # _mocked_account): the stock case runs on moto's own method.
+    monkeypatch.setattr(
+        BotocoreStubber, "process_request", inspect.unwrap(BotocoreStubber.process_request)
+    )
     with mock_aws(), moto_main.one_request_at_a_time() if patched else contextlib.nullcontext():
         assert _query_while_a_put_adds_a_partition() == []
 

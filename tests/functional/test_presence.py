@@ -26,14 +26,14 @@ TIMEOUT_S = 600  # the default presence timeout (Settings.presence_timeout_secon
 def presence(api: Api, wid: str, *users: str) -> dict[str, str]:
     status, body = api("GET", f"/workspaces/{wid}/presence", query={"userIds": ",".join(users)})
     assert status == 200, body
-    return body["presence"]  # type: ignore[no-any-return]
+    return body["presence"]  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
 
 
 def frame(function: str, sample: str, conn: str, user: str, wid: str, body: Any) -> dict[str, Any]:
     reply = load_function(function).lambda_handler(
         ws_event(sample, conn, user, wid, body), Context()
     )
-    return json.loads(reply["body"])  # type: ignore[no-any-return]
+    return json.loads(reply["body"])  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
 
 
 def subscribe(conn: str, user: str, wid: str, users: list[str]) -> dict[str, Any]:
@@ -162,13 +162,13 @@ def sweep(at: float) -> int:
     from parley.domain import presence as domain
 
     real_time = domain.time.time
-    domain.time.time = lambda: at  # type: ignore[assignment]
+    domain.time.time = lambda: at  # type: ignore[assignment]  # the test freezes the domain's clock
     try:
         reply = load_function("presence_sweep").lambda_handler(
             sample_event("presence_sweep.json"), Context()
         )
     finally:
-        domain.time.time = real_time  # type: ignore[assignment]
+        domain.time.time = real_time  # type: ignore[assignment]  # restores the clock
     return int(reply["announced"])
 
 

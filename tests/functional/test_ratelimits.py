@@ -18,7 +18,7 @@ def admit(now: float, user: str = ALICE, channel: str = "C1", burst: int = 50, r
 
 
 def admitted(count: int, now: float, **limit: float) -> int:
-    return sum(admit(now, **limit) for _ in range(count))  # type: ignore[arg-type]
+    return sum(admit(now, **limit) for _ in range(count))  # type: ignore[arg-type]  # the limit's keywords are the admit() parameters
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ WORKSPACE, CHANNEL, TS, INVITE = "W0000000001", "C0000000001", "1732698061.00010
 PENDING_FILE, SHARED_FILE = "F0000000001", "F0000000002"
 APP, BOT, BOT_TOKEN = "A0000000001", "B0000000001", "pxb-sample-bot-token-not-a-secret-000000000"
 HOOK, HOOK_TOKEN = "H0000000001", "pxh-sample-hook-token-not-a-secret-0000000000"
+IMPORT = "I0000000001"  # Alice's Slack import, uploaded (SAMPLE_EXPORT) and not started
 RESPONSE_TOKEN = "pxr-sample-response-token-not-a-secret-000000"  # a sample
 
 # Events named for a refusal or bad input; every other one must succeed.
@@ -44,36 +45,42 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
     from datetime import UTC, datetime, timedelta
 
     from parley.adapters.dynamodb import channels, users, workspaces
-    from parley.adapters.dynamodb.items import InviteItem, MessageItem, WorkspaceItem
+    from parley.adapters.dynamodb.items import MessageItem
+    from parley.domain.records import (
+        ChannelRecord,
+        InviteRecord,
+        WorkspaceMemberRecord,
+        WorkspaceRecord,
+    )
     from parley.wiring import configured
 
     configured()
     now = "2024-11-27T09:00:00.000Z"
     users.create_user_if_absent(ALICE, "Alice Example", "alice@example.com", now)
     users.create_user_if_absent(BOB, "Bob Example", "bob@example.com", now)
-    general = channels.new_channel(
-        channel_id=CHANNEL,
-        workspace_id=WORKSPACE,
+    general = ChannelRecord(
+        channelId=CHANNEL,
+        workspaceId=WORKSPACE,
         name="general",
-        kind="public",
-        topic="",
-        created_by=ALICE,
-        created_at=now,
+        type="public",
+        createdBy=ALICE,
+        createdAt=now,
+        memberCount=1,
     )
     workspaces.create_workspace(
-        WorkspaceItem(
-            f"WS#{WORKSPACE}",
-            "WS",
+        WorkspaceRecord(
             workspaceId=WORKSPACE,
             name="Acme",
             createdBy=ALICE,
             createdAt=now,
             generalChannelId=CHANNEL,
         ),
-        workspaces.new_member(WORKSPACE, ALICE, "admin", now),
+        WorkspaceMemberRecord(workspaceId=WORKSPACE, userId=ALICE, role="admin", joinedAt=now),
         general,
     )
-    workspaces.add_member(workspaces.new_member(WORKSPACE, BOB, "member", now))
+    workspaces.add_member(
+        WorkspaceMemberRecord(workspaceId=WORKSPACE, userId=BOB, role="member", joinedAt=now)
+    )
     channels.add_channel_members(general, [BOB], now)
     MessageItem(
         f"CH#{CHANNEL}",
@@ -87,16 +94,17 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
     ).save()
     _seed_files(now)
     _seed_app(now)
+    _seed_import(now)
     expires = datetime.now(UTC) + timedelta(days=1)
-    InviteItem(
-        f"INVITE#{INVITE}",
-        "INVITE",
-        workspaceId=WORKSPACE,
-        createdBy=ALICE,
-        createdAt=now,
-        expiresAt=expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        ttl=expires,
-    ).save()
+    workspaces.put_invite(
+        InviteRecord(
+            code=INVITE,
+            workspaceId=WORKSPACE,
+            createdBy=ALICE,
+            createdAt=now,
+            expiresAt=expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        )
+    )
     return poster
 
 
@@ -104,37 +112,39 @@ def _seed_files(now: str) -> None:
     import boto3
 
     from parley.adapters.dynamodb import files
-    from parley.adapters.dynamodb.items import FileItem, MessageItem
+    from parley.adapters.dynamodb.items import MessageItem
+    from parley.adapters.dynamodb.records import file_map
+    from parley.domain.records import FileRecord
     from parley.domain.views import shared_file
     from tests.functional.conftest import BUCKET
 
-    for file_id, owner, status in ((PENDING_FILE, ALICE, "pending"), (SHARED_FILE, BOB, "ready")):
+    for file_id, owner in ((PENDING_FILE, ALICE), (SHARED_FILE, BOB)):
         key = f"{WORKSPACE}/{file_id}/deck.pdf"
-        files.create_file(
-            FileItem(
-                *files.file_key(WORKSPACE, file_id),
-                fileId=file_id,
-                workspaceId=WORKSPACE,
-                name="deck.pdf",
-                size=4,
-                contentType="application/pdf",
-                status=status,
-                uploadedBy=owner,
-                createdAt=now,
-                objectKey=key,
-                uploadExpiresAt=int(time.time()) + 300,
-            )
+        file = FileRecord(
+            fileId=file_id,
+            workspaceId=WORKSPACE,
+            name="deck.pdf",
+            size=4,
+            contentType="application/pdf",
+            status="pending",
+            uploadedBy=owner,
+            createdAt=now,
+            objectKey=key,
+            uploadExpiresAt=int(time.time()) + 300,
         )
+        files.create_file(file, int(time.time()) + 86_400)
         boto3.client("s3").put_object(
             Bucket=BUCKET, Key=key, Body=b"%PDF", ContentType="application/pdf"
         )
+        if file_id == SHARED_FILE:
+            files.mark_ready(file)
     shared = files.find_file(SHARED_FILE)
     assert shared is not None
     message = MessageItem.get(f"CH#{CHANNEL}", f"MSG#{TS}")
     message.update(
         actions=[
             MessageItem.fileIds.set([SHARED_FILE]),
-            MessageItem.files.set([shared_file(shared)]),
+            MessageItem.files.set([file_map(shared_file(shared))]),
         ]
     )
     files.new_share(SHARED_FILE, CHANNEL, TS).save()
@@ -143,42 +153,42 @@ def _seed_files(now: str) -> None:
 def _seed_app(now: str) -> None:
     """The events' app (events/README.md): a bot in #general holding the sample token, and
     a webhook into #general."""
-    from parley.adapters.dynamodb import apps, channels, webhooks, workspaces
+    from parley.adapters.dynamodb import apps, channels, webhooks
     from parley.adapters.dynamodb import commands as command_store
-    from parley.adapters.dynamodb.items import AppItem, CommandResponseItem, UserItem, WebhookItem
     from parley.apps.credentials import token_hash
+    from parley.domain.records import (
+        AppRecord,
+        CommandResponseRecord,
+        UserRecord,
+        WebhookRecord,
+        WorkspaceMemberRecord,
+    )
 
-    app = AppItem(
-        f"APP#{APP}",
-        "APP",
-        GSI1PK=f"APPS#{WORKSPACE}",
-        GSI1SK=APP,
+    app = AppRecord(
         appId=APP,
         workspaceId=WORKSPACE,
         name="Echo",
-        scopes=["channels:history", "channels:read", "chat:write", "reactions:write"],
+        scopes=("channels:history", "channels:read", "chat:write", "reactions:write"),
         botUserId=BOT,
         eventsUrl="https://echo.example.com/parley/events",
-        events=["member_joined_channel", "message"],
+        events=("member_joined_channel", "message"),
         signingSecret="0" * 64,
         tokenHash=token_hash(BOT_TOKEN),
         createdBy=ALICE,
         createdAt=now,
     )
-    member = workspaces.new_member(WORKSPACE, BOT, "member", now)
-    member.isBot = True
     apps.create_app(
         app,
-        UserItem(f"USER#{BOT}", "PROFILE", userId=BOT, name="Echo", email="", createdAt=now),
-        member,
+        UserRecord(userId=BOT, name="Echo", email="", createdAt=now),
+        WorkspaceMemberRecord(
+            workspaceId=WORKSPACE, userId=BOT, role="member", joinedAt=now, isBot=True
+        ),
     )
     general = channels.get_channel(CHANNEL)
     assert general is not None
     channels.add_channel_members(general, [BOT], now)
     webhooks.create_webhook(
-        WebhookItem(
-            f"CH#{CHANNEL}",
-            f"WEBHOOK#{HOOK}",
+        WebhookRecord(
             hookId=HOOK,
             appId=APP,
             workspaceId=WORKSPACE,
@@ -190,8 +200,8 @@ def _seed_app(now: str) -> None:
         )
     )
     command_store.create_response(
-        CommandResponseItem(
-            *command_store.response_key(token_hash(RESPONSE_TOKEN)),
+        CommandResponseRecord(
+            tokenHash=token_hash(RESPONSE_TOKEN),
             appId=APP,
             workspaceId=WORKSPACE,
             channelId=CHANNEL,
@@ -201,6 +211,71 @@ def _seed_app(now: str) -> None:
             expires=int(time.time()) + 1800,
         )
     )
+
+
+def sample_export_zip() -> bytes:
+    """The sample import's zip, byte for byte the same on every run (stored members, a
+    fixed time), so that events/import_worker-chunk.json can name its day file's place:
+    two users, #general, and a day of it with a thread."""
+    import io
+    import zipfile
+
+    users = [
+        {"id": "U0ALICE01", "name": "alice", "profile": {"email": "alice@example.com"}},
+        {"id": "U0BOB0002", "name": "bob", "profile": {"email": "bob@example.com"}},
+    ]
+    channels = [{"id": "C0GENERAL", "name": "general", "members": ["U0ALICE01", "U0BOB0002"]}]
+    root = "1732611661.000100"
+    day = [
+        {
+            "type": "message",
+            "ts": root,
+            "user": "U0ALICE01",
+            "text": "Welcome to the import",
+            "thread_ts": root,
+            "reactions": [{"name": "wave", "users": ["U0BOB0002"], "count": 1}],
+        },
+        {
+            "type": "message",
+            "ts": "1732611700.000200",
+            "user": "U0BOB0002",
+            "text": "Thanks <@U0ALICE01>",
+            "thread_ts": root,
+        },
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zipped:
+        for name, value in (
+            ("users.json", users),
+            ("channels.json", channels),
+            ("general/2024-11-26.json", day),
+        ):
+            zipped.writestr(zipfile.ZipInfo(name, (2024, 11, 27, 9, 0, 0)), json.dumps(value))
+    return buffer.getvalue()
+
+
+def _seed_import(now: str) -> None:
+    """Alice's import of SAMPLE_EXPORT into the workspace, uploaded, not started."""
+    import boto3
+
+    from parley.adapters.dynamodb import imports
+    from parley.domain.imports import object_key
+    from parley.domain.records import ImportRecord
+    from tests.functional.conftest import BUCKET
+
+    data = sample_export_zip()
+    record = ImportRecord(
+        importId=IMPORT,
+        workspaceId=WORKSPACE,
+        name="Acme Slack export Nov 26 2024.zip",
+        size=len(data),
+        createdBy=ALICE,
+        createdAt=now,
+        objectKey=object_key(IMPORT),
+        uploadExpiresAt=int(time.time()) + 3600,
+    )
+    imports.create_import(record)
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=record.objectKey, Body=data)
 
 
 class FakeQueue:
@@ -292,6 +367,45 @@ def _drive_events_delivery(
     return list(reply["batchItemFailures"])
 
 
+def _drive_import_worker(
+    module: Any, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """The plan queues the sample export's one chunk, the very chunk of
+    import_worker-chunk.json (its day file's place in the zip); the chunk, run after its
+    plan, writes the day's thread and ends the import."""
+    from parley.adapters.dynamodb import imports, messages
+
+    queue = FakeQueue()
+    monkeypatch.setattr(module, "import_queue", lambda _: queue)
+    plan = sample_event("import_worker-plan.json")
+    chunk = sample_event("import_worker-chunk.json")
+    reply = module.lambda_handler(plan if event == chunk else event, Context())
+    assert reply == {"batchItemFailures": []}
+    planned = imports.get_import(IMPORT)
+    assert planned is not None
+    assert (planned.status, planned.chunks) == ("running", 1)
+    assert [json.loads(body) for _, body in queue.sent] == [json.loads(chunk["Records"][0]["body"])]
+    if event != chunk:
+        return list(reply["batchItemFailures"])
+    reply = module.lambda_handler(event, Context())
+    done = imports.get_import(IMPORT)
+    assert done is not None
+    assert (done.status, done.messages, done.replies, done.reactions) == ("done", 1, 1, 1)
+    root = messages.get_message(CHANNEL, "1732611661.000100")  # #general took the history
+    assert root is not None
+    assert (root.userId, root.replyCount) == (ALICE, 1)
+    return list(reply["batchItemFailures"])
+
+
+Driver = Callable[[Any, dict[str, Any], pytest.MonkeyPatch], list[Any]]
+QUEUE_DRIVERS: dict[str, Driver] = {
+    "stream_forwarder": _drive_stream_forwarder,
+    "search_indexer": _drive_indexer,
+    "events_delivery": _drive_events_delivery,
+    "import_worker": _drive_import_worker,
+}
+
+
 # The routes Slack's own clients call answer as Slack's: whether the reply says it posted.
 SLACK_POSTED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "POST /hooks/{token}": lambda reply: (reply["statusCode"], reply["body"]) == (200, "ok"),
@@ -325,14 +439,8 @@ def test_sample_event_drives_its_handler(
             module.lambda_handler(event, Context())
         return
     module = load_function(function)
-    if function == "stream_forwarder":
-        assert _drive_stream_forwarder(module, event, monkeypatch) == []
-        return
-    if function == "search_indexer":
-        assert _drive_indexer(module, event, monkeypatch) == []
-        return
-    if function == "events_delivery":
-        assert _drive_events_delivery(module, event, monkeypatch) == []
+    if function in QUEUE_DRIVERS:  # the functions of streams and queues: their failures
+        assert QUEUE_DRIVERS[function](module, event, monkeypatch) == []
         return
     if function == "notifier":
         assert module.lambda_handler(event, Context()) == {"batchItemFailures": []}

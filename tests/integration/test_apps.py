@@ -267,7 +267,7 @@ def test_unacknowledged_events_are_retried_then_the_subscription_pauses_until_re
 
     def app_state() -> dict[str, Any]:
         _, listed = alice.call("GET", f"/workspaces/{wid}/apps")
-        return next(app for app in listed["apps"] if app["id"] == app_id)  # type: ignore[no-any-return]
+        return next(app for app in listed["apps"] if app["id"] == app_id)  # type: ignore[no-any-return]  # the answer is JSON
 
     lost = [post(f"lost {n}") for n in range(5)]
     deadline = time.monotonic() + 60

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from local.template import Template
 from parley.adapters.dynamodb import base, channels
 from parley.adapters.dynamodb.items import ChannelItem, ChannelMemberItem
 from parley.adapters.dynamodb.transport import DynamoDBHttp
-from tests.integration.test_connections_api_http import (
+from parley.domain.records import ChannelRecord
+from tests.functional.test_connections_api_http import (
     Endpoint,
     certificate,  # noqa: F401  # a fixture, used by name
 )
@@ -99,14 +101,16 @@ def sequence(moto: MotoServer, client: str) -> list[Any]:
     assert isinstance(base.client(), DynamoDBHttp) == (client == "lean")
     seen: list[Any] = []
 
-    channel = channels.new_channel(
-        channel_id="C1",
-        workspace_id="W1",
-        name="general",
-        kind="public",
-        topic="",
-        created_by="U0",
-        created_at="2026-12-03T00:00:00Z",
+    channel = channels.channel_item(
+        ChannelRecord(
+            channelId="C1",
+            workspaceId="W1",
+            name="general",
+            type="public",
+            createdBy="U0",
+            createdAt="2026-12-03T00:00:00Z",
+            memberCount=1,
+        )
     )
     channel.save()
     seen.append(("put", channel.serialize()))
@@ -128,7 +132,7 @@ def sequence(moto: MotoServer, client: str) -> list[Any]:
 
     with ChannelMemberItem.batch_write() as batch:
         for n in range(MEMBERS):
-            member = channels.new_member(channel, f"U{n:03d}", "2026-12-03T00:00:00Z")
+            member = channels.new_member("C1", "W1", f"U{n:03d}", "2026-12-03T00:00:00Z")
             member.lastReadTs = f"1796256000.{n:06d}"  # not the time of the run
             batch.save(member)
 
@@ -143,7 +147,7 @@ def sequence(moto: MotoServer, client: str) -> list[Any]:
 
     found, members = channels.channel_with_members("C1")
     assert found is not None
-    seen.append(("audience", found.serialize(), [m.userId for m in members]))
+    seen.append(("audience", asdict(found), members))
 
     keys = [channels.member_key("C1", f"U{n:03d}") for n in range(-5, MEMBERS)]
     fetched = base.batch_get(ChannelMemberItem, keys)

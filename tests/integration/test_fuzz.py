@@ -127,6 +127,6 @@ def test_the_http_api_survives_fuzzing_and_answers_as_documented(fuzz_stack: Sta
         "statuses": dict(sorted(statuses.items())),
         "seconds": round(time.monotonic() - started, 1),
     }
-    print(f"fuzzing: {json.dumps(report)}")  # the figures for docs/reliability.md
+    print(f"fuzzing: {json.dumps(report)}")  # the figures for bench/results/LOG.md
     assert failures == [], "\n\n".join(failures)
     assert cases >= 1000, report

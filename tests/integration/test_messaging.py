@@ -71,7 +71,7 @@ class Socket:
                 continue
             self.seen.append(frame)
             if frame.get("type") == kind and all(frame.get(k) == v for k, v in match.items()):
-                return frame  # type: ignore[no-any-return]
+                return frame  # type: ignore[no-any-return]  # the frame is JSON
 
     async def quiet(self, seconds: float = 1.0) -> list[dict[str, Any]]:
         """Every frame that arrives within `seconds`."""

@@ -48,7 +48,7 @@ def index(search_node: OpenSearchNode) -> MessageIndex:
 def _search(user: User, wid: str, q: str) -> dict[str, Any]:
     status, body = user.call("GET", f"/workspaces/{wid}/search?q={quote(q)}")
     assert status == 200, body
-    return body  # type: ignore[no-any-return]
+    return body  # type: ignore[no-any-return]  # the answer is JSON
 
 
 def _eventually(check: Callable[[], bool], what: str, timeout_s: float = INDEXED_WITHIN_S) -> None:

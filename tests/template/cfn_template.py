@@ -1,132 +1,89 @@
-"""Read template.yaml and check what cfn-lint and `sam validate --lint` do not.
+"""Checks of template.yaml that cfn-lint cannot make, each a function of the template as the
+local runtime reads it (local.template: one loader, SAM's Globals merged into each resource)
+and, where it needs files, of the repository root, returning a list of problems, one
+readable sentence each; an empty list means the template passes. The tests run each check
+on the real template and on broken copies, so a check that could never fail shows up as a
+failing test.
 
-Every check is a function of the parsed template (and, where it needs files, the repository
-root) returning a list of problems, one readable sentence each; an empty list means the
-template passes. The tests run each check on the real template and on broken copies, so a
-check that could never fail shows up as a failing test.
+Whether every Ref, GetAtt and Sub names a parameter, a resource or an attribute it has is
+cfn-lint's (E1010, E1019, E1020, E6001), on template.yaml and on its SAM transform:
+test_template_lint.py. Left here is what no linter knows: Parley's runtime and
+architecture, handlers and sample events on disk, least privilege, private buckets, the
+WebSocket API's wiring, the Outputs clients read, and a table's StreamArn read without a
+stream.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from local.template import load_yaml
-
-Template = dict[str, Any]
+from local.intrinsics import references
+from local.template import Resource, Template
 
 ROOT = Path(__file__).resolve().parents[2]
-
-PSEUDO_PARAMETERS = frozenset(
-    {
-        "AWS::AccountId",
-        "AWS::NotificationARNs",
-        "AWS::NoValue",
-        "AWS::Partition",
-        "AWS::Region",
-        "AWS::StackId",
-        "AWS::StackName",
-        "AWS::URLSuffix",
-    }
-)
-
-# The attributes Fn::GetAtt may name, for the resource types this template uses. A GetAtt on
-# a type missing here is reported, so the table grows with the template instead of silently
-# letting a new type through. Source: each type's "Return values" in the CloudFormation
-# reference (AWS::Serverless::Function resolves to the AWS::Lambda::Function it becomes).
-GETATT_ATTRIBUTES: dict[str, frozenset[str]] = {
-    "AWS::Serverless::Function": frozenset({"Arn"}),
-    "AWS::Lambda::Function": frozenset({"Arn", "SnapStartResponse"}),
-    "AWS::IAM::Role": frozenset({"Arn", "RoleId"}),
-    "AWS::DynamoDB::Table": frozenset({"Arn", "StreamArn"}),
-    "AWS::Cognito::UserPool": frozenset({"Arn", "ProviderName", "ProviderURL", "UserPoolId"}),
-    "AWS::Cognito::UserPoolClient": frozenset({"ClientId", "ClientSecret", "Name"}),
-    "AWS::ApiGatewayV2::Api": frozenset({"ApiEndpoint", "ApiId"}),
-    "AWS::ApiGatewayV2::Authorizer": frozenset({"AuthorizerId"}),
-    "AWS::ApiGatewayV2::Integration": frozenset({"IntegrationId"}),
-    "AWS::ApiGatewayV2::Route": frozenset({"RouteId"}),
-    "AWS::Logs::LogGroup": frozenset({"Arn"}),
-    "AWS::SQS::Queue": frozenset({"Arn", "QueueName", "QueueUrl"}),
-    "AWS::SNS::Topic": frozenset({"TopicArn", "TopicName"}),
-    "AWS::S3::Bucket": frozenset(
-        {"Arn", "DomainName", "DualStackDomainName", "RegionalDomainName", "WebsiteURL"}
-    ),
-    "AWS::OpenSearchService::Domain": frozenset({"Arn", "DomainArn", "DomainEndpoint", "Id"}),
-}
 
 REQUIRED_OUTPUTS = ("HttpApiUrl", "WebSocketUrl", "UserPoolId", "UserPoolClientId")
 MIN_PYTHON = (3, 12)
 DATA_SERVICES = ("dynamodb", "s3", "sqs")
 FUNCTION = "AWS::Serverless::Function"
 
-# ${Name} or ${Resource.Attribute} in Fn::Sub; ${!Literal} is an escape, not a reference.
-_SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
+# ${Table.StreamArn} in a Sub.
+_SUB_STREAM_ARN = re.compile(r"\$\{\s*([A-Za-z0-9]+)\.StreamArn\s*\}")
 
 
 # ---------------------------------------------------------------- loading
 
 
-def load_template_text(text: str) -> Template:
-    """The raw template (intrinsics unresolved), read by the local runtime's own loader."""
-    loaded = load_yaml(text)
-    assert isinstance(loaded, dict), "a template is a mapping"
-    return loaded
+def load_template(path: Path = ROOT / "template.yaml") -> Template:
+    return Template.load(path)
 
 
-def load_template(path: Path) -> Template:
-    return load_template_text(path.read_text())
+def edited(template: Template, edit: Callable[[dict[str, Any]], None]) -> Template:
+    """A copy of the template whose document `edit` changed, read again (Globals and all)."""
+    document = copy.deepcopy(dict(template.document))
+    edit(document)
+    return Template(document, template.root)
 
 
 # ---------------------------------------------------------------- reading
 
 
-def resources(template: Template) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = template.get("Resources") or {}
-    return found
+def of_type(template: Template, type_name: str) -> dict[str, Resource]:
+    return {resource.logical_id: resource for resource in template.of_type(type_name)}
 
 
-def resources_of_type(template: Template, type_name: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in resources(template).items() if r.get("Type") == type_name}
-
-
-def functions(template: Template) -> dict[str, dict[str, Any]]:
-    return resources_of_type(template, FUNCTION)
-
-
-def function_property(template: Template, name: str, key: str) -> Any:
-    """A function's property, falling back to Globals.Function as SAM does."""
-    own = resources(template)[name].get("Properties") or {}
-    if key in own:
-        return own[key]
-    return ((template.get("Globals") or {}).get("Function") or {}).get(key)
+def functions(template: Template) -> dict[str, Resource]:
+    return of_type(template, FUNCTION)
 
 
 def function_dir(template: Template, name: str) -> str:
-    code_uri = function_property(template, name, "CodeUri")
+    code_uri = template.resources[name].properties.get("CodeUri")
     assert isinstance(code_uri, str), f"{name}: CodeUri must be a local path"
     return Path(code_uri).name
 
 
 def handler_location(template: Template, name: str) -> tuple[str, str]:
     """`app.lambda_handler` -> ("app.py", "lambda_handler"); `pkg.mod.fn` -> ("pkg/mod.py", ...)."""
-    handler = function_property(template, name, "Handler")
+    handler = template.resources[name].properties.get("Handler")
     assert isinstance(handler, str), f"{name}: Handler must be a string"
     module, _, attribute = handler.rpartition(".")
     return module.replace(".", "/") + ".py", attribute
 
 
-def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    yield path, node
+def _values(node: Any) -> Iterator[Any]:
+    yield node
     if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, f"{path}/{key}")
+        for value in node.values():
+            yield from _values(value)
     elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, f"{path}/{index}")
+        for value in node:
+            yield from _values(value)
 
 
 def _intrinsic(node: Any, name: str) -> Any:
@@ -135,48 +92,14 @@ def _intrinsic(node: Any, name: str) -> Any:
     return None
 
 
-def sub_parts(value: Any) -> tuple[str, dict[str, Any]]:
-    """Fn::Sub's string and its local variables (the list form's second item)."""
-    if isinstance(value, list):
-        text, variables = value[0], (value[1] if len(value) > 1 else {})
-        return str(text), dict(variables)
-    return str(value), {}
-
-
-def sub_variables(value: Any) -> list[str]:
-    text, _ = sub_parts(value)
-    return [match.strip() for match in _SUB_VARIABLE.findall(text)]
-
-
 def ref_target(node: Any) -> str | None:
     target = _intrinsic(node, "Ref")
     return target if isinstance(target, str) else None
 
 
-def getatt_resources_in(node: Any) -> set[str]:
-    """Resources that a value reaches with GetAtt, long or short form or inside a Sub."""
-    found: set[str] = set()
-    for _, value in _walk(node):
-        getatt = _intrinsic(value, "Fn::GetAtt")
-        if isinstance(getatt, list) and getatt:
-            found.add(str(getatt[0]))
-        sub = _intrinsic(value, "Fn::Sub")
-        if sub is not None:
-            found.update(v.split(".", 1)[0] for v in sub_variables(sub) if "." in v)
-    return found
-
-
-def names_in(node: Any) -> set[str]:
-    """Every logical name a value mentions with Ref, GetAtt or a Sub variable."""
-    found = getatt_resources_in(node)
-    for _, value in _walk(node):
-        target = ref_target(value)
-        if target:
-            found.add(target)
-        sub = _intrinsic(value, "Fn::Sub")
-        if sub is not None:
-            found.update(v for v in sub_variables(sub) if "." not in v)
-    return found
+def _sub_text(value: Any) -> str:
+    """Fn::Sub's string (the list form's first item)."""
+    return str(value[0] if isinstance(value, list) and value else value)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -185,80 +108,35 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-# ---------------------------------------------------------------- checks: references
+def _events(template: Template, name: str) -> list[dict[str, Any]]:
+    """A function's SAM events."""
+    return list((template.resources[name].properties.get("Events") or {}).values())
 
 
-def _implicit_resources(template: Template) -> dict[str, str]:
-    """Resources SAM generates that a template may name: a function's role, if it has none."""
-    implicit = {}
-    for name in functions(template):
-        if function_property(template, name, "Role") is None:
-            implicit[f"{name}Role"] = "AWS::IAM::Role"
-    return implicit
+# ---------------------------------------------------------------- checks: streams
 
 
-def _resource_types(template: Template) -> dict[str, str]:
-    types = {name: str(r.get("Type")) for name, r in resources(template).items()}
-    return _implicit_resources(template) | types
-
-
-def check_getatts(template: Template) -> list[str]:
-    """Every GetAtt (and ${Res.Attr} in a Sub) names a resource and an attribute it has."""
-    types = _resource_types(template)
-    problems = []
-    for path, node in _walk(template):
-        targets: list[tuple[str, str]] = []
-        getatt = _intrinsic(node, "Fn::GetAtt")
-        if getatt is not None:
-            if not (isinstance(getatt, list) and len(getatt) == 2):
-                problems.append(f"{path}: GetAtt needs a resource and an attribute: {getatt!r}")
-                continue
-            targets.append((str(getatt[0]), str(getatt[1])))
-        sub = _intrinsic(node, "Fn::Sub")
+def _stream_arns_read(node: Any) -> set[str]:
+    """The resources whose StreamArn a value reads, with GetAtt or in a Sub."""
+    found = set()
+    for value in _values(node):
+        getatt = _intrinsic(value, "Fn::GetAtt")
+        if isinstance(getatt, list) and len(getatt) == 2 and getatt[1] == "StreamArn":
+            found.add(str(getatt[0]))
+        sub = _intrinsic(value, "Fn::Sub")
         if sub is not None:
-            _, local = sub_parts(sub)
-            for variable in sub_variables(sub):
-                if "." in variable and variable not in local:
-                    resource, attribute = variable.split(".", 1)
-                    targets.append((resource, attribute))
-        for resource, attribute in targets:
-            if resource not in types:
-                problems.append(f"{path}: GetAtt names {resource!r}, which is no resource")
-                continue
-            known = GETATT_ATTRIBUTES.get(types[resource])
-            if known is None:
-                problems.append(
-                    f"{path}: GetAtt on {resource} of type {types[resource]}, which the "
-                    "attribute table in tests/template/cfn_template.py does not know yet"
-                )
-            elif attribute not in known:
-                problems.append(
-                    f"{path}: {resource} ({types[resource]}) has no attribute {attribute!r}; "
-                    f"it has {sorted(known)}"
-                )
-            elif attribute == "StreamArn" and not (
-                (resources(template)[resource].get("Properties") or {}).get("StreamSpecification")
-            ):
-                problems.append(f"{path}: {resource}.StreamArn, but the table has no stream")
-    return problems
+            found.update(_SUB_STREAM_ARN.findall(_sub_text(sub)))
+    return found
 
 
-def check_refs(template: Template) -> list[str]:
-    """Every Ref and ${Name} in a Sub names a parameter, a resource or a pseudo parameter."""
-    known = (
-        set(template.get("Parameters") or {}) | set(_resource_types(template)) | PSEUDO_PARAMETERS
-    )
+def check_stream_arns(template: Template) -> list[str]:
+    """A table's StreamArn is read only where the table has a stream (cfn-lint knows the
+    attribute, not that it needs StreamSpecification; CloudFormation fails the deploy)."""
     problems = []
-    for path, node in _walk(template):
-        target = _intrinsic(node, "Ref")
-        if target is not None and target not in known:
-            problems.append(f"{path}: Ref {target!r} names nothing in the template")
-        sub = _intrinsic(node, "Fn::Sub")
-        if sub is not None:
-            _, local = sub_parts(sub)
-            for variable in sub_variables(sub):
-                if "." not in variable and variable not in known and variable not in local:
-                    problems.append(f"{path}: Sub ${{{variable}}} names nothing in the template")
+    for name in sorted(_stream_arns_read(template.document)):
+        table = template.resources.get(name)
+        if table is not None and not table.properties.get("StreamSpecification"):
+            problems.append(f"{name}.StreamArn is read, but {name} has no StreamSpecification")
     return problems
 
 
@@ -274,11 +152,12 @@ def check_function_runtime(template: Template) -> list[str]:
     """Every function runs Python 3.12 or later on arm64 (its own setting or Globals)."""
     problems = []
     for name in functions(template):
-        runtime = str(function_property(template, name, "Runtime"))
+        properties = template.resources[name].properties
+        runtime = str(properties.get("Runtime"))
         version = _python_version(runtime)
         if version is None or version < MIN_PYTHON:
             problems.append(f"{name}: Runtime {runtime!r}, want python3.12 or later")
-        architectures = function_property(template, name, "Architectures")
+        architectures = properties.get("Architectures")
         if architectures != ["arm64"]:
             problems.append(f"{name}: Architectures {architectures!r}, want ['arm64']")
     return problems
@@ -314,7 +193,7 @@ def _defines_handler(source: ast.Module, attribute: str) -> str | None:
 
 def check_function_handler(template: Template, root: Path, name: str) -> list[str]:
     """The function's CodeUri is a directory holding its handler module and function."""
-    code_uri = function_property(template, name, "CodeUri")
+    code_uri = template.resources[name].properties.get("CodeUri")
     if not isinstance(code_uri, str):
         return [f"{name}: CodeUri {code_uri!r} is not a local directory"]
     code_dir = root / code_uri
@@ -370,13 +249,12 @@ def check_orphan_events(template: Template, root: Path) -> list[str]:
 
 
 def _statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, resource in resources(template).items():
-        if resource.get("Type") == "AWS::IAM::ManagedPolicy":
-            document = (resource.get("Properties") or {}).get("PolicyDocument") or {}
-            for number, statement in enumerate(_as_list(document.get("Statement"))):
-                yield f"{name} statement {number}", statement
+    for name, resource in of_type(template, "AWS::IAM::ManagedPolicy").items():
+        document = resource.properties.get("PolicyDocument") or {}
+        for number, statement in enumerate(_as_list(document.get("Statement"))):
+            yield f"{name} statement {number}", statement
     for name in functions(template):
-        policies = (resources(template)[name].get("Properties") or {}).get("Policies")
+        policies = template.resources[name].properties.get("Policies")
         for index, policy in enumerate(_as_list(policies)):
             if isinstance(policy, dict) and "Statement" in policy:
                 for number, statement in enumerate(_as_list(policy["Statement"])):
@@ -408,8 +286,8 @@ _BLOCK_PUBLIC_ACCESS = (
 
 
 def _denies_insecure_transport(template: Template, bucket: str) -> bool:
-    for policy in resources_of_type(template, "AWS::S3::BucketPolicy").values():
-        properties = policy.get("Properties") or {}
+    for policy in template.of_type("AWS::S3::BucketPolicy"):
+        properties = policy.properties
         if ref_target(properties.get("Bucket")) != bucket:
             continue
         for statement in _as_list((properties.get("PolicyDocument") or {}).get("Statement")):
@@ -425,8 +303,8 @@ def check_buckets_private(template: Template) -> list[str]:
     """Every bucket blocks public access in all four ways, encrypts by default, and refuses
     requests that are not over TLS."""
     problems = []
-    for name, bucket in resources_of_type(template, "AWS::S3::Bucket").items():
-        properties = bucket.get("Properties") or {}
+    for name, bucket in of_type(template, "AWS::S3::Bucket").items():
+        properties = bucket.properties
         block = properties.get("PublicAccessBlockConfiguration") or {}
         open_flags = [flag for flag in _BLOCK_PUBLIC_ACCESS if block.get(flag) is not True]
         if open_flags:
@@ -445,22 +323,22 @@ def check_buckets_private(template: Template) -> list[str]:
 def _websocket_apis(template: Template) -> set[str]:
     return {
         name
-        for name, r in resources_of_type(template, "AWS::ApiGatewayV2::Api").items()
-        if (r.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"
+        for name, r in of_type(template, "AWS::ApiGatewayV2::Api").items()
+        if r.properties.get("ProtocolType") == "WEBSOCKET"
     }
 
 
 def _invoked_function(template: Template, uri: Any) -> str | None:
     """The function an integration or authorizer URI points at (via ${Function.Arn})."""
-    candidates = getatt_resources_in(uri) & set(functions(template))
+    candidates = references(uri) & set(functions(template))
     return next(iter(candidates)) if len(candidates) == 1 else None
 
 
 def _permissions_for(template: Template, function: str) -> list[dict[str, Any]]:
     found = []
-    for permission in resources_of_type(template, "AWS::Lambda::Permission").values():
-        properties = permission.get("Properties") or {}
-        if function in names_in(properties.get("FunctionName")) and (
+    for permission in template.of_type("AWS::Lambda::Permission"):
+        properties = permission.properties
+        if function in references(properties.get("FunctionName")) and (
             properties.get("Principal") == "apigateway.amazonaws.com"
             and properties.get("Action") == "lambda:InvokeFunction"
         ):
@@ -468,39 +346,42 @@ def _permissions_for(template: Template, function: str) -> list[dict[str, Any]]:
     return found
 
 
+def _integrations_named(target: Any) -> set[str]:
+    """What a route's `Target: !Sub integrations/${Integration}` names."""
+    return references(target) if _intrinsic(target, "Fn::Sub") is not None else set()
+
+
 def _source_arn(permission: dict[str, Any]) -> str:
     arn = _intrinsic(permission.get("SourceArn"), "Fn::Sub")
-    return sub_parts(arn)[0] if arn is not None else str(permission.get("SourceArn"))
+    return _sub_text(arn) if arn is not None else str(permission.get("SourceArn"))
 
 
 def check_websocket_routes(template: Template) -> list[str]:
     """Each WebSocket route has an integration to a function that API Gateway may invoke,
     a route response where it selects one, and is in its stage's DependsOn."""
     apis = _websocket_apis(template)
-    all_resources = resources(template)
-    stages = resources_of_type(template, "AWS::ApiGatewayV2::Stage")
-    responses = resources_of_type(template, "AWS::ApiGatewayV2::RouteResponse")
+    stages = of_type(template, "AWS::ApiGatewayV2::Stage")
+    responses = template.of_type("AWS::ApiGatewayV2::RouteResponse")
     problems = []
-    for name, route in resources_of_type(template, "AWS::ApiGatewayV2::Route").items():
-        properties = route.get("Properties") or {}
+    for name, route in of_type(template, "AWS::ApiGatewayV2::Route").items():
+        properties = route.properties
         api = ref_target(properties.get("ApiId"))
         if api not in apis:
             continue
         key = properties.get("RouteKey")
-        target = _intrinsic(properties.get("Target"), "Fn::Sub")
-        integrations = [v for v in sub_variables(target) if "." not in v] if target else []
-        integration = all_resources.get(integrations[0]) if len(integrations) == 1 else None
-        if integration is None or integration.get("Type") != "AWS::ApiGatewayV2::Integration":
+        integrations = sorted(_integrations_named(properties.get("Target")))
+        integration = template.resources.get(integrations[0]) if len(integrations) == 1 else None
+        if integration is None or integration.type != "AWS::ApiGatewayV2::Integration":
             problems.append(f"{name} ({key}): Target is not integrations/${{<Integration>}}")
         else:
-            integration_properties = integration.get("Properties") or {}
+            integration_properties = integration.properties
             if ref_target(integration_properties.get("ApiId")) != api:
                 problems.append(f"{name} ({key}): its integration belongs to another API")
             function = _invoked_function(template, integration_properties.get("IntegrationUri"))
             if function is None:
                 problems.append(f"{name} ({key}): its integration invokes no template function")
             elif not any(
-                api in names_in(p.get("SourceArn"))
+                api in references(p.get("SourceArn"))
                 and (_source_arn(p).endswith(f"/{key}") or _source_arn(p).endswith("/*"))
                 for p in _permissions_for(template, function)
             ):
@@ -509,19 +390,16 @@ def check_websocket_routes(template: Template) -> list[str]:
                     f"{function} for this route"
                 )
         if "RouteResponseSelectionExpression" in properties and not any(
-            ref_target((r.get("Properties") or {}).get("RouteId")) == name
-            for r in responses.values()
+            ref_target(r.properties.get("RouteId")) == name for r in responses
         ):
             problems.append(f"{name} ({key}): selects a route response but has none")
         api_stages = {
-            s: r
-            for s, r in stages.items()
-            if ref_target((r.get("Properties") or {}).get("ApiId")) == api
+            s: r for s, r in stages.items() if ref_target(r.properties.get("ApiId")) == api
         }
         if not api_stages:
             problems.append(f"{name} ({key}): {api} has no stage")
         for stage_name, stage in api_stages.items():
-            if name not in _as_list(stage.get("DependsOn")):
+            if name not in stage.depends_on:
                 problems.append(f"{name} ({key}): missing from {stage_name}'s DependsOn")
     return problems
 
@@ -530,15 +408,15 @@ def check_websocket_authorizers(template: Template) -> list[str]:
     """Each WebSocket Lambda authorizer's function may be invoked by API Gateway for it."""
     apis = _websocket_apis(template)
     problems = []
-    for name, authorizer in resources_of_type(template, "AWS::ApiGatewayV2::Authorizer").items():
-        properties = authorizer.get("Properties") or {}
+    for name, authorizer in of_type(template, "AWS::ApiGatewayV2::Authorizer").items():
+        properties = authorizer.properties
         if ref_target(properties.get("ApiId")) not in apis:
             continue
         function = _invoked_function(template, properties.get("AuthorizerUri"))
         if function is None:
             problems.append(f"{name}: AuthorizerUri invokes no template function")
         elif not any(
-            name in names_in(p.get("SourceArn")) for p in _permissions_for(template, function)
+            name in references(p.get("SourceArn")) for p in _permissions_for(template, function)
         ):
             problems.append(f"{name}: no AWS::Lambda::Permission lets it invoke {function}")
     return problems
@@ -549,8 +427,7 @@ def check_websocket_authorizers(template: Template) -> list[str]:
 
 def check_outputs(template: Template) -> list[str]:
     """The Outputs that clients and docs/deploy.md rely on exist (API.md, Finding the stack)."""
-    outputs = template.get("Outputs") or {}
-    return [f"Outputs lack {name}" for name in REQUIRED_OUTPUTS if name not in outputs]
+    return [f"Outputs lack {name}" for name in REQUIRED_OUTPUTS if name not in template.outputs]
 
 
 # ---------------------------------------------------------------- checks: sample event shapes
@@ -573,8 +450,7 @@ def http_routes(template: Template, name: str) -> dict[str, str]:
     """The function's HttpApi route keys ("GET /me"; "$default" for the catch-all), each
     mapped to a regex matching the paths that route takes."""
     routes = {}
-    events = (resources(template)[name].get("Properties") or {}).get("Events") or {}
-    for event in events.values():
+    for event in _events(template, name):
         if event.get("Type") != "HttpApi":
             continue
         properties = event.get("Properties") or {}
@@ -588,10 +464,9 @@ def http_routes(template: Template, name: str) -> dict[str, str]:
 
 def routes_without_authorizer(template: Template, name: str) -> set[str]:
     """The function's HttpApi route keys whose event sets `Auth.Authorizer: NONE`."""
-    events = (resources(template)[name].get("Properties") or {}).get("Events") or {}
     return {
         f"{str(props.get('Method')).upper()} {props.get('Path')}"
-        for event in events.values()
+        for event in _events(template, name)
         if event.get("Type") == "HttpApi"
         and ((props := event.get("Properties") or {}).get("Auth") or {}).get("Authorizer") == "NONE"
     }
@@ -600,12 +475,12 @@ def routes_without_authorizer(template: Template, name: str) -> set[str]:
 def websocket_route_keys(template: Template, name: str) -> set[str]:
     """The WebSocket route keys whose integration invokes the function."""
     keys = set()
-    integrations = resources_of_type(template, "AWS::ApiGatewayV2::Integration")
-    for route in resources_of_type(template, "AWS::ApiGatewayV2::Route").values():
-        properties = route.get("Properties") or {}
-        target = _intrinsic(properties.get("Target"), "Fn::Sub")
-        for variable in sub_variables(target) if target else []:
-            uri = ((integrations.get(variable) or {}).get("Properties") or {}).get("IntegrationUri")
+    integrations = of_type(template, "AWS::ApiGatewayV2::Integration")
+    for route in template.of_type("AWS::ApiGatewayV2::Route"):
+        properties = route.properties
+        for variable in _integrations_named(properties.get("Target")):
+            integration = integrations.get(variable)
+            uri = integration.properties.get("IntegrationUri") if integration else None
             if uri is not None and _invoked_function(template, uri) == name:
                 keys.add(str(properties.get("RouteKey")))
     return keys
@@ -614,8 +489,8 @@ def websocket_route_keys(template: Template, name: str) -> set[str]:
 def authorizer_query_parameters(template: Template, name: str) -> set[str] | None:
     """The query string identity sources of the WebSocket authorizer the function serves,
     or None when it serves none."""
-    for authorizer in resources_of_type(template, "AWS::ApiGatewayV2::Authorizer").values():
-        properties = authorizer.get("Properties") or {}
+    for authorizer in template.of_type("AWS::ApiGatewayV2::Authorizer"):
+        properties = authorizer.properties
         if _invoked_function(template, properties.get("AuthorizerUri")) == name:
             prefix = "route.request.querystring."
             sources = [str(s) for s in _as_list(properties.get("IdentitySource"))]
@@ -695,10 +570,9 @@ _RECORD_SOURCES = {"DynamoDB": "aws:dynamodb", "SQS": "aws:sqs"}
 
 def record_sources(template: Template, name: str) -> set[str]:
     """The eventSource of the records that the function's stream and queue events deliver."""
-    events = (resources(template)[name].get("Properties") or {}).get("Events") or {}
     return {
         _RECORD_SOURCES[event["Type"]]
-        for event in events.values()
+        for event in _events(template, name)
         if event.get("Type") in _RECORD_SOURCES
     }
 
@@ -715,8 +589,7 @@ def _record_event_problems(event: dict[str, Any], sources: set[str]) -> list[str
 
 
 def is_scheduled(template: Template, name: str) -> bool:
-    events = (resources(template)[name].get("Properties") or {}).get("Events") or {}
-    return any(event.get("Type") in ("Schedule", "ScheduleV2") for event in events.values())
+    return any(event.get("Type") in ("Schedule", "ScheduleV2") for event in _events(template, name))
 
 
 def _scheduled_event_problems(event: dict[str, Any]) -> list[str]:

@@ -1,4 +1,5 @@
-"""Fixtures for the template tests: the parsed template, the SAM CLI and one cached build.
+"""Fixtures for the template tests: the parsed template, the SAM CLI, the SAM transform and
+one cached build.
 
 `PARLEY_SKIP_SAM_BUILD=1` skips the tests marked `sam_build` (about 20 s on a cold cache,
 a few seconds warm); `make test` runs them.
@@ -10,6 +11,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,40 @@ def sam() -> Path:
     if not SAM.exists():
         pytest.fail(f"{SAM.relative_to(ROOT)} is missing: `make test` installs it", pytrace=False)
     return SAM
+
+
+@pytest.fixture(scope="session")
+def sam_transform(sam: Path, sam_env: dict[str, str]) -> Callable[[Path, Path], Path]:
+    """Writes a template as the SAM transform makes it, as JSON (sam_transform.py, run in
+    the SAM CLI's Python), and returns where."""
+
+    def transform(template: Path, out: Path) -> Path:
+        result = subprocess.run(  # noqa: S603 -- the SAM CLI's Python and our script, no shell
+            [
+                str(sam.parent / "python"),
+                str(Path(__file__).parent / "sam_transform.py"),
+                str(template),
+            ],
+            cwd=ROOT,
+            env=sam_env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-4000:]
+        out.write_text(result.stdout)
+        return out
+
+    return transform
+
+
+@pytest.fixture(scope="session")
+def transformed(
+    sam_transform: Callable[[Path, Path], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """template.yaml after the SAM transform, as JSON."""
+    return sam_transform(ROOT / "template.yaml", tmp_path_factory.mktemp("sam") / "template.json")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ resource is scanned the day it is added.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -19,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfn_template import ROOT, Template
+from cfn_template import ROOT, Template, edited
 
 SCANNERS = ROOT / ".tools" / "checkov" / "bin"
-SAM_PYTHON = ROOT / ".tools" / "sam" / "bin" / "python"
 
 EVERY_FUNCTION = {
     "CKV_AWS_115": "No reserved concurrency: a new account has 10 units to share, and stage "
@@ -109,17 +107,6 @@ def unexplained(failures: list[dict[str, Any]]) -> list[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def transformed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    result = _run(
-        [str(SAM_PYTHON), str(Path(__file__).parent / "sam_transform.py"), "template.yaml"]
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    path = tmp_path_factory.mktemp("transformed") / "template.json"
-    path.write_text(result.stdout)
-    return path
-
-
 def test_cfn_lint_with_serverless_rules_finds_nothing() -> None:
     assert cfn_lint_findings(ROOT / "template.yaml") == []
 
@@ -142,8 +129,8 @@ def test_checkov_finds_nothing_unexplained_after_the_sam_transform(transformed: 
 
 
 def test_every_skip_carries_a_reason(template: Template) -> None:
-    for name, resource in template["Resources"].items():
-        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+    for name, resource in template.resources.items():
+        for skip in resource.metadata.get("checkov", {}).get("skip", []):
             assert len(skip.get("comment", "")) > 30, f"{name}: {skip}"
     assert all(len(reason) > 30 for reason in EVERY_FUNCTION.values())
 
@@ -188,23 +175,18 @@ def test_checkov_flags_a_table_without_point_in_time_recovery(tmp_path: Path) ->
 
 def unthrottled_apis(template: Template) -> list[str]:
     """APIs whose stage has no default rate and burst limit (HTTP API or WebSocket stage)."""
-    resources = template["Resources"]
     stage_settings = {
-        name: r["Properties"].get("DefaultRouteSettings", {})
-        for name, r in resources.items()
-        if r["Type"] == "AWS::Serverless::HttpApi"
+        r.logical_id: r.properties.get("DefaultRouteSettings", {})
+        for r in template.of_type("AWS::Serverless::HttpApi")
     }
     stage_settings.update(
         {
-            r["Properties"]["ApiId"]["Ref"]: r["Properties"].get("DefaultRouteSettings", {})
-            for r in resources.values()
-            if r["Type"] == "AWS::ApiGatewayV2::Stage"
+            r.properties["ApiId"]["Ref"]: r.properties.get("DefaultRouteSettings", {})
+            for r in template.of_type("AWS::ApiGatewayV2::Stage")
         }
     )
     apis = [
-        n
-        for n, r in resources.items()
-        if r["Type"] in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api")
+        r.logical_id for r in template.of_type("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api")
     ]
     return sorted(
         api
@@ -215,11 +197,12 @@ def unthrottled_apis(template: Template) -> list[str]:
 
 def test_both_apis_have_stage_throttling(template: Template) -> None:
     assert unthrottled_apis(template) == []
-    parameters = template["Parameters"]
+    parameters = template.parameters
     assert 0 < parameters["ThrottleRate"]["Default"] <= parameters["ThrottleBurst"]["Default"]
 
 
 def test_the_throttling_check_catches_a_stage_without_limits(template: Template) -> None:
-    broken = copy.deepcopy(template)
-    del broken["Resources"]["WebSocketStage"]["Properties"]["DefaultRouteSettings"]
-    assert unthrottled_apis(broken) == ["WebSocketApi"]
+    def unthrottle(document: dict[str, Any]) -> None:
+        del document["Resources"]["WebSocketStage"]["Properties"]["DefaultRouteSettings"]
+
+    assert unthrottled_apis(edited(template, unthrottle)) == ["WebSocketApi"]

@@ -1,12 +1,15 @@
 """The unit tier: no I/O. A test here that opens a socket, starts a process or reaches moto
-fails at once; such a test belongs in tests/functional (see docs/architecture.md, Testing)."""
+fails at once; such a test belongs in tests/functional (see docs/architecture.md, Testing).
+
+moto is refused where it is used, not where it is imported: `make test` runs every tier in
+one session, so moto is loaded (and its session-wide mock may be active) by the time the
+unit tests run.
+"""
 
 from __future__ import annotations
 
-import importlib.abc
 import socket
 import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -14,17 +17,6 @@ import pytest
 
 class IoInUnitTest(AssertionError):
     """A unit test tried to do I/O."""
-
-
-class _NoMoto(importlib.abc.MetaPathFinder):
-    """moto is an AWS in process: a test that needs it is a functional test."""
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name == "moto" or name.startswith("moto."):
-            raise IoInUnitTest(f"import {name} in a unit test: move the test to tests/functional")
-
-
-sys.meta_path.insert(0, _NoMoto())
 
 
 def _refuse(what: str) -> Any:
@@ -41,3 +33,15 @@ def _no_io(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "bind", _refuse("a socket bind"))
     monkeypatch.setattr(socket, "getaddrinfo", _refuse("a DNS look-up"))
     monkeypatch.setattr(subprocess.Popen, "__init__", _refuse("a subprocess"))
+    _no_moto(monkeypatch)
+
+
+def _no_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto is an AWS in process: starting it, serving it or sending it a request."""
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.models import MockAWS
+    from moto.server import ThreadedMotoServer
+
+    monkeypatch.setattr(MockAWS, "start", _refuse("moto (mock_aws)"))
+    monkeypatch.setattr(ThreadedMotoServer, "start", _refuse("a moto server"))
+    monkeypatch.setattr(BotocoreStubber, "__call__", _refuse("a request to moto"))

@@ -150,7 +150,7 @@ class FakeReceiver:
         self.requests.append((url, body, dict(headers)))
         payload = json.loads(body)
         if payload.get("type") == "url_verification":
-            return self.challenge_reply(payload["challenge"])  # type: ignore[no-any-return]
+            return self.challenge_reply(payload["challenge"])  # type: ignore[no-any-return]  # a value read from JSON or an untyped mapping
         return self.replies.pop(0) if self.replies else Reply(200)
 
     def events(self) -> list[tuple[bytes, dict[str, str]]]:

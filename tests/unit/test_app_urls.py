@@ -1,6 +1,6 @@
 """The SSRF guard for apps' URLs, and the pure parts of slash commands (recognising one,
 signing its form body, reading the app's answer). No sockets: the resolver is a stand-in;
-tests/integration/test_app_http.py drives the guarded client over real connections."""
+tests/functional/test_app_http.py drives the guarded client over real connections."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "| function |" in finished.stdout  # the markdown tables reach the terminal
     assert "| **total** |" in finished.stdout  # and where the time went
-    return json.loads(out.read_text())  # type: ignore[no-any-return]
+    return json.loads(out.read_text())  # type: ignore[no-any-return]  # the results file is JSON
 
 
 def test_cold_start_reports_every_template_function_against_the_baseline(

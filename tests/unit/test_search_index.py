@@ -72,14 +72,14 @@ def change(ts: str = "1732698061.000100", version: int = 1) -> IndexChange:
 
 def test_a_new_domain_gets_the_first_index_behind_both_aliases() -> None:
     client = FakeClient({})
-    MessageIndex(client).ensure()  # type: ignore[arg-type]
+    MessageIndex(client).ensure()  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert client.indices.aliases == {"messages-v1": {mapping.READ_ALIAS, mapping.WRITE_ALIAS}}
     assert client.indices.templates == [mapping.TEMPLATE]
 
 
 def test_a_deployment_from_before_the_write_alias_gets_it_on_its_index() -> None:
     client = FakeClient({"messages-v1": {"messages"}})
-    MessageIndex(client).ensure()  # type: ignore[arg-type]
+    MessageIndex(client).ensure()  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert client.indices.aliases == {"messages-v1": {"messages", "messages-write"}}
     MessageIndex(client).ensure()  # type: ignore[arg-type]  # and again: nothing changes
     assert client.indices.aliases == {"messages-v1": {"messages", "messages-write"}}
@@ -88,7 +88,7 @@ def test_a_deployment_from_before_the_write_alias_gets_it_on_its_index() -> None
 def test_during_a_reindex_each_change_goes_to_both_indices_and_is_done_when_both_took_it() -> None:
     aliases = {"messages-v1": {"messages", "messages-write"}, "messages-v2": {"messages-write"}}
     client = FakeClient(aliases, statuses={"messages-v1": 409})  # v1 already had it
-    outcome = MessageIndex(client).write([change()])  # type: ignore[arg-type]
+    outcome = MessageIndex(client).write([change()])  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert [a["index"]["_index"] for a in client.bulks[0][::2]] == ["messages-v1", "messages-v2"]
     assert (len(outcome.done), outcome.failed) == (1, [])
 
@@ -106,7 +106,7 @@ def test_a_change_one_index_did_not_take_is_not_done(
 ) -> None:
     aliases = {"messages-v1": {"messages", "messages-write"}, "messages-v2": {"messages-write"}}
     client = FakeClient(aliases, statuses)
-    outcome = MessageIndex(client).write([change()], attempts=2, base_delay_s=0)  # type: ignore[arg-type]
+    outcome = MessageIndex(client).write([change()], attempts=2, base_delay_s=0)  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert len(client.bulks) == attempts
     assert len(outcome.failed) == failed
 
@@ -114,7 +114,7 @@ def test_a_change_one_index_did_not_take_is_not_done(
 def test_a_write_names_one_index_when_asked() -> None:
     aliases = {"messages-v1": {"messages", "messages-write"}, "messages-v2": {"messages-write"}}
     client = FakeClient(aliases)
-    MessageIndex(client).write([change()], index="messages-v2")  # type: ignore[arg-type]
+    MessageIndex(client).write([change()], index="messages-v2")  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert [a["index"]["_index"] for a in client.bulks[0][::2]] == ["messages-v2"]
 
 
@@ -136,7 +136,7 @@ def message(ts: str) -> MessageItem:
 
 def test_a_rebuild_copies_into_the_next_generation_and_switches_both_aliases() -> None:
     client = FakeClient({"messages-v1": {"messages", "messages-write"}})
-    result = rebuild([message("1.000001"), message("1.000002")], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]
+    result = rebuild([message("1.000001"), message("1.000002")], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert (result.index, result.copied, result.failed, result.dropped) == (
         "messages-v2",
         2,
@@ -151,12 +151,12 @@ def test_a_rebuild_indexes_the_text_of_the_blocks_as_the_indexer_does() -> None:
     client = FakeClient({"messages-v1": {"messages", "messages-write"}})
     item = message("1.000001")
     item.blocks = '[{"type":"section","text":{"type":"mrkdwn","text":"only in a block"}}]'
-    rebuild([item], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]
+    rebuild([item], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert client.bulks[0][1]["text"] == "hi\nonly in a block"
 
 
 def test_a_failed_copy_drops_the_new_index_and_leaves_the_live_one() -> None:
     client = FakeClient({"messages-v1": {"messages", "messages-write"}}, {"messages-v2": 400})
-    result = rebuild([message("1.000001")], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]
+    result = rebuild([message("1.000001")], MessageIndex(client), settle_s=0)  # type: ignore[arg-type]  # FakeClient plays the OpenSearch client's few calls
     assert (result.index, result.failed, result.dropped) == ("messages-v1", 1, ())
     assert client.indices.aliases == {"messages-v1": {"messages", "messages-write"}}

@@ -51,6 +51,10 @@ class Settings:
     # MaxUploadBytes; 1 GiB as in Slack by default).
     files_bucket: str | None = _env("FILES_BUCKET", default=None)
     max_upload_bytes: int = _env("MAX_UPLOAD_BYTES", default=1024**3)
+    # Slack imports: the queue of their work (plans and chunks), and the largest export's
+    # zip (template parameter MaxImportBytes; 5 GiB, the most one presigned POST carries).
+    import_queue_url: str | None = _env("IMPORT_QUEUE_URL", default=None)
+    max_import_bytes: int = _env("MAX_IMPORT_BYTES", default=5 * 1024**3)
     # Apps: whether an app's URLs may point at private, loopback or link-local addresses
     # (template parameter AllowPrivateAppUrls: false in AWS, true in the local runtime, whose
     # receivers listen on 127.0.0.1).

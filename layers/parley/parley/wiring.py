@@ -24,10 +24,122 @@ if TYPE_CHECKING:
 
 @functools.cache
 def configured() -> Settings:
-    """The settings, with the table bound; every handler calls this before touching data."""
+    """The settings, with the table bound and the domain's repositories bound to it; every
+    handler calls this before touching data."""
     config = settings()
     bind(config.table_name, config.region, client=config.dynamodb_client)
+    bind_repositories()
     return config
+
+
+# Each repository port of the domain and the DynamoDB adapter module bound to it. A module is
+# imported when its port is first used, so a function pays only for the aggregates it
+# touches (the WebSocket functions use four or five of the fifteen).
+REPOSITORIES = {
+    "apps": "parley.adapters.dynamodb.apps",
+    "channels": "parley.adapters.dynamodb.channels",
+    "commands": "parley.adapters.dynamodb.commands",
+    "connections": "parley.adapters.dynamodb.connections",
+    "files": "parley.adapters.dynamodb.files",
+    "imports": "parley.adapters.dynamodb.imports",
+    "messages": "parley.adapters.dynamodb.messages",
+    "notifications": "parley.adapters.dynamodb.notifications",
+    "pins": "parley.adapters.dynamodb.pins",
+    "presence": "parley.adapters.dynamodb.presence",
+    "ratelimits": "parley.adapters.dynamodb.ratelimits",
+    "reads": "parley.adapters.dynamodb.reads",
+    "users": "parley.adapters.dynamodb.users",
+    "webhooks": "parley.adapters.dynamodb.webhooks",
+    "workspaces": "parley.adapters.dynamodb.workspaces",
+}
+
+if TYPE_CHECKING:
+    # mypy holds each adapter module to its port's protocol.
+    from parley.adapters.dynamodb import (
+        apps,
+        channels,
+        commands,
+        connections,
+        files,
+        imports,
+        messages,
+        notifications,
+        pins,
+        presence,
+        ratelimits,
+        reads,
+        users,
+        webhooks,
+        workspaces,
+    )
+    from parley.domain.ports import (
+        apps as apps_port,
+    )
+    from parley.domain.ports import (
+        channels as channels_port,
+    )
+    from parley.domain.ports import (
+        commands as commands_port,
+    )
+    from parley.domain.ports import (
+        connections as connections_port,
+    )
+    from parley.domain.ports import (
+        files as files_port,
+    )
+    from parley.domain.ports import (
+        imports as imports_port,
+    )
+    from parley.domain.ports import (
+        messages as messages_port,
+    )
+    from parley.domain.ports import (
+        notifications as notifications_port,
+    )
+    from parley.domain.ports import (
+        pins as pins_port,
+    )
+    from parley.domain.ports import (
+        presence as presence_port,
+    )
+    from parley.domain.ports import (
+        ratelimits as ratelimits_port,
+    )
+    from parley.domain.ports import (
+        reads as reads_port,
+    )
+    from parley.domain.ports import (
+        users as users_port,
+    )
+    from parley.domain.ports import (
+        webhooks as webhooks_port,
+    )
+    from parley.domain.ports import (
+        workspaces as workspaces_port,
+    )
+
+    _apps: apps_port.AppRepository = apps
+    _channels: channels_port.ChannelRepository = channels
+    _commands: commands_port.CommandRepository = commands
+    _connections: connections_port.ConnectionRepository = connections
+    _files: files_port.FileRepository = files
+    _imports: imports_port.ImportRepository = imports
+    _messages: messages_port.MessageRepository = messages
+    _notifications: notifications_port.NotificationRepository = notifications
+    _pins: pins_port.PinRepository = pins
+    _presence: presence_port.PresenceRepository = presence
+    _ratelimits: ratelimits_port.RateLimitRepository = ratelimits
+    _reads: reads_port.ReadRepository = reads
+    _users: users_port.UserRepository = users
+    _webhooks: webhooks_port.WebhookRepository = webhooks
+    _workspaces: workspaces_port.WorkspaceRepository = workspaces
+
+
+def bind_repositories() -> None:
+    """Binds every repository port of the domain to its DynamoDB adapter, imported on use."""
+    from parley.domain import ports
+
+    ports.bind_modules(REPOSITORIES)
 
 
 @functools.cache
@@ -100,3 +212,13 @@ def index_queue(config: Settings) -> SqsQueue:
     from parley.adapters.sqs import SqsQueue
 
     return SqsQueue(config.index_queue_url, config.region)
+
+
+@functools.cache
+def import_queue(config: Settings) -> SqsQueue:
+    """The Slack imports' queue: their plans and chunks."""
+    if not config.import_queue_url:
+        raise RuntimeError("IMPORT_QUEUE_URL is not set")
+    from parley.adapters.sqs import SqsQueue
+
+    return SqsQueue(config.import_queue_url, config.region)

@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from parley.adapters.dynamodb import channels as channel_store
 from parley.adapters.dynamodb import connections as connection_store
 from parley.adapters.dynamodb import workspaces as workspace_store
+from parley.domain.ports import Delivery
 from parley.observability import MetricUnit, logger, metrics
 
 
 class Poster(Protocol):
     def post(self, connection_id: str, data: bytes) -> bool: ...
-
-
-@dataclass
-class Delivery:
-    delivered: int = 0
-    pruned: list[str] = field(default_factory=list)
-    failed: int = 0
-    reached: set[str] = field(default_factory=set)  # users with at least one live connection
 
 
 class Broadcaster:

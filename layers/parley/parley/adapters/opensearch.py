@@ -1,23 +1,28 @@
 """The OpenSearch adapter: the only code that touches opensearch-py.
 
-In AWS the domain takes SigV4-signed HTTPS (requests-aws4auth with the function's role);
-locally the node speaks plain HTTP. Imports are lazy: the module costs nothing until used.
+In AWS the domain takes SigV4-signed HTTPS: each request is signed for the `es` service with
+the function's role by the layer's one signer (`parley.adapters.sigv4`, through `EsSigning`
+on opensearch-py's requests transport); locally the node speaks plain HTTP. Imports are lazy:
+the module costs nothing until used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
+from parley.adapters.sigv4 import find_credentials, host_header, signed_headers
 from parley.search import mapping
 from parley.search.changes import IndexChange
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
+    from requests import PreparedRequest
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
@@ -38,24 +43,52 @@ def connect(endpoint: str, region: str, timeout_s: float = 5.0) -> OpenSearch:
     from opensearchpy import OpenSearch, RequestsHttpConnection
 
     url = endpoint if "://" in endpoint else f"https://{endpoint}"
-    parsed = urlparse(url)
+    parsed = urllib.parse.urlsplit(url)
     secure = parsed.scheme == "https"
-    auth = None
-    if secure:
-        import boto3
-        from requests_aws4auth import AWS4Auth
-
-        credentials = boto3.Session().get_credentials()
-        auth = AWS4Auth(region=region, service="es", refreshable_credentials=credentials)
     return OpenSearch(
         hosts=[{"host": parsed.hostname, "port": parsed.port or (443 if secure else 80)}],
-        http_auth=auth,
+        http_auth=EsSigning(region) if secure else None,
         use_ssl=secure,
         verify_certs=secure,
         connection_class=RequestsHttpConnection,
         timeout=timeout_s,
         max_retries=0,  # our own retries decide what is retried
     )
+
+
+class EsSigning:
+    """requests' auth hook on opensearch-py's transport: every request signed for the `es`
+    service, its `Content-Type` and the content's SHA-256 (`X-Amz-Content-SHA256`) among the
+    signed headers. Credentials are botocore's chain, found once and read per request, so a
+    role's credentials refresh themselves; `clock` gives the signing time (tests freeze it)."""
+
+    def __init__(self, region: str, clock: Callable[[], float] = time.time) -> None:
+        self.region = region
+        self.clock = clock
+        self._credentials = find_credentials()
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        url = urllib.parse.urlsplit(request.url or "")
+        body = request.body or b""
+        payload = body.encode() if isinstance(body, str) else body
+        headers = {"X-Amz-Content-SHA256": hashlib.sha256(payload).hexdigest()}
+        if "Content-Type" in request.headers:
+            headers["Content-Type"] = request.headers["Content-Type"]
+        request.headers.update(
+            signed_headers(
+                request.method or "GET",
+                host_header(url),
+                url.path or "/",
+                payload,
+                query=url.query,
+                service="es",
+                region=self.region,
+                credential=self._credentials.get_frozen_credentials(),
+                now=self.clock(),
+                headers=headers,
+            )
+        )
+        return request
 
 
 class MessageIndex:

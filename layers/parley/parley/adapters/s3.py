@@ -63,6 +63,39 @@ class S3FileBucket:
         )
         return str(form["url"]), {str(k): str(v) for k, v in form["fields"].items()}
 
+    def import_form(self, key: str, max_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        """A presigned POST of a Slack export's zip to exactly this key (under the import's
+        own `imports/<importId>/` prefix), of 1 to `max_bytes` bytes, of any type (browsers
+        call a zip application/zip or application/x-zip-compressed), tagged pending: the
+        lifecycle rule removes it a day later, when the import has long read it."""
+        tagging = tagging_xml(UPLOAD_TAG_KEY, PENDING)
+        form = self._client.generate_presigned_post(
+            self.bucket,
+            key,
+            Fields={"tagging": tagging},
+            Conditions=[
+                {"tagging": tagging},
+                ["starts-with", "$Content-Type", ""],
+                ["content-length-range", 1, max_bytes],
+            ],
+            ExpiresIn=expires_in,
+        )
+        return str(form["url"]), {str(k): str(v) for k, v in form["fields"].items()}
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        """The object's bytes [start, end): one ranged GET (the import reads its zip so,
+        never holding it whole)."""
+        if end <= start:
+            return b""
+        reply = self._client.get_object(
+            Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}"
+        )
+        body = reply["Body"]
+        try:
+            return bytes(body.read())
+        finally:
+            body.close()
+
     def download_url(self, key: str, disposition: str, expires_in: int) -> str:
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition}
         return str(

@@ -1,7 +1,9 @@
-"""SigV4 signatures and credentials for the lean AWS clients (`parley.adapters.connections`,
-`parley.adapters.dynamodb.transport`): what botocore's `SigV4Auth` computes for a request, without
-botocore's request objects, event hooks and per-request key derivation. The tests hold each
-client's signature to botocore's, byte for byte.
+"""The layer's one SigV4 signer, and credentials, for the clients Parley makes itself: the
+lean ones (`parley.adapters.connections`, `parley.adapters.dynamodb.transport`) and
+OpenSearch's (`parley.adapters.opensearch`). It computes what botocore's `SigV4Auth` computes
+for a request, without botocore's request objects, header parsing and per-request key
+derivation: 0.02 ms a request against SigV4Auth's 0.19 (bench/transport.py). The tests hold
+every client's signature to SigV4Auth's, byte for byte (tests/functional/test_sigv4_contract.py).
 """
 
 from __future__ import annotations
@@ -39,13 +41,14 @@ def signed_headers(
     credential: ReadOnlyCredentials,
     now: float,
     headers: Mapping[str, str] | None = None,
+    query: str = "",
 ) -> dict[str, str]:
     """`headers` (every one of them signed) with Host, X-Amz-Date, the session token if any
-    and the Authorization of a SigV4-signed request without a query string, as botocore's
-    `SigV4Auth` signs it: header names in lower case, sorted, values with their runs of
-    white space made one space; the payload's SHA-256; the path URI-encoded a second time, as
-    botocore does for every service but S3. (Botocore also drops `.` and empty path
-    segments, which no path here has.)"""
+    and the Authorization of a SigV4-signed request, as botocore's `SigV4Auth` signs it:
+    header names in lower case, sorted, values with their runs of white space made one space;
+    the payload's SHA-256; the path URI-encoded a second time, as botocore does for every
+    service but S3; `query`, as it is in the URL (already encoded), in pairs sorted by name
+    then value. (Botocore also drops `.` and empty path segments, which no path here has.)"""
     amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
     date = amz_date[:8]
     signed = {**(headers or {}), "Host": host, "X-Amz-Date": amz_date}
@@ -57,7 +60,7 @@ def signed_headers(
         (
             method,
             urllib.parse.quote(path, safe="/~"),
-            "",
+            _canonical_query(query),
             "".join(f"{name}:{value}\n" for name, value in canonical),
             names,
             hashlib.sha256(body).hexdigest(),
@@ -79,6 +82,13 @@ def signed_headers(
         f"SignedHeaders={names}, Signature={signature}"
     )
     return signed
+
+
+def _canonical_query(query: str) -> str:
+    if not query:
+        return ""
+    pairs = sorted(pair.partition("=")[::2] for pair in query.split("&"))
+    return "&".join(f"{name}={value}" for name, value in pairs)
 
 
 @functools.lru_cache(maxsize=8)

@@ -104,6 +104,8 @@ def _message_events(
     event_name: StreamEventName, new: Image | None, old: Image | None
 ) -> list[ChannelEvent]:
     if event_name == "INSERT" and new is not None:
+        if new.get("imported"):  # a Slack import's history: no app hears it as news
+            return []
         channel, ts, author = new["channelId"], new["ts"], new["userId"]
         events = [_event("message", new, _event_id("message", channel, ts), author)]
         mentioned = frozenset(str(user) for user in new.get("mentions") or ())

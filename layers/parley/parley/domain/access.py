@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import workspaces as workspace_store
-from parley.adapters.dynamodb.items import ChannelItem, ChannelMemberItem, WorkspaceMemberItem
 from parley.domain.caller import Caller
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.workspaces import store as workspace_store
+from parley.domain.records import ChannelMemberRecord, ChannelRecord, WorkspaceMemberRecord
 from parley.errors import ChannelNotFound, Forbidden, NotFound, NotInChannel
 
 
-def workspace_member(workspace_id: str, user_id: str) -> WorkspaceMemberItem:
+def workspace_member(workspace_id: str, user_id: str) -> WorkspaceMemberRecord:
     member = workspace_store.get_member(workspace_id, user_id)
     if member is None:
         raise NotFound("workspace not found")
     return member
 
 
-def workspace_admin(workspace_id: str, user_id: str) -> WorkspaceMemberItem:
+def workspace_admin(workspace_id: str, user_id: str) -> WorkspaceMemberRecord:
     """The caller's membership, for what only admins may do (403 for members, 404 else)."""
     member = workspace_member(workspace_id, user_id)
     if member.role != "admin":
@@ -24,14 +24,22 @@ def workspace_admin(workspace_id: str, user_id: str) -> WorkspaceMemberItem:
     return member
 
 
+def is_member(workspace_id: str, user_id: str) -> bool:
+    """Whether the user belongs to the workspace (a bot too), as a WebSocket connection to
+    it must."""
+    return workspace_store.get_member(workspace_id, user_id) is not None
+
+
 def _sees_public_channels(workspace_id: str, user_id: str) -> bool:
     """Public channels are open to the workspace's members, its bots too (as Slack's
     conversations.list and conversations.info show them to a bot); a bot reads their
     history only once in them (`history_channel`)."""
-    return workspace_store.get_member(workspace_id, user_id) is not None
+    return is_member(workspace_id, user_id)
 
 
-def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, ChannelMemberItem | None]:
+def visible_channel(
+    channel_id: str, user_id: str
+) -> tuple[ChannelRecord, ChannelMemberRecord | None]:
     """The channel and the caller's membership, if the caller may see the channel.
 
     Public channels are visible to the workspace's members; every other kind only to its
@@ -50,7 +58,7 @@ def visible_channel(channel_id: str, user_id: str) -> tuple[ChannelItem, Channel
 
 def history_channel(
     channel_id: str, caller: Caller
-) -> tuple[ChannelItem, ChannelMemberItem | None]:
+) -> tuple[ChannelRecord, ChannelMemberRecord | None]:
     """The channel whose messages the caller may read: any channel the caller sees, but
     for a bot only one it is in (Slack's `not_in_channel`)."""
     channel, membership = visible_channel(channel_id, caller.user_id)
@@ -61,7 +69,7 @@ def history_channel(
 
 def channel_member(
     channel_id: str, user_id: str, workspace_id: str | None = None
-) -> tuple[ChannelItem, ChannelMemberItem]:
+) -> tuple[ChannelRecord, ChannelMemberRecord]:
     """The channel, for a caller who must be in it (to post, to add members).
 
     `workspace_id` confines a WebSocket connection to the workspace it was opened for.
@@ -76,16 +84,15 @@ def channel_member(
 
 def channel_audience(
     channel_id: str, user_id: str, workspace_id: str | None = None
-) -> tuple[ChannelItem, list[str]]:
+) -> tuple[ChannelRecord, list[str]]:
     """The channel and its members' ids, for a caller who must be in it (to post).
 
     The same answers as `channel_member`, from one Query instead of two GetItems, and the
     member list it returns is the fan-out's audience, so a post needs no second look-up.
     """
-    channel, members = channel_store.channel_with_members(channel_id)
+    channel, member_ids = channel_store.channel_with_members(channel_id)
     if channel is None or (workspace_id is not None and channel.workspaceId != workspace_id):
         raise ChannelNotFound("channel not found")
-    member_ids = [member.userId for member in members]
     if user_id in member_ids:
         return channel, member_ids
     if channel.type == "public" and _sees_public_channels(channel.workspaceId, user_id):

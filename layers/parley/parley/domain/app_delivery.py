@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from parley.adapters.dynamodb import apps as app_store
 from parley.apps import delivery
 from parley.apps.delivery import Envelope, HttpPoster, Outcome, Requeue, Subscriber
+from parley.domain.ports.apps import store as app_store
 from parley.observability import MetricUnit, logger, metrics
 
 
@@ -53,7 +53,7 @@ def _subscriber(app_id: str) -> Subscriber | None:
         events_url=app.eventsUrl,
         signing_secret=app.signingSecret,
         verified_url=app.eventsVerifiedUrl,
-        paused=bool(app.eventsPaused),
+        paused=app.eventsPaused,
     )
 
 

@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from parley.adapters.dynamodb import apps as app_store
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import messages as message_store
-from parley.adapters.dynamodb.items import AppItem
 from parley.apps.changes import ChannelEvent, channel_events
 from parley.apps.delivery import Envelope
+from parley.domain.ports.apps import store as app_store
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.messages import store as message_store
+from parley.domain.records import AppRecord
 from parley.ids import ts_from_micros
 from parley.observability import MetricUnit, metrics
 from parley.slack import events as slack_events
@@ -41,12 +41,12 @@ class _Lookups:
     """Per batch: a workspace's apps, a channel's type and bots, a thread's author are
     read once."""
 
-    apps: dict[str, list[AppItem]] = field(default_factory=dict)
+    apps: dict[str, list[AppRecord]] = field(default_factory=dict)
     types: dict[str, str | None] = field(default_factory=dict)
     bots_in: dict[tuple[str, frozenset[str]], set[str]] = field(default_factory=dict)
     authors: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
-    def apps_of(self, workspace_id: str) -> list[AppItem]:
+    def apps_of(self, workspace_id: str) -> list[AppRecord]:
         if workspace_id not in self.apps:
             self.apps[workspace_id] = app_store.list_apps(workspace_id)
         return self.apps[workspace_id]
@@ -70,13 +70,13 @@ class _Lookups:
         return self.authors[channel_id, ts]
 
 
-def hears(app: AppItem, subscription: slack_events.Subscription) -> bool:
+def hears(app: AppRecord, subscription: slack_events.Subscription) -> bool:
     """Whether the app's subscriptions and scopes let it hear what this one delivers."""
-    names = {str(name) for name in app.events or []}
+    names = set(app.events)
     by_old_name = subscription.legacy is not None and subscription.legacy in names
     if subscription.name not in names and not by_old_name:
         return False
-    scopes = effective_scopes((str(scope) for scope in app.scopes), app.scopeNames)
+    scopes = effective_scopes(app.scopes, app.scopeNames)
     if app.scopeNames is None and by_old_name:
         needed = _LEGACY_SCOPES.get(str(subscription.legacy))
     else:
@@ -84,7 +84,7 @@ def hears(app: AppItem, subscription: slack_events.Subscription) -> bool:
     return needed is None or needed in scopes
 
 
-def subscribers(event: ChannelEvent, lookups: _Lookups) -> list[AppItem]:
+def subscribers(event: ChannelEvent, lookups: _Lookups) -> list[AppRecord]:
     """The apps that hear this event."""
     candidates = [
         app

@@ -3,15 +3,14 @@ once, stored as a hash), scopes, and a signing secret for what Parley sends the 
 
 from __future__ import annotations
 
-from parley.adapters.dynamodb import apps as app_store
-from parley.adapters.dynamodb import workspaces as workspace_store
-from parley.adapters.dynamodb.items import AppItem, UserItem
-from parley.adapters.dynamodb.users import user_key
 from parley.apps.credentials import new_bot_token, new_signing_secret, token_hash
 from parley.apps.delivery import HttpPoster, verify_url
 from parley.apps.urls import UnsafeUrl, check_url
 from parley.domain import access
 from parley.domain.caller import Caller
+from parley.domain.ports.apps import CommandTaken, TokenChanged
+from parley.domain.ports.apps import store as app_store
+from parley.domain.records import AppRecord, UserRecord, WorkspaceMemberRecord
 from parley.edge.schemas import App, AppCreated, CreateApp, UpdateApp
 from parley.errors import Conflict, NotFound, ParleyError, Unauthorized
 from parley.ids import iso_now, new_id
@@ -19,19 +18,19 @@ from parley.observability import MetricUnit, metrics
 from parley.slack.scopes import SCOPE_NAMES_VERSION, effective_scopes
 
 
-def app_view(item: AppItem) -> App:
+def app_view(item: AppRecord) -> App:
     return App(
         id=item.appId,
         workspaceId=item.workspaceId,
         name=item.name,
         scopes=list(item.scopes),
         eventsUrl=item.eventsUrl,
-        commands=list(item.commands or []),
+        commands=list(item.commands),
         commandUrl=item.commandUrl,
         botUserId=item.botUserId,
         hasToken=item.tokenHash is not None,
-        events=list(item.events or []),
-        eventsPaused=bool(item.eventsPaused),
+        events=list(item.events),
+        eventsPaused=item.eventsPaused,
         createdBy=item.createdBy,
         createdAt=item.createdAt,
     )
@@ -55,7 +54,7 @@ def _check_commands_free(workspace_id: str, commands: list[str], app_id: str | N
     """A command name names one app of the workspace: 409 when another has it."""
     wanted = set(commands)
     for other in app_store.list_apps(workspace_id):
-        taken = wanted & set(other.commands or [])
+        taken = wanted & set(other.commands)
         if other.appId != app_id and taken:
             raise Conflict(f"{min(taken)} is already a command of the app {other.name}")
 
@@ -71,34 +70,29 @@ def create_app(
     now = iso_now()
     token = new_bot_token()
     app_id, bot_user_id = new_id("A"), new_id("B")
-    app = AppItem(
-        f"APP#{app_id}",
-        "APP",
-        GSI1PK=f"APPS#{workspace_id}",
-        GSI1SK=app_id,
+    app = AppRecord(
         appId=app_id,
         workspaceId=workspace_id,
         name=body.name,
-        scopes=sorted(set(body.scopes)),
+        scopes=tuple(sorted(set(body.scopes))),
         scopeNames=SCOPE_NAMES_VERSION,
         eventsUrl=body.eventsUrl,
-        commands=sorted(set(body.commands)),
+        commands=tuple(sorted(set(body.commands))),
         commandUrl=body.commandUrl,
-        events=sorted(set(body.events)),
+        events=tuple(sorted(set(body.events))),
         botUserId=bot_user_id,
         signingSecret=new_signing_secret(),
         tokenHash=token_hash(token),
         createdBy=caller.user_id,
         createdAt=now,
     )
-    bot = UserItem(
-        *user_key(bot_user_id), userId=bot_user_id, name=body.name, email="", createdAt=now
+    bot = UserRecord(userId=bot_user_id, name=body.name, email="", createdAt=now)
+    member = WorkspaceMemberRecord(
+        workspaceId=workspace_id, userId=bot_user_id, role="member", joinedAt=now, isBot=True
     )
-    member = workspace_store.new_member(workspace_id, bot_user_id, "member", now)
-    member.isBot = True
     try:
         app_store.create_app(app, bot, member)
-    except app_store.CommandTaken as taken:  # another app claimed it since the check above
+    except CommandTaken as taken:  # another app claimed it since the check above
         raise Conflict(f"{taken.command} is already a command of another app") from None
     metrics.add_metric("AppCreated", MetricUnit.Count, 1)
     return AppCreated(app=app_view(app), botToken=token, signingSecret=app.signingSecret)
@@ -109,7 +103,7 @@ def list_apps(caller: Caller, workspace_id: str) -> list[App]:
     return [app_view(item) for item in app_store.list_apps(workspace_id)]
 
 
-def _managed_app(caller: Caller, app_id: str) -> AppItem:
+def _managed_app(caller: Caller, app_id: str) -> AppRecord:
     """The app, for an admin of its workspace; 404 for anyone outside the workspace."""
     app = app_store.get_app(app_id)
     if app is None:
@@ -140,10 +134,10 @@ def revoke_token(caller: Caller, app_id: str) -> None:
         _replace_token(app, None)
 
 
-def _replace_token(app: AppItem, new_hash: str | None) -> None:
+def _replace_token(app: AppRecord, new_hash: str | None) -> None:
     try:
         app_store.replace_token(app, new_hash)
-    except app_store.TokenChanged:
+    except TokenChanged:
         raise Conflict("the token was changed by another request; try again") from None
 
 
@@ -177,8 +171,8 @@ def update_app(
                 )
             changes["eventsVerifiedUrl"] = body.eventsUrl
     try:
-        app_store.update_app(app, changes)
-    except app_store.CommandTaken as taken:
+        app = app_store.update_app(app, changes)
+    except CommandTaken as taken:
         raise Conflict(f"{taken.command} is already a command of another app") from None
     metrics.add_metric("AppUpdated", MetricUnit.Count, 1)
     return app_view(app)
@@ -187,7 +181,7 @@ def update_app(
 def resume_events(caller: Caller, app_id: str) -> App:
     """Deliveries start again (from new events; those lost while paused are not replayed)."""
     app = _managed_app(caller, app_id)
-    app_store.resume_events(app)
+    app_store.resume_events(app.appId)
     return app_view(app_store.get_app(app_id) or app)
 
 
@@ -201,5 +195,5 @@ def authenticate(token: str) -> Caller:
         user_id=found.botUserId,
         app_id=found.appId,
         workspace_id=found.workspaceId,
-        scopes=effective_scopes((str(scope) for scope in found.scopes), found.scopeNames),
+        scopes=effective_scopes(found.scopes, found.scopeNames),
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import workspaces as workspace_store
-from parley.adapters.dynamodb.items import ChannelItem
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.objects import Channel, User
 from parley.domain.ports import Publisher
+from parley.domain.ports.channels import NameTaken
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.workspaces import store as workspace_store
+from parley.domain.records import ChannelRecord
 from parley.domain.users import users_by_id
 from parley.domain.views import channel_view
 from parley.edge.schemas import CreateChannel, UpdateChannel
@@ -21,14 +22,29 @@ _TYPE_ORDER = {"public": 0, "private": 1, "group_dm": 2, "dm": 3}
 MAX_GROUP_DM_OTHERS = 8
 
 
+def new_channel(
+    workspace_id: str, *, name: str, kind: str, topic: str, created_by: str, created_at: str
+) -> ChannelRecord:
+    """A channel about to be created, its creator as its one member."""
+    return ChannelRecord(
+        channelId=new_id("C"),
+        workspaceId=workspace_id,
+        name=name,
+        type=kind,
+        topic=topic,
+        createdBy=created_by,
+        createdAt=created_at,
+        memberCount=1,
+    )
+
+
 def create_channel(
     caller: Caller, workspace_id: str, body: CreateChannel, publisher: Publisher
 ) -> Channel:
     access.workspace_member(workspace_id, caller.user_id)
     kind = "private" if body.private else "public"
-    item = channel_store.new_channel(
-        channel_id=new_id("C"),
-        workspace_id=workspace_id,
+    item = new_channel(
+        workspace_id,
         name=body.name,
         kind=kind,
         topic=body.topic,
@@ -37,7 +53,7 @@ def create_channel(
     )
     try:
         channel_store.create_channel(item)
-    except channel_store.NameTaken:
+    except NameTaken:
         raise Conflict(f"a channel named #{body.name} already exists") from None
     event = {"type": "channel_created", "channel": channel_view(item, False).wire()}
     if kind == "public":
@@ -83,7 +99,7 @@ def leave_channel(caller: Caller, channel_id: str, publisher: Publisher) -> None
         return
     if channel.type == "dm":
         raise Forbidden("a direct message cannot be left")
-    if channel_store.remove_channel_member(channel, caller.user_id):
+    if channel_store.remove_channel_member(channel_id, caller.user_id):
         event = {"type": "member_left_channel", "channelId": channel_id, "userId": caller.user_id}
         publisher.to_channel(channel.workspaceId, channel_id, event)
         publisher.to_users(channel.workspaceId, [caller.user_id], event)
@@ -114,7 +130,7 @@ def list_members(
     return users_by_id([m.userId for m in items]), next_cursor
 
 
-def _announce_join(publisher: Publisher, channel: ChannelItem, user_ids: list[str]) -> None:
+def _announce_join(publisher: Publisher, channel: ChannelRecord, user_ids: list[str]) -> None:
     events = [
         {"type": "member_joined_channel", "channelId": channel.channelId, "userId": user_id}
         for user_id in user_ids
@@ -122,7 +138,7 @@ def _announce_join(publisher: Publisher, channel: ChannelItem, user_ids: list[st
     publisher.to_channel_each(channel.workspaceId, channel.channelId, events)
 
 
-def _fresh(channel: ChannelItem) -> ChannelItem:
+def _fresh(channel: ChannelRecord) -> ChannelRecord:
     return channel_store.get_channel(channel.channelId) or channel
 
 
@@ -136,10 +152,10 @@ def update_channel(
     if body.name is not None and body.name != channel.name:
         try:
             channel_store.rename_channel(channel, body.name)
-        except channel_store.NameTaken:
+        except NameTaken:
             raise Conflict(f"a channel named #{body.name} already exists") from None
     if body.topic is not None and body.topic != channel.topic:
-        channel_store.set_topic(channel, body.topic)
+        channel_store.set_topic(channel_id, body.topic)
     channel = _fresh(channel)
     event = {"type": "channel_changed", "channel": channel_view(channel, False).wire()}
     if channel.type == "public":
@@ -164,18 +180,17 @@ def open_direct_message(
             raise NotFound(f"user {user_id} is not a member of this workspace")
     members = sorted([caller.user_id, *others])
     digest = hashlib.sha256("\n".join(members).encode()).hexdigest()
-    candidate = channel_store.new_channel(
-        channel_id=new_id("D"),
-        workspace_id=workspace_id,
+    candidate = ChannelRecord(
+        channelId=new_id("D"),
+        workspaceId=workspace_id,
         name="dm-" + digest[:12],
-        kind="dm" if len(others) == 1 else "group_dm",
+        type="dm" if len(others) == 1 else "group_dm",
         topic="",
-        created_by=caller.user_id,
-        created_at=iso_now(),
+        createdBy=caller.user_id,
+        createdAt=iso_now(),
+        memberCount=len(members),
     )
-    channel = channel_store.open_direct_message(
-        candidate, members, (f"WS#{workspace_id}", f"DM#{digest}")
-    )
+    channel = channel_store.open_direct_message(candidate, members, digest)
     if channel.channelId == candidate.channelId:
         event = {"type": "channel_created", "channel": channel_view(channel, True).wire()}
         publisher.to_users(workspace_id, members, event)

@@ -17,11 +17,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from parley.adapters.dynamodb import apps as app_store
-from parley.adapters.dynamodb import commands as command_store
-from parley.adapters.dynamodb import messages as message_store
-from parley.adapters.dynamodb import workspaces as workspace_store
-from parley.adapters.dynamodb.items import AppItem, ChannelItem, CommandResponseItem
 from parley.apps import commands as wire
 from parley.apps.credentials import token_hash
 from parley.apps.delivery import HttpPoster
@@ -30,6 +25,11 @@ from parley.domain.caller import Caller
 from parley.domain.ephemeral import ephemeral_event
 from parley.domain.objects import Message
 from parley.domain.ports import Publisher
+from parley.domain.ports.apps import store as app_store
+from parley.domain.ports.commands import store as command_store
+from parley.domain.ports.messages import store as message_store
+from parley.domain.ports.workspaces import store as workspace_store
+from parley.domain.records import AppRecord, ChannelRecord, CommandResponseRecord
 from parley.edge.schemas import CommandResponse, CommandResult
 from parley.errors import (
     Conflict,
@@ -159,8 +159,8 @@ class _Where:
         return _Shown("deleted")
 
 
-def _app_with(workspace_id: str, command: str) -> AppItem:
-    found = [app for app in app_store.list_apps(workspace_id) if command in (app.commands or [])]
+def _app_with(workspace_id: str, command: str) -> AppRecord:
+    found = [app for app in app_store.list_apps(workspace_id) if command in app.commands]
     if not found:
         raise InvalidRequest(
             f"{command} is not a valid command; to send text that starts with /, "
@@ -187,8 +187,8 @@ def invoke(
     channel, _ = access.channel_audience(channel_id, caller.user_id, workspace_id)
     run = None
     if body.clientMsgId is not None:  # a retry gets the first run's result, the app no call
-        run = command_store.run_key(channel_id, caller.user_id, body.clientMsgId)
-        earlier = command_store.claim_run(run, int(time.time()))
+        run = (channel_id, caller.user_id, body.clientMsgId)
+        earlier = command_store.claim_run(*run, int(time.time()))
         if earlier is not None:
             if earlier.result is None:
                 raise Conflict(
@@ -200,16 +200,16 @@ def invoke(
         result = _run(caller, channel, invocation, body, publisher=publisher, outbound=outbound)
     except BaseException:
         if run is not None:
-            command_store.release_run(run)
+            command_store.release_run(*run)
         raise
     if run is not None:
-        command_store.finish_run(run, result.model_dump_json())
+        command_store.finish_run(*run, result.model_dump_json())
     return result
 
 
 def _run(
     caller: Caller,
-    channel: ChannelItem,
+    channel: ChannelRecord,
     invocation: wire.Invocation,
     body: messages.Draft,
     *,
@@ -276,8 +276,8 @@ def _new_response_url(where: _Where, command: str) -> str:
     """A fresh response_url token; the table keeps its hash and where it answers."""
     token = RESPONSE_TOKEN_PREFIX + secrets.token_urlsafe(32)
     command_store.create_response(
-        CommandResponseItem(
-            *command_store.response_key(token_hash(token)),
+        CommandResponseRecord(
+            tokenHash=token_hash(token),
             appId=where.app_id,
             workspaceId=where.workspace_id,
             channelId=where.channel_id,

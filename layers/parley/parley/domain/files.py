@@ -8,18 +8,19 @@ it (shares are written and deleted with their messages). Everyone else gets a 40
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from parley.adapters.dynamodb import files as file_store
-from parley.adapters.dynamodb.base import epoch
-from parley.adapters.dynamodb.items import FileItem
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.filenames import content_disposition, display_name, object_key
 from parley.domain.objects import File, UploadForm
+from parley.domain.ports.files import NotPending
+from parley.domain.ports.files import store as file_store
+from parley.domain.records import FileRecord
 from parley.domain.views import file_view
 from parley.errors import Conflict, InvalidRequest, NotFound, TooLarge
 from parley.ids import iso_now, new_id
@@ -41,7 +42,7 @@ class StoredObject(Protocol):
 
 
 class FileBucket(Protocol):
-    """The port to the files bucket (storage.s3.S3FileBucket in Lambda)."""
+    """The port to the files bucket (parley.adapters.s3.S3FileBucket in Lambda)."""
 
     def upload_form(
         self, key: str, content_type: str, size: int, expires_in: int
@@ -81,9 +82,7 @@ def start_upload(
         access.channel_member(body.channelId, caller.user_id, workspace_id)
     file_id = new_id("F")
     now = int(time.time())
-    item = FileItem(
-        f"WS#{workspace_id}",
-        f"FILE#{file_id}",
+    item = FileRecord(
         fileId=file_id,
         workspaceId=workspace_id,
         name=name,
@@ -95,9 +94,8 @@ def start_upload(
         objectKey=object_key(workspace_id, file_id, name),
         uploadExpiresAt=now + UPLOAD_SECONDS,
         channelId=body.channelId,
-        ttl=epoch(now + ABANDONED_AFTER_SECONDS),
     )
-    file_store.create_file(item)
+    file_store.create_file(item, now + ABANDONED_AFTER_SECONDS)
     url, fields = bucket.upload_form(item.objectKey, item.contentType, body.size, UPLOAD_SECONDS)
     metrics.add_metric("FileUploadStarted", MetricUnit.Count, 1)
     expires_at = datetime.fromtimestamp(item.uploadExpiresAt, UTC)
@@ -134,7 +132,7 @@ def complete_upload(caller: Caller, file_id: str, bucket: FileBucket) -> File:
     bucket.mark_ready(file.objectKey)
     try:
         file_store.mark_ready(file)
-    except file_store.NotPending:
+    except NotPending:
         # A concurrent completion got there first.
         again = file_store.find_file(file_id)
         if again is None or again.status != "ready":
@@ -142,10 +140,10 @@ def complete_upload(caller: Caller, file_id: str, bucket: FileBucket) -> File:
         return file_view(again)
     metrics.add_metric("FileUploaded", MetricUnit.Count, 1)
     metrics.add_metric("FileUploadedBytes", MetricUnit.Bytes, file.size)
-    return file_view(file)
+    return file_view(dataclasses.replace(file, status="ready"))
 
 
-def _mismatch(file: FileItem, stored: StoredObject) -> str | None:
+def _mismatch(file: FileRecord, stored: StoredObject) -> str | None:
     if stored.size != file.size:
         return f"{stored.size} bytes arrived, {file.size} were declared"
     if stored.content_type.lower() != file.contentType:
@@ -153,8 +151,8 @@ def _mismatch(file: FileItem, stored: StoredObject) -> str | None:
     return None
 
 
-def _forget(file: FileItem) -> None:
-    with contextlib.suppress(file_store.NotPending):  # completed meanwhile: nothing to forget
+def _forget(file: FileRecord) -> None:
+    with contextlib.suppress(NotPending):  # completed meanwhile: nothing to forget
         file_store.forget_pending(file)
 
 
@@ -169,7 +167,7 @@ def download(caller: Caller, file_id: str, bucket: FileBucket) -> Download:
     return Download(file=file_view(file), url=url)
 
 
-def _may_see(file: FileItem, user_id: str) -> bool:
+def _may_see(file: FileRecord, user_id: str) -> bool:
     if file.uploadedBy == user_id:
         return True
     return file.status == "ready" and access.sees_any_channel(
@@ -177,7 +175,7 @@ def _may_see(file: FileItem, user_id: str) -> bool:
     )
 
 
-def files_to_share(caller: Caller, workspace_id: str, file_ids: list[str]) -> list[FileItem]:
+def files_to_share(caller: Caller, workspace_id: str, file_ids: list[str]) -> list[FileRecord]:
     """The files a message of `workspace_id` may share, in the order given, without repeats.
 
     Each must be a file of that workspace that the sender may see (sharing must not widen

@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from parley.adapters.dynamodb import connections as connection_store
-from parley.adapters.dynamodb import messages as message_store
-from parley.adapters.dynamodb import reads
-from parley.adapters.dynamodb.items import FileItem, MessageItem
 from parley.concurrency import both
 from parley.domain import access, files, mentions, ratelimits
 from parley.domain import blocks as block_kit
 from parley.domain.caller import Caller
 from parley.domain.objects import Message
 from parley.domain.ports import Publisher
+from parley.domain.ports.connections import store as connection_store
+from parley.domain.ports.messages import DuplicateSend, NotYours, TsTaken
+from parley.domain.ports.messages import store as message_store
+from parley.domain.ports.reads import store as reads
+from parley.domain.records import FileRecord, MessageRecord
 from parley.domain.views import message_view, shared_file
 from parley.errors import (
     EmptyText,
@@ -99,10 +100,10 @@ def post_message(
             ),
             lambda: connection_store.live_connections(channel.workspaceId, member_ids),
         )
-    except message_store.DuplicateSend as duplicate:
+    except DuplicateSend as duplicate:
         return _existing(channel_id, duplicate.ts), False
     if parent is not None:
-        message_store.record_reply(parent, item.ts)
+        message_store.record_reply(channel_id, parent.ts, item.ts)
         # The parent's author and everyone who replies follow the thread.
         reads.follow(caller.user_id, channel.workspaceId, channel_id, parent.ts, item.ts)
         reads.follow(parent.userId, channel.workspaceId, channel_id, parent.ts, parent.ts)
@@ -115,7 +116,7 @@ def post_message(
         {"type": "message", "channelId": channel_id, "message": message.wire()},
     )
     if item.broadcast == "here":
-        message_store.set_here_users(item, delivery.reached - {caller.user_id})
+        message_store.set_here_users(channel_id, item.ts, delivery.reached - {caller.user_id})
     return message, True
 
 
@@ -153,20 +154,16 @@ def _store_with_new_ts(
     channel_id: str,
     workspace_id: str,
     body: Draft,
-    shared: list[FileItem],
+    shared: list[FileRecord],
     *,
     subtype: str | None,
     stored_blocks: str | None,
-) -> MessageItem:
+) -> MessageRecord:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""
     mentioned = mentions.parse(body.text)
     ts = ts_from_micros(now_micros())
     for _ in range(_TS_ATTEMPTS):
-        item = MessageItem(
-            f"CH#{channel_id}",
-            f"MSG#{ts}",
-            GSI1PK=f"THREAD#{channel_id}#{body.threadTs}" if body.threadTs else None,
-            GSI1SK=ts if body.threadTs else None,
+        item = MessageRecord(
             channelId=channel_id,
             workspaceId=workspace_id,
             ts=ts,
@@ -174,9 +171,9 @@ def _store_with_new_ts(
             text=body.text,
             threadTs=body.threadTs,
             clientMsgId=body.clientMsgId,
-            fileIds=[f.fileId for f in shared] or None,
-            files=[shared_file(f) for f in shared] or None,
-            mentions=set(mentioned.users) or None,
+            fileIds=tuple(f.fileId for f in shared) or None,
+            files=tuple(shared_file(f) for f in shared) or None,
+            mentions=frozenset(mentioned.users) or None,
             broadcast=mentioned.broadcast,
             appId=caller.app_id,
             subtype=subtype,
@@ -186,7 +183,7 @@ def _store_with_new_ts(
         )
         try:
             message_store.put_new_message(item, int(time.time()) + RETRY_KEY_SECONDS)
-        except message_store.TsTaken:
+        except TsTaken:
             ts = next_ts(ts)
             continue
         return item
@@ -246,7 +243,7 @@ def edit_message(
             blocks=new_blocks,
             replace_blocks=blocks is not None,
         )
-    except message_store.NotYours:
+    except NotYours:
         raise MessageNotFound("message not found") from None
     message = message_view(item)
     publisher.to_channel(

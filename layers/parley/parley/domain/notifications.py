@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import notifications as notification_store
-from parley.adapters.dynamodb.items import ChannelItem, MessageItem, NotificationItem
 from parley.domain.caller import Caller
 from parley.domain.ports import Publisher
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.notifications import store as notification_store
+from parley.domain.records import ChannelRecord, MessageRecord, NotificationRecord
 from parley.edge.schemas import Notification
 from parley.ids import iso_now
 from parley.observability import MetricUnit, logger, metrics
@@ -36,7 +36,7 @@ class Recipients:
 
 
 def recipients(
-    message: MessageItem, channel_type: str, member_ids: set[str], here_only: bool = False
+    message: MessageRecord, channel_type: str, member_ids: set[str], here_only: bool = False
 ) -> Recipients:
     """Members the message notifies, never its author. `here_only`: the hereUsers alone
     (recorded after the message went out, so they arrive in a later change of the item)."""
@@ -52,7 +52,7 @@ def recipients(
     return Recipients("mention", frozenset((chosen & member_ids) - {message.userId}))
 
 
-def may_notify(message: MessageItem, channel_type: str, here_only: bool = False) -> bool:
+def may_notify(message: MessageRecord, channel_type: str, here_only: bool = False) -> bool:
     """Whether `recipients` can name anyone, told before the members are read: a DM, a
     mention, <!channel>, or <!here> with someone active. Most messages are none of these,
     and their notifying ends here, one member read fewer per message."""
@@ -64,7 +64,7 @@ def may_notify(message: MessageItem, channel_type: str, here_only: bool = False)
     )
 
 
-def channels_of(messages: list[MessageItem]) -> dict[str, ChannelItem]:
+def channels_of(messages: list[MessageRecord]) -> dict[str, ChannelRecord]:
     """The messages' channels by id, in one BatchGetItem per 100 channels rather than a
     GetItem per message: a stream batch of 100 messages names a few dozen channels."""
     wanted = sorted({message.channelId for message in messages})
@@ -76,13 +76,13 @@ class PushFailed(Exception):
 
 
 def notify(
-    message: MessageItem,
+    message: MessageRecord,
     publisher: Publisher,
     push: Push | None,
     now: float,
     here_only: bool = False,
     *,
-    channels: Mapping[str, ChannelItem] | None = None,
+    channels: Mapping[str, ChannelRecord] | None = None,
 ) -> int:
     """Creates the message's notifications and delivers those that have not reached their
     recipients: live to their connections, by `push` to those with none. How many were new.
@@ -102,20 +102,19 @@ def notify(
     members = set(channel_store.member_ids(channel.channelId))
     chosen = recipients(message, channel.type, members, here_only)
     created_at = iso_now()
-    pending: dict[str, NotificationItem] = {}
+    pending: dict[str, NotificationRecord] = {}
     existing: list[str] = []
     for user_id in sorted(chosen.user_ids):
-        item = notification_store.new_notification(
-            user_id,
-            kind=chosen.kind,
-            workspace_id=message.workspaceId,
-            channel_id=message.channelId,
+        item = NotificationRecord(
+            recipientId=user_id,
+            workspaceId=message.workspaceId,
+            channelId=message.channelId,
             ts=message.ts,
-            author_id=message.userId,
-            created_at=created_at,
-            expires_at=int(now) + TTL_SECONDS,
+            userId=message.userId,
+            type=chosen.kind,
+            createdAt=created_at,
         )
-        if notification_store.create(item):
+        if notification_store.create(item, int(now) + TTL_SECONDS):
             pending[user_id] = item
         else:
             existing.append(user_id)
@@ -151,7 +150,7 @@ def notify(
 
 
 def _push_all(
-    offline: list[str], message: MessageItem, notification: Notification, push: Push | None
+    offline: list[str], message: MessageRecord, notification: Notification, push: Push | None
 ) -> list[str]:
     """Pushes to each offline recipient, marking those it reached; the ones that failed."""
     if push is None:  # no topic configured: nothing to push to
@@ -168,7 +167,7 @@ def _push_all(
     return failed
 
 
-def notification_view(item: NotificationItem) -> Notification:
+def notification_view(item: NotificationRecord) -> Notification:
     return Notification(
         id=f"{item.channelId}-{item.ts}",
         type="dm" if item.type == "dm" else "mention",

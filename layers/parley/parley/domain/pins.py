@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from parley.adapters.dynamodb import messages as message_store
-from parley.adapters.dynamodb import pins as pin_store
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.objects import Message
 from parley.domain.ports import Publisher
+from parley.domain.ports.messages import store as message_store
+from parley.domain.ports.pins import store as pin_store
 from parley.domain.views import message_view
 from parley.errors import MessageNotFound
 from parley.ids import iso_now

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import time
 
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import connections as connection_store
-from parley.adapters.dynamodb import presence as presence_store
-from parley.adapters.dynamodb import workspaces as workspace_store
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.ports import Publisher
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.connections import store as connection_store
+from parley.domain.ports.presence import store as presence_store
+from parley.domain.ports.workspaces import store as workspace_store
 from parley.errors import InvalidRequest
 from parley.observability import MetricUnit, metrics
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from parley.adapters.dynamodb import ratelimits
 from parley.domain.caller import Caller
+from parley.domain.ports.ratelimits import store as rate_store
 from parley.errors import RateLimited
 from parley.observability import MetricUnit, metrics
 
@@ -24,7 +24,8 @@ class SendLimit:
 
     @property
     def retry_after_s(self) -> int:
-        """When refused, the next message fits within one interval (see store.ratelimits)."""
+        """When refused, the next message fits within one interval (see
+        parley.adapters.dynamodb.ratelimits)."""
         return max(1, math.ceil(1 / self.per_second))
 
 
@@ -39,7 +40,7 @@ def limit_for(caller: Caller) -> SendLimit:
 def check_send(caller: Caller, channel_id: str, now: float) -> None:
     """Counts one message from the caller in the channel, or raises RateLimited."""
     limit = limit_for(caller)
-    if not ratelimits.admit(
+    if not rate_store.admit(
         caller.user_id, channel_id, burst=limit.burst, per_second=limit.per_second, now=now
     ):
         metrics.add_metric("MessageRateLimited", MetricUnit.Count, 1)

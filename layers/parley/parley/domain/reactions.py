@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from parley.adapters.dynamodb import messages as message_store
-from parley.adapters.dynamodb.items import MessageItem, ReactionMap
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.objects import Message
 from parley.domain.ports import Publisher
+from parley.domain.ports.messages import store as message_store
+from parley.domain.records import MessageRecord, ReactionRecord
 from parley.domain.views import message_view
 from parley.errors import Conflict, InvalidRequest, MessageNotFound
 
@@ -35,7 +36,7 @@ def react(
         if reactions is None:  # already as asked: idempotent, nothing to announce
             return message_view(item), False
         if message_store.save_reactions(item, reactions):
-            item.reactions = reactions
+            item = dataclasses.replace(item, reactions=reactions, version=item.version + 1)
             publisher.to_channel(
                 channel.workspaceId,
                 channel_id,
@@ -51,11 +52,11 @@ def react(
     raise Conflict("the message is changing too fast; try again")
 
 
-def _changed(item: MessageItem, name: str, user_id: str, *, add: bool) -> list[ReactionMap] | None:
+def _changed(
+    item: MessageRecord, name: str, user_id: str, *, add: bool
+) -> tuple[ReactionRecord, ...] | None:
     """The new reaction list, or None when the user's reaction is already as asked."""
-    users_by_name: dict[str, list[str]] = {
-        r.name: [str(u) for u in r.users] for r in item.reactions or []
-    }
+    users_by_name: dict[str, list[str]] = {r.name: list(r.users) for r in item.reactions}
     users = users_by_name.get(name)
     if add:
         if users is not None and user_id in users:
@@ -67,4 +68,4 @@ def _changed(item: MessageItem, name: str, user_id: str, *, add: bool) -> list[R
         if users is None or user_id not in users:
             return None
         users.remove(user_id)
-    return [ReactionMap(name=n, users=u) for n, u in users_by_name.items() if u]
+    return tuple(ReactionRecord(name=n, users=tuple(u)) for n, u in users_by_name.items() if u)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import messages as message_store
-from parley.adapters.dynamodb import reads as read_store
 from parley.domain import access
 from parley.domain.caller import Caller
 from parley.domain.ports import Publisher
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.messages import store as message_store
+from parley.domain.ports.reads import store as read_store
 from parley.errors import ChannelNotFound, ThreadNotFound
 
 if TYPE_CHECKING:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from parley.adapters.dynamodb import users as user_store
 from parley.domain.caller import Caller
 from parley.domain.objects import User
+from parley.domain.ports.users import store as user_store
 from parley.domain.views import unknown_user, user_view
 from parley.ids import iso_now
 
@@ -18,7 +18,7 @@ _provisioned: set[str] = set()  # this process has seen these users' profiles ex
 
 def ensure_user(caller: Caller, lookup: ProfileLookup | None = None) -> User:
     """The caller's profile, created from the token (and the pool if need be) on first sight."""
-    item = user_store.get_user(caller.user_id)
+    item = user_store.get_user(caller.user_id, index_email=True)
     if item is None:
         name, email = caller.name, caller.email
         if email is None and lookup is not None and caller.username:
@@ -30,8 +30,6 @@ def ensure_user(caller: Caller, lookup: ProfileLookup | None = None) -> User:
             email=email or "",
             created_at=iso_now(),
         )
-    elif item.email and item.GSI1PK is None:  # made before the email index
-        user_store.index_email(item)
     _provisioned.add(caller.user_id)
     return user_view(item)
 

@@ -1,17 +1,9 @@
-"""Items as the public objects of API.md."""
+"""Records as the public objects of API.md."""
 
 from __future__ import annotations
 
 from typing import Literal, cast
 
-from parley.adapters.dynamodb.items import (
-    ChannelItem,
-    FileItem,
-    FileMap,
-    MessageItem,
-    UserItem,
-    WorkspaceItem,
-)
 from parley.domain import blocks
 from parley.domain.objects import (
     Channel,
@@ -24,9 +16,17 @@ from parley.domain.objects import (
     User,
     Workspace,
 )
+from parley.domain.records import (
+    ChannelRecord,
+    FileRecord,
+    MessageRecord,
+    SharedFileRecord,
+    UserRecord,
+    WorkspaceRecord,
+)
 
 
-def user_view(item: UserItem) -> User:
+def user_view(item: UserRecord) -> User:
     return User(id=item.userId, name=item.name, email=item.email)
 
 
@@ -35,13 +35,13 @@ def unknown_user(user_id: str) -> User:
     return User(id=user_id, name=user_id, email="")
 
 
-def workspace_view(item: WorkspaceItem, role: str) -> Workspace:
+def workspace_view(item: WorkspaceRecord, role: str) -> Workspace:
     return Workspace(
         id=item.workspaceId, name=item.name, createdAt=item.createdAt, role=cast(Role, role)
     )
 
 
-def channel_view(item: ChannelItem, is_member: bool) -> Channel:
+def channel_view(item: ChannelRecord, is_member: bool) -> Channel:
     return Channel(
         id=item.channelId,
         workspaceId=item.workspaceId,
@@ -55,7 +55,7 @@ def channel_view(item: ChannelItem, is_member: bool) -> Channel:
     )
 
 
-def message_view(item: MessageItem) -> Message:
+def message_view(item: MessageRecord) -> Message:
     replies = int(item.replyCount or 0)
     return Message(
         ts=item.ts,
@@ -67,8 +67,8 @@ def message_view(item: MessageItem) -> Message:
         replyCount=replies,
         latestReplyTs=item.latestReplyTs,
         reactions=[
-            Reaction(name=r.name, count=len(r.users), users=[str(u) for u in r.users])
-            for r in item.reactions or []
+            Reaction(name=r.name, count=len(r.users), users=list(r.users))
+            for r in item.reactions
             if r.users
         ],
         edited=Edited(ts=item.editedTs) if item.editedTs else None,
@@ -80,13 +80,13 @@ def message_view(item: MessageItem) -> Message:
     )
 
 
-def file_view(item: FileItem) -> File:
+def file_view(item: FileRecord) -> File:
     return _file(item, item.workspaceId, "ready" if item.status == "ready" else "pending")
 
 
-def shared_file(item: FileItem) -> FileMap:
+def shared_file(item: FileRecord) -> SharedFileRecord:
     """What a message keeps of a file it shares (a ready file never changes)."""
-    return FileMap(
+    return SharedFileRecord(
         fileId=item.fileId,
         name=item.name,
         size=item.size,
@@ -96,12 +96,12 @@ def shared_file(item: FileItem) -> FileMap:
     )
 
 
-def shared_file_view(shared: FileMap, workspace_id: str) -> File:
+def shared_file_view(shared: SharedFileRecord, workspace_id: str) -> File:
     return _file(shared, workspace_id, "ready")
 
 
 def _file(
-    source: FileItem | FileMap, workspace_id: str, status: Literal["pending", "ready"]
+    source: FileRecord | SharedFileRecord, workspace_id: str, status: Literal["pending", "ready"]
 ) -> File:
     return File(
         id=source.fileId,

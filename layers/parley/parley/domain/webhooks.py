@@ -7,21 +7,21 @@ real time like any other. What the URL takes and answers is Slack's (parley.slac
 
 from __future__ import annotations
 
-from parley.adapters.dynamodb import apps as app_store
-from parley.adapters.dynamodb import webhooks as webhook_store
-from parley.adapters.dynamodb.items import AppItem, ChannelItem, WebhookItem, WebhookTokenItem
 from parley.apps.credentials import HOOK_TOKEN_PREFIX, new_hook_token, token_hash
 from parley.domain import access, channels, messages
 from parley.domain.caller import Caller
 from parley.domain.objects import Message
 from parley.domain.ports import Publisher
+from parley.domain.ports.apps import store as app_store
+from parley.domain.ports.webhooks import store as webhook_store
+from parley.domain.records import AppRecord, ChannelRecord, WebhookRecord, WebhookTokenRecord
 from parley.edge.schemas import PostMessage, Webhook
 from parley.errors import InvalidRequest, NotFound
 from parley.ids import iso_now, new_id
 from parley.observability import MetricUnit, metrics
 
 
-def webhook_view(item: WebhookItem) -> Webhook:
+def webhook_view(item: WebhookRecord) -> Webhook:
     return Webhook(
         id=item.hookId,
         channelId=item.channelId,
@@ -31,7 +31,7 @@ def webhook_view(item: WebhookItem) -> Webhook:
     )
 
 
-def _channel_admin(caller: Caller, channel_id: str) -> ChannelItem:
+def _channel_admin(caller: Caller, channel_id: str) -> ChannelRecord:
     """The channel, for a member of it who is an admin of its workspace."""
     channel, _ = access.channel_member(channel_id, caller.user_id)
     access.workspace_admin(channel.workspaceId, caller.user_id)
@@ -53,9 +53,7 @@ def create_webhook(
     channels.add_members(caller, channel_id, [app.botUserId], publisher)
     token = new_hook_token()
     hook_id = new_id("H")
-    hook = WebhookItem(
-        f"CH#{channel_id}",
-        f"WEBHOOK#{hook_id}",
+    hook = WebhookRecord(
         hookId=hook_id,
         appId=app.appId,
         workspaceId=channel.workspaceId,
@@ -69,7 +67,7 @@ def create_webhook(
     return webhook_view(hook), token
 
 
-def _app_in(workspace_id: str, app_id: str) -> AppItem:
+def _app_in(workspace_id: str, app_id: str) -> AppRecord:
     app = app_store.get_app(app_id)
     if app is None or app.workspaceId != workspace_id:
         raise NotFound("app not found")
@@ -94,7 +92,7 @@ class NoSuchWebhook(NotFound):
     """The hook's URL is unknown or revoked, or its app was deleted."""
 
 
-def find(token: str) -> WebhookTokenItem:
+def find(token: str) -> WebhookTokenRecord:
     """The hook whose URL carries this token (one GetItem, two with its app's)."""
     hook = (
         webhook_store.by_token(token_hash(token)) if token.startswith(HOOK_TOKEN_PREFIX) else None
@@ -104,7 +102,7 @@ def find(token: str) -> WebhookTokenItem:
     return hook
 
 
-def post(hook: WebhookTokenItem, draft: PostMessage, publisher: Publisher) -> Message:
+def post(hook: WebhookTokenRecord, draft: PostMessage, publisher: Publisher) -> Message:
     """Posts as the hook's bot, a `bot_message` as Slack's webhooks post."""
     bot = Caller(user_id=hook.botUserId, app_id=hook.appId, workspace_id=hook.workspaceId)
     message, _ = messages.post_message(

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import users as user_store
-from parley.adapters.dynamodb import workspaces as workspace_store
-from parley.adapters.dynamodb.items import InviteItem, WorkspaceItem
 from parley.domain import access
 from parley.domain.caller import Caller
+from parley.domain.channels import new_channel
 from parley.domain.objects import Workspace
 from parley.domain.ports import Publisher
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.users import store as user_store
+from parley.domain.ports.workspaces import InviteCodeTaken
+from parley.domain.ports.workspaces import store as workspace_store
+from parley.domain.records import InviteRecord, WorkspaceMemberRecord, WorkspaceRecord
 from parley.domain.users import users_by_id
 from parley.domain.views import user_view, workspace_view
 from parley.edge.schemas import CreateWorkspace, Invite, WorkspaceMember
-from parley.errors import NotFound, UserNotFound
+from parley.errors import Conflict, NotFound, UserNotFound
 from parley.ids import iso_now, new_id, new_invite_code
 
 INVITE_LIFETIME = timedelta(days=7)
@@ -26,25 +28,24 @@ def create_workspace(caller: Caller, body: CreateWorkspace) -> Workspace:
     """The caller becomes admin; a public `general` channel is created and joined."""
     now = iso_now()
     workspace_id = new_id("W")
-    general = channel_store.new_channel(
-        channel_id=new_id("C"),
-        workspace_id=workspace_id,
+    general = new_channel(
+        workspace_id,
         name=GENERAL,
         kind="public",
         topic="",
         created_by=caller.user_id,
         created_at=now,
     )
-    workspace = WorkspaceItem(
-        f"WS#{workspace_id}",
-        "WS",
+    workspace = WorkspaceRecord(
         workspaceId=workspace_id,
         name=body.name,
         createdBy=caller.user_id,
         createdAt=now,
         generalChannelId=general.channelId,
     )
-    admin = workspace_store.new_member(workspace_id, caller.user_id, "admin", now)
+    admin = WorkspaceMemberRecord(
+        workspaceId=workspace_id, userId=caller.user_id, role="admin", joinedAt=now
+    )
     workspace_store.create_workspace(workspace, admin, general)
     return workspace_view(workspace, "admin")
 
@@ -70,17 +71,18 @@ def create_invite(caller: Caller, workspace_id: str) -> Invite:
     access.workspace_member(workspace_id, caller.user_id)
     now = datetime.now(UTC)
     expires = now + INVITE_LIFETIME
-    invite = InviteItem(
-        f"INVITE#{new_invite_code()}",
-        "INVITE",
+    invite = InviteRecord(
+        code=new_invite_code(),
         workspaceId=workspace_id,
         createdBy=caller.user_id,
         createdAt=iso_now(),
         expiresAt=expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        ttl=expires,
     )
-    workspace_store.put_invite(invite)
-    return Invite(code=invite.PK.removeprefix("INVITE#"), expiresAt=invite.expiresAt)
+    try:
+        workspace_store.put_invite(invite)
+    except InviteCodeTaken:
+        raise Conflict("invite code collision, try again") from None
+    return Invite(code=invite.code, expiresAt=invite.expiresAt)
 
 
 def accept_invite(caller: Caller, code: str, publisher: Publisher) -> Workspace:
@@ -96,7 +98,9 @@ def accept_invite(caller: Caller, code: str, publisher: Publisher) -> Workspace:
         return workspace_view(workspace, existing.role)
     now = iso_now()
     workspace_store.add_member(
-        workspace_store.new_member(workspace.workspaceId, caller.user_id, "member", now)
+        WorkspaceMemberRecord(
+            workspaceId=workspace.workspaceId, userId=caller.user_id, role="member", joinedAt=now
+        )
     )
     general = channel_store.get_channel(workspace.generalChannelId)
     if general is not None and channel_store.add_channel_members(general, [caller.user_id], now):

@@ -21,10 +21,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.adapters.dynamodb.items import MessageItem
+from parley.adapters.dynamodb.stream import message_from_image
 from parley.domain import notifications
 from parley.domain.notifications import Push
 from parley.domain.ports import Publisher
+from parley.domain.records import MessageRecord
 
 
 def process_stream(
@@ -52,11 +53,11 @@ def process_stream(
     return dict(reply)
 
 
-def _message(raw_event: dict[str, Any]) -> MessageItem:
-    return MessageItem.from_raw_data(raw_event["dynamodb"]["NewImage"])
+def _message(raw_event: dict[str, Any]) -> MessageRecord:
+    return message_from_image(raw_event["dynamodb"]["NewImage"])
 
 
-def _readable_messages(event: dict[str, Any]) -> list[MessageItem]:
+def _readable_messages(event: dict[str, Any]) -> list[MessageRecord]:
     """The batch's messages, for reading their channels ahead; a record that cannot be read
     is left out here and fails on its own in the batch."""
     messages = []

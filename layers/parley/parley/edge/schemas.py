@@ -517,3 +517,60 @@ class Notification(_Out):
 
 class NotificationsReply(Page):
     notifications: list[Notification]
+
+
+# ------------------------------------------------------------------ Slack imports
+
+
+class CreateImport(_In):
+    # The size limit is the deployment's (MaxImportBytes), checked by the domain as a 413.
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    size: Annotated[int, Field(ge=1)]
+
+
+class ImportCounts(_Out):
+    users: int = 0
+    channels: int = 0
+    messages: int = Field(default=0, description="top-level messages")
+    replies: int = 0
+    reactions: int = Field(default=0, description="reactions, one per user who reacted")
+    files: int = Field(default=0, description="files noted (an export holds no file content)")
+    invalid: int = Field(default=0, description="messages that could not be imported")
+
+
+class ImportChunks(_Out):
+    """The import's day files: `total` once planned (null before), `done` as they finish."""
+
+    total: int | None = None
+    done: int = 0
+
+
+class Import(_Out):
+    id: str
+    workspaceId: str
+    name: str
+    status: Literal["pending", "running", "done", "failed"]
+    createdBy: str
+    createdAt: str
+    counts: ImportCounts
+    chunks: ImportChunks
+    errors: list[str] = Field(description="the first errors (at most 20), the reason last")
+    reason: str | None = Field(default=None, description="why a failed import failed")
+
+
+_IMPORT_REPLY = ConfigDict(
+    extra="forbid", from_attributes=True, defer_build=True, populate_by_name=True
+)
+
+
+class ImportReply(_Out):
+    model_config = _IMPORT_REPLY
+
+    import_: Import = Field(alias="import")
+
+
+class ImportUploadReply(_Out):
+    model_config = _IMPORT_REPLY
+
+    import_: Import = Field(alias="import")
+    upload: UploadForm

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from parley.adapters.dynamodb import channels as channel_store
-from parley.adapters.dynamodb import messages as message_store
-from parley.adapters.dynamodb import users as user_store
-from parley.adapters.dynamodb import workspaces as workspace_store
-from parley.adapters.dynamodb.base import decode_offset
-from parley.adapters.dynamodb.items import ChannelItem
 from parley.domain import access
 from parley.domain.caller import Caller
+from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.messages import store as message_store
+from parley.domain.ports.users import store as user_store
+from parley.domain.ports.workspaces import store as workspace_store
+from parley.domain.records import ChannelRecord
 from parley.domain.views import channel_view, message_view
 from parley.edge.schemas import Channel, Message, _Out
 from parley.errors import InvalidRequest
+from parley.paging import decode_offset
 from parley.search.query import SearchQuery, parse_query
 from parley.search.request import highlights_of, search_body
 
@@ -86,7 +86,7 @@ def search_messages(
     )
 
 
-def readable_channels(workspace_id: str, user_id: str) -> dict[str, tuple[ChannelItem, bool]]:
+def readable_channels(workspace_id: str, user_id: str) -> dict[str, tuple[ChannelRecord, bool]]:
     """The workspace's public channels and the caller's own channels, with membership."""
     memberships = channel_store.memberships_in_workspace(user_id, workspace_id)
     mine = {m.channelId for m in memberships}
@@ -99,7 +99,7 @@ def readable_channels(workspace_id: str, user_id: str) -> dict[str, tuple[Channe
     return readable
 
 
-def _narrow_to(query: SearchQuery, readable: dict[str, tuple[ChannelItem, bool]]) -> set[str]:
+def _narrow_to(query: SearchQuery, readable: dict[str, tuple[ChannelRecord, bool]]) -> set[str]:
     if not query.channels:
         return set(readable)
     wanted = set(query.channels)

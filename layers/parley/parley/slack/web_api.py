@@ -19,7 +19,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from parley.adapters.dynamodb.base import offset_page
 from parley.domain import (
     apps,
     channels,
@@ -58,6 +57,7 @@ from parley.errors import (
 )
 from parley.ids import next_ts
 from parley.limits import ID_PATTERN, TS_PATTERN
+from parley.paging import offset_page
 from parley.slack import shapes
 
 MAX_PAGE = 200  # Parley's page size limit; Slack's larger `limit`s are served in pages of it

@@ -135,22 +135,6 @@ def encode_cursor(position: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_offset(cursor: str | None) -> int:
-    """The position in a list computed whole (channels, search hits), or a 400."""
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        raise InvalidCursor("cursor is not valid")
-    return int(cursor)
-
-
-def offset_page(items: list[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
-    """One page of a list computed whole, and the offset cursor to the next (None at the end)."""
-    start = decode_offset(cursor)
-    more = start + limit < len(items)
-    return items[start : start + limit], str(start + limit) if more else None
-
-
 def decode_cursor(cursor: str | None, required: Iterable[str] = ()) -> dict[str, Any] | None:
     """A cursor that this server made, or a 400: a forged one never reaches DynamoDB."""
     if not cursor:
@@ -194,13 +178,13 @@ def batch_get(model: type[T], keys: list[tuple[str, str]]) -> list[T]:
     if not keys:
         return []
     unique = list(dict.fromkeys(keys))
-    return list(model.batch_get(unique))  # type: ignore[attr-defined]
+    return list(model.batch_get(unique))  # type: ignore[attr-defined]  # T is any item type; pynamodb's Model methods are not on a bare TypeVar
 
 
 def get_or_none(model: type[T], pk: str, sk: str, consistent: bool = False) -> T | None:
     try:
-        return model.get(pk, sk, consistent_read=consistent)  # type: ignore[attr-defined]
-    except model.DoesNotExist:  # type: ignore[attr-defined]
+        return model.get(pk, sk, consistent_read=consistent)  # type: ignore[attr-defined]  # T is any item type; pynamodb's Model methods are not on a bare TypeVar
+    except model.DoesNotExist:  # type: ignore[attr-defined]  # T is any item type; its DoesNotExist is pynamodb's
         return None
 
 
@@ -234,7 +218,7 @@ def query_page(
     cursor from elsewhere can neither read another partition nor break the query.
     """
     start = decode_cursor(cursor, required=("SK",))
-    result = model.query(  # type: ignore[attr-defined]
+    result = model.query(  # type: ignore[attr-defined]  # T is any item type; pynamodb's Model methods are not on a bare TypeVar
         pk,
         condition,
         limit=limit,

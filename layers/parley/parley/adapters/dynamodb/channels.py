@@ -18,11 +18,10 @@ from parley.adapters.dynamodb.items import (
     ChannelNameItem,
     DirectMessageItem,
 )
+from parley.adapters.dynamodb.records import to_item, to_record
+from parley.domain.ports.channels import NameTaken
+from parley.domain.records import ChannelMemberRecord, ChannelRecord
 from parley.ids import now_micros, ts_from_micros
-
-
-class NameTaken(Exception):
-    """The workspace already has a channel of that name."""
 
 
 def channel_key(channel_id: str) -> tuple[str, str]:
@@ -37,39 +36,40 @@ def name_key(workspace_id: str, name: str) -> tuple[str, str]:
     return f"WS#{workspace_id}", f"CHNAME#{name}"
 
 
-def new_channel(
-    *,
-    channel_id: str,
-    workspace_id: str,
-    name: str,
-    kind: str,
-    topic: str,
-    created_by: str,
-    created_at: str,
-) -> ChannelItem:
-    public = kind == "public"
-    return ChannelItem(
-        *channel_key(channel_id),
-        GSI1PK=f"WS#{workspace_id}#PUBLIC" if public else None,
-        GSI1SK=name if public else None,
-        channelId=channel_id,
-        workspaceId=workspace_id,
-        name=name,
-        type=kind,
-        topic=topic,
-        createdBy=created_by,
-        createdAt=created_at,
-        memberCount=1,
+def dm_key(workspace_id: str, digest: str) -> tuple[str, str]:
+    """The claim on one set of DM members (`digest` names the sorted set)."""
+    return f"WS#{workspace_id}", f"DM#{digest}"
+
+
+def channel_item(channel: ChannelRecord) -> ChannelItem:
+    """The channel's item: a public one is also under its workspace in GSI1, by name."""
+    public = channel.type == "public"
+    return to_item(
+        channel,
+        ChannelItem,
+        *channel_key(channel.channelId),
+        GSI1PK=f"WS#{channel.workspaceId}#PUBLIC" if public else None,
+        GSI1SK=channel.name if public else None,
     )
 
 
-def new_member(channel: ChannelItem, user_id: str, joined_at: str) -> ChannelMemberItem:
+def channel_record(item: ChannelItem) -> ChannelRecord:
+    return to_record(item, ChannelRecord)
+
+
+def member_record(item: ChannelMemberItem) -> ChannelMemberRecord:
+    return to_record(item, ChannelMemberRecord)
+
+
+def new_member(
+    channel_id: str, workspace_id: str, user_id: str, joined_at: str
+) -> ChannelMemberItem:
     return ChannelMemberItem(
-        *member_key(channel.channelId, user_id),
+        *member_key(channel_id, user_id),
         GSI1PK=f"USER#{user_id}",
-        GSI1SK=f"CH#{channel.workspaceId}#{channel.channelId}",
-        channelId=channel.channelId,
-        workspaceId=channel.workspaceId,
+        GSI1SK=f"CH#{workspace_id}#{channel_id}",
+        channelId=channel_id,
+        workspaceId=workspace_id,
         userId=user_id,
         joinedAt=joined_at,
         # What was said before someone joined is not unread to them.
@@ -78,21 +78,22 @@ def new_member(channel: ChannelItem, user_id: str, joined_at: str) -> ChannelMem
 
 
 def channel_items_for_creation(
-    channel: ChannelItem, creator_id: str, created_at: str
+    channel: ChannelRecord, creator_id: str, created_at: str
 ) -> tuple[ChannelNameItem, ChannelMemberItem]:
     claim = ChannelNameItem(
         *name_key(channel.workspaceId, channel.name), channelId=channel.channelId
     )
-    return claim, new_member(channel, creator_id, created_at)
+    creator = new_member(channel.channelId, channel.workspaceId, creator_id, created_at)
+    return claim, creator
 
 
-def create_channel(channel: ChannelItem) -> None:
+def create_channel(channel: ChannelRecord) -> None:
     """The channel, its name claim and its creator as first member, all or nothing."""
     claim, creator = channel_items_for_creation(channel, channel.createdBy, channel.createdAt)
     try:
         with transaction() as tx:
             tx.save(claim, condition=ChannelNameItem.PK.does_not_exist())
-            tx.save(channel, condition=ChannelItem.PK.does_not_exist())
+            tx.save(channel_item(channel), condition=ChannelItem.PK.does_not_exist())
             tx.save(creator)
     except TransactWriteError as error:
         if cancelled_by_condition(error, 0):
@@ -100,48 +101,52 @@ def create_channel(channel: ChannelItem) -> None:
         raise
 
 
-def get_channel(channel_id: str) -> ChannelItem | None:
-    return get_or_none(ChannelItem, *channel_key(channel_id))
+def get_channel(channel_id: str) -> ChannelRecord | None:
+    item = get_or_none(ChannelItem, *channel_key(channel_id))
+    return channel_record(item) if item is not None else None
 
 
-def get_channels(channel_ids: list[str]) -> list[ChannelItem]:
-    return batch_get(ChannelItem, [channel_key(c) for c in channel_ids])
+def get_channels(channel_ids: list[str]) -> list[ChannelRecord]:
+    found = batch_get(ChannelItem, [channel_key(c) for c in channel_ids])
+    return [channel_record(item) for item in found]
 
 
-def get_membership(channel_id: str, user_id: str) -> ChannelMemberItem | None:
-    return get_or_none(ChannelMemberItem, *member_key(channel_id, user_id))
+def get_membership(channel_id: str, user_id: str) -> ChannelMemberRecord | None:
+    item = get_or_none(ChannelMemberItem, *member_key(channel_id, user_id))
+    return member_record(item) if item is not None else None
 
 
-def get_memberships(channel_ids: list[str], user_id: str) -> list[ChannelMemberItem]:
+def get_memberships(channel_ids: list[str], user_id: str) -> list[ChannelMemberRecord]:
     """The user's memberships among these channels (one BatchGetItem per 100)."""
-    return batch_get(ChannelMemberItem, [member_key(c, user_id) for c in channel_ids])
+    found = batch_get(ChannelMemberItem, [member_key(c, user_id) for c in channel_ids])
+    return [member_record(item) for item in found]
 
 
-def public_channels(workspace_id: str) -> list[ChannelItem]:
-    return list(ChannelItem.gsi1.query(f"WS#{workspace_id}#PUBLIC"))
+def public_channels(workspace_id: str) -> list[ChannelRecord]:
+    return [channel_record(item) for item in ChannelItem.gsi1.query(f"WS#{workspace_id}#PUBLIC")]
 
 
-def memberships_in_workspace(user_id: str, workspace_id: str) -> list[ChannelMemberItem]:
-    return list(
-        ChannelMemberItem.gsi1.query(
-            f"USER#{user_id}", ChannelMemberItem.GSI1SK.startswith(f"CH#{workspace_id}#")
-        )
+def memberships_in_workspace(user_id: str, workspace_id: str) -> list[ChannelMemberRecord]:
+    query = ChannelMemberItem.gsi1.query(
+        f"USER#{user_id}", ChannelMemberItem.GSI1SK.startswith(f"CH#{workspace_id}#")
     )
+    return [member_record(item) for item in query]
 
 
-def add_channel_members(channel: ChannelItem, user_ids: list[str], joined_at: str) -> list[str]:
+def add_channel_members(channel: ChannelRecord, user_ids: list[str], joined_at: str) -> list[str]:
     """Adds each user that is not yet a member, keeping memberCount exact; returns those added.
 
     One small transaction per user: the member put is conditional, so a concurrent or
     repeated join neither fails nor counts twice.
     """
+    counted = ChannelItem(*channel_key(channel.channelId))
     added = []
     for user_id in dict.fromkeys(user_ids):
-        member = new_member(channel, user_id, joined_at)
+        member = new_member(channel.channelId, channel.workspaceId, user_id, joined_at)
         try:
             with transaction() as tx:
                 tx.save(member, condition=ChannelMemberItem.PK.does_not_exist())
-                tx.update(channel, actions=[ChannelItem.memberCount.add(1)])
+                tx.update(counted, actions=[ChannelItem.memberCount.add(1)])
         except TransactWriteError as error:
             if cancelled_by_condition(error, 0):
                 continue
@@ -150,13 +155,15 @@ def add_channel_members(channel: ChannelItem, user_ids: list[str], joined_at: st
     return added
 
 
-def remove_channel_member(channel: ChannelItem, user_id: str) -> bool:
+def remove_channel_member(channel_id: str, user_id: str) -> bool:
     """Removes the member if present, keeping memberCount exact; True if removed."""
-    member = ChannelMemberItem(*member_key(channel.channelId, user_id))
+    member = ChannelMemberItem(*member_key(channel_id, user_id))
     try:
         with transaction() as tx:
             tx.delete(member, condition=ChannelMemberItem.PK.exists())
-            tx.update(channel, actions=[ChannelItem.memberCount.add(-1)])
+            tx.update(
+                ChannelItem(*channel_key(channel_id)), actions=[ChannelItem.memberCount.add(-1)]
+            )
     except TransactWriteError as error:
         if cancelled_by_condition(error, 0):
             return False
@@ -164,15 +171,15 @@ def remove_channel_member(channel: ChannelItem, user_id: str) -> bool:
     return True
 
 
-def channel_with_members(channel_id: str) -> tuple[ChannelItem | None, list[ChannelMemberItem]]:
-    """The channel and every membership, in one Query per 1 MB page.
+def channel_with_members(channel_id: str) -> tuple[ChannelRecord | None, list[str]]:
+    """The channel and every member's id, in one Query per 1 MB page.
 
     In the channel's partition the sort keys from `MEMBER#` to `META` are exactly its
     memberships and then the channel itself (`MSG#`, `PIN#` and the rest sort after `META`),
     so a post learns both who may post and whom to tell with a single request.
     """
-    channel: ChannelItem | None = None
-    members: list[ChannelMemberItem] = []
+    channel: ChannelRecord | None = None
+    members: list[str] = []
     connection = ChannelItem._get_connection()
     start = None
     while True:
@@ -184,9 +191,9 @@ def channel_with_members(channel_id: str) -> tuple[ChannelItem | None, list[Chan
         for raw in page.get("Items", ()):
             sort_key = raw["SK"]["S"]
             if sort_key == "META":
-                channel = ChannelItem.from_raw_data(raw)
+                channel = channel_record(ChannelItem.from_raw_data(raw))
             elif sort_key.startswith("MEMBER#"):
-                members.append(ChannelMemberItem.from_raw_data(raw))
+                members.append(ChannelMemberItem.from_raw_data(raw).userId)
         start = page.get("LastEvaluatedKey")
         if not start:
             return channel, members
@@ -210,17 +217,18 @@ def member_ids(channel_id: str) -> list[str]:
 
 def list_members(
     channel_id: str, limit: int, cursor: str | None
-) -> tuple[list[ChannelMemberItem], str | None]:
-    return query_page(
+) -> tuple[list[ChannelMemberRecord], str | None]:
+    items, next_cursor = query_page(
         ChannelMemberItem,
         f"CH#{channel_id}",
         ChannelMemberItem.SK.startswith("MEMBER#"),
         limit,
         cursor,
     )
+    return [member_record(item) for item in items], next_cursor
 
 
-def rename_channel(channel: ChannelItem, new_name: str) -> None:
+def rename_channel(channel: ChannelRecord, new_name: str) -> None:
     """Moves the name claim and renames, all or nothing; NameTaken if the name is in use."""
     old_claim = ChannelNameItem(*name_key(channel.workspaceId, channel.name))
     new_claim = ChannelNameItem(
@@ -233,7 +241,11 @@ def rename_channel(channel: ChannelItem, new_name: str) -> None:
         with transaction() as tx:
             tx.save(new_claim, condition=ChannelNameItem.PK.does_not_exist())
             tx.delete(old_claim)
-            tx.update(channel, actions=actions, condition=ChannelItem.name == channel.name)
+            tx.update(
+                ChannelItem(*channel_key(channel.channelId)),
+                actions=actions,
+                condition=ChannelItem.name == channel.name,
+            )
     except TransactWriteError as error:
         # pynamodb sends deletes before puts before updates: 0 old claim, 1 new, 2 channel.
         if cancelled_by_condition(error, 1) or cancelled_by_condition(error, 2):
@@ -241,30 +253,34 @@ def rename_channel(channel: ChannelItem, new_name: str) -> None:
         raise
 
 
-def set_topic(channel: ChannelItem, topic: str) -> None:
-    channel.update(actions=[ChannelItem.topic.set(topic)], condition=ChannelItem.PK.exists())
+def set_topic(channel_id: str, topic: str) -> None:
+    ChannelItem(*channel_key(channel_id)).update(
+        actions=[ChannelItem.topic.set(topic)], condition=ChannelItem.PK.exists()
+    )
 
 
 def open_direct_message(
-    channel: ChannelItem, member_ids: list[str], dm_key: tuple[str, str]
-) -> ChannelItem:
+    channel: ChannelRecord, member_ids: list[str], digest: str
+) -> ChannelRecord:
     """The DM channel of exactly these users: created once, even when opened concurrently.
 
     The claim on the sorted member set is written in the channel's transaction; whoever
     loses the race reads the winner's channel.
     """
-    claim = DirectMessageItem(*dm_key, channelId=channel.channelId)
-    channel.memberCount = len(member_ids)
+    key = dm_key(channel.workspaceId, digest)
+    claim = DirectMessageItem(*key, channelId=channel.channelId)
     try:
         with transaction() as tx:
             tx.save(claim, condition=DirectMessageItem.PK.does_not_exist())
-            tx.save(channel, condition=ChannelItem.PK.does_not_exist())
+            tx.save(channel_item(channel), condition=ChannelItem.PK.does_not_exist())
             for user_id in member_ids:
-                tx.save(new_member(channel, user_id, channel.createdAt))
+                tx.save(
+                    new_member(channel.channelId, channel.workspaceId, user_id, channel.createdAt)
+                )
     except TransactWriteError as error:
         if not cancelled_by_condition(error, 0):
             raise
-        existing = get_or_none(DirectMessageItem, *dm_key, consistent=True)
+        existing = get_or_none(DirectMessageItem, *key, consistent=True)
         found = (
             get_or_none(ChannelItem, *channel_key(existing.channelId), consistent=True)
             if existing
@@ -272,7 +288,7 @@ def open_direct_message(
         )
         if found is None:
             raise
-        return found
+        return channel_record(found)
     return channel
 
 

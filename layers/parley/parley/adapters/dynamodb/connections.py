@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from parley.adapters.dynamodb.base import batch_get, conditional, epoch, get_or_none
 from parley.adapters.dynamodb.items import ConnectionItem, UserConnectionsItem
+from parley.adapters.dynamodb.records import to_record
+from parley.domain.records import ConnectionRecord
 
 
 def connection_key(connection_id: str) -> tuple[str, str]:
@@ -30,8 +32,9 @@ def register(
     )
 
 
-def get_connection(connection_id: str) -> ConnectionItem | None:
-    return get_or_none(ConnectionItem, *connection_key(connection_id))
+def get_connection(connection_id: str) -> ConnectionRecord | None:
+    item = get_or_none(ConnectionItem, *connection_key(connection_id))
+    return to_record(item, ConnectionRecord) if item is not None else None
 
 
 def touch(connection_id: str, expires_at: int) -> bool:

@@ -23,6 +23,9 @@ class UserItem(Item):
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     createdAt = UnicodeAttribute()
+    # Made by a Slack import (parley.domain.imports): "placeholder" for a person whom
+    # signing up with that email claims, "bot" for a bot of the export (one per bot id).
+    imported = UnicodeAttribute(null=True)
 
     gsi1: Gsi1[UserItem] = Gsi1()
 
@@ -145,6 +148,9 @@ class MessageItem(Item):
     blocks = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     createdAt = UnicodeAttribute()
+    # Written by a Slack import: history, which notifies no one (the notifier's stream
+    # filter leaves it out) and sends apps no message event.
+    imported = BooleanAttribute(null=True)
 
     gsi1: Gsi1[MessageItem] = Gsi1()
 
@@ -394,3 +400,47 @@ class CommandResponseItem(Item):
     # whether it was "ephemeral" (never stored) or "in_channel" (the bot's message).
     shownTs = UnicodeAttribute(null=True)
     shownAs = UnicodeAttribute(null=True)
+
+
+class ImportItem(Item):
+    """PK IMPORT#<importId>, SK IMPORT: a Slack export's import, its status and counts.
+
+    The counts and `chunksDone` grow by ADD in each chunk's transaction, with the chunk's
+    marker (ImportChunkItem), so a redelivered chunk counts once."""
+
+    importId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    objectKey = UnicodeAttribute()
+    uploadExpiresAt = NumberAttribute()
+    status = UnicodeAttribute()  # "pending", "running", "done" or "failed"
+    reason = UnicodeAttribute(null=True)
+    teamId = UnicodeAttribute(null=True)
+    objectSize = NumberAttribute(null=True)
+    chunks = NumberAttribute(null=True)
+    chunksDone = NumberAttribute(default=0)
+    users = NumberAttribute(default=0)
+    channels = NumberAttribute(default=0)
+    messages = NumberAttribute(default=0)
+    replies = NumberAttribute(default=0)
+    reactions = NumberAttribute(default=0)
+    files = NumberAttribute(default=0)
+    invalid = NumberAttribute(default=0)
+    errors = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class ImportChunkItem(Item):
+    """PK IMPORT#<importId>, SK CHUNK#<conversation id>/<date>: the chunk is written and
+    counted (put once, in the transaction that adds its counts to the import)."""
+
+    doneAt = UnicodeAttribute()
+
+
+class ImportMapItem(Item):
+    """PK IMPORT#<importId>, SK MAP#<users|channels>#<page>: a page of the plan's map from
+    Slack ids to Parley's, as compact JSON, which every chunk reads (one Query)."""
+
+    entries = UnicodeAttribute()

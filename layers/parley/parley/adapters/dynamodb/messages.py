@@ -17,22 +17,13 @@ from parley.adapters.dynamodb.base import (
     transaction,
 )
 from parley.adapters.dynamodb.files import new_share
-from parley.adapters.dynamodb.items import ClientMsgItem, MessageItem, ReactionMap
+from parley.adapters.dynamodb.items import ClientMsgItem, MessageItem
+from parley.adapters.dynamodb.records import file_map, message_record, reaction_maps
+from parley.domain.ports.messages import DuplicateSend, NotYours, TsTaken
+from parley.domain.records import MessageRecord, ReactionRecord
 
 _LOWEST_TS = "0000000000.000000"
 _HIGHEST_TS = "9999999999.999999"
-
-
-class TsTaken(Exception):
-    """Another message of the channel already has this ts."""
-
-
-class DuplicateSend(Exception):
-    """The sender's clientMsgId was already used in this channel; `ts` is the first message."""
-
-    def __init__(self, ts: str) -> None:
-        super().__init__(ts)
-        self.ts = ts
 
 
 def message_key(channel_id: str, ts: str) -> tuple[str, str]:
@@ -43,7 +34,38 @@ def client_msg_key(channel_id: str, user_id: str, client_msg_id: str) -> tuple[s
     return f"CH#{channel_id}", f"CLIENTMSG#{user_id}#{client_msg_id}"
 
 
-def put_new_message(message: MessageItem, retry_key_expires: int) -> None:
+def message_item(message: MessageRecord) -> MessageItem:
+    """The item of a new message: a reply is also under its thread in GSI1."""
+    thread = message.threadTs
+    return MessageItem(
+        *message_key(message.channelId, message.ts),
+        GSI1PK=f"THREAD#{message.channelId}#{thread}" if thread else None,
+        GSI1SK=message.ts if thread else None,
+        channelId=message.channelId,
+        workspaceId=message.workspaceId,
+        ts=message.ts,
+        userId=message.userId,
+        text=message.text,
+        threadTs=thread,
+        replyCount=message.replyCount,
+        latestReplyTs=message.latestReplyTs,
+        reactions=reaction_maps(message.reactions),
+        editedTs=message.editedTs,
+        clientMsgId=message.clientMsgId,
+        fileIds=list(message.fileIds) if message.fileIds else None,
+        files=[file_map(f) for f in message.files] if message.files else None,
+        mentions=set(message.mentions) if message.mentions else None,
+        broadcast=message.broadcast,
+        hereUsers=set(message.hereUsers) if message.hereUsers else None,
+        appId=message.appId,
+        subtype=message.subtype,
+        blocks=message.blocks,
+        version=message.version,
+        createdAt=message.createdAt,
+    )
+
+
+def put_new_message(record: MessageRecord, retry_key_expires: int) -> None:
     """Stores a message whose ts must be new in its channel.
 
     With a clientMsgId the retry key is written in the same transaction, so of racing
@@ -51,6 +73,7 @@ def put_new_message(message: MessageItem, retry_key_expires: int) -> None:
     shares of the files it carries are written in it too: a file is visible where a message
     shares it, never without the message.
     """
+    message = message_item(record)
     unused_ts = MessageItem.PK.does_not_exist()
     if message.clientMsgId is None and not message.fileIds:
         try:
@@ -87,8 +110,9 @@ def find_send(channel_id: str, user_id: str, client_msg_id: str) -> str | None:
     return claim.ts if claim is not None else None
 
 
-def get_message(channel_id: str, ts: str, consistent: bool = False) -> MessageItem | None:
-    return get_or_none(MessageItem, *message_key(channel_id, ts), consistent=consistent)
+def get_message(channel_id: str, ts: str, consistent: bool = False) -> MessageRecord | None:
+    item = get_or_none(MessageItem, *message_key(channel_id, ts), consistent=consistent)
+    return message_record(item) if item is not None else None
 
 
 def top_level_page(
@@ -97,7 +121,7 @@ def top_level_page(
     latest: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[MessageItem], str | None]:
+) -> tuple[list[MessageRecord], str | None]:
     """Top-level messages strictly between `oldest` and `latest`, newest first.
 
     Replies live in the same key range (one ts space per channel), so they are filtered
@@ -118,22 +142,23 @@ def top_level_page(
         scan_index_forward=False,
         page_size=min(limit + 1, 200),
     )
-    page: list[MessageItem] = []
+    page: list[MessageRecord] = []
     for item in query:
         if item.ts in (lower, upper):
             continue
         if len(page) == limit:
             return page, encode_cursor({"before": page[-1].ts})
-        page.append(item)
+        page.append(message_record(item))
     return page, None
 
 
-def record_reply(parent: MessageItem, reply_ts: str) -> None:
+def record_reply(channel_id: str, parent_ts: str, reply_ts: str) -> None:
     """Counts a reply on its parent and keeps latestReplyTs the newest reply's ts.
 
     DynamoDB has no max(): the first update sets latestReplyTs only if this reply is newer;
     when a newer reply got there first, a second update just counts.
     """
+    parent = MessageItem(*message_key(channel_id, parent_ts))
     count: list[Action] = [MessageItem.replyCount.add(1), MessageItem.version.add(1)]
     newer = MessageItem.latestReplyTs.does_not_exist() | (MessageItem.latestReplyTs < reply_ts)
     newest = conditional(
@@ -148,7 +173,7 @@ def record_reply(parent: MessageItem, reply_ts: str) -> None:
 
 def replies_page(
     channel_id: str, thread_ts: str, limit: int, cursor: str | None
-) -> tuple[list[MessageItem], str | None]:
+) -> tuple[list[MessageRecord], str | None]:
     """A thread's replies, oldest first (GSI1 THREAD#<cid>#<parentTs> / <ts>)."""
     position = decode_cursor(cursor, required=("after",))
     condition = MessageItem.GSI1SK > position["after"] if position else None  # noqa: SIM300 - a pynamodb condition, not a comparison
@@ -158,7 +183,7 @@ def replies_page(
         limit=limit + 1,
         page_size=limit + 1,
     )
-    items = list(query)
+    items = [message_record(item) for item in query]
     if len(items) > limit:
         return items[:limit], encode_cursor({"after": items[limit - 1].ts})
     return items, None
@@ -175,7 +200,7 @@ def edit_text(
     broadcast: str | None,
     blocks: str | None = None,
     replace_blocks: bool = False,
-) -> MessageItem:
+) -> MessageRecord:
     """Replaces the text (and what it mentions) if `author_id` wrote the message; bumps
     version. With `replace_blocks`, `blocks` (their JSON, None for none) replace the
     message's blocks; without, they stay. Raises NotYours."""
@@ -198,33 +223,36 @@ def edit_text(
         if condition_failed(error):
             raise NotYours(ts) from None
         raise
-    return item
+    return message_record(item)
 
 
-def set_here_users(message: MessageItem, user_ids: set[str]) -> None:
+def set_here_users(channel_id: str, ts: str, user_ids: set[str]) -> None:
     """Records who was active when a <!here> message went out (they count it as a mention)."""
     if user_ids:
-        message.update(actions=[MessageItem.hereUsers.set(user_ids)])
+        MessageItem(*message_key(channel_id, ts)).update(
+            actions=[MessageItem.hereUsers.set(user_ids)]
+        )
 
 
-def delete_message(message: MessageItem) -> bool:
+def delete_message(record: MessageRecord) -> bool:
     """Deletes the message, and the shares of its files with it (and counts it off its
     thread's parent); False if already gone."""
+    message = MessageItem(*message_key(record.channelId, record.ts))
     exists = MessageItem.PK.exists()
-    if message.fileIds:
+    if record.fileIds:
         try:
             with transaction() as tx:
                 tx.delete(message, condition=exists)
-                for file_id in message.fileIds:
-                    tx.delete(new_share(str(file_id), message.channelId, message.ts))
+                for file_id in record.fileIds:
+                    tx.delete(new_share(file_id, record.channelId, record.ts))
         except TransactWriteError as error:
             if cancelled_by_condition(error, 0):
                 return False
             raise
     elif not conditional(lambda: message.delete(condition=exists)):
         return False
-    if message.threadTs:
-        parent = MessageItem(*message_key(message.channelId, message.threadTs))
+    if record.threadTs:
+        parent = MessageItem(*message_key(record.channelId, record.threadTs))
         # A parent that went first has nothing left to count.
         conditional(
             lambda: parent.update(
@@ -235,19 +263,20 @@ def delete_message(message: MessageItem) -> bool:
     return True
 
 
-def save_reactions(message: MessageItem, reactions: list[ReactionMap]) -> bool:
+def save_reactions(message: MessageRecord, reactions: tuple[ReactionRecord, ...]) -> bool:
     """Writes the reaction list if nobody changed the message since it was read."""
+    item = MessageItem(*message_key(message.channelId, message.ts))
     return conditional(
-        lambda: message.update(
-            actions=[MessageItem.reactions.set(reactions), MessageItem.version.add(1)],
+        lambda: item.update(
+            actions=[
+                MessageItem.reactions.set(reaction_maps(reactions)),
+                MessageItem.version.add(1),
+            ],
             condition=MessageItem.version == message.version,
         )
     )
 
 
-class NotYours(Exception):
-    """The message does not exist or another user wrote it."""
-
-
-def get_messages(channel_id: str, timestamps: list[str]) -> list[MessageItem]:
-    return batch_get(MessageItem, [message_key(channel_id, ts) for ts in timestamps])
+def get_messages(channel_id: str, timestamps: list[str]) -> list[MessageRecord]:
+    found = batch_get(MessageItem, [message_key(channel_id, ts) for ts in timestamps])
+    return [message_record(item) for item in found]

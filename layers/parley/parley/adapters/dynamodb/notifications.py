@@ -12,6 +12,8 @@ from parley.adapters.dynamodb.base import (
     epoch,
 )
 from parley.adapters.dynamodb.items import NotificationItem
+from parley.adapters.dynamodb.records import to_item, to_record
+from parley.domain.records import NotificationRecord
 from parley.errors import InvalidRequest
 
 
@@ -19,31 +21,18 @@ def notification_key(user_id: str, ts: str, channel_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"NOTIF#{ts}#{channel_id}"
 
 
-def new_notification(
-    recipient: str,
-    *,
-    kind: str,
-    workspace_id: str,
-    channel_id: str,
-    ts: str,
-    author_id: str,
-    created_at: str,
-    expires_at: int,
-) -> NotificationItem:
-    return NotificationItem(
-        *notification_key(recipient, ts, channel_id),
-        workspaceId=workspace_id,
-        channelId=channel_id,
-        ts=ts,
-        userId=author_id,
-        type=kind,
-        createdAt=created_at,
+def notification_record(item: NotificationItem) -> NotificationRecord:
+    return to_record(item, NotificationRecord, recipientId=item.PK.removeprefix("USER#"))
+
+
+def create(notification: NotificationRecord, expires_at: int) -> bool:
+    """Puts the notification unless it exists: False when a redelivery already made it."""
+    item = to_item(
+        notification,
+        NotificationItem,
+        *notification_key(notification.recipientId, notification.ts, notification.channelId),
         ttl=epoch(expires_at),
     )
-
-
-def create(item: NotificationItem) -> bool:
-    """Puts the notification unless it exists: False when a redelivery already made it."""
     try:
         item.save(condition=NotificationItem.PK.does_not_exist())
     except PutError as error:
@@ -53,15 +42,12 @@ def create(item: NotificationItem) -> bool:
     return True
 
 
-def undelivered(user_ids: list[str], ts: str, channel_id: str) -> dict[str, NotificationItem]:
+def undelivered(user_ids: list[str], ts: str, channel_id: str) -> dict[str, NotificationRecord]:
     """Of these recipients' notifications of the message, those that have not reached them
     yet (a redelivered record whose first run failed partway), by recipient."""
     keys = [notification_key(u, ts, channel_id) for u in user_ids]
-    return {
-        item.PK.removeprefix("USER#"): item
-        for item in batch_get(NotificationItem, keys)
-        if item.delivered is None
-    }
+    found = (notification_record(item) for item in batch_get(NotificationItem, keys))
+    return {record.recipientId: record for record in found if record.delivered is None}
 
 
 def mark_delivered(user_id: str, ts: str, channel_id: str, how: str) -> None:
@@ -72,7 +58,7 @@ def mark_delivered(user_id: str, ts: str, channel_id: str, how: str) -> None:
 
 def newest_first(
     user_id: str, limit: int, cursor: str | None
-) -> tuple[list[NotificationItem], str | None]:
+) -> tuple[list[NotificationRecord], str | None]:
     pk = f"USER#{user_id}"
     start = decode_cursor(cursor, required=("SK",))
     if start and not start["SK"].startswith("NOTIF#"):  # outside the query: DynamoDB's 400
@@ -84,6 +70,6 @@ def newest_first(
         limit=limit,
         last_evaluated_key={"PK": {"S": pk}, "SK": {"S": start["SK"]}} if start else None,
     )
-    items = list(result)
+    items = [to_record(item, NotificationRecord, recipientId=user_id) for item in result]
     last = result.last_evaluated_key
     return items, encode_cursor({"SK": last["SK"]["S"]} if last else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from parley.adapters.dynamodb.base import conditional
 from parley.adapters.dynamodb.items import PinItem
+from parley.domain.records import PinRecord
 
 
 def pin_key(channel_id: str, ts: str) -> tuple[str, str]:
@@ -23,7 +24,10 @@ def unpin(channel_id: str, ts: str) -> bool:
     )
 
 
-def pins(channel_id: str) -> list[PinItem]:
+def pins(channel_id: str) -> list[PinRecord]:
     """Every pin of the channel, newest pin first (Slack caps a channel at 100 pins)."""
     found = PinItem.query(f"CH#{channel_id}", PinItem.SK.startswith("PIN#"))
-    return sorted(found, key=lambda p: (p.pinnedAt, p.ts), reverse=True)
+    return [
+        PinRecord(channelId=channel_id, ts=p.ts, pinnedBy=p.pinnedBy, pinnedAt=p.pinnedAt)
+        for p in sorted(found, key=lambda p: (p.pinnedAt, p.ts), reverse=True)
+    ]

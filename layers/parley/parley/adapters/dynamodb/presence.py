@@ -8,12 +8,13 @@ sweep reads only the heartbeats that expired, never the table.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pynamodb.expressions.update import Action
 
 from parley.adapters.dynamodb.base import batch_get, conditional, epoch, get_or_none
+from parley.adapters.dynamodb.connections import connection_key
 from parley.adapters.dynamodb.items import ConnectionItem, PresenceItem, PresenceSubItem, TypingItem
+from parley.domain.ports.presence import ExpiredHeartbeat
 
 EXPIRY_PREFIX = "PRESENCE_EXPIRY#"
 
@@ -36,13 +37,6 @@ def seen(user_id: str, workspace_id: str, now: int, timeout_s: int) -> None:
             PresenceItem.GSI1SK.set(f"{expires_at:010d}#{workspace_id}#{user_id}"),
         ]
     )
-
-
-@dataclass(frozen=True)
-class ExpiredHeartbeat:
-    user_id: str
-    workspace_id: str
-    last_seen: int
 
 
 def expired(now: int, lookback_minutes: int) -> Iterator[ExpiredHeartbeat]:
@@ -118,7 +112,7 @@ def subscribe(
 ) -> bool:
     """Replaces the connection's presence subscriptions with `user_ids`, as Slack's
     presence_sub does; False if the connection is unknown."""
-    record = get_or_none(ConnectionItem, f"CONN#{connection_id}", "CONN")
+    record = get_or_none(ConnectionItem, *connection_key(connection_id))
     if record is None:
         return False
     previous = set(record.presenceSubs or ())

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from parley.adapters.dynamodb.base import conditional
 from parley.adapters.dynamodb.items import FollowItem, MessageItem
+from parley.adapters.dynamodb.records import to_record
+from parley.domain.ports.reads import MAX_COUNTED, Unread
+from parley.domain.records import FollowRecord
 
-# Counting stops here; a client shows "999+". It bounds the read cost of one channel.
-MAX_COUNTED = 999
 _HIGHEST = "MSG#9999999999.999999"
-
-
-@dataclass(frozen=True)
-class Unread:
-    messages: int
-    mentions: int
 
 
 def unread_in_channel(channel_id: str, user_id: str, last_read_ts: str) -> Unread:
@@ -61,14 +54,14 @@ def follow(user_id: str, workspace_id: str, channel_id: str, thread_ts: str, rea
     conditional(lambda: item.save(condition=FollowItem.PK.does_not_exist()))
 
 
-def followed_threads(user_id: str, workspace_id: str) -> list[FollowItem]:
+def followed_threads(user_id: str, workspace_id: str) -> list[FollowRecord]:
     """The user's followed threads in the workspace (one Query over their FOLLOW# items)."""
     query = FollowItem.query(
         f"USER#{user_id}",
         FollowItem.SK.startswith("FOLLOW#"),
         filter_condition=FollowItem.workspaceId == workspace_id,
     )
-    return list(query)
+    return [to_record(item, FollowRecord, userId=user_id) for item in query]
 
 
 def set_thread_marker(user_id: str, channel_id: str, thread_ts: str, ts: str) -> bool:

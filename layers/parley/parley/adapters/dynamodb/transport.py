@@ -4,15 +4,12 @@ pynamodb hands every request to its client's `_make_api_call(operation, params)`
 client spends most of a request's CPU around the HTTP exchange (event emits, parameter and
 endpoint resolution, urllib3, its header objects, a signer that derives its key per
 request). `DynamoDBHttp` answers that call for the item operations (`SERVED`) with one
-kept-alive `http.client` connection per thread (`parley.adapters.keepalive`) and a SigV4 signature
-from `parley.adapters.sigv4`. Measured in one process against the stack's moto server, client thread
-CPU per call through pynamodb (10 rounds of 200 calls, the clients alternating): GetItem
-0.39-0.65 ms against botocore's 1.07-2.13 ms, PutItem 0.38-0.88 against 1.24-2.12, Query
-(11 items) 0.79-1.36 against 2.40-3.54, BatchGetItem (10 keys) 0.61-1.23 against 2.36-3.20:
-2.2 to 4.5 times less, 2.7 to 3.4 in the medians of the ratios. A fresh process's first call
-(bind, client, credentials, the call) takes 14-24 ms of CPU instead of 69-113 ms (botocore
-loads DynamoDB's model and endpoint rules). It returns and raises what botocore's client
-would:
+kept-alive `http.client` connection per thread (`parley.adapters.keepalive`) and a SigV4
+signature from `parley.adapters.sigv4`. bench/transport.py measures it beside the same code
+over urllib3 with botocore's SigV4Auth and beside botocore's client: about 2 and 4 to 6
+times less CPU a request, and a fresh process's first call about a third of botocore's,
+which loads DynamoDB's model and endpoint rules (docs/decisions.md, "The lean clients'
+wire"). It returns and raises what botocore's client would:
 
 - the request is botocore's: the same JSON body (`json.dumps`, bytes base64-encoded),
   `X-Amz-Target` and `Content-Type`, signed the same way; a TransactWriteItems without a
@@ -69,7 +66,7 @@ import urllib.request
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import botocore.exceptions
 from pynamodb.connection.base import Connection
@@ -142,7 +139,7 @@ THROTTLING_RETRY_COST = 5
 NO_RETRY_INCREMENT = 1
 
 # DynamoDB's modelled errors and the members botocore adds beside `Error` (botocore's
-# service model; tests/unit/test_dynamodb_http.py holds this table to it).
+# service model; tests/functional/test_dynamodb_http.py holds this table to it).
 _MESSAGE = ("message",)
 ERROR_MEMBERS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
@@ -224,6 +221,15 @@ OPERATION_ERRORS: dict[str, frozenset[str]] = {
 }
 
 
+class DynamoDBClient(Protocol):
+    """The interface of the clients under pynamodb's connection (`base.CLIENTS`): botocore's
+    client's `_make_api_call`, the one method pynamodb calls, which returns the parsed answer
+    or raises botocore's ClientError. `DynamoDBHttp` and botocore's client implement it;
+    tests/functional/test_dynamodb_contract.py holds both to one contract."""
+
+    def _make_api_call(self, operation_name: str, operation_kwargs: dict[str, Any]) -> Any: ...
+
+
 class Endpoint(NamedTuple):
     """Where requests go, what signs them and what carries them, found once per client."""
 
@@ -248,7 +254,7 @@ class DynamoDBHttp:
         max_attempts: int,
         connect_timeout_s: float,
         read_timeout_s: float,
-        botocore_client: Callable[[], Any],
+        botocore_client: Callable[[], DynamoDBClient],
         session: Callable[[], botocore.session.Session] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,

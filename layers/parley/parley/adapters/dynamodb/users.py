@@ -6,14 +6,12 @@ from pynamodb.exceptions import PutError
 
 from parley.adapters.dynamodb.base import batch_get, condition_failed, get_or_none
 from parley.adapters.dynamodb.items import UserItem
+from parley.adapters.dynamodb.records import to_record
+from parley.domain.records import UserRecord
 
 
 def user_key(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "PROFILE"
-
-
-def get_user(user_id: str) -> UserItem | None:
-    return get_or_none(UserItem, *user_key(user_id))
 
 
 def email_key(user_id: str, email: str) -> tuple[str, str] | None:
@@ -21,7 +19,17 @@ def email_key(user_id: str, email: str) -> tuple[str, str] | None:
     return (f"EMAIL#{email.lower()}", f"USER#{user_id}") if email else None
 
 
-def create_user_if_absent(user_id: str, name: str, email: str, created_at: str) -> UserItem:
+def get_user(user_id: str, index_email: bool = False) -> UserRecord | None:
+    """The profile; with `index_email`, one made before the email index gets its GSI1 keys."""
+    item = get_or_none(UserItem, *user_key(user_id))
+    if item is None:
+        return None
+    if index_email and item.email and item.GSI1PK is None:  # made before the email index
+        _index_email(item)
+    return to_record(item, UserRecord)
+
+
+def create_user_if_absent(user_id: str, name: str, email: str, created_at: str) -> UserRecord:
     by_email, user_sk = email_key(user_id, email) or (None, None)
     item = UserItem(
         *user_key(user_id),
@@ -40,21 +48,24 @@ def create_user_if_absent(user_id: str, name: str, email: str, created_at: str) 
         existing = get_user(user_id)
         if existing is not None:
             return existing
-    return item
+    return to_record(item, UserRecord)
 
 
-def get_users(user_ids: list[str]) -> dict[str, UserItem]:
-    return {item.userId: item for item in batch_get(UserItem, [user_key(u) for u in user_ids])}
+def get_users(user_ids: list[str]) -> dict[str, UserRecord]:
+    found = batch_get(UserItem, [user_key(u) for u in user_ids])
+    return {item.userId: to_record(item, UserRecord) for item in found}
 
 
-def index_email(item: UserItem) -> None:
+def _index_email(item: UserItem) -> None:
     """Gives a profile made before the email index its GSI1 keys."""
     keys = email_key(item.userId, item.email)
     if keys is not None and keys[0] != item.GSI1PK:
         item.update(actions=[UserItem.GSI1PK.set(keys[0]), UserItem.GSI1SK.set(keys[1])])
 
 
-def find_by_email(email: str) -> list[UserItem]:
+def find_by_email(email: str) -> list[UserRecord]:
     """Every profile with this email (case folded), at most a few."""
     keys = email_key("", email)
-    return list(UserItem.gsi1.query(keys[0], limit=25)) if keys else []
+    if keys is None:
+        return []
+    return [to_record(item, UserRecord) for item in UserItem.gsi1.query(keys[0], limit=25)]

@@ -24,8 +24,6 @@ from cryptography.x509.oid import NameOID
 from parley.adapters.connections import ConnectionsApi, ConnectionsApiError
 from tests.scripted_http import CLOSE, ScriptedServer
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime.datetime(2026, 12, 3, 11, 39, 12, tzinfo=datetime.UTC)
 
 

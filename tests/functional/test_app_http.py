@@ -13,8 +13,6 @@ import pytest
 
 from parley.adapters.app_http import UrllibPoster
 
-pytestmark = pytest.mark.integration
-
 
 class Receiver:
     def __init__(self) -> None:

@@ -1,0 +1,18 @@
+"""The ratelimits port: per sender and channel send rates."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from parley.domain.ports import port
+
+
+class RateLimitRepository(Protocol):
+    def admit(
+        self, user_id: str, channel_id: str, *, burst: int, per_second: float, now: float
+    ) -> bool:
+        """Counts one message of the sender in the channel if it fits `burst` messages
+        and then `per_second`; False (nothing counted) if it does not."""
+
+
+store: RateLimitRepository = port("ratelimits")
