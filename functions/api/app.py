@@ -27,6 +27,7 @@ from parley import wiring
 from parley.adapters.cognito import UserPool
 from parley.domain import (
     channels,
+    claims,
     commands,
     messages,
     notifications,
@@ -84,11 +85,18 @@ def _user_pool() -> UserPool | None:
     return UserPool(config.user_pool_id, config.region) if config.user_pool_id else None
 
 
+def _claim(user_id: str, email: str) -> None:
+    """A new user's claim on the placeholders of Slack imports with their email."""
+    config = configured()
+    queue = wiring.import_queue(config) if config.import_queue_url else None
+    claims.claim_placeholders(user_id, email, queue)
+
+
 def _caller() -> Caller:
     """The token's user, provisioned on first sight (API Gateway already checked the token)."""
     caller = token_caller(app.current_event)
     pool = _user_pool()
-    users.provision(caller, pool.profile if pool else None)
+    users.provision(caller, pool.profile if pool else None, _claim)
     logger.append_keys(userId=caller.user_id)
     return caller
 
@@ -104,7 +112,7 @@ def _created(body: Any) -> Response[Any]:
 def get_me() -> UserReply:
     caller = _caller()
     pool = _user_pool()
-    return UserReply(user=users.ensure_user(caller, pool.profile if pool else None))
+    return UserReply(user=users.ensure_user(caller, pool.profile if pool else None, _claim))
 
 
 @app.post("/workspaces", responses={201: {"description": "created"}})

@@ -38,6 +38,7 @@ def configured() -> Settings:
 REPOSITORIES = {
     "apps": "parley.adapters.dynamodb.apps",
     "channels": "parley.adapters.dynamodb.channels",
+    "claims": "parley.adapters.dynamodb.claims",
     "commands": "parley.adapters.dynamodb.commands",
     "connections": "parley.adapters.dynamodb.connections",
     "files": "parley.adapters.dynamodb.files",
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from parley.adapters.dynamodb import (
         apps,
         channels,
+        claims,
         commands,
         connections,
         files,
@@ -77,6 +79,9 @@ if TYPE_CHECKING:
     )
     from parley.domain.ports import (
         channels as channels_port,
+    )
+    from parley.domain.ports import (
+        claims as claims_port,
     )
     from parley.domain.ports import (
         commands as commands_port,
@@ -120,6 +125,7 @@ if TYPE_CHECKING:
 
     _apps: apps_port.AppRepository = apps
     _channels: channels_port.ChannelRepository = channels
+    _claims: claims_port.ClaimRepository = claims
     _commands: commands_port.CommandRepository = commands
     _connections: connections_port.ConnectionRepository = connections
     _files: files_port.FileRepository = files

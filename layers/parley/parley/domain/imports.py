@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from parley.domain import access
+from parley.domain import access, claims
 from parley.domain.caller import Caller
 from parley.domain.mentions import parse as parse_mentions
 from parley.domain.objects import UploadForm
@@ -279,8 +279,10 @@ def run_batch(
             logger.info("import batch handed back", extra={"messages": len(later)})
             break
         started = time.monotonic()
+        # A claim's history stops in time for the rest of the batch (and the margin).
+        deadline = started + (remaining_ms() - _TIME_MARGIN_MS) / 2000
         try:
-            handle(body, bucket, queue)
+            handle(body, bucket, queue, deadline)
         except Exception:
             logger.exception("import work failed", extra={"messageId": message_id})
             failed.append(message_id)
@@ -288,12 +290,24 @@ def run_batch(
     return failed
 
 
-def handle(body: str, bucket: ImportBucket, queue: WorkQueue) -> None:
-    """One queue message: `{"kind": "plan", "importId"}` or `{"kind": "chunk", "importId",
-    "chunk"}`. A message of another shape is dropped (retrying it would not help)."""
+def handle(
+    body: str,
+    bucket: ImportBucket,
+    queue: WorkQueue,
+    deadline: float = float("inf"),
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """One queue message: `{"kind": "plan", "importId"}`, `{"kind": "chunk", "importId",
+    "chunk"}`, or a claim's history (`{"kind": "claim", ...}`, parley.domain.claims), done
+    until `deadline` and the rest queued again. A message of another shape is dropped
+    (retrying it would not help)."""
     try:
         work = json.loads(body)
-        kind, import_id = work["kind"], str(work["importId"])
+        kind = work["kind"]
+        if kind == "claim":
+            claims.resume(claims.ClaimWork.from_work(work), queue, deadline, clock)
+            return
+        import_id = str(work["importId"])
         chunk = Chunk.from_dict(work["chunk"]) if kind == "chunk" else None
     except (ValueError, KeyError, TypeError) as error:
         logger.warning("import work dropped: not a plan or a chunk", extra={"error": str(error)})

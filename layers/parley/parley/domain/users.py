@@ -12,12 +12,18 @@ from parley.ids import iso_now
 
 # username -> (name, email) from the user pool, for tokens that carry no email (access tokens).
 ProfileLookup = Callable[[str], tuple[str | None, str | None]]
+# (user id, email) of a new profile: claims what a Slack import made for that email
+# (parley.domain.claims.claim_placeholders).
+Claim = Callable[[str, str], object]
 
 _provisioned: set[str] = set()  # this process has seen these users' profiles exist
 
 
-def ensure_user(caller: Caller, lookup: ProfileLookup | None = None) -> User:
-    """The caller's profile, created from the token (and the pool if need be) on first sight."""
+def ensure_user(
+    caller: Caller, lookup: ProfileLookup | None = None, claim: Claim | None = None
+) -> User:
+    """The caller's profile, created from the token (and the pool if need be) on first sight;
+    then `claim` takes over the placeholders an import made for the email."""
     item = user_store.get_user(caller.user_id, index_email=True)
     if item is None:
         name, email = caller.name, caller.email
@@ -30,14 +36,18 @@ def ensure_user(caller: Caller, lookup: ProfileLookup | None = None) -> User:
             email=email or "",
             created_at=iso_now(),
         )
+        if claim is not None and item.email:
+            claim(caller.user_id, item.email)
     _provisioned.add(caller.user_id)
     return user_view(item)
 
 
-def provision(caller: Caller, lookup: ProfileLookup | None = None) -> None:
+def provision(
+    caller: Caller, lookup: ProfileLookup | None = None, claim: Claim | None = None
+) -> None:
     """ensure_user at most once per user and process: every route calls it, /me reads anyway."""
     if caller.user_id not in _provisioned:
-        ensure_user(caller, lookup)
+        ensure_user(caller, lookup, claim)
 
 
 def users_by_id(user_ids: list[str]) -> list[User]:

@@ -26,6 +26,8 @@ class UserItem(Item):
     # Made by a Slack import (parley.domain.imports): "placeholder" for a person whom
     # signing up with that email claims, "bot" for a bot of the export (one per bot id).
     imported = UnicodeAttribute(null=True)
+    # A placeholder's: the user who signed up with its email and took it over.
+    claimedBy = UnicodeAttribute(null=True)
 
     gsi1: Gsi1[UserItem] = Gsi1()
 
