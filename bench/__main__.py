@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, cost, delivery, fanout, search, slack, transport
+from bench import coldstart, cost, delivery, fanout, imports, search, slack, transport
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-NAMES = ("coldStart", "fanout", "delivery", "cost", "search", "slack", "transport")
+NAMES = ("coldStart", "fanout", "delivery", "cost", "search", "slack", "transport", "import")
 
 
 def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -34,6 +34,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "search": {"messages": 200, "lag_samples": 2, "queries": 10},
             "slack": {"members": 3, "rounds": 4},
             "transport": {"calls": 3, "rounds": 2, "runs": 1},
+            "import": {"messages": 400, "days": 2},
         }
     quick = args.quick
     return {
@@ -52,6 +53,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "rounds": 4 if quick else 8,
             "runs": 2 if quick else 5,
         },
+        "import": {"messages": 10_000 if quick else 100_000},
     }
 
 
@@ -63,6 +65,7 @@ RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "search": (search.run, search.table),
     "slack": (slack.run, slack.table),
     "transport": (transport.run, transport.table),
+    "import": (imports.run, imports.table),
 }
 
 

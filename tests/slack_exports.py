@@ -439,9 +439,17 @@ _WORDS = [
 ]
 
 
-def busy_export(channels: int, days: int, per_day: int, seed: int = 7) -> ExportBuilder:
+def _day_after(day: str, days: int) -> str:
+    start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+    return datetime.fromtimestamp(start.timestamp() + days * 86_400, UTC).strftime("%Y-%m-%d")
+
+
+def busy_export(
+    channels: int, days: int, per_day: int, seed: int = 7, *, threads: bool = False
+) -> ExportBuilder:
     """Many conversations and days of varied text, so that the zip is large and its day
-    files compress as real ones do (about 5 to 1)."""
+    files compress as real ones do (about 5 to 1). `threads`: as in a busy workspace, one
+    message in ten is a reply to the day's latest root, one in twenty carries reactions."""
     rng = random.Random(seed)
     e = ExportBuilder()
     people = [f"U{n:08d}" for n in range(20)]
@@ -451,14 +459,25 @@ def busy_export(channels: int, days: int, per_day: int, seed: int = 7) -> Export
         channel_id = f"C{c:08d}"
         e.channel(channel_id, f"channel-{c}", people)
         for d in range(days):
-            day = f"2024-01-{d + 1:02d}"
+            day = _day_after("2024-01-01", d)
+            root: dict[str, Any] | None = None
             for m in range(per_day):
                 words = " ".join(rng.choices(_WORDS, k=rng.randint(4, 30)))
-                e.post(
-                    channel_id,
-                    ts_at(day, m * 60, rng.randrange(1_000_000)),
-                    user=rng.choice(people),
-                    text=f"{words} {rng.randrange(10**9)}",
-                    client_msg_id=f"{rng.getrandbits(128):032x}",
-                )
+                fields: dict[str, Any] = {
+                    "user": rng.choice(people),
+                    "text": f"{words} {rng.randrange(10**9)}",
+                    "client_msg_id": f"{rng.getrandbits(128):032x}",
+                }
+                if threads and root is not None and m % 10 == 9:
+                    fields.update(thread_ts=root["ts"], parent_user_id=root["user"])
+                elif threads and m % 20 == 3:
+                    reactors = rng.sample(people, 3)
+                    fields["reactions"] = [{"name": "tada", "users": reactors, "count": 3}]
+                message = e.post(channel_id, ts_at(day, m * 60, rng.randrange(1_000_000)), **fields)
+                if root is not None and "thread_ts" in fields:
+                    root["replies"].append({"user": fields["user"], "ts": message["ts"]})
+                    root["reply_count"] = len(root["replies"])
+                elif threads and m % 10 == 0:
+                    message.update(thread_ts=message["ts"], replies=[], reply_count=0)
+                    root = message
     return e
