@@ -476,7 +476,7 @@ def busy_export(
                 message = e.post(channel_id, ts_at(day, m * 60, rng.randrange(1_000_000)), **fields)
                 if root is not None and "thread_ts" in fields:
                     root["replies"].append({"user": fields["user"], "ts": message["ts"]})
-                    root["reply_count"] = len(root["replies"])
+                    root.update(reply_count=len(root["replies"]), latest_reply=message["ts"])
                 elif threads and m % 10 == 0:
                     message.update(thread_ts=message["ts"], replies=[], reply_count=0)
                     root = message

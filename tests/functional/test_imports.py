@@ -467,6 +467,51 @@ def test_a_thread_whose_reply_day_runs_first_is_counted(
     assert (root["replyCount"], root["latestReplyTs"]) == (3, ts_at(DAY2, 100))
 
 
+@pytest.mark.parametrize("root_day_last", [False, True])
+def test_a_thread_within_its_day_is_counted_from_slacks_counts_without_a_query(
+    api: Api, worker: Worker, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    root_day_last: bool,
+) -> None:  # fmt: skip
+    """A thread whose root's reply_count and latest_reply match its replies in the same day
+    file is counted from them; one with a reply in another day file (its count right, but
+    not all of it here) is counted from the thread index, in either order of the chunks."""
+    from parley.adapters.dynamodb import imports as adapter
+
+    queried: list[str] = []
+    recount = adapter.recount_thread
+    monkeypatch.setattr(
+        adapter, "recount_thread", lambda c, t, w: queried.append(t) or recount(c, t, w)
+    )
+    export = sample_export()
+    whole, spread = ts_at(DAY1, 5000), ts_at(DAY1, 6000)
+    whole_replies = [ts_at(DAY1, 5001), ts_at(DAY1, 5002)]
+    spread_replies = [ts_at(DAY1, 6001), ts_at(DAY2, 300)]
+    for root, replies in ((whole, whole_replies), (spread, spread_replies)):
+        export.post(
+            RANDOM, root, user=BOB_SLACK, text="a thread", thread_ts=root,
+            reply_count=2, latest_reply=replies[-1],
+            replies=[{"user": ALICE_SLACK, "ts": ts} for ts in replies],
+        )  # fmt: skip
+        for ts in replies:
+            export.post(RANDOM, ts, user=ALICE_SLACK, text="a reply", thread_ts=root)
+    data = export.build()
+    _, created = create(api, workspace["wid"], data)
+    upload(created, data)
+    api("POST", f"/imports/{created['import']['id']}/start")
+    worker.run([m["Body"] for m in worker.receive()])  # the plan
+    chunks = []
+    while got := worker.receive():
+        chunks.extend(m["Body"] for m in got)
+    chunks.sort(key=lambda b: json.loads(b)["chunk"]["date"], reverse=root_day_last)
+    assert worker.run(chunks) == []
+    random = channels_by_name(api, workspace["wid"])["random"]["id"]
+    for root, replies in ((whole, whole_replies), (spread, spread_replies)):
+        found = get(api, f"/channels/{random}/messages/{root}")["message"]
+        assert (found["replyCount"], found["latestReplyTs"]) == (2, replies[-1])
+    assert whole not in queried
+    assert spread in queried
+
+
 def test_a_batch_short_of_time_hands_the_rest_back_to_the_queue(
     api: Api, worker: Worker, workspace: dict[str, str]
 ) -> None:

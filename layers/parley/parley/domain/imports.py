@@ -645,6 +645,8 @@ class _ChunkWriter:
     _pending: list[MessageRecord] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _threads: dict[str, set[str]] = field(default_factory=dict)  # root ts -> replies written
+    _replies: dict[str, set[str]] = field(default_factory=dict)  # root ts -> replies in the file
+    _declared: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # root ts -> Slack's counts
 
     def _error(self, reason: str) -> None:
         self.counts = _plus(self.counts, invalid=1)
@@ -665,8 +667,10 @@ class _ChunkWriter:
         self._seen.add(imported.ts)
         if raw.get("thread_ts") == imported.ts:  # a thread's root
             self._threads.setdefault(imported.ts, set())
+            self._declared[imported.ts] = (raw.get("reply_count"), raw.get("latest_reply"))
         if imported.thread_ts is not None:
             self._threads.setdefault(imported.thread_ts, set())
+            self._replies.setdefault(imported.thread_ts, set()).add(imported.ts)
         self._pending.append(self._message(imported))
         self.counts = _plus(
             self.counts,
@@ -726,8 +730,22 @@ class _ChunkWriter:
         self._pending = []
 
     def recount(self) -> None:
-        for root, replies in self._threads.items():
-            import_store.recount_thread(self.channel_id, root, replies)
+        """Each thread the file touched. A thread that lies wholly in this file, as the
+        root's own reply_count and latest_reply say and its replies here confirm, is
+        counted from them (no Query of the thread index); any other is counted from the
+        index, which holds the replies of every file (a count Slack got wrong included)."""
+        for root, written in self._threads.items():
+            here = self._replies.get(root, set())
+            declared_count, declared_latest = self._declared.get(root, (None, None))
+            whole = (
+                root in self._declared
+                and declared_count == len(here)
+                and (declared_latest is None or not here or declared_latest == max(here))
+            )
+            if not whole:
+                import_store.recount_thread(self.channel_id, root, written)
+            elif here:
+                import_store.set_thread_counts(self.channel_id, root, len(here), max(here))
 
 
 def _plus(counts: ChunkCounts, **more: int) -> ChunkCounts:

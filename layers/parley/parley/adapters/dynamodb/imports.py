@@ -271,7 +271,11 @@ def recount_thread(channel_id: str, thread_ts: str, written: set[str]) -> bool:
     replies = {item.ts for item in query} | written
     if not replies:
         return False
-    count, latest = len(replies), max(replies)
+    return set_thread_counts(channel_id, thread_ts, len(replies), max(replies))
+
+
+def set_thread_counts(channel_id: str, thread_ts: str, count: int, latest: str) -> bool:
+    """One UpdateItem of the root, only upward (a count already as high is left)."""
     root = MessageItem(*message_key(channel_id, thread_ts))
     more = (
         (MessageItem.replyCount < count)

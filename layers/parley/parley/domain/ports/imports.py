@@ -93,6 +93,10 @@ class ImportRepository(Protocol):
         index returns and `written`, which it may not show yet), only upward; False if the
         root is missing or already counted as much."""
 
+    def set_thread_counts(self, channel_id: str, thread_ts: str, count: int, latest: str) -> bool:
+        """Sets the root's replyCount and latestReplyTs, only upward; False if the root is
+        missing or already counted as much."""
+
     def raise_read_markers(self, channel_id: str, ts: str) -> int:
         """Moves every member's read marker that is before `ts` to `ts`; how many moved."""
 
