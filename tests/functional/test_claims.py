@@ -18,7 +18,6 @@ from tests.functional.test_imports import (
     history,
     import_export,
     table_items,
-    worker,  # noqa: F401 - a fixture
 )
 from tests.slack_exports import CAROL as CAROL_SLACK
 from tests.slack_exports import DAY1, DAY2, ROOT_TS, sample_export, ts_at
@@ -51,6 +50,13 @@ def _everything(api: Api, wid: str, user: str) -> dict[str, Any]:
         members = get(api, f"/channels/{channel['id']}/members", user)["members"]
         seen[name] = {"members": sorted(m["id"] for m in members), "history": messages}
     return seen
+
+
+@pytest.fixture
+def worker(api: Api) -> Worker:
+    found = Worker()
+    found.purge()  # what other tests left
+    return found
 
 
 @pytest.fixture

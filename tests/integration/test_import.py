@@ -25,6 +25,7 @@ from tests.slack_exports import (
     ALICE,
     ALICE_SHARED,
     BOB,
+    CAROL,
     DAY1,
     DAY2,
     RANDOM,
@@ -315,3 +316,51 @@ def test_an_imported_word_is_found_by_search(imported: Imported, search_node: ob
     (hit,) = results["results"]
     assert (hit["message"]["ts"], hit["message"]["userId"]) == (WORD_TS, imported.bob.id)
     assert hit["channel"]["name"] == "random"
+
+
+# ---------------------------------------------------------------- claiming a placeholder
+
+
+def test_a_person_who_signs_up_later_claims_their_placeholder(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Carol's email in the export is that of someone with no Parley account yet: her
+    history is imported under a placeholder, and her sign-up (the local Cognito) makes it
+    hers: the channels she was in, her reply, her reaction, the group DM."""
+    n = uuid.uuid4().hex[:8]
+    admin = User(stack, f"calice{n}")
+    status, created = admin.call("POST", "/workspaces", {"name": f"Claimed {n}"})
+    assert status == 201, created
+    wid = created["workspace"]["id"]
+    export = sample_export()
+    for user in export.users:
+        if user["id"] == ALICE:
+            user["profile"]["email"] = f"calice{n}@example.com"
+        if user["id"] == CAROL:
+            user["profile"]["email"] = f"ccarol{n}@example.com"
+    path = tmp_path_factory.mktemp("claim") / "export.zip"
+    path.write_bytes(export.build())
+    run = _run(["--api-url", stack.http_url, "--token", admin.token, "--workspace", wid,
+                "--file", str(path)])  # fmt: skip
+    assert run.code == 0, run
+    channels = _get(admin, f"/workspaces/{wid}/channels")["channels"]
+    general = next(c["id"] for c in channels if c["name"] == "general")
+    replies_path = f"/channels/{general}/messages/{ROOT_TS}/replies"
+    placeholder = _get(admin, replies_path)["messages"][1]["userId"]
+
+    carol = User(stack, f"ccarol{n}")  # signs up, signs in, first call
+    assert carol.id != placeholder
+    assert wid in [w["id"] for w in _get(carol, "/workspaces")["workspaces"]]
+    names = {c["name"]: c for c in _get(carol, f"/workspaces/{wid}/channels")["channels"]}
+    assert {"general", "random"} <= set(names)
+    replies = _get(carol, replies_path)["messages"]
+    assert replies[1]["userId"] == carol.id
+    root = _get(carol, f"/channels/{general}/messages/{ROOT_TS}")["message"]
+    thumbsup = next(r for r in root["reactions"] if r["name"] == "thumbsup")
+    assert carol.id in thumbsup["users"]
+    assert placeholder not in thumbsup["users"]
+    assert f"<@{carol.id}>" in root["text"]
+    group = [c for c in names.values() if c["type"] == "group_dm"]
+    assert len(group) == 1
+    members = _get(carol, f"/channels/{group[0]['id']}/members")["members"]
+    assert carol.id in [m["id"] for m in members]
