@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from parley.domain import claims
+from parley.imports.mapping import placeholder_user_id
 from tests.functional.conftest import ALICE, BOB, ERIN, Api
 from tests.functional.test_imports import (
     Worker,
@@ -20,7 +21,7 @@ from tests.functional.test_imports import (
     table_items,
 )
 from tests.slack_exports import CAROL as CAROL_SLACK
-from tests.slack_exports import DAY1, DAY2, ROOT_TS, sample_export, ts_at
+from tests.slack_exports import DAY1, DAY2, ROOT_TS, TEAM, sample_export, ts_at
 
 THREAD_REPLIES = [ts_at(DAY1, 3700), ts_at(DAY1, 3800), ts_at(DAY2, 100)]
 
@@ -139,3 +140,27 @@ def test_a_long_history_goes_on_through_the_import_queue(
 
 def test_malformed_claim_work_is_dropped(worker: Worker) -> None:
     assert worker.run(['{"kind": "claim", "placeholder": "p", "user": "u", "channels": 3}']) == []
+
+
+def test_a_claim_while_the_import_runs_is_completed_when_it_is_done(
+    api: Api, worker: Worker, workspace: dict[str, str]
+) -> None:
+    """Erin signs in after the plan made her placeholder and before any day file ran: what
+    the chunks write after her claim becomes hers once the import is done."""
+    from tests.functional.test_imports import create, upload
+
+    wid, data = workspace["wid"], erins_export()
+    _, created = create(api, wid, data)
+    upload(created, data)
+    api("POST", f"/imports/{created['import']['id']}/start")
+    worker.run([m["Body"] for m in worker.receive()])  # the plan: users, channels, chunks
+    get(api, "/me", ERIN)  # her claim: memberships now, no history yet
+    worker.drain()  # the chunks, then what the import's end queued
+    assert any('"memberships":true' in body for body in worker.bodies)
+    general = channels_by_name(api, wid, ERIN)["general"]["id"]
+    replies = get(api, f"/channels/{general}/messages/{ROOT_TS}/replies", ERIN)["messages"]
+    assert [r["userId"] for r in replies] == [BOB, ERIN, BOB]
+    members = [m["user"]["id"] for m in get(api, f"/workspaces/{wid}/members")["members"]]
+    assert ERIN in members
+    placeholder = placeholder_user_id(wid, TEAM, CAROL_SLACK)
+    assert placeholder not in str(_everything(api, wid, ALICE))

@@ -53,6 +53,8 @@ class ClaimWork:
     user: str
     channels: tuple[str, ...]
     cursor: str | None = None
+    # Move what memberships are left first (an import that made some after the claim).
+    memberships: bool = False
 
     def body(self) -> str:
         work = {
@@ -61,6 +63,7 @@ class ClaimWork:
             "user": self.user,
             "channels": list(self.channels),
             "cursor": self.cursor,
+            "memberships": self.memberships,
         }
         return json.dumps(work, separators=(",", ":"))
 
@@ -72,7 +75,13 @@ class ClaimWork:
             raise TypeError("channels must be a list of ids")
         if cursor is not None and not isinstance(cursor, str):
             raise TypeError("cursor must be a string")
-        return cls(str(work["placeholder"]), str(work["user"]), tuple(channels), cursor)
+        return cls(
+            str(work["placeholder"]),
+            str(work["user"]),
+            tuple(channels),
+            cursor,
+            memberships=work.get("memberships") is True,
+        )
 
 
 def claim_placeholders(
@@ -198,8 +207,25 @@ def rewrite_history(
 def resume(work: ClaimWork, queue: WorkQueue, deadline: float, clock: Callable[[], float]) -> None:
     """A queued claim's history (the import function): as far as the deadline allows, the
     rest queued again."""
+    if work.memberships:
+        move_memberships(work.placeholder, work.user)
+        work = replace(work, memberships=False)
     rest = rewrite_history(work, deadline, clock)
     if rest is not None:
         refused = queue.send([(work.placeholder, rest.body())])
         if refused:
             raise RuntimeError("the import queue refused a claim's history")
+
+
+def after_import(user_ids: list[str], channel_ids: list[str], queue: WorkQueue) -> int:
+    """A claim made while an import ran saw only what was written by then: once the import
+    is done, each of its placeholders that someone claimed gets its memberships moved and
+    the import's channels rewritten again (idempotent), through the queue. How many."""
+    claimed = claim_store.claimed_by(user_ids)
+    bodies = [
+        (placeholder, ClaimWork(placeholder, user, tuple(channel_ids), memberships=True).body())
+        for placeholder, user in claimed.items()
+    ]
+    if bodies and queue.send(bodies):
+        raise RuntimeError("the import queue refused a claim's history")
+    return len(bodies)

@@ -315,7 +315,7 @@ def handle(
     if kind == "plan":
         plan(import_id, bucket, queue)
     elif chunk is not None:
-        run_chunk(import_id, chunk, bucket)
+        run_chunk(import_id, chunk, bucket, queue)
     else:
         logger.warning("import work dropped: unknown kind", extra={"kind": kind})
 
@@ -596,7 +596,9 @@ def _maps_of(import_id: str) -> _Maps:
     return found
 
 
-def run_chunk(import_id: str, chunk: Chunk, bucket: ImportBucket) -> None:
+def run_chunk(
+    import_id: str, chunk: Chunk, bucket: ImportBucket, queue: WorkQueue | None = None
+) -> None:
     """Writes one day file's messages and counts the chunk once (see the module's
     docstring); an import that ended (failed, or done: every chunk counted) is left."""
     record = import_store.get_import(import_id, consistent=True)
@@ -623,6 +625,9 @@ def run_chunk(import_id: str, chunk: Chunk, bucket: ImportBucket) -> None:
         if import_store.finish_if_complete(import_id):
             metrics.add_metric("ImportDone", MetricUnit.Count, 1)
             logger.info("import done", extra={"importId": import_id})
+            if queue is not None:  # placeholders claimed while it ran (parley.domain.claims)
+                users, channels = list(maps.users.values()), list(maps.channels.values())
+                claims.after_import(users, channels, queue)
 
 
 def _iso_of_ts(ts: str) -> str:

@@ -47,6 +47,11 @@ def unclaimed_placeholders(email: str) -> list[str]:
     ]
 
 
+def claimed_by(user_ids: list[str]) -> dict[str, str]:
+    found = batch_get(UserItem, [user_key(u) for u in dict.fromkeys(user_ids)])
+    return {item.userId: item.claimedBy for item in found if item.claimedBy}
+
+
 def claim(placeholder_id: str, user_id: str) -> bool:
     item = UserItem(*user_key(placeholder_id))
     return conditional(

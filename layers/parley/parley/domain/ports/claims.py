@@ -14,6 +14,9 @@ class ClaimRepository(Protocol):
         """The ids of the import's placeholder users with this email (case folded) that
         nobody has claimed yet."""
 
+    def claimed_by(self, user_ids: list[str]) -> dict[str, str]:
+        """Of these users, the placeholders that someone claimed, and who."""
+
     def claim(self, placeholder_id: str, user_id: str) -> bool:
         """Marks the placeholder claimed by the user, once: False if another user claimed
         it first (a claim by the same user again is True)."""
