@@ -450,6 +450,31 @@ def test_a_chunk_that_fails_after_writing_is_retried_and_counted_once(
     assert root["replyCount"] == 3
 
 
+def test_a_delivery_that_stops_after_counting_the_last_chunk_is_finished_on_redelivery(
+    api: Api, worker: Worker, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last chunk counted, then the table fails before the import is set done: the
+    redelivered chunk finds itself counted and sets it done (else: running for ever)."""
+    from parley.adapters.dynamodb import imports as import_adapter
+
+    real = import_adapter.finish_if_complete
+    failed: list[str] = []
+
+    def flaky(import_id: str) -> bool:
+        record = import_adapter.get_import(import_id, consistent=True)
+        if not failed and record is not None and record.chunksDone == record.chunks:
+            failed.append(import_id)
+            raise RuntimeError("the table is throttling")
+        return real(import_id)
+
+    monkeypatch.setattr(import_adapter, "finish_if_complete", flaky)
+    status = import_export(api, worker, workspace["wid"], sample_zip())
+    assert failed
+    assert worker.failures == 1
+    assert status["status"] == "done"
+    assert status["chunks"] == {"total": 8, "done": 8}
+
+
 def test_a_thread_whose_reply_day_runs_first_is_counted(
     api: Api, worker: Worker, workspace: dict[str, str]
 ) -> None:

@@ -605,6 +605,9 @@ def run_chunk(
     if record is None or record.status != "running" or record.objectSize is None:
         return
     if import_store.chunk_done(import_id, chunk.id):
+        # Counted by an earlier delivery, which may have stopped before it set the import done.
+        if record.chunks is not None and record.chunksDone >= record.chunks:
+            _finish(import_id, queue)
         return
     maps = _maps_of(import_id)
     channel_id = maps.channels.get(chunk.conversation_id)
@@ -622,12 +625,19 @@ def run_chunk(
     writer.recount()
     if import_store.complete_chunk(import_id, chunk.id, writer.counts, writer.errors, MAX_ERRORS):
         metrics.add_metric("ImportedMessages", MetricUnit.Count, writer.written)
-        if import_store.finish_if_complete(import_id):
-            metrics.add_metric("ImportDone", MetricUnit.Count, 1)
-            logger.info("import done", extra={"importId": import_id})
-            if queue is not None:  # placeholders claimed while it ran (parley.domain.claims)
-                users, channels = list(maps.users.values()), list(maps.channels.values())
-                claims.after_import(users, channels, queue)
+        _finish(import_id, queue)
+
+
+def _finish(import_id: str, queue: WorkQueue | None) -> None:
+    """Sets the import done once every chunk is counted; then queues the completion of the
+    claims made while it ran (parley.domain.claims)."""
+    if not import_store.finish_if_complete(import_id):
+        return
+    metrics.add_metric("ImportDone", MetricUnit.Count, 1)
+    logger.info("import done", extra={"importId": import_id})
+    if queue is not None:
+        maps = _maps_of(import_id)
+        claims.after_import(list(maps.users.values()), list(maps.channels.values()), queue)
 
 
 def _iso_of_ts(ts: str) -> str:
