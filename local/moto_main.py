@@ -163,11 +163,13 @@ def _partition_items(original: Callable[[Table], list[Any]]) -> Callable[[Table]
         if scope is None or scope.table is not self:
             return original(self)
         if scope.hash_key is None:  # an index: every item, unsorted (the query sorts its matches)
-            return [
-                item
-                for partition in self.items.values()
-                for item in (partition.values() if self.range_key_attr else [partition])
-            ]
+            # Copies of the dicts' views, each taken in one step under the interpreter lock:
+            # a write on another request thread may add a partition meanwhile (a walk of
+            # the live dict would fail with "dictionary changed size during iteration").
+            partitions = list(self.items.values())
+            if self.range_key_attr:
+                partitions = [item for partition in partitions for item in list(partition.values())]
+            return partitions
         if scope.hash_key not in self.items:  # a defaultdict: looking would add the partition
             return []
         partition = self.items[scope.hash_key]
@@ -635,8 +637,9 @@ def query_the_partition(patch: Patch = setattr) -> None:
     """A base table Query reads its partition's items that meet the sort key condition
     (and their neighbours) instead of the whole table sorted; an index Query skips the
     sort of the whole table."""
-    # Reproductions: test_moto_patches.py::test_a_base_table_query_reads_its_matches and
-    # ::test_an_index_query_sorts_only_its_matches; answers:
+    # Reproductions: test_moto_patches.py::test_a_base_table_query_reads_its_matches,
+    # ::test_an_index_query_sorts_only_its_matches and
+    # ::test_an_index_query_walks_a_copy_of_the_partitions; answers:
     # ::test_queries_answer_as_stock_moto_does
     patch(Table, "all_items", _partition_items(Table.all_items))
     patch(Table, "query", _scoped_query(Table.query))
