@@ -164,3 +164,27 @@ def test_a_claim_while_the_import_runs_is_completed_when_it_is_done(
     assert ERIN in members
     placeholder = placeholder_user_id(wid, TEAM, CAROL_SLACK)
     assert placeholder not in str(_everything(api, wid, ALICE))
+
+
+def test_a_membership_the_person_has_already_leaves_one_member(
+    api: Api, imported: tuple[str, str]
+) -> None:
+    """The import added the placeholder to a channel after the claim (its end queues the
+    move again): where Erin is a member already, the placeholder's membership goes and the
+    channel counts each person once."""
+    from parley.domain.ports.channels import store as channel_store
+
+    wid, placeholder = imported
+    get(api, "/me", ERIN)
+    general = channels_by_name(api, wid, ERIN)["general"]
+    channel = channel_store.get_channel(general["id"])
+    assert channel is not None
+    assert channel_store.add_channel_members(channel, [placeholder], "2024-01-01T00:00:00Z")
+    claims.move_memberships(placeholder, ERIN)
+    claims.move_memberships(placeholder, ERIN)  # again: nothing left to move
+    members = get(api, f"/channels/{general['id']}/members", ERIN)["members"]
+    ids = [m["id"] for m in members]
+    assert placeholder not in ids
+    assert ids.count(ERIN) == 1
+    after = channels_by_name(api, wid, ERIN)["general"]
+    assert after["memberCount"] == len(ids) == general["memberCount"]

@@ -3,13 +3,16 @@ its email: the profile's mark, the memberships moved, the history's authorship r
 
 from __future__ import annotations
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from parley.adapters.dynamodb.base import (
     batch_get,
+    cancelled_by_condition,
     conditional,
     get_or_none,
     query_page,
+    transaction,
 )
 from parley.adapters.dynamodb.channels import (
     channel_key,
@@ -32,9 +35,9 @@ from parley.adapters.dynamodb.workspaces import member_key as workspace_member_k
 from parley.domain.records import ChannelRecord, MessageRecord, ReactionRecord
 
 
-def _put_new(item: WorkspaceMemberItem | ChannelMemberItem) -> bool:
+def _put_new(item: WorkspaceMemberItem) -> bool:
     """Saves the item unless its key holds one already; True if saved."""
-    return conditional(lambda: item.save(condition=type(item).PK.does_not_exist()))
+    return conditional(lambda: item.save(condition=WorkspaceMemberItem.PK.does_not_exist()))
 
 
 def unclaimed_placeholders(email: str) -> list[str]:
@@ -88,10 +91,10 @@ def move_workspace_memberships(placeholder_id: str, user_id: str) -> list[str]:
 
 
 def move_channel_memberships(placeholder_id: str, user_id: str) -> list[ChannelRecord]:
-    """Put the user's membership (unless there is one: theirs stays), then delete the
-    placeholder's; an interrupted move is finished by the next (the placeholder's
-    memberships are what is left to move). The member count is left as it is, but for a
-    channel where both were members (one fewer)."""
+    """Each membership moves in one transaction (the placeholder's deleted, the user's put),
+    so that two sign-ins of one person racing move it once; where the user is a member
+    already, the placeholder's goes and the channel counts one member fewer. An interrupted
+    move is finished by the next: the placeholder's memberships are what is left to move."""
     query = ChannelMemberItem.gsi1.query(
         f"USER#{placeholder_id}", ChannelMemberItem.GSI1SK.startswith("CH#")
     )
@@ -107,14 +110,34 @@ def move_channel_memberships(placeholder_id: str, user_id: str) -> list[ChannelR
             joinedAt=member.joinedAt,
             lastReadTs=member.lastReadTs,
         )
-        if not _put_new(mine):  # both were members: the channel has one fewer now
-            ChannelItem(*channel_key(member.channelId)).update(
-                actions=[ChannelItem.memberCount.add(-1)]
-            )
-        member.delete()
+        _move(member, mine)
         channel_ids.append(member.channelId)
     found = batch_get(ChannelItem, [channel_key(c) for c in channel_ids])
     return [channel_record(item) for item in found]
+
+
+def _move(theirs: ChannelMemberItem, mine: ChannelMemberItem) -> None:
+    try:
+        with transaction() as tx:
+            tx.delete(theirs, condition=ChannelMemberItem.PK.exists())
+            tx.save(mine, condition=ChannelMemberItem.PK.does_not_exist())
+        return
+    except TransactWriteError as error:
+        if cancelled_by_condition(error, 0):
+            return  # moved by another delivery or sign-in
+        if not cancelled_by_condition(error, 1):
+            raise
+    try:  # a member already: the placeholder's membership goes, and one member with it
+        with transaction() as tx:
+            tx.delete(theirs, condition=ChannelMemberItem.PK.exists())
+            tx.update(
+                ChannelItem(*channel_key(theirs.channelId)),
+                actions=[ChannelItem.memberCount.add(-1)],
+                condition=ChannelItem.PK.exists(),
+            )
+    except TransactWriteError as error:
+        if not cancelled_by_condition(error, 0):
+            raise
 
 
 def rekey_direct_message(
