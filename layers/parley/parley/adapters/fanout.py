@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 from parley.adapters.dynamodb import channels as channel_store
 from parley.adapters.dynamodb import connections as connection_store
-from parley.adapters.dynamodb import workspaces as workspace_store
 from parley.domain.ports import Delivery
 from parley.observability import MetricUnit, logger, metrics
 
@@ -48,7 +47,10 @@ class Broadcaster:
             self.to_connections(workspace_id, targets, event)
 
     def to_workspace(self, workspace_id: str, event: dict[str, Any]) -> Delivery:
-        return self.to_users(workspace_id, workspace_store.all_member_ids(workspace_id), event)
+        """Everyone online in the workspace, from its online index (no member is read)."""
+        return self.to_connections(
+            workspace_id, connection_store.online_connections(workspace_id), event
+        )
 
     def to_users(
         self,

@@ -241,9 +241,12 @@ class ConnectionItem(Item):
 
 
 class UserConnectionsItem(Item):
-    """PK USER#<uid>, SK CONNS#<wid>: the user's live connection ids in one workspace."""
+    """PK USER#<uid>, SK CONNS#<wid>: the user's live connection ids in one workspace; while
+    it holds any, GSI1 ONLINE#<wid> / USER#<uid>: the workspace's index of who is online."""
 
     conns = UnicodeSetAttribute(default=set)
+
+    gsi1: Gsi1[UserConnectionsItem] = Gsi1()
 
 
 class PresenceItem(Item):

@@ -32,7 +32,11 @@ class ConnectionRepository(Protocol):
 
     def live_connections(self, workspace_id: str, user_ids: list[str]) -> dict[str, str]:
         """connection id -> user id for these users' live connections in the workspace
-        (cost follows `user_ids`, never the workspace)."""
+        (cost follows the users' live connections, or for a few users the users)."""
+
+    def online_connections(self, workspace_id: str) -> dict[str, str]:
+        """connection id -> user id for every live connection in the workspace (cost
+        follows the workspace's live connections, not its members)."""
 
 
 store: ConnectionRepository = port("connections")
