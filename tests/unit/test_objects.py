@@ -16,6 +16,7 @@ PAIRS = [
     (objects.User, schemas.User),
     (objects.Workspace, schemas.Workspace),
     (objects.Channel, schemas.Channel),
+    (objects.UserGroup, schemas.UserGroup),
     (objects.Reaction, schemas.Reaction),
     (objects.Edited, schemas.Edited),
     (objects.File, schemas.File),

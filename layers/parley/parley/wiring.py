@@ -49,6 +49,7 @@ REPOSITORIES = {
     "presence": "parley.adapters.dynamodb.presence",
     "ratelimits": "parley.adapters.dynamodb.ratelimits",
     "reads": "parley.adapters.dynamodb.reads",
+    "usergroups": "parley.adapters.dynamodb.usergroups",
     "users": "parley.adapters.dynamodb.users",
     "webhooks": "parley.adapters.dynamodb.webhooks",
     "workspaces": "parley.adapters.dynamodb.workspaces",
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         presence,
         ratelimits,
         reads,
+        usergroups,
         users,
         webhooks,
         workspaces,
@@ -114,6 +116,9 @@ if TYPE_CHECKING:
         reads as reads_port,
     )
     from parley.domain.ports import (
+        usergroups as usergroups_port,
+    )
+    from parley.domain.ports import (
         users as users_port,
     )
     from parley.domain.ports import (
@@ -136,6 +141,7 @@ if TYPE_CHECKING:
     _presence: presence_port.PresenceRepository = presence
     _ratelimits: ratelimits_port.RateLimitRepository = ratelimits
     _reads: reads_port.ReadRepository = reads
+    _usergroups: usergroups_port.UserGroupRepository = usergroups
     _users: users_port.UserRepository = users
     _webhooks: webhooks_port.WebhookRepository = webhooks
     _workspaces: workspaces_port.WorkspaceRepository = workspaces

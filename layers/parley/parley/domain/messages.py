@@ -6,7 +6,7 @@ import time
 from typing import Any, Protocol
 
 from parley.concurrency import both
-from parley.domain import access, files, mentions, ratelimits
+from parley.domain import access, files, mentions, ratelimits, usergroups
 from parley.domain import blocks as block_kit
 from parley.domain.caller import Caller
 from parley.domain.objects import Message
@@ -161,6 +161,7 @@ def _store_with_new_ts(
 ) -> MessageRecord:
     """Puts the message under the current time's ts, moving up a microsecond on a clash."""
     mentioned = mentions.parse(body.text)
+    mentioned_users = mentioned.users | usergroups.members_of(workspace_id, mentioned.subteams)
     ts = ts_from_micros(now_micros())
     for _ in range(_TS_ATTEMPTS):
         item = MessageRecord(
@@ -173,7 +174,7 @@ def _store_with_new_ts(
             clientMsgId=body.clientMsgId,
             fileIds=tuple(f.fileId for f in shared) or None,
             files=tuple(shared_file(f) for f in shared) or None,
-            mentions=frozenset(mentioned.users) or None,
+            mentions=mentioned_users or None,
             broadcast=mentioned.broadcast,
             appId=caller.app_id,
             subtype=subtype,
@@ -238,7 +239,8 @@ def edit_message(
             author_id=caller.user_id,
             text=text,
             edited_ts=ts_from_micros(now_micros()),
-            mentions=mentioned.users,
+            mentions=mentioned.users
+            | usergroups.members_of(channel.workspaceId, mentioned.subteams),
             broadcast=mentioned.broadcast,
             blocks=new_blocks,
             replace_blocks=blocks is not None,

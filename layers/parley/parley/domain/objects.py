@@ -52,6 +52,14 @@ class Channel(_Object):
 
 
 @dataclass(frozen=True, slots=True)
+class UserGroup(_Object):
+    id: str
+    handle: str
+    name: str
+    userIds: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Reaction(_Object):
     name: str
     count: int

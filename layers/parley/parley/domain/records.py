@@ -127,6 +127,17 @@ class FileRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class UserGroupRecord:
+    usergroupId: str
+    workspaceId: str
+    handle: str
+    name: str
+    userIds: tuple[str, ...]
+    createdBy: str
+    createdAt: str
+
+
+@dataclass(frozen=True, slots=True)
 class PinRecord:
     channelId: str
     ts: str

@@ -137,6 +137,13 @@ class Channel(_Out):
     memberCount: int
 
 
+class UserGroup(_Out):
+    id: str
+    handle: str
+    name: str
+    userIds: list[str]
+
+
 class Reaction(_Out):
     name: str
     count: int
@@ -315,6 +322,22 @@ class CommandResponse(SlackMessagePayload):
     delete_original: bool = False
 
 
+UserGroupHandle = Annotated[str, StringConstraints(pattern=r"^[a-z0-9._-]{1,80}$")]
+UserGroupName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class CreateUserGroup(_In):
+    handle: UserGroupHandle
+    name: UserGroupName
+    userIds: Annotated[list[Id], Field(max_length=1000)] = []
+
+
+class UpdateUserGroup(_In):
+    handle: UserGroupHandle | None = None
+    name: UserGroupName | None = None
+    userIds: Annotated[list[Id], Field(max_length=1000)] | None = None
+
+
 class CreateWebhook(_In):
     # The app the hook posts as (None is the domain's 400 naming the field, as before).
     appId: Id | None = None
@@ -369,6 +392,14 @@ class WorkspaceMembersReply(Page):
 
 class ChannelReply(_Out):
     channel: Channel
+
+
+class UserGroupReply(_Out):
+    usergroup: UserGroup
+
+
+class UserGroupsReply(_Out):
+    usergroups: list[UserGroup]
 
 
 class ChannelsReply(Page):

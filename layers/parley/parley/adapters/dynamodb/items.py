@@ -449,3 +449,23 @@ class ImportMapItem(Item):
     Slack ids to Parley's, as compact JSON, which every chunk reads (one Query)."""
 
     entries = UnicodeAttribute()
+
+
+class UserGroupItem(Item):
+    """PK UG#<gid>, SK UG; GSI1 WS#<wid>#UG / <handle> lists a workspace's user groups."""
+
+    usergroupId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    handle = UnicodeAttribute()
+    name = UnicodeAttribute()
+    userIds = ListAttribute(of=UnicodeAttribute, default=list)
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+
+    gsi1: Gsi1[UserGroupItem] = Gsi1()
+
+
+class UserGroupHandleItem(Item):
+    """PK WS#<wid>, SK UGHANDLE#<handle>: the handle's claim (unique in the workspace)."""
+
+    usergroupId = UnicodeAttribute()
