@@ -3,6 +3,7 @@ that each check can fail, on broken copies of it."""
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from cfn_template import (
     REQUIRED_OUTPUTS,
     ROOT,
     Template,
+    check_alarms,
     check_buckets_private,
     check_event_routes,
     check_function_handler,
@@ -21,6 +23,7 @@ from cfn_template import (
     check_iam_least_privilege,
     check_orphan_events,
     check_outputs,
+    check_own_metrics,
     check_sample_events,
     check_stream_arns,
     check_websocket_authorizers,
@@ -432,3 +435,106 @@ def test_outputs_that_clients_rely_on_exist(template: Template) -> None:
 @pytest.mark.parametrize("output", REQUIRED_OUTPUTS)
 def test_outputs_check_catches_a_missing(template: Template, output: str) -> None:
     assert check_outputs(broken(template, lambda t: t["Outputs"].pop(output))) != []
+
+
+# ---------------------------------------------------------------- alarms and dashboard
+
+
+def test_every_dlq_function_stream_consumer_domain_and_api_has_its_alarms(
+    template: Template,
+) -> None:
+    assert check_alarms(template) == []
+
+
+def _new_queue_with_dead_letters(document: Document) -> None:
+    """A work queue whose failures go to a queue not named as a dead-letter queue."""
+    resources = document["Resources"]
+    resources["ThumbnailQueue"] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {"Fn::GetAtt": ["ThumbnailFailures", "Arn"]},
+                "maxReceiveCount": 5,
+            }
+        },
+    }
+    resources["ThumbnailFailures"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+
+
+def _new_function(document: Document) -> None:
+    document["Resources"]["WsPongFunction"] = copy.deepcopy(document["Resources"]["WsPingFunction"])
+
+
+def _new_stream_consumer(document: Document) -> None:
+    """A function reading the table's stream, with its error and throttle alarms only."""
+    resources = document["Resources"]
+    resources["AuditFunction"] = copy.deepcopy(resources["NotifierFunction"])
+    for metric in ("Errors", "Throttles"):
+        alarm = copy.deepcopy(resources[f"NotifierFunction{metric}Alarm"])
+        alarm["Properties"]["Dimensions"][0]["Value"] = {"Ref": "AuditFunction"}
+        resources[f"AuditFunction{metric}Alarm"] = alarm
+
+
+ALARM_MUTATIONS = {
+    "a DLQ without its alarm": _drop_resource("IndexDeadLetterQueueAlarm"),
+    "a new dead-letter queue without an alarm": _new_queue_with_dead_letters,
+    "a DLQ alarm that waits for several messages": lambda t: props(
+        t, "ImportDeadLetterQueueAlarm"
+    ).update(Threshold=5),
+    "a new function without alarms": _new_function,
+    "a function without its throttles alarm": _drop_resource("ApiFunctionThrottlesAlarm"),
+    "a function's errors alarm on another function": lambda t: props(
+        t, "ImportFunctionErrorsAlarm"
+    )["Dimensions"][0].update(Value={"Ref": "ApiFunction"}),
+    "a stream consumer without an iterator age alarm": _drop_resource(
+        "StreamForwarderFunctionIteratorAgeAlarm"
+    ),
+    "a new stream consumer without an iterator age alarm": _new_stream_consumer,
+    "no red cluster alarm": _drop_resource("SearchClusterStatusRedAlarm"),
+    "no free storage alarm": _drop_resource("SearchFreeStorageAlarm"),
+    "no HTTP API 5xx alarm": _drop_resource("HttpApi5xxRateAlarm"),
+    "no WebSocket error rate alarm": _drop_resource("WebSocketErrorRateAlarm"),
+    "no failed posts alarm": _drop_resource("ConnectionPostsFailedAlarm"),
+    "an alarm that tells no one": lambda t: props(t, "WsPingFunctionErrorsAlarm").pop(
+        "AlarmActions"
+    ),
+    "an alarm that does not say it cleared": lambda t: props(t, "NotifierDeadLetterQueueAlarm").pop(
+        "OKActions"
+    ),
+}
+
+
+@pytest.mark.parametrize("mutate", ALARM_MUTATIONS.values(), ids=ALARM_MUTATIONS.keys())
+def test_alarm_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_alarms(broken(template, mutate)) != []
+
+
+def test_the_dashboard_and_alarms_read_metrics_the_code_emits(template: Template) -> None:
+    assert check_own_metrics(template, ROOT) == []
+
+
+def _dashboard_body(edit: Callable[[str], str]) -> Mutation:
+    def mutate(document: Document) -> None:
+        body = props(document, "Dashboard")["DashboardBody"]
+        body["Fn::Sub"] = edit(body["Fn::Sub"])
+
+    return mutate
+
+
+METRIC_MUTATIONS = {
+    "a dashboard metric the code does not emit": _dashboard_body(
+        lambda b: b.replace('"MessageSent"', '"MessagesSent"')
+    ),
+    "the dashboard without index lag": _dashboard_body(
+        lambda b: b.replace('"SearchIndexLag"', '"SearchChangesIndexed"')
+    ),
+    "an alarm in another namespace": lambda t: props(t, "ConnectionPostsFailedAlarm").update(
+        Namespace="Parley"
+    ),
+    "no dashboard": _drop_resource("Dashboard"),
+}
+
+
+@pytest.mark.parametrize("mutate", METRIC_MUTATIONS.values(), ids=METRIC_MUTATIONS.keys())
+def test_own_metrics_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_own_metrics(broken(template, mutate), ROOT) != []
