@@ -28,7 +28,25 @@ from local.template import Resource, Template
 
 ROOT = Path(__file__).resolve().parents[2]
 
-REQUIRED_OUTPUTS = ("HttpApiUrl", "WebSocketUrl", "UserPoolId", "UserPoolClientId")
+REQUIRED_OUTPUTS = (
+    # API.md, "Finding the stack": what clients read.
+    "HttpApiUrl",
+    "WebSocketUrl",
+    "UserPoolId",
+    "UserPoolClientId",
+    # What the operator tools read (`make reindex`, `make redrive` with --stack).
+    "TableName",
+    "SearchEndpoint",
+    "IndexQueueUrl",
+    "IndexDeadLetterQueueUrl",
+)
+# Resources an operator looks at: each must be some output's Ref.
+OPERATED_TYPES = (
+    "AWS::SQS::Queue",
+    "AWS::S3::Bucket",
+    "AWS::SNS::Topic",
+    "AWS::CloudWatch::Dashboard",
+)
 MIN_PYTHON = (3, 12)
 DATA_SERVICES = ("dynamodb", "s3", "sqs")
 FUNCTION = "AWS::Serverless::Function"
@@ -426,8 +444,14 @@ def check_websocket_authorizers(template: Template) -> list[str]:
 
 
 def check_outputs(template: Template) -> list[str]:
-    """The Outputs that clients and docs/deploy.md rely on exist (API.md, Finding the stack)."""
-    return [f"Outputs lack {name}" for name in REQUIRED_OUTPUTS if name not in template.outputs]
+    """The Outputs that clients, docs/deploy.md and the operator tools rely on exist (API.md,
+    Finding the stack), and every queue, bucket, topic and dashboard is one's Ref."""
+    problems = [f"Outputs lack {name}" for name in REQUIRED_OUTPUTS if name not in template.outputs]
+    given = {ref_target(output.get("Value")) for output in template.outputs.values()}
+    for type_name in OPERATED_TYPES:
+        for name in sorted(set(of_type(template, type_name)) - given):
+            problems.append(f"{name}: no output gives its {type_name.rsplit('::', 1)[1]}")
+    return problems
 
 
 # ---------------------------------------------------------------- checks: sample event shapes

@@ -432,9 +432,16 @@ def test_outputs_that_clients_rely_on_exist(template: Template) -> None:
     assert check_outputs(template) == []
 
 
-@pytest.mark.parametrize("output", REQUIRED_OUTPUTS)
+@pytest.mark.parametrize("output", [*REQUIRED_OUTPUTS, "EventsDeadLetterQueueUrl", "DashboardName"])
 def test_outputs_check_catches_a_missing(template: Template, output: str) -> None:
     assert check_outputs(broken(template, lambda t: t["Outputs"].pop(output))) != []
+
+
+def test_outputs_check_catches_a_new_queue_without_its_url(template: Template) -> None:
+    new_queue = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    assert check_outputs(
+        broken(template, lambda t: t["Resources"].update(ThumbnailQueue=new_queue))
+    )
 
 
 # ---------------------------------------------------------------- alarms and dashboard
