@@ -841,3 +841,61 @@ def check_own_metrics(template: Template, root: Path) -> list[str]:
     if not any(m.startswith("Notification") for m in shown):
         problems.append("the dashboard shows no notifications metric")
     return problems
+
+
+# ---------------------------------------------------------------- checks: stages and CORS
+
+
+def _rule_value(node: Any, parameters: Mapping[str, Any]) -> Any:
+    """A rule's condition or assertion under these parameter values (the functions rules
+    use here: Ref, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Contains)."""
+    if ref_target(node):
+        return parameters[ref_target(node)]
+    if isinstance(node, dict) and len(node) == 1:
+        ((name, args),) = node.items()
+        values = [_rule_value(a, parameters) for a in _as_list(args)]
+        if name == "Fn::Equals":
+            return values[0] == values[1]
+        if name == "Fn::Not":
+            return not values[0]
+        if name == "Fn::And":
+            return all(values)
+        if name == "Fn::Or":
+            return any(values)
+        if name == "Fn::Contains":
+            return values[1] in values[0]
+        raise ValueError(f"a rule function this check cannot evaluate: {name}")
+    return node
+
+
+def rule_violations(template: Template, parameters: Mapping[str, str]) -> list[str]:
+    """The rules' assertions that a deploy with these parameters fails (CloudFormation
+    refuses it before changing anything), the rest at their defaults."""
+    values: dict[str, Any] = dict(template.parameter_defaults()) | dict(parameters)
+    for name, spec in template.parameters.items():
+        if spec.get("Type") == "CommaDelimitedList" and isinstance(values.get(name), str):
+            values[name] = [item.strip() for item in values[name].split(",")]
+    failed = []
+    for name, rule in (template.document.get("Rules") or {}).items():
+        if "RuleCondition" in rule and not _rule_value(rule["RuleCondition"], values):
+            continue
+        failed += [
+            f"{name}: {assertion.get('AssertDescription', '').strip()}"
+            for assertion in rule["Assertions"]
+            if not _rule_value(assertion["Assert"], values)
+        ]
+    return failed
+
+
+def check_cors_origins(template: Template) -> list[str]:
+    """The HTTP API and every bucket with CORS take their origins from CorsAllowedOrigins."""
+    problems = []
+    for name, api in of_type(template, "AWS::Serverless::HttpApi").items():
+        origins = (api.properties.get("CorsConfiguration") or {}).get("AllowOrigins")
+        if ref_target(origins) != "CorsAllowedOrigins":
+            problems.append(f"{name}: AllowOrigins is not the CorsAllowedOrigins parameter")
+    for name, bucket in of_type(template, "AWS::S3::Bucket").items():
+        for rule in (bucket.properties.get("CorsConfiguration") or {}).get("CorsRules", []):
+            if ref_target(rule.get("AllowedOrigins")) != "CorsAllowedOrigins":
+                problems.append(f"{name}: a CORS rule's origins are not CorsAllowedOrigins")
+    return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from cfn_template import (
     Template,
     check_alarms,
     check_buckets_private,
+    check_cors_origins,
     check_event_routes,
     check_function_handler,
     check_function_runtime,
@@ -32,6 +34,7 @@ from cfn_template import (
     function_dir,
     functions,
     load_template,
+    rule_violations,
 )
 
 REAL = load_template(ROOT / "template.yaml")
@@ -545,3 +548,70 @@ METRIC_MUTATIONS = {
 @pytest.mark.parametrize("mutate", METRIC_MUTATIONS.values(), ids=METRIC_MUTATIONS.keys())
 def test_own_metrics_check_catches(template: Template, mutate: Mutation) -> None:
     assert check_own_metrics(broken(template, mutate), ROOT) != []
+
+
+# ---------------------------------------------------------------- stages and CORS
+
+
+STAGE_NAMES = ["dev", "prod", "alice", "pr-123", "a" * 20]
+BAD_STAGE_NAMES = ["", "Prod", "1st", "-dev", "a" * 21, "dev_alice", "dev.alice"]
+
+
+@pytest.mark.parametrize("stage", STAGE_NAMES)
+def test_any_stage_name_deploys_and_fits_the_names_it_makes(template: Template, stage: str) -> None:
+    pattern = template.parameters["Stage"]["AllowedPattern"]
+    assert re.fullmatch(pattern, stage)
+    # OpenSearch domain names: 3 to 28 characters, a-z first.
+    assert re.fullmatch(r"[a-z][a-z0-9-]{2,27}", f"parley-{stage}")
+
+
+@pytest.mark.parametrize("stage", BAD_STAGE_NAMES)
+def test_a_stage_name_the_resources_cannot_carry_is_refused(template: Template, stage: str) -> None:
+    assert not re.fullmatch(template.parameters["Stage"]["AllowedPattern"], stage)
+
+
+DEPLOYS = {
+    "dev, any origin": ({"Stage": "dev"}, True),
+    "dev, named origins": ({"Stage": "dev", "CorsAllowedOrigins": "http://localhost:5173"}, True),
+    "prod, any origin (the default)": ({"Stage": "prod"}, False),
+    "prod, any origin among others": (
+        {"Stage": "prod", "CorsAllowedOrigins": "https://app.example.com,*"},
+        False,
+    ),
+    "prod, named origins": (
+        {"Stage": "prod", "CorsAllowedOrigins": "https://app.example.com"},
+        True,
+    ),
+    "a developer's stack, any origin": ({"Stage": "alice"}, False),
+    "a developer's stack, localhost": (
+        {"Stage": "alice", "CorsAllowedOrigins": "http://localhost:5173"},
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DEPLOYS.values(), ids=DEPLOYS.keys())
+def test_every_origin_is_allowed_only_in_dev(
+    template: Template, case: tuple[dict[str, str], bool]
+) -> None:
+    parameters, accepted = case
+    assert (rule_violations(template, parameters) == []) is accepted
+
+
+def test_cors_origins_come_from_the_parameter(template: Template) -> None:
+    assert check_cors_origins(template) == []
+
+
+CORS_MUTATIONS = {
+    "HTTP API any origin": lambda t: props(t, "HttpApi")["CorsConfiguration"].update(
+        AllowOrigins=["*"]
+    ),
+    "bucket any origin": lambda t: props(t, "FilesBucket")["CorsConfiguration"]["CorsRules"][
+        0
+    ].update(AllowedOrigins=["*"]),
+}
+
+
+@pytest.mark.parametrize("mutate", CORS_MUTATIONS.values(), ids=CORS_MUTATIONS.keys())
+def test_cors_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_cors_origins(broken(template, mutate)) != []
