@@ -231,7 +231,6 @@ def parley() -> tuple[Template, Resolver]:
     template = Template.load(ROOT / "template.yaml")
     resolver = Resolver(template)
     resolver.register("AppTable", "parley-local-AppTable", Arn="arn:table", StreamArn="arn:stream")
-    resolver.register("IdempotencyTable", "idem", Arn="arn:idem")
     resolver.register("UserPool", "us-east-1_pool", Arn="arn:pool")
     resolver.register("UserPoolClient", "client123")
     sam.register_runtime_resources(

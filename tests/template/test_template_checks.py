@@ -72,9 +72,21 @@ def _set_env(name: str, value: Any) -> Mutation:
     return mutate
 
 
+def _read_stream_of_a_table_without_one(value: Any) -> Mutation:
+    def mutate(document: Document) -> None:
+        document["Resources"]["CacheTable"] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": copy.deepcopy(props(document, "AppTable")),
+        }
+        props(document, "CacheTable").pop("StreamSpecification")
+        _set_env("STREAM", value)(document)
+
+    return mutate
+
+
 STREAM_MUTATIONS = {
-    "GetAtt": _set_env("STREAM", {"Fn::GetAtt": ["IdempotencyTable", "StreamArn"]}),
-    "Sub": _set_env("STREAM", {"Fn::Sub": "${IdempotencyTable.StreamArn}/x"}),
+    "GetAtt": _read_stream_of_a_table_without_one({"Fn::GetAtt": ["CacheTable", "StreamArn"]}),
+    "Sub": _read_stream_of_a_table_without_one({"Fn::Sub": "${CacheTable.StreamArn}/x"}),
     "stream removed from a table that is read": lambda d: props(d, "AppTable").pop(
         "StreamSpecification"
     ),
