@@ -899,3 +899,42 @@ def check_cors_origins(template: Template) -> list[str]:
             if ref_target(rule.get("AllowedOrigins")) != "CorsAllowedOrigins":
                 problems.append(f"{name}: a CORS rule's origins are not CorsAllowedOrigins")
     return problems
+
+
+# ---------------------------------------------------------------- checks: docs/deploy.md
+
+
+def _section(text: str, heading: str) -> str:
+    """The body of the markdown section under `heading` (any level), up to the next heading."""
+    match = re.search(rf"^#+ {re.escape(heading)}\n(.*?)(?=^#+ |\Z)", text, re.M | re.S)
+    return match.group(1) if match else ""
+
+
+def check_deploy_doc(template: Template, text: str) -> list[str]:
+    """docs/deploy.md lists every parameter with its default (section "Parameters") and every
+    output (section "Outputs")."""
+    problems = []
+    rows = {
+        cells[0].strip("` "): cells[1]
+        for line in _section(text, "Parameters").splitlines()
+        if line.startswith("| `")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    for name, spec in template.parameters.items():
+        if name not in rows:
+            problems.append(f"docs/deploy.md's Parameters table lacks {name}")
+            continue
+        default = str(spec.get("Default", ""))
+        documented = re.match(r"`([^`]*)`", rows[name])
+        shown = documented.group(1) if documented else rows[name].split(" ")[0]
+        if (shown if shown != "empty" else "") != default:
+            problems.append(
+                f"{name}: docs/deploy.md says the default is {shown!r}, not {default!r}"
+            )
+    problems += [
+        f"docs/deploy.md lists a parameter the template lacks: {n}"
+        for n in sorted(set(rows) - set(template.parameters))
+    ]
+    outputs = set(re.findall(r"`([A-Za-z0-9]+)`", _section(text, "Outputs")))
+    problems += [f"docs/deploy.md's Outputs lack {n}" for n in template.outputs if n not in outputs]
+    return problems

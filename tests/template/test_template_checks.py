@@ -18,6 +18,7 @@ from cfn_template import (
     Template,
     check_alarms,
     check_buckets_private,
+    check_deploy_doc,
     check_cors_origins,
     check_event_routes,
     check_function_handler,
@@ -627,3 +628,36 @@ CORS_MUTATIONS = {
 @pytest.mark.parametrize("mutate", CORS_MUTATIONS.values(), ids=CORS_MUTATIONS.keys())
 def test_cors_check_catches(template: Template, mutate: Mutation) -> None:
     assert check_cors_origins(broken(template, mutate)) != []
+
+
+# ---------------------------------------------------------------- docs/deploy.md
+
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+
+
+def test_deploy_doc_lists_every_parameter_with_its_default_and_every_output(
+    template: Template,
+) -> None:
+    assert check_deploy_doc(template, DEPLOY_DOC.read_text()) == []
+
+
+DOC_MUTATIONS: dict[str, Callable[[str], str]] = {
+    "a parameter left out": lambda text: text.replace("| `AlarmEmail` |", "| AlarmEmail |"),
+    "a default that changed": lambda text: text.replace(
+        "| `LogRetentionDays` | `30` |", "| `LogRetentionDays` | `14` |"
+    ),
+    "an output left out": lambda text: text.replace("`DashboardName`, `DashboardUrl`", "x"),
+}
+
+
+@pytest.mark.parametrize("edit", DOC_MUTATIONS.values(), ids=DOC_MUTATIONS.keys())
+def test_deploy_doc_check_catches(template: Template, edit: Callable[[str], str]) -> None:
+    text = DEPLOY_DOC.read_text()
+    assert edit(text) != text
+    assert check_deploy_doc(template, edit(text)) != []
+
+
+def test_deploy_doc_check_catches_a_new_parameter(template: Template) -> None:
+    new = {"Type": "String", "Default": "x"}
+    with_new = broken(template, lambda t: t["Parameters"].update(FanOutConcurrency=new))
+    assert check_deploy_doc(with_new, DEPLOY_DOC.read_text()) != []
