@@ -95,7 +95,7 @@ def test_a_stack_without_the_outputs_names_what_it_lacks(
 ) -> None:
     from parley.search import redrive
 
-    older = STACK_TEMPLATE.split("  IndexDeadLetterQueueUrl:")[0]  # outputs of an older template
+    older = STACK_TEMPLATE.split("  IndexDeadLetterQueueUrl:", maxsplit=1)[0]  # an older template
     name, _ = _stack(older + "  TableName:\n    Value: t\n")
     with pytest.raises(SystemExit):
         redrive.main(["--stack", name])

@@ -724,9 +724,7 @@ def _alarmed(template: Template, namespace: str, metric: str, dimension: str) ->
     return set(_alarms_on(template, namespace, metric, dimension).values())
 
 
-def check_alarms(template: Template) -> list[str]:
-    """Every DLQ, function, stream consumer, search domain and API has its alarms, and every
-    alarm tells an SNS topic when it fires and when it clears."""
+def _dlq_alarm_problems(template: Template) -> list[str]:
     problems = []
     dlq_alarms = _alarms_on(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
     for queue in sorted(dead_letter_queues(template)):
@@ -740,6 +738,11 @@ def check_alarms(template: Template) -> list[str]:
                 "GreaterThanThreshold",
             ):
                 problems.append(f"{name}: must fire on any message visible (> 0)")
+    return problems
+
+
+def _function_alarm_problems(template: Template) -> list[str]:
+    problems = []
     for metric in ("Errors", "Throttles"):
         covered = _alarmed(template, "AWS/Lambda", metric, "FunctionName")
         problems += [
@@ -752,10 +755,16 @@ def check_alarms(template: Template) -> list[str]:
         reads_stream = any(e.get("Type") in STREAM_EVENT_TYPES for e in _events(template, name))
         if reads_stream and name not in aged:
             problems.append(f"{name}: a stream consumer without an IteratorAge alarm")
-    for domain in sorted(of_type(template, "AWS::OpenSearchService::Domain")):
-        for metric in ("ClusterStatus.red", "ClusterStatus.yellow", "FreeStorageSpace"):
-            if domain not in _alarmed(template, "AWS/ES", metric, "DomainName"):
-                problems.append(f"{domain}: no {metric} alarm")
+    return problems
+
+
+def _service_alarm_problems(template: Template) -> list[str]:
+    problems = [
+        f"{domain}: no {metric} alarm"
+        for domain in sorted(of_type(template, "AWS::OpenSearchService::Domain"))
+        for metric in ("ClusterStatus.red", "ClusterStatus.yellow", "FreeStorageSpace")
+        if domain not in _alarmed(template, "AWS/ES", metric, "DomainName")
+    ]
     server_errors = _alarmed(template, "AWS/ApiGateway", "5xx", "ApiId") | _alarmed(
         template, "AWS/ApiGateway", "ExecutionError", "ApiId"
     )
@@ -767,6 +776,17 @@ def check_alarms(template: Template) -> list[str]:
         for _, metric, _ in _watched(alarm.properties)
     ):
         problems.append("no alarm on ConnectionPostsFailed (failed @connections posts)")
+    return problems
+
+
+def check_alarms(template: Template) -> list[str]:
+    """Every DLQ, function, stream consumer, search domain and API has its alarms, and every
+    alarm tells an SNS topic when it fires and when it clears."""
+    problems = [
+        *_dlq_alarm_problems(template),
+        *_function_alarm_problems(template),
+        *_service_alarm_problems(template),
+    ]
     topics = set(of_type(template, "AWS::SNS::Topic"))
     for name, alarm in sorted(of_type(template, ALARM).items()):
         for key in ("AlarmActions", "OKActions"):
@@ -846,6 +866,15 @@ def check_own_metrics(template: Template, root: Path) -> list[str]:
 # ---------------------------------------------------------------- checks: stages and CORS
 
 
+_RULE_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "Fn::Equals": lambda v: v[0] == v[1],
+    "Fn::Not": lambda v: not v[0],
+    "Fn::And": all,
+    "Fn::Or": any,
+    "Fn::Contains": lambda v: v[1] in v[0],
+}
+
+
 def _rule_value(node: Any, parameters: Mapping[str, Any]) -> Any:
     """A rule's condition or assertion under these parameter values (the functions rules
     use here: Ref, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Contains)."""
@@ -853,18 +882,9 @@ def _rule_value(node: Any, parameters: Mapping[str, Any]) -> Any:
         return parameters[ref_target(node)]
     if isinstance(node, dict) and len(node) == 1:
         ((name, args),) = node.items()
-        values = [_rule_value(a, parameters) for a in _as_list(args)]
-        if name == "Fn::Equals":
-            return values[0] == values[1]
-        if name == "Fn::Not":
-            return not values[0]
-        if name == "Fn::And":
-            return all(values)
-        if name == "Fn::Or":
-            return any(values)
-        if name == "Fn::Contains":
-            return values[1] in values[0]
-        raise ValueError(f"a rule function this check cannot evaluate: {name}")
+        if name not in _RULE_FUNCTIONS:
+            raise ValueError(f"a rule function this check cannot evaluate: {name}")
+        return _RULE_FUNCTIONS[name]([_rule_value(a, parameters) for a in _as_list(args)])
     return node
 
 
