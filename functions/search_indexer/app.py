@@ -18,7 +18,7 @@ from parley.search import pipeline
 from parley.wiring import message_index
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     queued = [
