@@ -24,7 +24,7 @@ from typing import Any
 
 from bench import coldstart
 
-_TRACED_APP = '''"""ApiFunction's handler under Powertools' Tracer, as a traced function would have it."""
+_TRACED_APP = '''"""ApiFunction's handler under Powertools' Tracer, as a traced one has it."""
 from aws_lambda_powertools import Tracer
 
 tracer = Tracer()

@@ -42,11 +42,11 @@ def _invoked_by_api_gateway(name: str, resource: dict[str, Any]) -> bool:
     if any(e["Type"] == "HttpApi" for e in events):
         return True
     # WebSocket routes and the authorizer name the function in an integration or authorizer.
-    for other in template()["Resources"].values():
-        if other["Type"] in ("AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer"):
-            if name in json.dumps(other["Properties"]):
-                return True
-    return False
+    wiring = ("AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer")
+    return any(
+        other["Type"] in wiring and name in json.dumps(other["Properties"])
+        for other in template()["Resources"].values()
+    )
 
 
 def _decorators(name: str, resource: dict[str, Any]) -> list[ast.expr]:
