@@ -1,8 +1,8 @@
-"""What Powertools' Tracer would cost the HTTP API function (ApiFunction): its cold start
-(a fresh interpreter importing the handler, with and without `Tracer()` and its patching of
-botocore, requests and http.client) and each request (the same handler, in process against
-moto, with and without `@tracer.capture_lambda_handler`, X-Ray enabled as in Lambda: the
-segments go over UDP to the daemon's address, where nothing listens here).
+"""What Powertools' Tracer costs the HTTP API function (ApiFunction): its cold start (a fresh
+interpreter's init of the handler as deployed, against the same with POWERTOOLS_TRACE_DISABLED,
+so that `Tracer()` neither loads nor patches the X-Ray SDK) and each request (the handler in
+process against moto, with the X-Ray SDK enabled as in Lambda or switched off: the segments
+go over UDP to the daemon's address, where nothing listens here).
 
     .venv/bin/python -m bench.tracer [--quick]
 
@@ -18,44 +18,29 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench import coldstart
 
-_TRACED_APP = '''"""ApiFunction's handler under Powertools' Tracer, as a traced one has it."""
-from aws_lambda_powertools import Tracer
-
-tracer = Tracer()
-import app  # noqa: E402 - after Tracer(), which patches the clients app's imports make
-
-lambda_handler = tracer.capture_lambda_handler(app.lambda_handler)
-'''
-
 
 def cold_starts(runs: int) -> dict[str, Any]:
-    api = next(t for t in coldstart.targets() if t.name == "ApiFunction")
-    with tempfile.TemporaryDirectory(prefix="bench-tracer-") as scratch:
-        Path(scratch, "traced_app.py").write_text(_TRACED_APP)
-        traced = dataclasses.replace(
-            api,
-            name="ApiFunction+Tracer",
-            code_dir=Path(scratch),
-            layer_dirs=(api.code_dir, *api.layer_dirs),
-            handler="traced_app.lambda_handler",
-        )
-        samples: dict[str, list[float]] = {"plain": [], "traced": []}
-        for _ in range(runs):  # interleaved: the machine's noise falls on both alike
-            samples["plain"].append(coldstart.one_run(api)["readyMs"])
-            samples["traced"].append(coldstart.one_run(traced)["readyMs"])
+    """ApiFunction's init as deployed (its Tracer on), and with POWERTOOLS_TRACE_DISABLED,
+    under which Tracer() neither loads nor patches the X-Ray SDK."""
+    traced = next(t for t in coldstart.targets() if t.name == "ApiFunction")
+    plain = dataclasses.replace(
+        traced, environment={**traced.environment, "POWERTOOLS_TRACE_DISABLED": "true"}
+    )
+    samples: dict[str, list[float]] = {"plain": [], "traced": []}
+    for _ in range(runs):  # interleaved: the machine's noise falls on both alike
+        samples["plain"].append(coldstart.one_run(plain)["readyMs"])
+        samples["traced"].append(coldstart.one_run(traced)["readyMs"])
     # The minimum is the least disturbed run (a shared machine's noise only adds time).
     result: dict[str, Any] = {"runs": runs}
     for stat in ("median", "min"):
-        plain, traced_ms = (getattr(statistics, stat, min)(samples[k]) for k in samples)
-        result[stat] = {"plainMs": round(plain, 1), "tracedMs": round(traced_ms, 1),
-                        "addedMs": round(traced_ms - plain, 1)}  # fmt: skip
+        plain_ms, traced_ms = (getattr(statistics, stat, min)(samples[k]) for k in samples)
+        result[stat] = {"plainMs": round(plain_ms, 1), "tracedMs": round(traced_ms, 1),
+                        "addedMs": round(traced_ms - plain_ms, 1)}  # fmt: skip
     return result
 
 
@@ -69,7 +54,6 @@ def per_request(requests: int) -> dict[str, Any]:
         AWS_XRAY_CONTEXT_MISSING="IGNORE_ERROR",
         POWERTOOLS_SERVICE_NAME="parley",
     )
-    from aws_lambda_powertools import Tracer
     from moto import mock_aws
 
     # The functional tests' handler driver and moto table (imported by name: bench is checked
@@ -87,12 +71,12 @@ def per_request(requests: int) -> dict[str, Any]:
         cid = listed["channels"][0]["id"]
         for n in range(20):
             api("POST", f"/channels/{cid}/messages", body={"text": f"message {n}"})
-        plain_handler = api._handler
-        traced_handler = Tracer().capture_lambda_handler(plain_handler)
+        from aws_xray_sdk import global_sdk_config
+
         timings: dict[str, list[float]] = {"plain": [], "traced": []}
         for _ in range(requests):
-            for name, handler in (("plain", plain_handler), ("traced", traced_handler)):
-                api._handler = handler
+            for name, enabled in (("plain", False), ("traced", True)):
+                global_sdk_config.set_sdk_enabled(enabled)  # off: no segment, no patched call
                 start = time.perf_counter()
                 status, _ = api("GET", f"/channels/{cid}/messages")
                 timings[name].append((time.perf_counter() - start) * 1000)
