@@ -54,7 +54,7 @@ demo: deps  ## a terminal client against `make up`: log in as a demo user, send,
 import: deps  ## import a Slack export's zip through the public API, as an admin: ARGS="--workspace WID --file export.zip --user alice" (--help)
 	$(PY) -m local.importer $(ARGS)
 
-reindex: deps  ## rebuild the search index from the table: ARGS="--table T --endpoint E [--aws-endpoint-url U]"
+reindex: deps  ## rebuild the search index from the table: ARGS="--stack NAME" (its Outputs), or "--table T --endpoint E [--aws-endpoint-url U]"
 	PYTHONPATH=layers/parley $(PY) -m parley.search.reindex $(ARGS)
 
 openapi: deps  ## regenerate docs/openapi.json from the HTTP API's routes (commit the result)
@@ -95,7 +95,7 @@ soak: deps  ## 500 WebSocket clients, 10,000 messages through a fresh local stac
 bench: deps build  ## benchmarks beside their baselines (under 10 min; sam build first, for package sizes; ARGS="--quick"): tables and bench/results/latest.json
 	$(PY) -m bench $(ARGS)
 
-redrive: deps  ## move the index DLQ's changes back to the index queue: ARGS="--dlq-url U --queue-url U [--aws-endpoint-url U]"
+redrive: deps  ## move the index DLQ's changes back to the index queue: ARGS="--stack NAME" (its Outputs), or "--dlq-url U --queue-url U [--aws-endpoint-url U]"
 	PYTHONPATH=layers/parley $(PY) -m parley.search.redrive $(ARGS)
 
 validate: $(SAM)  ## sam validate --lint

@@ -66,6 +66,16 @@ def references(value: Any) -> set[str]:
     return found
 
 
+def _parameter_value(spec: Any, value: Any) -> Any:
+    """A list parameter (CommaDelimitedList, List<...>) given as text is its items, as
+    CloudFormation's `Ref` of it gives them."""
+    kind = str(spec.get("Type", "")) if isinstance(spec, Mapping) else ""
+    is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
+    if is_list and isinstance(value, str):
+        return [item.strip() for item in value.split(",")]
+    return value
+
+
 class Resolver:
     def __init__(
         self,
@@ -76,8 +86,11 @@ class Resolver:
         self._template = template
         self.stack_name = stack_name
         self._parameters: dict[str, Any] = {
-            **template.parameter_defaults(),
-            **(parameter_overrides or {}),
+            name: _parameter_value(template.parameters.get(name), value)
+            for name, value in {
+                **template.parameter_defaults(),
+                **(parameter_overrides or {}),
+            }.items()
         }
         missing = set(template.parameters) - set(self._parameters)
         if missing:

@@ -67,7 +67,7 @@ from parley.edge.schemas import (
     WorkspacesReply,
 )
 from parley.errors import NotFound, ParleyError, RateLimited
-from parley.observability import logger, metrics
+from parley.observability import logger, metrics, tracer
 from parley.paging import offset_page
 from parley.wiring import configured
 
@@ -399,7 +399,15 @@ def no_route(_: Exception) -> Response[Any]:
     return _error(404, NotFound.code, f"no route for {event.http_method} {event.path}")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# Measured worth its cost here alone (docs/decisions.md). No response in the trace: replies
+# carry what users wrote, and an app's creation its bot token.
+traced = tracer()
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
+@traced.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configured()

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.adapters.cognito import InvalidToken, Jwks, TokenVerifier
 from parley.domain import access
-from parley.observability import logger
+from parley.observability import REQUEST_ID, log_connection, logger, metrics
 from parley.wiring import configured
 
 
@@ -36,8 +36,10 @@ def _policy(principal: str, effect: str, resource: str, context: dict[str, str])
     }
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=REQUEST_ID, clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    log_connection(event)  # the connection only: the token in the query is never logged
     query = event.get("queryStringParameters") or {}
     try:
         claims = _verifier().verify(query.get("token"))
@@ -48,6 +50,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("refused connection: bad token", extra={"reason": str(error)})
         raise Exception("Unauthorized") from None  # API Gateway's contract for a 401
     workspace_id = query.get("workspaceId") or ""
+    logger.append_keys(userId=user_id, workspaceId=workspace_id or None)
     resource = event.get("methodArn", "*")
     if not workspace_id or not access.is_member(workspace_id, user_id):
         logger.info("refused connection: not a member", extra={"userId": user_id})

@@ -17,7 +17,7 @@ from parley.observability import logger, metrics
 from parley.wiring import configured, events_queue, http_poster
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     queued = [

@@ -18,7 +18,7 @@ from parley.observability import logger, metrics
 from parley.wiring import configured, file_bucket, import_queue
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     work = [(record.message_id, record.body) for record in SQSEvent(event).records]

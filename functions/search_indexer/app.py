@@ -18,11 +18,15 @@ from parley.search import pipeline
 from parley.wiring import message_index
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     queued = [
-        pipeline.QueuedChange(message_id=record.message_id, body=record.body)
+        pipeline.QueuedChange(
+            message_id=record.message_id,
+            body=record.body,
+            sent_at_ms=int(record.attributes.sent_timestamp or 0) or None,
+        )
         for record in SQSEvent(event).records
     ]
     try:

@@ -23,7 +23,7 @@ from parley.streams import first_failed, stream_records
 from parley.wiring import configured, events_queue, index_queue
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = stream_records(event)

@@ -11,12 +11,14 @@ from parley import wiring
 from parley.domain import connections, presence
 from parley.edge import websocket
 from parley.errors import Unauthorized
-from parley.observability import logger
+from parley.observability import REQUEST_ID, log_connection, logger, metrics
 from parley.wiring import configured
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=REQUEST_ID, clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    log_connection(event)
     config = configured()
     try:
         caller, workspace_id = websocket.caller(event)

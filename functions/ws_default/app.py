@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.edge import websocket
 from parley.errors import InvalidRequest
+from parley.observability import REQUEST_ID, log_connection, logger, metrics
 
 ACTIONS = ("sendMessage", "markRead", "typing", "subscribePresence", "ping")
 
@@ -26,6 +27,10 @@ def _problem(event: dict[str, Any]) -> str:
     return f"unknown action {str(action)[:64]!r}; expected one of {', '.join(ACTIONS)}"
 
 
+@logger.inject_lambda_context(correlation_id_path=REQUEST_ID, clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    log_connection(event)
     problem = _problem(event)
+    logger.info("refused frame", extra={"problem": problem})
     return websocket.error(InvalidRequest(problem), websocket.reply_to(event))

@@ -11,7 +11,7 @@ from parley.domain import reads
 from parley.domain.caller import Caller
 from parley.edge import websocket
 from parley.edge.frames import MarkReadFrame
-from parley.observability import logger
+from parley.observability import REQUEST_ID, logger, metrics
 from parley.wiring import configured
 
 
@@ -22,7 +22,8 @@ def _mark(caller: Caller, workspace_id: str, frame: MarkReadFrame) -> dict[str, 
     return {"type": "ack", "ok": True}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=REQUEST_ID, clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configured()
     return websocket.handle(event, MarkReadFrame, _mark)

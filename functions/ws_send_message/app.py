@@ -12,7 +12,7 @@ from parley.domain import messages
 from parley.domain.caller import Caller
 from parley.edge import websocket
 from parley.edge.frames import SendMessageFrame
-from parley.observability import logger, metrics
+from parley.observability import REQUEST_ID, logger, metrics
 from parley.wiring import configured
 
 
@@ -52,7 +52,7 @@ def _send(caller: Caller, workspace_id: str, frame: SendMessageFrame) -> dict[st
     return {"type": "ack", "ok": True, "message": message.wire()}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=REQUEST_ID, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configured()

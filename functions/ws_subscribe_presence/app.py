@@ -12,6 +12,7 @@ from parley.domain import presence
 from parley.domain.caller import Caller
 from parley.edge import websocket
 from parley.edge.frames import SubscribePresenceFrame
+from parley.observability import REQUEST_ID, logger, metrics
 from parley.wiring import configured
 
 
@@ -24,6 +25,8 @@ def _subscribe(caller: Caller, workspace_id: str, frame: SubscribePresenceFrame)
     return {"type": "ack", "ok": True, "presence": current}
 
 
+@logger.inject_lambda_context(correlation_id_path=REQUEST_ID, clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configured()
     return websocket.handle(event, SubscribePresenceFrame, _subscribe)

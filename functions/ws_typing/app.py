@@ -11,6 +11,7 @@ from parley.domain import presence
 from parley.domain.caller import Caller
 from parley.edge import websocket
 from parley.edge.frames import TypingFrame
+from parley.observability import REQUEST_ID, logger, metrics
 from parley.wiring import configured
 
 
@@ -21,6 +22,8 @@ def _typing(caller: Caller, workspace_id: str, frame: TypingFrame) -> dict[str, 
     return {"type": "ack", "ok": True, "sent": sent}
 
 
+@logger.inject_lambda_context(correlation_id_path=REQUEST_ID, clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configured()
     return websocket.handle(event, TypingFrame, _typing)

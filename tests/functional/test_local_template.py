@@ -148,6 +148,23 @@ def test_parameter_overrides_win_over_defaults(small: Template) -> None:
     assert Resolver(small, {"Stage": "prod"}).ref("Stage") == "prod"
 
 
+def test_a_comma_delimited_list_parameter_is_its_items_as_in_cloudformation() -> None:
+    listed = template_of(
+        """
+Parameters:
+  Origins: {Type: CommaDelimitedList, Default: "*"}
+  Zones: {Type: "List<AWS::EC2::AvailabilityZone::Name>", Default: "a,b"}
+  Plain: {Type: String, Default: "x,y"}
+Resources: {}
+"""
+    )
+    overridden = Resolver(listed, {"Origins": "https://a.example, http://localhost:5173"})
+    assert overridden.ref("Origins") == ["https://a.example", "http://localhost:5173"]
+    assert Resolver(listed).ref("Origins") == ["*"]
+    assert Resolver(listed).ref("Zones") == ["a", "b"]
+    assert Resolver(listed).ref("Plain") == "x,y"
+
+
 def test_functions_conditions_and_no_value(resolver: Resolver) -> None:
     value: dict[str, Any] = {
         "join": {"Fn::Join": [",", ["a", 1, True]]},
@@ -214,7 +231,6 @@ def parley() -> tuple[Template, Resolver]:
     template = Template.load(ROOT / "template.yaml")
     resolver = Resolver(template)
     resolver.register("AppTable", "parley-local-AppTable", Arn="arn:table", StreamArn="arn:stream")
-    resolver.register("IdempotencyTable", "idem", Arn="arn:idem")
     resolver.register("UserPool", "us-east-1_pool", Arn="arn:pool")
     resolver.register("UserPoolClient", "client123")
     sam.register_runtime_resources(

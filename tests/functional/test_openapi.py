@@ -5,9 +5,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import sys
 from types import ModuleType
 
-from tests.functional.conftest import ROOT, load_function, template_http_routes
+import jsonschema
+import referencing
+import referencing.jsonschema
+
+from tests.functional.conftest import ROOT, load_function, template, template_http_routes
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 API_MD = ROOT.parent / "shared" / "API.md"
@@ -25,7 +30,11 @@ def _builder() -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))  # its sibling openapi_operations, as `make openapi` has it
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 
@@ -56,8 +65,18 @@ def test_the_committed_document_is_what_the_code_generates() -> None:
     assert generated == DOCUMENT.read_text(), "docs/openapi.json is stale: run `make openapi`"
 
 
+def _routes_of(function: str) -> set[str]:
+    events = template()["Resources"][function]["Properties"]["Events"]
+    return {
+        f"{e['Properties']['Method'].upper()} {e['Properties']['Path']}"
+        for e in events.values()
+        if e["Type"] == "HttpApi" and "Path" in e["Properties"]
+    }
+
+
 def test_the_document_describes_exactly_the_template_routes() -> None:
-    assert _routes(json.loads(DOCUMENT.read_text())) == template_http_routes()
+    expected = template_http_routes() | _routes_of("SlackApiFunction")
+    assert _routes(json.loads(DOCUMENT.read_text())) == expected
 
 
 def _contract_routes() -> set[str]:
@@ -98,7 +117,7 @@ def test_every_operation_declares_the_error_shape_and_the_bearer_token() -> None
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            if path in SLACK_FORM:
+            if path in SLACK_FORM or path == SLACK_WEB_API:
                 continue
             for status in ("400", "409", "422"):
                 assert responses[status]["content"]["application/json"]["schema"] == error
@@ -152,3 +171,108 @@ def test_error_schema_matches_what_the_api_answers(api: object) -> None:
     schema = json.loads(DOCUMENT.read_text())["components"]["schemas"]
     assert set(body) == set(schema["ErrorReply"]["required"])
     assert set(body["error"]) == set(schema["ErrorBody"]["required"])
+
+
+SLACK_WEB_API = "/api/{method}"
+
+
+def _operations(document: dict) -> dict[str, dict]:
+    return {
+        f"{method.upper()} {path}": operation
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def _template_auth_none() -> set[str]:
+    """The HTTP routes whose template event says `Authorizer: NONE`."""
+    routes = set()
+    for function in ("ApiFunction", "SlackApiFunction"):
+        for event in template()["Resources"][function]["Properties"]["Events"].values():
+            props = event["Properties"]
+            if (props.get("Auth") or {}).get("Authorizer") == "NONE":
+                routes.add(f"{props['Method'].upper()} {props['Path']}")
+    return routes
+
+
+def test_each_route_declares_the_credential_it_takes() -> None:
+    """The JWT where API Gateway checks one; the bot token on Slack's Web API; none (the
+    URL's token) on webhooks and response_urls: as the template's authorizers are."""
+    document = json.loads(DOCUMENT.read_text())
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["slackBotToken"]["scheme"] == "bearer"
+    unguarded = _template_auth_none()
+    assert unguarded == {"POST /hooks/{token}", "POST /commands/{token}", "GET /api/{method}",
+                         "POST /api/{method}"}  # fmt: skip
+    for key, operation in _operations(document).items():
+        security = operation.get("security", document["security"])
+        if key.endswith(SLACK_WEB_API):
+            assert security == [{"slackBotToken": []}], key
+        elif key in unguarded:
+            assert security == [], key
+            token = [p for p in operation["parameters"] if p["name"] == "token"]
+            assert "credential" in token[0]["description"], key
+        else:
+            assert security == [{"bearerJwt": []}], key
+
+
+def test_every_operation_has_a_tag_an_intent_id_and_a_real_summary() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    tags = {tag["name"] for tag in document["tags"]}
+    ids = []
+    for key, operation in _operations(document).items():
+        method, path = key.split(" ", 1)
+        assert len(operation["tags"]) == 1, key
+        assert operation["tags"][0] in tags, key
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]*)+", operation["operationId"]), key
+        summary = operation["summary"]
+        assert path not in summary, key
+        assert not summary.startswith(method), key
+        assert len(summary.split()) >= 3, key
+        ids.append(operation["operationId"])
+    assert len(ids) == len(set(ids)), "operation ids repeat"
+    assert tags == {t for op in _operations(document).values() for t in op["tags"]}
+
+
+def test_the_operations_table_has_no_route_the_api_lacks() -> None:
+    assert set(_builder().OPERATIONS) == template_http_routes()
+
+
+def _validator(document: dict, schema: dict) -> jsonschema.protocols.Validator:
+    registry = referencing.Registry().with_resource(
+        "urn:openapi", referencing.jsonschema.DRAFT202012.create_resource(document)
+    )
+    rooted = json.loads(json.dumps(schema).replace('"#/components', '"urn:openapi#/components'))
+    return jsonschema.Draft202012Validator(rooted, registry=registry)
+
+
+def _examples(document: dict) -> list[tuple[str, dict, object]]:
+    found = []
+    for key, operation in _operations(document).items():
+        bodies = [("request", operation.get("requestBody") or {})]
+        bodies += [(status, r) for status, r in operation["responses"].items()]
+        for where, body in bodies:
+            for content in (body.get("content") or {}).values():
+                if "example" in content:
+                    found.append((f"{key} {where}", content["schema"], content["example"]))
+    return found
+
+
+def test_every_json_request_body_has_an_example_that_fits_its_schema() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    for key, operation in _operations(document).items():
+        content = (operation.get("requestBody") or {}).get("content", {})
+        if "application/json" in content:
+            assert "example" in content["application/json"], key
+    examples = _examples(document)
+    assert len(examples) >= 20
+    for where, schema, example in examples:
+        errors = [e.message for e in _validator(document, schema).iter_errors(example)]
+        assert errors == [], where
+
+
+def test_the_example_check_catches_one_that_does_not_fit() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    post = document["paths"]["/channels/{cid}/messages"]["post"]
+    schema = post["requestBody"]["content"]["application/json"]["schema"]
+    assert list(_validator(document, schema).iter_errors({"text": 5}))

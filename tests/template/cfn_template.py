@@ -19,7 +19,7 @@ import ast
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,25 @@ from local.template import Resource, Template
 
 ROOT = Path(__file__).resolve().parents[2]
 
-REQUIRED_OUTPUTS = ("HttpApiUrl", "WebSocketUrl", "UserPoolId", "UserPoolClientId")
+REQUIRED_OUTPUTS = (
+    # API.md, "Finding the stack": what clients read.
+    "HttpApiUrl",
+    "WebSocketUrl",
+    "UserPoolId",
+    "UserPoolClientId",
+    # What the operator tools read (`make reindex`, `make redrive` with --stack).
+    "TableName",
+    "SearchEndpoint",
+    "IndexQueueUrl",
+    "IndexDeadLetterQueueUrl",
+)
+# Resources an operator looks at: each must be some output's Ref.
+OPERATED_TYPES = (
+    "AWS::SQS::Queue",
+    "AWS::S3::Bucket",
+    "AWS::SNS::Topic",
+    "AWS::CloudWatch::Dashboard",
+)
 MIN_PYTHON = (3, 12)
 DATA_SERVICES = ("dynamodb", "s3", "sqs")
 FUNCTION = "AWS::Serverless::Function"
@@ -426,8 +444,14 @@ def check_websocket_authorizers(template: Template) -> list[str]:
 
 
 def check_outputs(template: Template) -> list[str]:
-    """The Outputs that clients and docs/deploy.md rely on exist (API.md, Finding the stack)."""
-    return [f"Outputs lack {name}" for name in REQUIRED_OUTPUTS if name not in template.outputs]
+    """The Outputs that clients, docs/deploy.md and the operator tools rely on exist (API.md,
+    Finding the stack), and every queue, bucket, topic and dashboard is one's Ref."""
+    problems = [f"Outputs lack {name}" for name in REQUIRED_OUTPUTS if name not in template.outputs]
+    given = {ref_target(output.get("Value")) for output in template.outputs.values()}
+    for type_name in OPERATED_TYPES:
+        for name in sorted(set(of_type(template, type_name)) - given):
+            problems.append(f"{name}: no output gives its {type_name.rsplit('::', 1)[1]}")
+    return problems
 
 
 # ---------------------------------------------------------------- checks: sample event shapes
@@ -627,4 +651,310 @@ def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
         else:
             found = ["the template gives the function no route, authorizer, records or schedule"]
         problems.extend(f"{path.name}: {problem}" for problem in found)
+    return problems
+
+
+# ---------------------------------------------------------------- checks: alarms and dashboard
+
+ALARM = "AWS::CloudWatch::Alarm"
+QUEUE = "AWS::SQS::Queue"
+STREAM_EVENT_TYPES = ("DynamoDB", "Kinesis")
+# Where a template names a dead-letter queue: SQS redrive, event source and async failures,
+# EventBridge's undeliverable events.
+_DEAD_LETTER_KEYS = ("deadLetterTargetArn", "Destination", "DeadLetterConfig")
+_METRIC_NAME = re.compile(r"add_metric\(\s*(f?)\"([^\"]+)\"")
+
+
+def _target(node: Any) -> Any:
+    """A dimension's value: the logical id it refers to (Ref, GetAtt, one-name Sub), else itself."""
+    if ref_target(node):
+        return ref_target(node)
+    get_att = _intrinsic(node, "Fn::GetAtt")
+    if get_att is not None:
+        return (get_att.split(".", 1) if isinstance(get_att, str) else get_att)[0]
+    sub = _intrinsic(node, "Fn::Sub")
+    if isinstance(sub, str):
+        return sub
+    return node
+
+
+def dead_letter_queues(template: Template) -> set[str]:
+    """The queues that something sends its failures to, and any queue named as one."""
+    queues = set(of_type(template, QUEUE))
+    found = {name for name in queues if "DeadLetter" in name}
+    for resource in template.resources.values():
+        for node in _values(resource.properties):
+            for key in _DEAD_LETTER_KEYS if isinstance(node, dict) else ():
+                value = node.get(key)
+                if isinstance(value, dict) and "Arn" in value:  # DeadLetterConfig: {Arn}
+                    value = value["Arn"]
+                target = _target(value)
+                if isinstance(target, str) and target in queues:
+                    found.add(target)
+    return found
+
+
+def _watched(properties: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(namespace, metric, {dimension: target}) for each metric an alarm reads."""
+    stats = [properties] if "MetricName" in properties else []
+    stats += [
+        q["MetricStat"]["Metric"] for q in properties.get("Metrics") or [] if "MetricStat" in q
+    ]
+    return [
+        (
+            str(_target(stat.get("Namespace"))),
+            str(stat.get("MetricName")),
+            {d["Name"]: _target(d["Value"]) for d in stat.get("Dimensions") or []},
+        )
+        for stat in stats
+    ]
+
+
+def _alarms_on(template: Template, namespace: str, metric: str, dimension: str) -> dict[str, Any]:
+    """The alarms on `metric`, each with the target of its `dimension`."""
+    return {
+        name: dimensions.get(dimension)
+        for name, alarm in of_type(template, ALARM).items()
+        for ns, watched, dimensions in _watched(alarm.properties)
+        if ns == namespace and watched == metric
+    }
+
+
+def _alarmed(template: Template, namespace: str, metric: str, dimension: str) -> set[Any]:
+    return set(_alarms_on(template, namespace, metric, dimension).values())
+
+
+def _dlq_alarm_problems(template: Template) -> list[str]:
+    problems = []
+    dlq_alarms = _alarms_on(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+    for queue in sorted(dead_letter_queues(template)):
+        matching = [a for a, target in dlq_alarms.items() if target == queue]
+        if not matching:
+            problems.append(f"{queue}: a dead-letter queue without an alarm on its messages")
+        for name in matching:
+            props = template.resources[name].properties
+            if (props.get("Threshold"), props.get("ComparisonOperator")) != (
+                0,
+                "GreaterThanThreshold",
+            ):
+                problems.append(f"{name}: must fire on any message visible (> 0)")
+    return problems
+
+
+def _function_alarm_problems(template: Template) -> list[str]:
+    problems = []
+    for metric in ("Errors", "Throttles"):
+        covered = _alarmed(template, "AWS/Lambda", metric, "FunctionName")
+        problems += [
+            f"{f}: no alarm on its {metric}"
+            for f in sorted(functions(template))
+            if f not in covered
+        ]
+    aged = _alarmed(template, "AWS/Lambda", "IteratorAge", "FunctionName")
+    for name in sorted(functions(template)):
+        reads_stream = any(e.get("Type") in STREAM_EVENT_TYPES for e in _events(template, name))
+        if reads_stream and name not in aged:
+            problems.append(f"{name}: a stream consumer without an IteratorAge alarm")
+    return problems
+
+
+def _service_alarm_problems(template: Template) -> list[str]:
+    problems = [
+        f"{domain}: no {metric} alarm"
+        for domain in sorted(of_type(template, "AWS::OpenSearchService::Domain"))
+        for metric in ("ClusterStatus.red", "ClusterStatus.yellow", "FreeStorageSpace")
+        if domain not in _alarmed(template, "AWS/ES", metric, "DomainName")
+    ]
+    server_errors = _alarmed(template, "AWS/ApiGateway", "5xx", "ApiId") | _alarmed(
+        template, "AWS/ApiGateway", "ExecutionError", "ApiId"
+    )
+    apis = {*of_type(template, "AWS::Serverless::HttpApi"), *_websocket_apis(template)}
+    problems += [f"{api}: no alarm on its 5xx rate" for api in sorted(apis - server_errors)]
+    if not any(
+        metric == "ConnectionPostsFailed"
+        for alarm in of_type(template, ALARM).values()
+        for _, metric, _ in _watched(alarm.properties)
+    ):
+        problems.append("no alarm on ConnectionPostsFailed (failed @connections posts)")
+    return problems
+
+
+def check_alarms(template: Template) -> list[str]:
+    """Every DLQ, function, stream consumer, search domain and API has its alarms, and every
+    alarm tells an SNS topic when it fires and when it clears."""
+    problems = [
+        *_dlq_alarm_problems(template),
+        *_function_alarm_problems(template),
+        *_service_alarm_problems(template),
+    ]
+    topics = set(of_type(template, "AWS::SNS::Topic"))
+    for name, alarm in sorted(of_type(template, ALARM).items()):
+        for key in ("AlarmActions", "OKActions"):
+            if not {ref_target(a) for a in _as_list(alarm.properties.get(key))} & topics:
+                problems.append(f"{name}: its {key} notify no SNS topic of the template")
+    return problems
+
+
+def emitted_metrics(root: Path) -> list[re.Pattern[str]]:
+    """The metric names the code emits (`metrics.add_metric("Name", ...)`), as patterns: an
+    f-string's fields match any word."""
+    patterns = []
+    for path in sorted((root / "layers" / "parley" / "parley").rglob("*.py")):
+        for is_f, name in _METRIC_NAME.findall(path.read_text()):
+            parts = re.split(r"\{[^}]*\}", name) if is_f else [name]
+            patterns.append(re.compile(r"\w+".join(re.escape(p) for p in parts)))
+    return patterns
+
+
+def dashboard_metrics(template: Template) -> dict[str, list[tuple[str, str]]]:
+    """Each dashboard's (namespace, metric) pairs, its body's `${...}` left as written."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for name, dashboard in of_type(template, "AWS::CloudWatch::Dashboard").items():
+        body = dashboard.properties["DashboardBody"]
+        text = _sub_text(_intrinsic(body, "Fn::Sub")) if isinstance(body, dict) else str(body)
+        widgets = json.loads(text)["widgets"]
+        found[name] = [
+            (str(metric[0]), str(metric[1]))
+            for widget in widgets
+            for metric in widget.get("properties", {}).get("metrics", [])
+            if isinstance(metric[0], str) and not metric[0].startswith("{")
+        ]
+    return found
+
+
+def check_own_metrics(template: Template, root: Path) -> list[str]:
+    """The dashboard shows, and the alarms read, only metrics that the code emits (in the
+    namespace the functions' POWERTOOLS_METRICS_NAMESPACE names); the dashboard shows the
+    issue's five: messages sent, events delivered, connections pruned, index lag,
+    notifications."""
+    namespace = _target(
+        template.document["Globals"]["Function"]["Environment"]["Variables"].get(
+            "POWERTOOLS_METRICS_NAMESPACE"
+        )
+    )
+    emitted = emitted_metrics(root)
+    problems = []
+    used = [
+        (f"{name} (dashboard)", ns, metric)
+        for name, pairs in dashboard_metrics(template).items()
+        for ns, metric in pairs
+    ] + [
+        (name, ns, metric)
+        for name, alarm in of_type(template, ALARM).items()
+        for ns, metric, _ in _watched(alarm.properties)
+    ]
+    own = set()
+    for where, ns, metric in used:
+        if ns.startswith("AWS/"):
+            continue
+        if ns != namespace:
+            problems.append(f"{where}: namespace {ns!r} is not the functions' {namespace!r}")
+        elif not any(p.fullmatch(metric) for p in emitted):
+            problems.append(f"{where}: {metric} is not a metric the code emits")
+        own.add(metric)
+    if not dashboard_metrics(template):
+        problems.append("no AWS::CloudWatch::Dashboard")
+    shown = {m for pairs in dashboard_metrics(template).values() for _, m in pairs}
+    for metric in ("MessageSent", "EventsDelivered", "ConnectionsPruned", "SearchIndexLag"):
+        if metric not in shown:
+            problems.append(f"the dashboard does not show {metric}")
+    if not any(m.startswith("Notification") for m in shown):
+        problems.append("the dashboard shows no notifications metric")
+    return problems
+
+
+# ---------------------------------------------------------------- checks: stages and CORS
+
+
+_RULE_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "Fn::Equals": lambda v: v[0] == v[1],
+    "Fn::Not": lambda v: not v[0],
+    "Fn::And": all,
+    "Fn::Or": any,
+    "Fn::Contains": lambda v: v[1] in v[0],
+}
+
+
+def _rule_value(node: Any, parameters: Mapping[str, Any]) -> Any:
+    """A rule's condition or assertion under these parameter values (the functions rules
+    use here: Ref, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Contains)."""
+    if ref_target(node):
+        return parameters[ref_target(node)]
+    if isinstance(node, dict) and len(node) == 1:
+        ((name, args),) = node.items()
+        if name not in _RULE_FUNCTIONS:
+            raise ValueError(f"a rule function this check cannot evaluate: {name}")
+        return _RULE_FUNCTIONS[name]([_rule_value(a, parameters) for a in _as_list(args)])
+    return node
+
+
+def rule_violations(template: Template, parameters: Mapping[str, str]) -> list[str]:
+    """The rules' assertions that a deploy with these parameters fails (CloudFormation
+    refuses it before changing anything), the rest at their defaults."""
+    values: dict[str, Any] = dict(template.parameter_defaults()) | dict(parameters)
+    for name, spec in template.parameters.items():
+        if spec.get("Type") == "CommaDelimitedList" and isinstance(values.get(name), str):
+            values[name] = [item.strip() for item in values[name].split(",")]
+    failed = []
+    for name, rule in (template.document.get("Rules") or {}).items():
+        if "RuleCondition" in rule and not _rule_value(rule["RuleCondition"], values):
+            continue
+        failed += [
+            f"{name}: {assertion.get('AssertDescription', '').strip()}"
+            for assertion in rule["Assertions"]
+            if not _rule_value(assertion["Assert"], values)
+        ]
+    return failed
+
+
+def check_cors_origins(template: Template) -> list[str]:
+    """The HTTP API and every bucket with CORS take their origins from CorsAllowedOrigins."""
+    problems = []
+    for name, api in of_type(template, "AWS::Serverless::HttpApi").items():
+        origins = (api.properties.get("CorsConfiguration") or {}).get("AllowOrigins")
+        if ref_target(origins) != "CorsAllowedOrigins":
+            problems.append(f"{name}: AllowOrigins is not the CorsAllowedOrigins parameter")
+    for name, bucket in of_type(template, "AWS::S3::Bucket").items():
+        for rule in (bucket.properties.get("CorsConfiguration") or {}).get("CorsRules", []):
+            if ref_target(rule.get("AllowedOrigins")) != "CorsAllowedOrigins":
+                problems.append(f"{name}: a CORS rule's origins are not CorsAllowedOrigins")
+    return problems
+
+
+# ---------------------------------------------------------------- checks: docs/deploy.md
+
+
+def _section(text: str, heading: str) -> str:
+    """The body of the markdown section under `heading` (any level), up to the next heading."""
+    match = re.search(rf"^#+ {re.escape(heading)}\n(.*?)(?=^#+ |\Z)", text, re.M | re.S)
+    return match.group(1) if match else ""
+
+
+def check_deploy_doc(template: Template, text: str) -> list[str]:
+    """docs/deploy.md lists every parameter with its default (section "Parameters") and every
+    output (section "Outputs")."""
+    problems = []
+    rows = {
+        cells[0].strip("` "): cells[1]
+        for line in _section(text, "Parameters").splitlines()
+        if line.startswith("| `")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    for name, spec in template.parameters.items():
+        if name not in rows:
+            problems.append(f"docs/deploy.md's Parameters table lacks {name}")
+            continue
+        default = str(spec.get("Default", ""))
+        documented = re.match(r"`([^`]*)`", rows[name])
+        shown = documented.group(1) if documented else rows[name].split(" ")[0]
+        if (shown if shown != "empty" else "") != default:
+            problems.append(
+                f"{name}: docs/deploy.md says the default is {shown!r}, not {default!r}"
+            )
+    problems += [
+        f"docs/deploy.md lists a parameter the template lacks: {n}"
+        for n in sorted(set(rows) - set(template.parameters))
+    ]
+    outputs = set(re.findall(r"`([A-Za-z0-9]+)`", _section(text, "Outputs")))
+    problems += [f"docs/deploy.md's Outputs lack {n}" for n in template.outputs if n not in outputs]
     return problems

@@ -3,7 +3,9 @@ that each check can fail, on broken copies of it."""
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -14,13 +16,17 @@ from cfn_template import (
     REQUIRED_OUTPUTS,
     ROOT,
     Template,
+    check_alarms,
     check_buckets_private,
+    check_cors_origins,
+    check_deploy_doc,
     check_event_routes,
     check_function_handler,
     check_function_runtime,
     check_iam_least_privilege,
     check_orphan_events,
     check_outputs,
+    check_own_metrics,
     check_sample_events,
     check_stream_arns,
     check_websocket_authorizers,
@@ -29,6 +35,7 @@ from cfn_template import (
     function_dir,
     functions,
     load_template,
+    rule_violations,
 )
 
 REAL = load_template(ROOT / "template.yaml")
@@ -66,9 +73,21 @@ def _set_env(name: str, value: Any) -> Mutation:
     return mutate
 
 
+def _read_stream_of_a_table_without_one(value: Any) -> Mutation:
+    def mutate(document: Document) -> None:
+        document["Resources"]["CacheTable"] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": copy.deepcopy(props(document, "AppTable")),
+        }
+        props(document, "CacheTable").pop("StreamSpecification")
+        _set_env("STREAM", value)(document)
+
+    return mutate
+
+
 STREAM_MUTATIONS = {
-    "GetAtt": _set_env("STREAM", {"Fn::GetAtt": ["IdempotencyTable", "StreamArn"]}),
-    "Sub": _set_env("STREAM", {"Fn::Sub": "${IdempotencyTable.StreamArn}/x"}),
+    "GetAtt": _read_stream_of_a_table_without_one({"Fn::GetAtt": ["CacheTable", "StreamArn"]}),
+    "Sub": _read_stream_of_a_table_without_one({"Fn::Sub": "${CacheTable.StreamArn}/x"}),
     "stream removed from a table that is read": lambda d: props(d, "AppTable").pop(
         "StreamSpecification"
     ),
@@ -429,6 +448,216 @@ def test_outputs_that_clients_rely_on_exist(template: Template) -> None:
     assert check_outputs(template) == []
 
 
-@pytest.mark.parametrize("output", REQUIRED_OUTPUTS)
+@pytest.mark.parametrize("output", [*REQUIRED_OUTPUTS, "EventsDeadLetterQueueUrl", "DashboardName"])
 def test_outputs_check_catches_a_missing(template: Template, output: str) -> None:
     assert check_outputs(broken(template, lambda t: t["Outputs"].pop(output))) != []
+
+
+def test_outputs_check_catches_a_new_queue_without_its_url(template: Template) -> None:
+    new_queue = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    assert check_outputs(
+        broken(template, lambda t: t["Resources"].update(ThumbnailQueue=new_queue))
+    )
+
+
+# ---------------------------------------------------------------- alarms and dashboard
+
+
+def test_every_dlq_function_stream_consumer_domain_and_api_has_its_alarms(
+    template: Template,
+) -> None:
+    assert check_alarms(template) == []
+
+
+def _new_queue_with_dead_letters(document: Document) -> None:
+    """A work queue whose failures go to a queue not named as a dead-letter queue."""
+    resources = document["Resources"]
+    resources["ThumbnailQueue"] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {"Fn::GetAtt": ["ThumbnailFailures", "Arn"]},
+                "maxReceiveCount": 5,
+            }
+        },
+    }
+    resources["ThumbnailFailures"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+
+
+def _new_function(document: Document) -> None:
+    document["Resources"]["WsPongFunction"] = copy.deepcopy(document["Resources"]["WsPingFunction"])
+
+
+def _new_stream_consumer(document: Document) -> None:
+    """A function reading the table's stream, with its error and throttle alarms only."""
+    resources = document["Resources"]
+    resources["AuditFunction"] = copy.deepcopy(resources["NotifierFunction"])
+    for metric in ("Errors", "Throttles"):
+        alarm = copy.deepcopy(resources[f"NotifierFunction{metric}Alarm"])
+        alarm["Properties"]["Dimensions"][0]["Value"] = {"Ref": "AuditFunction"}
+        resources[f"AuditFunction{metric}Alarm"] = alarm
+
+
+ALARM_MUTATIONS = {
+    "a DLQ without its alarm": _drop_resource("IndexDeadLetterQueueAlarm"),
+    "a new dead-letter queue without an alarm": _new_queue_with_dead_letters,
+    "a DLQ alarm that waits for several messages": lambda t: props(
+        t, "ImportDeadLetterQueueAlarm"
+    ).update(Threshold=5),
+    "a new function without alarms": _new_function,
+    "a function without its throttles alarm": _drop_resource("ApiFunctionThrottlesAlarm"),
+    "a function's errors alarm on another function": lambda t: props(
+        t, "ImportFunctionErrorsAlarm"
+    )["Dimensions"][0].update(Value={"Ref": "ApiFunction"}),
+    "a stream consumer without an iterator age alarm": _drop_resource(
+        "StreamForwarderFunctionIteratorAgeAlarm"
+    ),
+    "a new stream consumer without an iterator age alarm": _new_stream_consumer,
+    "no red cluster alarm": _drop_resource("SearchClusterStatusRedAlarm"),
+    "no free storage alarm": _drop_resource("SearchFreeStorageAlarm"),
+    "no HTTP API 5xx alarm": _drop_resource("HttpApi5xxRateAlarm"),
+    "no WebSocket error rate alarm": _drop_resource("WebSocketErrorRateAlarm"),
+    "no failed posts alarm": _drop_resource("ConnectionPostsFailedAlarm"),
+    "an alarm that tells no one": lambda t: props(t, "WsPingFunctionErrorsAlarm").pop(
+        "AlarmActions"
+    ),
+    "an alarm that does not say it cleared": lambda t: props(t, "NotifierDeadLetterQueueAlarm").pop(
+        "OKActions"
+    ),
+}
+
+
+@pytest.mark.parametrize("mutate", ALARM_MUTATIONS.values(), ids=ALARM_MUTATIONS.keys())
+def test_alarm_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_alarms(broken(template, mutate)) != []
+
+
+def test_the_dashboard_and_alarms_read_metrics_the_code_emits(template: Template) -> None:
+    assert check_own_metrics(template, ROOT) == []
+
+
+def _dashboard_body(edit: Callable[[str], str]) -> Mutation:
+    def mutate(document: Document) -> None:
+        body = props(document, "Dashboard")["DashboardBody"]
+        body["Fn::Sub"] = edit(body["Fn::Sub"])
+
+    return mutate
+
+
+METRIC_MUTATIONS = {
+    "a dashboard metric the code does not emit": _dashboard_body(
+        lambda b: b.replace('"MessageSent"', '"MessagesSent"')
+    ),
+    "the dashboard without index lag": _dashboard_body(
+        lambda b: b.replace('"SearchIndexLag"', '"SearchChangesIndexed"')
+    ),
+    "an alarm in another namespace": lambda t: props(t, "ConnectionPostsFailedAlarm").update(
+        Namespace="Parley"
+    ),
+    "no dashboard": _drop_resource("Dashboard"),
+}
+
+
+@pytest.mark.parametrize("mutate", METRIC_MUTATIONS.values(), ids=METRIC_MUTATIONS.keys())
+def test_own_metrics_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_own_metrics(broken(template, mutate), ROOT) != []
+
+
+# ---------------------------------------------------------------- stages and CORS
+
+
+STAGE_NAMES = ["dev", "prod", "alice", "pr-123", "a" * 20]
+BAD_STAGE_NAMES = ["", "Prod", "1st", "-dev", "a" * 21, "dev_alice", "dev.alice"]
+
+
+@pytest.mark.parametrize("stage", STAGE_NAMES)
+def test_any_stage_name_deploys_and_fits_the_names_it_makes(template: Template, stage: str) -> None:
+    pattern = template.parameters["Stage"]["AllowedPattern"]
+    assert re.fullmatch(pattern, stage)
+    # OpenSearch domain names: 3 to 28 characters, a-z first.
+    assert re.fullmatch(r"[a-z][a-z0-9-]{2,27}", f"parley-{stage}")
+
+
+@pytest.mark.parametrize("stage", BAD_STAGE_NAMES)
+def test_a_stage_name_the_resources_cannot_carry_is_refused(template: Template, stage: str) -> None:
+    assert not re.fullmatch(template.parameters["Stage"]["AllowedPattern"], stage)
+
+
+DEPLOYS = {
+    "dev, any origin": ({"Stage": "dev"}, True),
+    "dev, named origins": ({"Stage": "dev", "CorsAllowedOrigins": "http://localhost:5173"}, True),
+    "prod, any origin (the default)": ({"Stage": "prod"}, False),
+    "prod, any origin among others": (
+        {"Stage": "prod", "CorsAllowedOrigins": "https://app.example.com,*"},
+        False,
+    ),
+    "prod, named origins": (
+        {"Stage": "prod", "CorsAllowedOrigins": "https://app.example.com"},
+        True,
+    ),
+    "a developer's stack, any origin": ({"Stage": "alice"}, False),
+    "a developer's stack, localhost": (
+        {"Stage": "alice", "CorsAllowedOrigins": "http://localhost:5173"},
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DEPLOYS.values(), ids=DEPLOYS.keys())
+def test_every_origin_is_allowed_only_in_dev(
+    template: Template, case: tuple[dict[str, str], bool]
+) -> None:
+    parameters, accepted = case
+    assert (rule_violations(template, parameters) == []) is accepted
+
+
+def test_cors_origins_come_from_the_parameter(template: Template) -> None:
+    assert check_cors_origins(template) == []
+
+
+CORS_MUTATIONS = {
+    "HTTP API any origin": lambda t: props(t, "HttpApi")["CorsConfiguration"].update(
+        AllowOrigins=["*"]
+    ),
+    "bucket any origin": lambda t: props(t, "FilesBucket")["CorsConfiguration"]["CorsRules"][
+        0
+    ].update(AllowedOrigins=["*"]),
+}
+
+
+@pytest.mark.parametrize("mutate", CORS_MUTATIONS.values(), ids=CORS_MUTATIONS.keys())
+def test_cors_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_cors_origins(broken(template, mutate)) != []
+
+
+# ---------------------------------------------------------------- docs/deploy.md
+
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+
+
+def test_deploy_doc_lists_every_parameter_with_its_default_and_every_output(
+    template: Template,
+) -> None:
+    assert check_deploy_doc(template, DEPLOY_DOC.read_text()) == []
+
+
+DOC_MUTATIONS: dict[str, Callable[[str], str]] = {
+    "a parameter left out": lambda text: text.replace("| `AlarmEmail` |", "| AlarmEmail |"),
+    "a default that changed": lambda text: text.replace(
+        "| `LogRetentionDays` | `30` |", "| `LogRetentionDays` | `14` |"
+    ),
+    "an output left out": lambda text: text.replace("`DashboardName`, `DashboardUrl`", "x"),
+}
+
+
+@pytest.mark.parametrize("edit", DOC_MUTATIONS.values(), ids=DOC_MUTATIONS.keys())
+def test_deploy_doc_check_catches(template: Template, edit: Callable[[str], str]) -> None:
+    text = DEPLOY_DOC.read_text()
+    assert edit(text) != text
+    assert check_deploy_doc(template, edit(text)) != []
+
+
+def test_deploy_doc_check_catches_a_new_parameter(template: Template) -> None:
+    new = {"Type": "String", "Default": "x"}
+    with_new = broken(template, lambda t: t["Parameters"].update(FanOutConcurrency=new))
+    assert check_deploy_doc(with_new, DEPLOY_DOC.read_text()) != []

@@ -3,6 +3,8 @@ a failure reaches the test."""
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -10,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cfn_template import ROOT, Template
+from cfn_template import ROOT, Template, rule_violations
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 # A mistake both linters know: BillingMode must be PAY_PER_REQUEST or PROVISIONED.
@@ -130,12 +132,15 @@ def test_samconfig_deploys_dev_and_prod_to_their_own_stacks_and_stages(
     template: Template,
 ) -> None:
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())
-    stages = template.parameters["Stage"]["AllowedValues"]
+    stage_pattern = template.parameters["Stage"]["AllowedPattern"]
     for env in ("dev", "prod"):
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["stack_name"] == f"parley-{env}"
-        assert deploy["parameter_overrides"] == f"Stage={env}"
-        assert env in stages
+        overrides = dict(item.split("=", 1) for item in shlex.split(deploy["parameter_overrides"]))
+        assert overrides["Stage"] == env
+        assert set(overrides) <= set(template.parameters)
+        assert rule_violations(template, overrides) == [], f"{env}: the template's rules refuse it"
+        assert re.fullmatch(stage_pattern, env)
         assert set(deploy["capabilities"].split()) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}
         assert deploy["resolve_s3"] is True
         assert config[env]["global"]["parameters"]["region"] == "us-east-1"

@@ -155,3 +155,42 @@ def test_the_indexer_redelivers_failed_and_unreadable_messages_only() -> None:
         pipeline.QueuedChange("m3", "not json"),
     ]
     assert sorted(pipeline.index(queued, _Index(fail_versions={5}))) == ["m2", "m3"]
+
+
+def test_the_index_lag_is_the_wait_of_the_oldest_change_written() -> None:
+    from parley.observability import metrics
+    from parley.search import pipeline
+
+    queued = [
+        pipeline.QueuedChange("m1", _change(1).model_dump_json(), sent_at_ms=1_000_000),
+        pipeline.QueuedChange(
+            "m2",
+            IndexChange(**{**_change(2).model_dump(), "ts": "2.0"}).model_dump_json(),
+            sent_at_ms=1_000_500,
+        ),
+        # Not written (it is retried): its wait is not the lag of what search shows.
+        pipeline.QueuedChange(
+            "m3",
+            IndexChange(**{**_change(5).model_dump(), "ts": "3.0"}).model_dump_json(),
+            sent_at_ms=900_000,
+        ),
+    ]
+    metrics.clear_metrics()
+    try:
+        pipeline.index(queued, _Index(fail_versions={5}), clock=lambda: 1_002.0)
+        assert metrics.metric_set["SearchIndexLag"]["Value"] == [2_000.0]
+        assert metrics.metric_set["SearchIndexLag"]["Unit"] == "Milliseconds"
+    finally:
+        metrics.clear_metrics()
+
+
+def test_no_index_lag_without_send_times() -> None:
+    from parley.observability import metrics
+    from parley.search import pipeline
+
+    metrics.clear_metrics()
+    try:
+        pipeline.index([pipeline.QueuedChange("m1", _change(1).model_dump_json())], _Index(set()))
+        assert "SearchIndexLag" not in metrics.metric_set
+    finally:
+        metrics.clear_metrics()

@@ -85,6 +85,10 @@ class Broadcaster:
         if delivery.pruned:
             metrics.add_metric("ConnectionsPruned", MetricUnit.Count, len(delivery.pruned))
             logger.info("pruned gone connections", extra={"count": len(delivery.pruned)})
+        if delivery.failed:
+            # Neither delivered nor gone after the poster's retries (403, 413, throttled):
+            # the alarm on it says real-time delivery is failing.
+            metrics.add_metric("ConnectionPostsFailed", MetricUnit.Count, delivery.failed)
         return delivery
 
     def _post(self, connection_id: str, data: bytes) -> bool | None:

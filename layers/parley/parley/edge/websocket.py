@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from parley.domain.caller import Caller
 from parley.edge.frames import Frame
 from parley.errors import InvalidRequest, ParleyError, Unauthorized
+from parley.observability import log_connection
 
 F = TypeVar("F", bound=Frame)
 
@@ -70,6 +71,7 @@ def handle(
 ) -> dict[str, Any]:
     """One WebSocket action: the frame parsed as `kind`, `act(caller, workspace_id, frame)`
     run, its reply frame sent back; a ParleyError becomes an error frame (connection open)."""
+    log_connection(event)
     reply = reply_to(event)
     try:
         who, workspace_id = caller(event)

@@ -8,7 +8,8 @@ harmless. Nothing is dropped: what cannot be written stays in the queue and ends
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,6 +25,8 @@ from parley.streams import BatchQueue, StreamRecord, first_failed
 class QueuedChange:
     message_id: str
     body: str
+    # When the forwarder queued it (SQS's SentTimestamp), for the index lag.
+    sent_at_ms: int | None = None
 
 
 class ChangeIndex(Protocol):
@@ -46,8 +49,16 @@ def forward(records: Sequence[StreamRecord], queue: BatchQueue) -> str | None:
     return first_failed(records, failed)
 
 
-def index(messages: Iterable[QueuedChange], target: ChangeIndex) -> list[str]:
-    """Writes the queued changes in one bulk; returns the ids of the messages to redeliver."""
+def index(
+    messages: Iterable[QueuedChange],
+    target: ChangeIndex,
+    clock: Callable[[], float] = time.time,
+) -> list[str]:
+    """Writes the queued changes in one bulk; returns the ids of the messages to redeliver.
+
+    `SearchIndexLag` is how long the oldest change written waited in the index queue (the
+    stream's own wait is the forwarder's IteratorAge): what search trails the table by."""
+    messages = list(messages)
     changes: dict[str, IndexChange] = {}
     unreadable: list[str] = []
     for message in messages:
@@ -60,6 +71,11 @@ def index(messages: Iterable[QueuedChange], target: ChangeIndex) -> list[str]:
     failed = {id(change) for change in outcome.failed}
     retry = [mid for mid, change in changes.items() if id(change) in failed]
     metrics.add_metric("SearchChangesIndexed", MetricUnit.Count, len(changes) - len(retry))
+    written = set(changes) - set(retry)
+    sent = [m.sent_at_ms for m in messages if m.message_id in written and m.sent_at_ms]
+    if sent:
+        lag_ms = max(0, int(clock() * 1000) - min(sent))
+        metrics.add_metric("SearchIndexLag", MetricUnit.Milliseconds, lag_ms)
     if retry:
         metrics.add_metric("SearchChangesRetried", MetricUnit.Count, len(retry))
     return unreadable + retry

@@ -1,7 +1,11 @@
 """Moves the index DLQ's changes back to the index queue once OpenSearch is back.
 
+    python -m parley.search.redrive --stack parley-dev
     python -m parley.search.redrive --dlq-url https://sqs.../parley-dev-IndexDeadLetterQueue \
         --queue-url https://sqs.../parley-dev-IndexQueue
+
+`--stack` reads the two URLs from the stack's Outputs (`IndexDeadLetterQueueUrl`,
+`IndexQueueUrl`).
 
 An index change lands in the DLQ after the indexer failed it `maxReceiveCount` times (the
 domain was down, or refused the write); sent back, it is a new message with a fresh receive
@@ -73,22 +77,45 @@ def redrive(sqs: Any, dlq_url: str, queue_url: str) -> Redriven:
         result.moved += len(moved)
 
 
+def queues(arguments: argparse.Namespace) -> tuple[str, str]:
+    """The DLQ's and the queue's URLs: given, or read from the stack's Outputs."""
+    if arguments.stack:
+        from parley.adapters.cloudformation import StackOutputsError, required, stack_outputs
+
+        try:
+            outputs = stack_outputs(arguments.stack, arguments.region, arguments.aws_endpoint_url)
+            dlq, queue = required(
+                outputs, arguments.stack, "IndexDeadLetterQueueUrl", "IndexQueueUrl"
+            )
+        except StackOutputsError as error:
+            raise ValueError(str(error)) from None
+        return arguments.dlq_url or dlq, arguments.queue_url or queue
+    if not (arguments.dlq_url and arguments.queue_url):
+        raise ValueError("name the stack (--stack) or both queues (--dlq-url, --queue-url)")
+    return arguments.dlq_url, arguments.queue_url
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m parley.search.redrive",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--dlq-url", required=True, help="the index dead-letter queue's URL")
-    parser.add_argument("--queue-url", required=True, help="the index queue's URL")
+    parser.add_argument("--stack", help="the deployed stack whose Outputs name the queues")
+    parser.add_argument("--dlq-url", help="the index dead-letter queue's URL")
+    parser.add_argument("--queue-url", help="the index queue's URL")
     parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--aws-endpoint-url", help="SQS endpoint (the local stack's moto)")
+    parser.add_argument("--aws-endpoint-url", help="AWS endpoint (the local stack's moto)")
     arguments = parser.parse_args(argv)
+    try:
+        dlq_url, queue_url = queues(arguments)
+    except ValueError as error:
+        parser.error(str(error))
 
     import boto3
 
     sqs = boto3.client("sqs", region_name=arguments.region, endpoint_url=arguments.aws_endpoint_url)
-    result = redrive(sqs, arguments.dlq_url, arguments.queue_url)
+    result = redrive(sqs, dlq_url, queue_url)
     print(
         f"moved {result.moved} index changes back to the queue; kept {result.kept} stream "
         f"failure records (recover them with make reindex); {result.failed} could not be sent",

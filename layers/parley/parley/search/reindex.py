@@ -1,8 +1,12 @@
 """Rebuilds the search index from the table into a new index, then switches to it: after a
 mapping change, a lost domain, or to repair drift.
 
+    python -m parley.search.reindex --stack parley-dev
     python -m parley.search.reindex --table parley-dev-AppTable-XYZ \
         --endpoint search-parley-dev-abc.us-east-1.es.amazonaws.com
+
+`--stack` reads the table and the domain from the stack's Outputs (`TableName`,
+`SearchEndpoint`).
 
 1. Creates `messages-v<N+1>` (the index template gives it the current mapping) and adds it
    to the write alias: from then on the indexer writes every change to both indices.
@@ -136,16 +140,33 @@ def rebuild(
     return Rebuilt(new, copied, failed, tuple(old))
 
 
+def targets(arguments: argparse.Namespace) -> tuple[str, str]:
+    """The table's name and the domain's endpoint: given, or read from the stack's Outputs."""
+    if arguments.stack:
+        from parley.adapters.cloudformation import StackOutputsError, required, stack_outputs
+
+        try:
+            outputs = stack_outputs(arguments.stack, arguments.region, arguments.aws_endpoint_url)
+            table, endpoint = required(outputs, arguments.stack, "TableName", "SearchEndpoint")
+        except StackOutputsError as error:
+            raise ValueError(str(error)) from None
+        return arguments.table or table, arguments.endpoint or endpoint
+    if not (arguments.table and arguments.endpoint):
+        raise ValueError("name the stack (--stack) or both the table and the endpoint")
+    return arguments.table, arguments.endpoint
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m parley.search.reindex",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--table", required=True, help="the application table's name")
-    parser.add_argument("--endpoint", required=True, help="the OpenSearch domain endpoint")
+    parser.add_argument("--stack", help="the deployed stack whose Outputs name table and domain")
+    parser.add_argument("--table", help="the application table's name")
+    parser.add_argument("--endpoint", help="the OpenSearch domain endpoint")
     parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--aws-endpoint-url", help="DynamoDB endpoint (the local stack's moto)")
+    parser.add_argument("--aws-endpoint-url", help="AWS endpoint (the local stack's moto)")
     parser.add_argument(
         "--settle-seconds",
         type=float,
@@ -153,12 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="wait after the switch before deleting the old index (in-flight indexer batches)",
     )
     arguments = parser.parse_args(argv)
+    try:
+        table, endpoint = targets(arguments)
+    except ValueError as error:
+        parser.error(str(error))
 
     from parley.adapters.dynamodb import bind
     from parley.adapters.dynamodb.message_scan import scan_messages
 
-    bind(arguments.table, arguments.region, host=arguments.aws_endpoint_url)
-    index = MessageIndex(connect(arguments.endpoint, arguments.region, timeout_s=30))
+    bind(table, arguments.region, host=arguments.aws_endpoint_url)
+    index = MessageIndex(connect(endpoint, arguments.region, timeout_s=30))
     result = rebuild(scan_messages(), index, settle_s=arguments.settle_seconds)
     if result.failed:
         print(
