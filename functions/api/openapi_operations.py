@@ -26,6 +26,7 @@ TAGS = {
     "apps": "Slack-compatible apps: bot tokens, events, commands",
     "webhooks": "Incoming webhooks (Slack's payload)",
     "imports": "Slack export imports",
+    "team features": "User groups and the features teams manage",
     "slack web api": "Slack's Web API (/api/{method}) for bot tokens",
 }
 
@@ -163,6 +164,18 @@ OPERATIONS: dict[str, Operation] = {
     "POST /hooks/{token}": Operation(
         "webhooks", "postViaWebhook", "Post through an incoming webhook (Slack's payload)"
     ),
+    "POST /workspaces/{wid}/usergroups": Operation(
+        "team features", "createUserGroup", "Create a user group (workspace admins)"
+    ),
+    "GET /workspaces/{wid}/usergroups": Operation(
+        "team features", "listUserGroups", "List the workspace's user groups, by handle"
+    ),
+    "PATCH /usergroups/{gid}": Operation(
+        "team features", "updateUserGroup", "Change a user group's handle, name or users"
+    ),
+    "DELETE /usergroups/{gid}": Operation(
+        "team features", "deleteUserGroup", "Delete a user group (workspace admins)"
+    ),
     "POST /workspaces/{wid}/imports": Operation(
         "imports", "createImport", "Create a Slack import: a presigned POST of the export"
     ),
@@ -200,6 +213,12 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "UpdateApp": {"eventsUrl": "https://bot.example.com/slack/events/v2"},
     "CreateWebhook": {"appId": "A0123456789"},
     "CreateImport": {"name": "acme-export.zip", "size": 73400320},
+    "CreateUserGroup": {
+        "handle": "oncall",
+        "name": "On call",
+        "userIds": ["8c1f0a2e-5b7d-4e11-9a3c-2f6d7e8a9b0c"],
+    },
+    "UpdateUserGroup": {"name": "On call this week"},
 }
 
 _USER = {
@@ -239,6 +258,14 @@ REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
             "name": "Acme",
             "createdAt": "2026-12-07T10:00:00Z",
             "role": "admin",
+        }
+    },
+    "UserGroupReply": {
+        "usergroup": {
+            "id": "S0123456789",
+            "handle": "oncall",
+            "name": "On call",
+            "userIds": [_USER["id"]],
         }
     },
     "ErrorReply": {"error": {"code": "not_found", "message": "no such channel"}},
