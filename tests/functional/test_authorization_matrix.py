@@ -97,12 +97,13 @@ class World:
     fid: str  # a ready file of Bob's, shared by the channel's message
     app_id: str  # an app Alice (the admin) made
     import_id: str  # a Slack import Alice made, its zip uploaded, not started
+    usergroup_id: str  # a user group Alice (the admin) made
 
     def path(self, template_path: str) -> str:
         values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
         values |= {"code": self.code, "name": "thumbsup", "fid": self.fid}
         values |= {"appId": self.app_id, "hookId": "H-unknown", "token": "pxh-not-a-hook"}
-        values |= {"importId": self.import_id}
+        values |= {"importId": self.import_id, "gid": self.usergroup_id}
         return template_path.format(**values)
 
 
@@ -170,6 +171,12 @@ HTTP_ROWS: dict[str, Row] = {
     ),
     "POST /imports/{importId}/start": Row(IMPORT_ADMIN, 202),
     "GET /imports/{importId}": Row(IMPORT_ADMIN),
+    "POST /workspaces/{wid}/usergroups": Row(
+        ADMIN, 201, body=lambda w: {"handle": "fresh", "name": "Fresh", "userIds": [BOB]}
+    ),
+    "GET /workspaces/{wid}/usergroups": Row(WORKSPACE),
+    "PATCH /usergroups/{gid}": Row(ADMIN, body=lambda w: {"name": "Renamed"}),
+    "DELETE /usergroups/{gid}": Row(ADMIN, 204),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -237,6 +244,9 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
     status, made = api("POST", f"/workspaces/{wid}/apps", body=app)
     assert status == 201, made
     import_id = _uploaded_import(api, wid)
+    group = {"handle": "oncall", "name": "On call", "userIds": [BOB, DAVE]}
+    status, usergroup = api("POST", f"/workspaces/{wid}/usergroups", body=group)
+    assert status == 201, usergroup
     worlds = {}
     for kind in KINDS:
         body = {"name": f"target-{kind}", "private": kind == "private"}
@@ -251,7 +261,16 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         assert status == 201
         ts, code = posted["message"]["ts"], invite["invite"]["code"]
         worlds[kind] = World(
-            wid, cid, ts, code, kind, own["workspace"]["id"], fid, made["app"]["id"], import_id
+            wid,
+            cid,
+            ts,
+            code,
+            kind,
+            own["workspace"]["id"],
+            fid,
+            made["app"]["id"],
+            import_id,
+            usergroup["usergroup"]["id"],
         )
     for role, user in ROLES.items():
         connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))

@@ -31,6 +31,8 @@ Scope = Literal[
     "pins:write",
     "users:read",
     "users:read.email",
+    "usergroups:read",
+    "usergroups:write",
     "commands",
     "app_mentions:read",
     "incoming-webhook",

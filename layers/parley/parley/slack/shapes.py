@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from parley.domain.objects import Channel, Message
+from parley.domain.objects import Channel, Message, UserGroup
 from parley.edge.schemas import WorkspaceMember
 
 # Parley's channel types as Slack's conversation kinds (the `types` of conversations.list).
@@ -127,3 +127,24 @@ def user(member: WorkspaceMember, team_id: str, *, with_email: bool) -> dict[str
         "tz_offset": 0,
         "profile": profile,
     }
+
+
+def usergroup(group: UserGroup, team_id: str, *, with_users: bool) -> dict[str, Any]:
+    """A user group as Slack's usergroups methods return it (`users` when asked for)."""
+    shaped: dict[str, Any] = {
+        "id": group.id,
+        "team_id": team_id,
+        "is_usergroup": True,
+        "is_subteam": True,
+        "name": group.name,
+        "description": "",
+        "handle": group.handle,
+        "is_external": False,
+        "date_delete": 0,
+        "auto_type": None,
+        "prefs": {"channels": [], "groups": []},
+        "user_count": len(group.userIds),
+    }
+    if with_users:
+        shaped["users"] = list(group.userIds)
+    return shaped

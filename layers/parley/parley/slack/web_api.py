@@ -26,6 +26,7 @@ from parley.domain import (
     messages,
     pins,
     reactions,
+    usergroups,
     users,
     workspaces,
 )
@@ -589,6 +590,86 @@ def users_lookup_by_email(call: Call) -> dict[str, Any]:
         raise SlackError("users_not_found")
     member = workspaces.find_member_by_email(call.bot, call.team_id, email)
     return {"user": shapes.user(member, call.team_id, with_email=True)}
+
+
+# -------------------------------------------------------------------- user groups
+
+
+def _handle_of(call: Call, name: str) -> str:
+    """`handle`, or one made of the name as Slack suggests it (lower case, dashes)."""
+    handle = call.text("handle")
+    if handle is None:
+        handle = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-")[:80]
+    if not usergroups.HANDLE.match(handle):
+        raise SlackError("invalid_handle" if call.text("handle") else "missing_handle")
+    return handle
+
+
+def _users_param(call: Call) -> list[str]:
+    """`users`: Slack's comma-separated list of user ids (or a JSON list)."""
+    value = call.request.params.get("users")
+    if isinstance(value, list):
+        given = [str(v) for v in value]
+    elif isinstance(value, str):
+        given = [u.strip() for u in value.split(",") if u.strip()]
+    else:
+        raise SlackError("invalid_users")
+    if not given or not all(_ID.match(u) for u in given):
+        raise SlackError("invalid_users")
+    return given
+
+
+def _usergroup_id(call: Call) -> str:
+    value = call.text("usergroup")
+    if value is None or not _ID.match(value):
+        raise SlackError("no_such_subteam")
+    return value
+
+
+_GROUP_ERRORS: Mapping[type[ParleyError], str] = {
+    NotFound: "no_such_subteam",
+    Conflict: "name_already_exists",
+    Forbidden: "permission_denied",
+    InvalidRequest: "invalid_arguments",
+}
+
+
+@method("usergroups.create", "usergroups:write", errors=_GROUP_ERRORS)
+def usergroups_create(call: Call) -> dict[str, Any]:
+    name = call.required("name")
+    created = usergroups.create(
+        call.bot, call.team_id, handle=_handle_of(call, name), name=name, user_ids=[]
+    )
+    return {"usergroup": shapes.usergroup(created, call.team_id, with_users=False)}
+
+
+@method("usergroups.list", "usergroups:read", errors=_GROUP_ERRORS)
+def usergroups_list(call: Call) -> dict[str, Any]:
+    with_users = call.flag("include_users")
+    found = usergroups.list_groups(call.bot, call.team_id)
+    return {"usergroups": [shapes.usergroup(g, call.team_id, with_users=with_users) for g in found]}
+
+
+@method("usergroups.update", "usergroups:write", errors=_GROUP_ERRORS)
+def usergroups_update(call: Call) -> dict[str, Any]:
+    handle = call.text("handle")
+    if handle is not None and not usergroups.HANDLE.match(handle):
+        raise SlackError("invalid_handle")
+    changed = usergroups.update(
+        call.bot, _usergroup_id(call), handle=handle, name=call.text("name")
+    )
+    return {"usergroup": shapes.usergroup(changed, call.team_id, with_users=True)}
+
+
+@method("usergroups.users.list", "usergroups:read", errors=_GROUP_ERRORS)
+def usergroups_users_list(call: Call) -> dict[str, Any]:
+    return {"users": usergroups.get(call.bot, _usergroup_id(call)).userIds}
+
+
+@method("usergroups.users.update", "usergroups:write", errors=_GROUP_ERRORS)
+def usergroups_users_update(call: Call) -> dict[str, Any]:
+    changed = usergroups.update(call.bot, _usergroup_id(call), user_ids=_users_param(call))
+    return {"usergroup": shapes.usergroup(changed, call.team_id, with_users=True)}
 
 
 # -------------------------------------------------------------------- errors and the entry
