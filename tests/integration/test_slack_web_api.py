@@ -10,6 +10,7 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -724,3 +725,28 @@ def test_generated_bodies_for_every_method_get_slacks_answers_never_a_5xx(
     assert problems == [], f"{len(problems)} of {len(cases)} calls:\n{summary}\n" + "\n".join(
         problems[:10]
     )
+
+
+def test_user_groups_through_slack_sdk_and_a_subteam_mention(slack: Installed) -> None:
+    """slack_sdk's usergroups_* calls manage a group; a message that mentions it counts as
+    a mention for the group's member in the channel (Bob), as API.md says."""
+    created = install(slack.team, "Groups", ["usergroups:read", "usergroups:write"])
+    client = slack.client_for(created["botToken"], retry_rate_limits=True)
+    handle = f"oncall{uuid.uuid4().hex[:6]}"
+    group = client.usergroups_create(name="On call", handle=handle)["usergroup"]
+    bob = slack.team["bob"]
+    updated = client.usergroups_users_update(usergroup=group["id"], users=[bob.id])
+    assert updated["usergroup"]["users"] == [bob.id]
+    assert client.usergroups_users_list(usergroup=group["id"])["users"] == [bob.id]
+    found = client.usergroups_list(include_users=True)["usergroups"]
+    assert [g["handle"] for g in found if g["id"] == group["id"]] == [handle]
+    with pytest.raises(SlackApiError) as taken:
+        client.usergroups_create(name="Again", handle=handle)
+    assert taken.value.response["error"] == "name_already_exists"
+
+    cid = slack.channel(f"groups-{uuid.uuid4().hex[:6]}", with_bot=False)
+    slack.post_as(slack.alice, cid, f"<!subteam^{group['id']}|@{handle}> please look")
+    status, unreads = bob.call("GET", f"/workspaces/{slack.team['wid']}/unreads")
+    assert status == 200, unreads
+    row = next(c for c in unreads["channels"] if c["channelId"] == cid)
+    assert (row["unreadCount"], row["mentionCount"]) == (1, 1)
