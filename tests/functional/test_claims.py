@@ -147,15 +147,13 @@ def test_a_claim_while_the_import_runs_is_completed_when_it_is_done(
 ) -> None:
     """Erin signs in after the plan made her placeholder and before any day file ran: what
     the chunks write after her claim becomes hers once the import is done."""
-    from tests.functional.test_imports import create, upload
+    from tests.functional.test_imports import planned_chunks
 
-    wid, data = workspace["wid"], erins_export()
-    _, created = create(api, wid, data)
-    upload(created, data)
-    api("POST", f"/imports/{created['import']['id']}/start")
-    worker.run([m["Body"] for m in worker.receive()])  # the plan: users, channels, chunks
+    wid = workspace["wid"]
+    chunks = planned_chunks(api, worker, wid, erins_export())  # users, channels made
     get(api, "/me", ERIN)  # her claim: memberships now, no history yet
-    worker.drain()  # the chunks, then what the import's end queued
+    assert worker.run(chunks) == []
+    worker.drain()  # what the import's end queued
     assert any('"memberships":true' in body for body in worker.bodies)
     general = channels_by_name(api, wid, ERIN)["general"]["id"]
     replies = get(api, f"/channels/{general}/messages/{ROOT_TS}/replies", ERIN)["messages"]

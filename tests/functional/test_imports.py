@@ -167,6 +167,20 @@ def import_export(
     return found["import"]  # type: ignore[no-any-return]  # a value read from JSON
 
 
+def planned_chunks(api: Api, worker: Worker, wid: str, data: bytes) -> list[str]:
+    """Create, upload, start, run the plan alone: the chunks it queued, not yet run (for
+    tests that run them in an order of their own, or do something in between)."""
+    status, created = create(api, wid, data)
+    assert status == 201, created
+    upload(created, data)
+    api("POST", f"/imports/{created['import']['id']}/start")
+    worker.run([m["Body"] for m in worker.receive()])  # the plan
+    chunks: list[str] = []
+    while got := worker.receive():
+        chunks.extend(m["Body"] for m in got)
+    return chunks
+
+
 def table_items(*, imports: bool = True) -> list[dict[str, Any]]:
     """Every item of the table, in key order (the import's own items left out if asked)."""
     table = boto3.resource("dynamodb").Table(TABLE)
@@ -479,13 +493,7 @@ def test_a_thread_whose_reply_day_runs_first_is_counted(
     api: Api, worker: Worker, workspace: dict[str, str]
 ) -> None:
     """The chunks of a thread may run in any order: the root's day last here."""
-    _, created = create(api, workspace["wid"], sample_zip())
-    upload(created, sample_zip())
-    api("POST", f"/imports/{created['import']['id']}/start")
-    worker.run([m["Body"] for m in worker.receive()])  # the plan
-    chunks = []
-    while got := worker.receive():
-        chunks.extend(m["Body"] for m in got)
+    chunks = planned_chunks(api, worker, workspace["wid"], sample_zip())
     chunks.sort(key=lambda b: json.loads(b)["chunk"]["date"], reverse=True)
     assert worker.run(chunks) == []
     root = get(api, f"/channels/{workspace['general']}/messages/{ROOT_TS}")["message"]
@@ -519,14 +527,7 @@ def test_a_thread_within_its_day_is_counted_from_slacks_counts_without_a_query(
         )  # fmt: skip
         for ts in replies:
             export.post(RANDOM, ts, user=ALICE_SLACK, text="a reply", thread_ts=root)
-    data = export.build()
-    _, created = create(api, workspace["wid"], data)
-    upload(created, data)
-    api("POST", f"/imports/{created['import']['id']}/start")
-    worker.run([m["Body"] for m in worker.receive()])  # the plan
-    chunks = []
-    while got := worker.receive():
-        chunks.extend(m["Body"] for m in got)
+    chunks = planned_chunks(api, worker, workspace["wid"], export.build())
     chunks.sort(key=lambda b: json.loads(b)["chunk"]["date"], reverse=root_day_last)
     assert worker.run(chunks) == []
     random = channels_by_name(api, workspace["wid"])["random"]["id"]
