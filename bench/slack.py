@@ -216,7 +216,12 @@ def posting_paths(
 
     authenticate = Stopwatch(apps, "authenticate")
     post_message = Stopwatch(messages, "post_message")
-    with fanout.moto_tables(), authenticate.installed(), post_message.installed():
+    with (
+        fanout.moto_tables(),
+        fanout.every_post_counted(),
+        authenticate.installed(),
+        post_message.installed(),
+    ):
         settings.cache_clear()
         wiring.configured.cache_clear()
         wiring.configured()

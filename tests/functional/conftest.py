@@ -215,6 +215,15 @@ def _fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(urls, "_resolve", fake_resolve)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_send_rates() -> None:
+    """Each test's senders start quiet: the rate limit's quiet tier remembers senders per
+    process, and tests reuse user and channel ids over fresh tables."""
+    from parley.domain import ratelimits
+
+    ratelimits.forget()
+
+
 class Context(handlers.Context):
     """A Lambda context named for the unit tests."""
 

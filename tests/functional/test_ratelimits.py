@@ -85,6 +85,79 @@ def test_bots_get_about_one_message_a_second_with_a_short_burst(table: None) -> 
     assert BOT.retry_after_s == 1
 
 
+def check(now: float, user: str = ALICE, channel: str = "C1", app_id: str | None = None) -> bool:
+    """The domain's check (the quiet tier, then the shared count): admitted or not."""
+    from parley.domain import ratelimits
+    from parley.domain.caller import Caller
+    from parley.errors import RateLimited
+
+    try:
+        ratelimits.check_send(Caller(user_id=user, app_id=app_id), channel, now)
+    except RateLimited:
+        return False
+    return True
+
+
+def test_a_person_typing_writes_nothing(table: None) -> None:
+    # Messages a second or more apart cannot break ten a second: no write, however many.
+    with counted_requests() as typing:
+        assert all(check(T0 + 1.5 * i) for i in range(20))
+        assert all(check(T0 + i, user=BOB) for i in range(20))
+    assert typing == {}
+
+
+def test_a_burst_is_counted_from_its_first_message(table: None) -> None:
+    # The first is let through unwritten; the second carries it into the shared count,
+    # so the burst of fifty ends at fifty, as it does with every message written.
+    outcomes = [check(T0) for _ in range(60)]
+    assert outcomes == [True] * 50 + [False] * 10
+    with counted_requests() as flood:
+        check(T0 + 0.01)
+    assert flood == {"UpdateItem": 2}  # refused: the idle write failed, then the busy one
+
+
+def test_a_flood_is_held_to_the_rate_once_the_burst_is_spent(table: None) -> None:
+    # Twenty a second for ten seconds: the burst of fifty, then ten a second, as with every
+    # message written; none of the flood goes through the quiet tier past its first.
+    outcomes = [check(T0 + i / 20) for i in range(200)]
+    assert sum(outcomes) == pytest.approx(50 + 10 * 10, abs=2)
+    with counted_requests() as flood:
+        check(T0 + 10.01)
+    assert sum(flood.values()) >= 1
+
+
+def test_after_a_pause_the_next_message_is_quiet_again(table: None) -> None:
+    assert sum(check(T0) for _ in range(60)) == 50
+    with counted_requests() as later:
+        assert check(T0 + 30)  # the shared count has drained; the tier writes nothing
+    assert later == {}
+
+
+def test_a_refused_pair_keeps_the_unwritten_message_counted_next_time(table: None) -> None:
+    from parley.domain import ratelimits
+
+    tight = ratelimits.SendLimit(burst=1, per_second=1)
+    saved = ratelimits.PERSON
+    ratelimits.PERSON = tight
+    try:
+        assert check(T0)  # quiet, unwritten
+        assert not check(T0 + 0.2)  # it and this one are two: over a burst of one
+        assert not check(T0 + 0.5)  # still two within the interval
+        assert check(T0 + 2.0)  # quiet again
+    finally:
+        ratelimits.PERSON = saved
+
+
+def test_bots_always_take_the_shared_count(table: None) -> None:
+    from parley.domain.ratelimits import BOT
+
+    with counted_requests() as bot:
+        outcomes = [check(T0 + 2 * i, user="B1", app_id="A1") for i in range(5)]
+    assert all(outcomes)
+    assert bot == {"UpdateItem": 5}
+    assert sum(check(T0 + 100, user="B1", app_id="A1") for _ in range(10)) == BOT.burst
+
+
 def test_http_answers_429_with_retry_after(
     api: Api, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,10 +9,17 @@ from parley.domain.ports import port
 
 class RateLimitRepository(Protocol):
     def admit(
-        self, user_id: str, channel_id: str, *, burst: int, per_second: float, now: float
+        self,
+        user_id: str,
+        channel_id: str,
+        *,
+        burst: int,
+        per_second: float,
+        now: float,
+        count: int = 1,
     ) -> bool:
-        """Counts one message of the sender in the channel if it fits `burst` messages
-        and then `per_second`; False (nothing counted) if it does not."""
+        """Counts `count` messages of the sender in the channel if they fit `burst`
+        messages and then `per_second`; False (nothing counted) if they do not."""
 
 
 store: RateLimitRepository = port("ratelimits")
