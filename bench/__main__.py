@@ -99,9 +99,23 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = {**seconds, "total": round(sum(seconds.values()), 1)}
     print(f"\n### time\n\n{time_table(results['seconds'])}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.only and args.out.exists():
+        results = _merged(json.loads(args.out.read_text(encoding="utf-8")), results, seconds)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}", file=sys.stderr)
     return 0
+
+
+def _merged(
+    earlier: dict[str, Any], results: dict[str, Any], seconds: dict[str, float]
+) -> dict[str, Any]:
+    """A run of some benchmarks (`--only`) replaces their keys in the file and keeps the
+    rest (the other benchmarks' latest figures and their notes)."""
+    merged = {**earlier, **{key: results[key] for key in (*seconds, "date", "machine")}}
+    spent = {**earlier.get("seconds", {}), **seconds}
+    spent.pop("total", None)
+    merged["seconds"] = {**spent, "total": round(sum(spent.values()), 1)}
+    return merged
 
 
 BUDGET_S = 600  # issue 9: `make bench` under ten minutes

@@ -36,21 +36,19 @@ CONNECTION_MINUTES_PER_MESSAGE = 1.0
 # The stream side of one message (docs/performance.md, "5. Cost"): its INSERT passes the
 # event-source filters of both of the stream's consumers (notifier, stream forwarder;
 # tests/functional/test_local_template.py counts them in the template); the stream forwarder
-# queues it for the index (SendMessageBatch, 10 a request) and the indexer takes it
-# from the index queue (Lambda's poller: ReceiveMessage and DeleteMessageBatch, 10 a
-# request each). Lambda batches records as they come: these are the assumed batch sizes
-# under a steady load of a million messages (the template allows 100 and 50).
+# queues a stream batch's changes for the index as one pack (one SendMessage request per
+# batch, measured below), and the indexer takes ten packs a poll (Lambda's poller:
+# ReceiveMessage, billed per 64 KB of what it returns, and DeleteMessageBatch). Lambda
+# batches records as they come: these are the assumed batch sizes under a steady load of a
+# million messages (the template allows 100 and 50).
 STREAM_CONSUMERS = 2
 STREAM_BATCH_RECORDS = 10
-INDEX_BATCH_MESSAGES = 10
-SQS_REQUESTS_PER_MESSAGE = 3 / 10  # send, receive, delete, 10 messages a request each
+INDEX_BATCH_MESSAGES = 10  # queue messages (packs) per indexer invocation
+SQS_CHUNK_BYTES = 64 * 1024
 # Billed duration of a consumer's invocation (a batch), assumed, not measured here: the
 # stream consumers do a few DynamoDB calls per record (notifier: the channel and its member
 # ids), the indexer one bulk request.
 CONSUMER_MS_PER_BATCH = 60
-# Per message, the notifier's reads for a message without mentions in a channel of 10: the
-# channel (GetItem, 0.5 RRU eventually consistent) and its member ids (a Query, 0.5 RRU).
-STREAM_READ_UNITS_PER_MESSAGE = 1.0
 # OpenSearch is a fixed monthly cost, not per message: one t3.small.search node with 10 GB
 # gp3 (docs/decisions.md), shown beside the total and left out of it.
 OPENSEARCH_GB = 10
@@ -58,12 +56,15 @@ HOURS_PER_MONTH = 730
 
 
 def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
-    """Request units and wall time of one sendMessage to a channel of `members`."""
+    """Request units and wall time of one sendMessage to a channel of `members`, at the
+    modelled cadence (each member sends a message a minute, so each message is its
+    sender's first in a minute: the rate limit's quiet tier forgets between sends), and
+    the read units the stream's consumers spend on one batch of those messages."""
     from parley import wiring
     from parley.adapters.dynamodb.base import botocore_client
     from parley.adapters.fanout import Broadcaster
     from parley.config import settings
-    from parley.domain import messages
+    from parley.domain import messages, ratelimits
     from parley.domain.caller import Caller
     from parley.edge.schemas import PostMessage
 
@@ -76,18 +77,32 @@ def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         users = [f"cost-{i:03d}" for i in range(members)]
         fanout._channel(users, "CCOST0001")
         fanout._connect(users)
-        sender = Caller(user_id=users[0], connection_id=f"conn-{users[0]}")
         body = PostMessage(text="a message of ordinary length, about a hundred bytes of text")
-        durations, samples = [], []
-        for _ in range(repeats):
+
+        def send(sender: str) -> tuple[Any, Any]:
+            caller = Caller(user_id=sender, connection_id=f"conn-{sender}")
+            return messages.post_message(
+                caller, "CCOST0001", body, broadcaster, workspace_id=fanout.WORKSPACE
+            )
+
+        durations, samples, sent = [], [], []
+        for i in range(repeats):
+            ratelimits.forget()
             poster.posts = 0
             with request_units(botocore_client()) as units:
                 start = time.perf_counter()
-                messages.post_message(
-                    sender, "CCOST0001", body, broadcaster, workspace_id=fanout.WORKSPACE
-                )
+                message, _ = send(users[i % members])
                 durations.append((time.perf_counter() - start) * 1000)
             samples.append(units)
+            sent.append(message.ts)
+        posts = poster.posts
+        # The same sender back to back, for comparison: the shared count's writes.
+        ratelimits.forget()
+        with request_units(botocore_client()) as burst:
+            for _ in range(5):
+                send(users[0])
+        stream = _stream_units(sent[-STREAM_BATCH_RECORDS:])
+        ratelimits.forget()
         settings.cache_clear()
         wiring.configured.cache_clear()
     return {
@@ -95,9 +110,76 @@ def measure(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         "readUnits": samples[-1].read,
         "writeUnits": samples[-1].write,
         "requests": samples[-1].requests,
-        "posts": poster.posts,
+        "posts": posts,
         "handlerMs": statistics.median(durations),
+        "burstWriteUnitsPerMessage": burst.write / 5,
+        "streamBatch": stream,
     }
+
+
+def _stream_units(timestamps: list[str]) -> dict[str, Any]:
+    """The read units both stream consumers spend on one batch of these messages' INSERTs
+    (the notifier, and the forwarder's app-event subscriptions; their queues' sends are
+    counted by the model, below)."""
+    import boto3
+
+    from parley.adapters.dynamodb.base import botocore_client
+    from parley.adapters.fanout import Broadcaster
+    from parley.domain import app_events
+    from parley.edge.notifier import process_stream
+    from parley.search import pipeline
+    from parley.streams import stream_records
+
+    dynamodb = boto3.client("dynamodb")
+    records = []
+    for n, ts in enumerate(timestamps):
+        keys = {"PK": {"S": "CH#CCOST0001"}, "SK": {"S": f"MSG#{ts}"}}
+        image = dynamodb.get_item(TableName=fanout.APP_TABLE, Key=keys)["Item"]
+        records.append(
+            {
+                "eventID": str(n),
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": keys,
+                    "NewImage": image,
+                    "SequenceNumber": str(n + 1).zfill(21),
+                    "SizeBytes": 300,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            }
+        )
+    event = {"Records": records}
+    sent: list[int] = []
+
+    class Queue:
+        def send(self, bodies: Any) -> set[str]:
+            sent.extend(len(body) for _, body in bodies)
+            return set()
+
+    with request_units(botocore_client()) as units:
+        reply = process_stream(event, None, Broadcaster(fanout.CountingPoster()), None)  # type: ignore[arg-type]  # Powertools' batch processor takes no context here
+        pipeline.forward(stream_records(event), Queue())
+        app_events.forward(stream_records(event), Queue())
+    assert reply == {"batchItemFailures": []}, reply
+    return {
+        "records": len(records),
+        "readUnits": units.read,
+        "writeUnits": units.write,
+        "requests": units.requests,
+        "indexPacks": len(sent),
+        "indexPackBytes": sent[0],
+    }
+
+
+def _index_queue_requests(batch: dict[str, Any]) -> float:
+    """The index queue's billed requests per message: the forwarder's sends (measured: one
+    per stream batch) and the indexer's poll of INDEX_BATCH_MESSAGES packs, one ReceiveMessage
+    per 64 KB it returns and one DeleteMessageBatch."""
+    sends = batch["indexPacks"]
+    receives = ceil(INDEX_BATCH_MESSAGES * batch["indexPackBytes"] / SQS_CHUNK_BYTES)
+    per_poll = receives + 1
+    return sends / batch["records"] + per_poll / (INDEX_BATCH_MESSAGES * batch["records"])
 
 
 def run(members: int = 10, repeats: int = 20) -> dict[str, Any]:
@@ -110,9 +192,10 @@ def run(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         "lambdaGbSeconds": MEMORY_GB * ceil(measured["handlerMs"]) / 1000,
         "dynamodbReadUnits": measured["readUnits"],
         "dynamodbWriteUnits": measured["writeUnits"],
-        "streamInvocations": STREAM_CONSUMERS / STREAM_BATCH_RECORDS + 1 / INDEX_BATCH_MESSAGES,
-        "sqsRequests": SQS_REQUESTS_PER_MESSAGE,
-        "streamReadUnits": STREAM_READ_UNITS_PER_MESSAGE,
+        "streamInvocations": STREAM_CONSUMERS / STREAM_BATCH_RECORDS
+        + 1 / (INDEX_BATCH_MESSAGES * STREAM_BATCH_RECORDS),
+        "sqsRequests": _index_queue_requests(measured["streamBatch"]),
+        "streamReadUnits": measured["streamBatch"]["readUnits"] / STREAM_BATCH_RECORDS,
     }
     stream_invocations = Decimal(str(per_message["streamInvocations"]))
     million = Decimal(1_000_000)
@@ -137,8 +220,8 @@ def run(members: int = 10, repeats: int = 20) -> dict[str, Any]:
         * Decimal(str(MEMORY_GB * CONSUMER_MS_PER_BATCH / 1000))
         * million
         * p["lambdaArmGbSecond"]
-        + Decimal(str(SQS_REQUESTS_PER_MESSAGE)) * p["sqsStandardRequestPerMillion"]
-        + Decimal(str(STREAM_READ_UNITS_PER_MESSAGE)) * p["dynamodbReadRequestUnitPerMillion"],
+        + Decimal(str(per_message["sqsRequests"])) * p["sqsStandardRequestPerMillion"]
+        + Decimal(str(per_message["streamReadUnits"])) * p["dynamodbReadRequestUnitPerMillion"],
     }
     opensearch_month = (
         p["opensearchT3SmallHour"] * HOURS_PER_MONTH + p["opensearchGp3GbMonth"] * OPENSEARCH_GB
@@ -174,7 +257,7 @@ def table(result: dict[str, Any]) -> str:
         "dynamodbWrites": f"{per['dynamodbWriteUnits']:g} WRU",
         "dynamodbReads": f"{per['dynamodbReadUnits']:g} RRU",
         "streamAndIndexing": f"{per['streamInvocations']:.2f} invocations, "
-        f"{per['sqsRequests']:.1f} SQS requests, {per['streamReadUnits']:g} RRU",
+        f"{per['sqsRequests']:.2f} SQS requests, {per['streamReadUnits']:g} RRU",
     }
     lines = [
         f"Cost of 1,000,000 messages to a {result['measured']['members']}-member channel "

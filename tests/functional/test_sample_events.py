@@ -332,7 +332,10 @@ def _drive_stream_forwarder(
     message_records = [
         r for r in event["Records"] if r["dynamodb"]["Keys"]["SK"]["S"][:4] == "MSG#"
     ]
-    assert len(index_queue.sent) == len(message_records) == 4
+    # The batch's four message changes, as one pack named by its first record.
+    ((first, pack),) = index_queue.sent
+    assert first == message_records[0]["dynamodb"]["SequenceNumber"]
+    assert len(json.loads(pack)["changes"]) == len(message_records) == 4
     kinds = [json.loads(body)["event"]["type"] for _, body in events_queue.sent]
     # the sample app subscribes to new messages and joins: not to the edit and the deletion
     assert kinds == ["message", "message", "member_joined_channel"], kinds
@@ -484,9 +487,10 @@ class FailingQueue(FakeQueue):
     ("index_refuses", "events_refuse", "reported"),
     [
         (set(), set(), None),
-        ({"4"}, {"3"}, "3"),  # the events queue's failure comes first
-        ({"2"}, {"5"}, "2"),  # the index queue's
-        ({"4"}, set(), "4"),
+        # The index queue takes the batch's changes as one pack, named by record 1.
+        ({"1"}, {"3"}, "1"),  # the index queue's failure comes first
+        ({"1"}, set(), "1"),
+        (set(), {"3"}, "3"),  # the events queue's
         (set(), {"5"}, "5"),
     ],
 )

@@ -10,6 +10,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from parley.adapters.opensearch import WriteOutcome, _latest_per_document
 from parley.search.changes import IndexChange, change_from_stream, indexed_text, sent_at_millis
 from parley.streams import StreamRecord
@@ -118,13 +120,34 @@ def _record(sequence: str, image: dict[str, Any]) -> StreamRecord:
     return StreamRecord(sequence, "INSERT", image, None)
 
 
-def test_the_forwarder_reports_the_first_record_it_could_not_send() -> None:
+def test_the_forwarder_sends_a_batch_as_one_pack() -> None:
     from parley.search import pipeline
 
     records = [_record(str(n), {**IMAGE, "ts": f"1.00000{n}"}) for n in range(1, 5)]
-    queue = _Queue(refuse={"3", "4"})
+    queue = _Queue(refuse=set())
+    assert pipeline.forward(records, queue) is None
+    ((first, body),) = queue.sent
+    assert first == "1"
+    assert [c.ts for c in pipeline.unpack(body)] == ["1.000001", "1.000002", "1.000003", "1.000004"]
+
+
+def test_packs_stay_under_their_size_and_a_refused_one_is_retried_from_its_first_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from parley.search import pipeline
+
+    one = len(
+        pipeline.change_from_stream("INSERT", {**IMAGE, "ts": "1.000001"}, None).model_dump_json()
+    )  # type: ignore[union-attr]  # a message image always makes a change
+    monkeypatch.setattr(pipeline, "PACK_BYTES", 2 * one + 20)  # two changes a pack
+    records = [_record(str(n), {**IMAGE, "ts": f"1.00000{n}"}) for n in range(1, 6)]
+    queue = _Queue(refuse={"3"})
     assert pipeline.forward(records, queue) == "3"
-    assert [json.loads(body)["ts"] for _, body in queue.sent] == ["1.000001", "1.000002"]
+    assert [(first, len(pipeline.unpack(body))) for first, body in queue.sent] == [
+        ("1", 2),
+        ("5", 1),
+    ]
+    assert all(len(body) <= pipeline.PACK_BYTES for _, body in queue.sent)
 
 
 def test_the_forwarder_reports_nothing_when_all_were_sent() -> None:
@@ -155,6 +178,20 @@ def test_the_indexer_redelivers_failed_and_unreadable_messages_only() -> None:
         pipeline.QueuedChange("m3", "not json"),
     ]
     assert sorted(pipeline.index(queued, _Index(fail_versions={5}))) == ["m2", "m3"]
+
+
+def _pack(*changes: IndexChange) -> str:
+    return json.dumps({"changes": [c.model_dump() for c in changes]})
+
+
+def test_a_pack_with_a_failed_change_is_redelivered_whole() -> None:
+    from parley.search import pipeline
+
+    pack = _pack(_change(1), IndexChange(**{**_change(5).model_dump(), "ts": "2.0"}))
+    good = _pack(IndexChange(**{**_change(2).model_dump(), "ts": "3.0"}))
+    queued = [pipeline.QueuedChange("p1", pack), pipeline.QueuedChange("p2", good)]
+    assert pipeline.index(queued, _Index(fail_versions={5})) == ["p1"]
+    assert pipeline.index(queued, _Index(fail_versions=set())) == []
 
 
 def test_the_index_lag_is_the_wait_of_the_oldest_change_written() -> None:
