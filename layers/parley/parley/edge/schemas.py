@@ -147,6 +147,11 @@ class Bookmark(_Out):
     createdBy: str
     emoji: str | None = None
 
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`emoji` is left out when the bookmark has none, as API.md marks it (`emoji?`)."""
+        return {k: v for k, v in handler(self).items() if v is not None}
+
 
 class UserGroup(_Out):
     id: str
