@@ -113,7 +113,8 @@ def test_an_archived_channel_keeps_its_history_and_takes_nothing_new(
     frame = send(
         "bob-1", BOB, wid, {"action": "sendMessage", "id": "s1", "channelId": cid, "text": "hi"}
     )
-    assert frame["type"] == "error" and frame["replyTo"] == "s1"
+    assert frame["type"] == "error"
+    assert frame["replyTo"] == "s1"
     assert frame["error"]["code"] == "conflict"
 
     # History stays; reading, leaving and deleting still work.

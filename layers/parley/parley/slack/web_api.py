@@ -779,6 +779,7 @@ _ARCHIVE_ERRORS: Mapping[type[ParleyError], str] = {
     AlreadyArchived: "already_archived",
     NotArchived: "not_archived",
     CantArchiveGeneral: "cant_archive_general",
+    NotInChannel: "not_in_channel",
     Forbidden: "restricted_action",
 }
 # The scope of each kind of channel that archiving needs, as Slack names them.
