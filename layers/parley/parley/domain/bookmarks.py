@@ -74,9 +74,10 @@ def _writable(caller: Caller, channel_id: str) -> ChannelRecord:
     return access.not_archived(channel)
 
 
-def _announce(publisher: Publisher, kind: str, bookmark: BookmarkRecord) -> None:
-    event = {"type": kind, "channelId": bookmark.channelId, "bookmark": view(bookmark).wire()}
-    publisher.to_channel(bookmark.workspaceId, bookmark.channelId, event)
+def _announce(publisher: Publisher, event: dict[str, str], bookmark: BookmarkRecord) -> None:
+    """`event` names its type; the channel and the bookmark are added."""
+    body = {**event, "channelId": bookmark.channelId, "bookmark": view(bookmark).wire()}
+    publisher.to_channel(bookmark.workspaceId, bookmark.channelId, body)
 
 
 def add(
@@ -105,7 +106,7 @@ def add(
     if len(bookmark_store.in_channel(channel_id)) >= MAX_PER_CHANNEL:
         raise InvalidRequest(f"a channel keeps at most {MAX_PER_CHANNEL} bookmarks")
     bookmark_store.create(bookmark)
-    _announce(publisher, "bookmark_added", bookmark)
+    _announce(publisher, {"type": "bookmark_added"}, bookmark)
     return bookmark
 
 
@@ -153,7 +154,7 @@ def update(
     )
     if not bookmark_store.update(after):
         raise BookmarkNotFound("bookmark not found")
-    _announce(publisher, "bookmark_changed", after)
+    _announce(publisher, {"type": "bookmark_changed"}, after)
     return after
 
 
@@ -163,4 +164,4 @@ def remove(
     bookmark = _found(caller, bookmark_id, channel_id)
     _writable(caller, bookmark.channelId)
     if bookmark_store.delete(bookmark):
-        _announce(publisher, "bookmark_removed", bookmark)
+        _announce(publisher, {"type": "bookmark_removed"}, bookmark)

@@ -200,8 +200,11 @@ def set_archived(
             raise AlreadyArchived("the channel is already archived")
         raise NotArchived("the channel is not archived")
     channel = dataclasses.replace(channel, isArchived=archived)
-    kind = "channel_archived" if archived else "channel_unarchived"
-    event = {"type": kind, "channel": channel_view(channel, False).wire(), "userId": caller.user_id}
+    event = {
+        "type": "channel_archived" if archived else "channel_unarchived",
+        "channel": channel_view(channel, False).wire(),
+        "userId": caller.user_id,
+    }
     if channel.type == "public":
         publisher.to_workspace(channel.workspaceId, event)
     else:
