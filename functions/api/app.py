@@ -22,6 +22,7 @@ from import_routes import router as import_router
 from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
 from search_routes import router as search_router
+from team_routes import router as team_router
 from usergroup_routes import router as usergroup_router
 
 from parley import wiring
@@ -79,6 +80,7 @@ app.include_router(hook_router)
 app.include_router(command_router)
 app.include_router(import_router)
 app.include_router(usergroup_router)
+app.include_router(team_router)
 
 
 @functools.cache

@@ -26,7 +26,7 @@ TAGS = {
     "apps": "Slack-compatible apps: bot tokens, events, commands",
     "webhooks": "Incoming webhooks (Slack's payload)",
     "imports": "Slack export imports",
-    "team features": "User groups and the features teams manage",
+    "team features": "User groups, bookmarks, archiving, notification preferences",
     "slack web api": "Slack's Web API (/api/{method}) for bot tokens",
 }
 
@@ -176,6 +176,30 @@ OPERATIONS: dict[str, Operation] = {
     "DELETE /usergroups/{gid}": Operation(
         "team features", "deleteUserGroup", "Delete a user group (workspace admins)"
     ),
+    "POST /channels/{cid}/bookmarks": Operation(
+        "team features", "addBookmark", "Bookmark a link in a channel (members)"
+    ),
+    "GET /channels/{cid}/bookmarks": Operation(
+        "team features", "listBookmarks", "List a channel's bookmarks, oldest first"
+    ),
+    "PATCH /bookmarks/{id}": Operation(
+        "team features", "updateBookmark", "Change a bookmark's title, link or emoji"
+    ),
+    "DELETE /bookmarks/{id}": Operation(
+        "team features", "removeBookmark", "Remove a bookmark from its channel"
+    ),
+    "POST /channels/{cid}/archive": Operation(
+        "team features", "archiveChannel", "Archive a channel (its creator or an admin)"
+    ),
+    "POST /channels/{cid}/unarchive": Operation(
+        "team features", "unarchiveChannel", "Unarchive a channel (its creator or an admin)"
+    ),
+    "PUT /channels/{cid}/notifications": Operation(
+        "team features", "setNotificationLevel", "Set the caller's notification level here"
+    ),
+    "PUT /me/dnd": Operation(
+        "team features", "setDoNotDisturb", "Hold the caller's pushes until a time (or end it)"
+    ),
     "POST /workspaces/{wid}/imports": Operation(
         "imports", "createImport", "Create a Slack import: a presigned POST of the export"
     ),
@@ -219,6 +243,14 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "userIds": ["8c1f0a2e-5b7d-4e11-9a3c-2f6d7e8a9b0c"],
     },
     "UpdateUserGroup": {"name": "On call this week"},
+    "CreateBookmark": {
+        "title": "Runbook",
+        "link": "https://wiki.example.com/runbook",
+        "emoji": ":book:",
+    },
+    "UpdateBookmark": {"title": "Runbook (v2)"},
+    "SetNotificationLevel": {"level": "mentions"},
+    "SetDoNotDisturb": {"until": "2026-12-07T18:00:00Z"},
 }
 
 _USER = {
@@ -246,6 +278,15 @@ _CHANNEL = {
     "memberCount": 12,
 }
 
+_BOOKMARK = {
+    "id": "Bk0123456789",
+    "channelId": "C0123456789",
+    "title": "Runbook",
+    "link": "https://wiki.example.com/runbook",
+    "emoji": ":book:",
+    "createdBy": _USER["id"],
+}
+
 # Example replies, by response schema.
 REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
     "UserReply": {"user": _USER},
@@ -268,5 +309,7 @@ REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
             "userIds": [_USER["id"]],
         }
     },
+    "BookmarkReply": {"bookmark": _BOOKMARK},
+    "BookmarksReply": {"bookmarks": [_BOOKMARK]},
     "ErrorReply": {"error": {"code": "not_found", "message": "no such channel"}},
 }

@@ -82,6 +82,7 @@ class Row:
     ok: int = 200
     body: Callable[[World], Any] | None = None
     query: dict[str, str] = field(default_factory=dict)
+    archived: bool = False  # the route's {cid} is the world's archived channel of its kind
 
 
 @dataclass
@@ -98,12 +99,17 @@ class World:
     app_id: str  # an app Alice (the admin) made
     import_id: str  # a Slack import Alice made, its zip uploaded, not started
     usergroup_id: str  # a user group Alice (the admin) made
+    bookmark_id: str  # a bookmark Bob made in the channel
+    archived_cid: str  # a channel of the same kind, Bob's, with Dave in it, archived
 
-    def path(self, template_path: str) -> str:
+    def path(self, template_path: str, archived: bool = False) -> str:
         values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
         values |= {"code": self.code, "name": "thumbsup", "fid": self.fid}
         values |= {"appId": self.app_id, "hookId": "H-unknown", "token": "pxh-not-a-hook"}
         values |= {"importId": self.import_id, "gid": self.usergroup_id}
+        values |= {"id": self.bookmark_id}
+        if archived:
+            values["cid"] = self.archived_cid
         return template_path.format(**values)
 
 
@@ -177,6 +183,17 @@ HTTP_ROWS: dict[str, Row] = {
     "GET /workspaces/{wid}/usergroups": Row(WORKSPACE),
     "PATCH /usergroups/{gid}": Row(ADMIN, body=lambda w: {"name": "Renamed"}),
     "DELETE /usergroups/{gid}": Row(ADMIN, 204),
+    "POST /channels/{cid}/bookmarks": Row(
+        IN_CHANNEL, 201, body=lambda w: {"title": "Docs", "link": "https://docs.example.com"}
+    ),
+    "GET /channels/{cid}/bookmarks": Row(SEE_CHANNEL),
+    "PATCH /bookmarks/{id}": Row(IN_CHANNEL, body=lambda w: {"title": "Renamed"}),
+    "DELETE /bookmarks/{id}": Row(IN_CHANNEL, 204),
+    # The channel's creator (Bob, the "author" here) or a workspace admin who sees it.
+    "POST /channels/{cid}/archive": Row(AUTHOR_OR_ADMIN),
+    "POST /channels/{cid}/unarchive": Row(AUTHOR_OR_ADMIN, archived=True),
+    "PUT /channels/{cid}/notifications": Row(IN_CHANNEL, 204, body=lambda w: {"level": "all"}),
+    "PUT /me/dnd": Row(ANYONE, 204, body=lambda w: {"until": "2030-01-01T00:00:00Z"}),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -260,6 +277,17 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         status, posted = api("POST", f"/channels/{cid}/messages", user=BOB, body=message)
         assert status == 201
         ts, code = posted["message"]["ts"], invite["invite"]["code"]
+        mark = {"title": "Runbook", "link": "https://wiki.example.com/runbook"}
+        status, bookmark = api("POST", f"/channels/{cid}/bookmarks", user=BOB, body=mark)
+        assert status == 201, bookmark
+        body = {"name": f"archived-{kind}", "private": kind == "private"}
+        _, archived = api("POST", f"/workspaces/{wid}/channels", user=BOB, body=body)
+        archived_cid = archived["channel"]["id"]
+        status, _ = api(
+            "POST", f"/channels/{archived_cid}/members", user=BOB, body={"userIds": [DAVE]}
+        )
+        assert status == 200
+        assert api("POST", f"/channels/{archived_cid}/archive", user=BOB)[0] == 200
         worlds[kind] = World(
             wid,
             cid,
@@ -271,6 +299,8 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
             made["app"]["id"],
             import_id,
             usergroup["usergroup"]["id"],
+            bookmark["bookmark"]["id"],
+            archived_cid,
         )
     for role, user in ROLES.items():
         connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))
@@ -386,7 +416,7 @@ def test_http_route_answers_each_role_as_the_contract_says(
         return
     status, reply = api(
         method,
-        world.path(path),
+        world.path(path, row.archived),
         user=ROLES[role],
         body=row.body(world) if row.body else None,
         query=row.query or None,

@@ -648,6 +648,14 @@ def test_emails_need_users_read_email(api: Api, slack: SlackApi, workspace: dict
         ("users.info", "users:read", {"user": BOB}),
         ("users.list", "users:read", {}),
         ("users.lookupByEmail", "users:read.email", {"email": "bob@example.com"}),
+        (
+            "bookmarks.add",
+            "bookmarks:write",
+            {"channel_id": "{general}", "title": "x", "type": "link", "link": "https://a.example"},
+        ),
+        ("bookmarks.list", "bookmarks:read", {"channel_id": "{general}"}),
+        ("conversations.archive", "channels:manage", {"channel": "{general}"}),
+        ("conversations.unarchive", "channels:manage", {"channel": "{general}"}),
     ],
 )
 def test_each_method_without_its_scope_is_missing_scope_and_writes_nothing(

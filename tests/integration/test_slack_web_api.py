@@ -750,3 +750,46 @@ def test_user_groups_through_slack_sdk_and_a_subteam_mention(slack: Installed) -
     assert status == 200, unreads
     row = next(c for c in unreads["channels"] if c["channelId"] == cid)
     assert (row["unreadCount"], row["mentionCount"]) == (1, 1)
+
+
+def test_bookmarks_and_archiving_through_slack_sdk(slack: Installed) -> None:
+    """slack_sdk's bookmarks_* and conversations_archive/unarchive, as a Slack script calls
+    them, against Parley's bookmarks and archiving."""
+    scopes = ["bookmarks:read", "bookmarks:write", "channels:manage", "chat:write"]
+    created = install(slack.team, "Team tools", scopes)
+    client = slack.client_for(created["botToken"], retry_rate_limits=True)
+    bot = created["app"]["botUserId"]
+    cid = slack.channel(f"team-{uuid.uuid4().hex[:6]}", with_bot=False)
+    assert slack.alice.call("POST", f"/channels/{cid}/members", {"userIds": [bot]})[0] == 200
+
+    added = client.bookmarks_add(
+        channel_id=cid, title="Runbook", type="link", link="https://wiki.example.com/rb"
+    )["bookmark"]
+    assert (added["channel_id"], added["title"], added["type"]) == (cid, "Runbook", "link")
+    edited = client.bookmarks_edit(
+        bookmark_id=added["id"], channel_id=cid, title="Runbook v2", emoji=":book:"
+    )["bookmark"]
+    assert (edited["title"], edited["emoji"]) == ("Runbook v2", ":book:")
+    listed = client.bookmarks_list(channel_id=cid)["bookmarks"]
+    assert [(b["id"], b["link"]) for b in listed] == [(added["id"], "https://wiki.example.com/rb")]
+    _, mine = slack.alice.call("GET", f"/channels/{cid}/bookmarks")
+    assert [b["title"] for b in mine["bookmarks"]] == ["Runbook v2"]
+    bad = _error(
+        client.bookmarks_add, channel_id=cid, title="x", type="link", link="javascript:alert(1)"
+    )
+    assert bad["error"] == "invalid_link"
+    client.bookmarks_remove(bookmark_id=added["id"], channel_id=cid)
+    assert client.bookmarks_list(channel_id=cid)["bookmarks"] == []
+
+    assert client.conversations_archive(channel=cid)["ok"] is True
+    assert _error(client.conversations_archive, channel=cid)["error"] == "already_archived"
+    assert _error(client.chat_postMessage, channel=cid, text="hi")["error"] == "is_archived"
+    status, refused = slack.alice.call("POST", f"/channels/{cid}/messages", {"text": "hi"})
+    assert (status, refused["error"]["code"]) == (409, "conflict")
+    members = {"userIds": [bot]}
+    assert slack.alice.call("POST", f"/channels/{slack.general}/members", members)[0] == 200
+    general = _error(client.conversations_archive, channel=slack.general)
+    assert general["error"] == "cant_archive_general"
+    assert client.conversations_unarchive(channel=cid)["ok"] is True
+    assert _error(client.conversations_unarchive, channel=cid)["error"] == "not_archived"
+    assert client.chat_postMessage(channel=cid, text="back")["ok"] is True

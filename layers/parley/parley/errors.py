@@ -81,6 +81,26 @@ class NotAuthor(Forbidden):
     """Only the message's author (or, for a delete, an admin) may do this."""
 
 
+class ChannelArchived(Conflict):
+    """The channel is archived: it takes no new messages, reactions or members."""
+
+
+class AlreadyArchived(Conflict):
+    pass
+
+
+class NotArchived(Conflict):
+    pass
+
+
+class CantArchiveGeneral(Forbidden):
+    """A workspace's general channel is never archived."""
+
+
+class BookmarkNotFound(NotFound):
+    pass
+
+
 class EmptyText(InvalidRequest):
     pass
 

@@ -37,6 +37,7 @@ def configured() -> Settings:
 # touches (the WebSocket functions use four or five of the fifteen).
 REPOSITORIES = {
     "apps": "parley.adapters.dynamodb.apps",
+    "bookmarks": "parley.adapters.dynamodb.bookmarks",
     "channels": "parley.adapters.dynamodb.channels",
     "claims": "parley.adapters.dynamodb.claims",
     "commands": "parley.adapters.dynamodb.commands",
@@ -46,6 +47,7 @@ REPOSITORIES = {
     "messages": "parley.adapters.dynamodb.messages",
     "notifications": "parley.adapters.dynamodb.notifications",
     "pins": "parley.adapters.dynamodb.pins",
+    "preferences": "parley.adapters.dynamodb.preferences",
     "presence": "parley.adapters.dynamodb.presence",
     "ratelimits": "parley.adapters.dynamodb.ratelimits",
     "reads": "parley.adapters.dynamodb.reads",
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     # mypy holds each adapter module to its port's protocol.
     from parley.adapters.dynamodb import (
         apps,
+        bookmarks,
         channels,
         claims,
         commands,
@@ -68,6 +71,7 @@ if TYPE_CHECKING:
         messages,
         notifications,
         pins,
+        preferences,
         presence,
         ratelimits,
         reads,
@@ -78,6 +82,9 @@ if TYPE_CHECKING:
     )
     from parley.domain.ports import (
         apps as apps_port,
+    )
+    from parley.domain.ports import (
+        bookmarks as bookmarks_port,
     )
     from parley.domain.ports import (
         channels as channels_port,
@@ -107,6 +114,9 @@ if TYPE_CHECKING:
         pins as pins_port,
     )
     from parley.domain.ports import (
+        preferences as preferences_port,
+    )
+    from parley.domain.ports import (
         presence as presence_port,
     )
     from parley.domain.ports import (
@@ -129,6 +139,7 @@ if TYPE_CHECKING:
     )
 
     _apps: apps_port.AppRepository = apps
+    _bookmarks: bookmarks_port.BookmarkRepository = bookmarks
     _channels: channels_port.ChannelRepository = channels
     _claims: claims_port.ClaimRepository = claims
     _commands: commands_port.CommandRepository = commands
@@ -138,6 +149,7 @@ if TYPE_CHECKING:
     _messages: messages_port.MessageRepository = messages
     _notifications: notifications_port.NotificationRepository = notifications
     _pins: pins_port.PinRepository = pins
+    _preferences: preferences_port.PreferenceRepository = preferences
     _presence: presence_port.PresenceRepository = presence
     _ratelimits: ratelimits_port.RateLimitRepository = ratelimits
     _reads: reads_port.ReadRepository = reads

@@ -6,7 +6,7 @@ import json
 import threading
 from typing import Any
 
-from parley.edge.schemas import Notification
+from parley.edge.schemas import Notification, PushedMessage
 
 
 class SnsPush:
@@ -26,7 +26,9 @@ class SnsPush:
                 self._client = boto3.client("sns", region_name=self._region)
             return self._client
 
-    def publish(self, recipient: str, workspace_id: str, notification: Notification) -> None:
+    def publish(
+        self, recipient: str, workspace_id: str, notification: Notification | PushedMessage
+    ) -> None:
         body = {"recipient": recipient, "workspaceId": workspace_id, **notification.model_dump()}
         self._sns().publish(
             TopicArn=self._topic_arn,

@@ -6,7 +6,7 @@ from parley.domain.caller import Caller
 from parley.domain.ports.channels import store as channel_store
 from parley.domain.ports.workspaces import store as workspace_store
 from parley.domain.records import ChannelMemberRecord, ChannelRecord, WorkspaceMemberRecord
-from parley.errors import ChannelNotFound, Forbidden, NotFound, NotInChannel
+from parley.errors import ChannelArchived, ChannelNotFound, Forbidden, NotFound, NotInChannel
 
 
 def workspace_member(workspace_id: str, user_id: str) -> WorkspaceMemberRecord:
@@ -115,3 +115,12 @@ def sees_any_channel(channel_ids: set[str], user_id: str) -> bool:
 def is_admin(workspace_id: str, user_id: str) -> bool:
     member = workspace_store.get_member(workspace_id, user_id)
     return member is not None and member.role == "admin"
+
+
+def not_archived(channel: ChannelRecord) -> ChannelRecord:
+    """The channel, for a write that an archived channel refuses (409): new messages and
+    edits, reactions, pins, bookmarks, members, its name and topic. Its history stays
+    readable and searchable, and leaving it, reading it and deleting in it still work."""
+    if channel.isArchived:
+        raise ChannelArchived("the channel is archived")
+    return channel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from parley.domain import access
@@ -15,7 +16,17 @@ from parley.domain.records import ChannelRecord
 from parley.domain.users import users_by_id
 from parley.domain.views import channel_view
 from parley.edge.schemas import CreateChannel, UpdateChannel
-from parley.errors import ChannelNotFound, Conflict, Forbidden, InvalidRequest, NotFound
+from parley.errors import (
+    AlreadyArchived,
+    CantArchiveGeneral,
+    ChannelNotFound,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotArchived,
+    NotFound,
+    NotInChannel,
+)
 from parley.ids import iso_now, new_id
 
 _TYPE_ORDER = {"public": 0, "private": 1, "group_dm": 2, "dm": 3}
@@ -88,6 +99,7 @@ def join_channel(caller: Caller, channel_id: str, publisher: Publisher) -> Chann
         return channel_view(channel, True)
     if channel.type != "public":
         raise ChannelNotFound("channel not found")
+    access.not_archived(channel)
     if channel_store.add_channel_members(channel, [caller.user_id], iso_now()):
         _announce_join(publisher, channel, [caller.user_id])
     return channel_view(_fresh(channel), True)
@@ -112,6 +124,7 @@ def add_members(
     channel, _ = access.channel_member(channel_id, caller.user_id)
     if channel.type == "dm":
         raise Forbidden("members cannot be added to a direct message")
+    access.not_archived(channel)
     wanted = list(dict.fromkeys(user_ids))
     for user_id in wanted:
         if workspace_store.get_member(channel.workspaceId, user_id) is None:
@@ -147,6 +160,7 @@ def update_channel(
 ) -> Channel:
     """Members may set the topic and rename (names stay unique); announced as channel_changed."""
     channel, _ = access.channel_member(channel_id, caller.user_id)
+    access.not_archived(channel)
     if channel.type in ("dm", "group_dm") and body.name is not None:
         raise Forbidden("a direct message has no name to change")
     if body.name is not None and body.name != channel.name:
@@ -163,6 +177,56 @@ def update_channel(
     else:
         publisher.to_channel(channel.workspaceId, channel_id, event)
     return channel_view(channel, True)
+
+
+def set_archived(
+    caller: Caller, channel_id: str, publisher: Publisher, *, archived: bool
+) -> Channel:
+    """Archives or unarchives: the channel's creator or a workspace admin (403 for other
+    members; a private channel the caller is not in is 404). Archiving an archived channel,
+    or unarchiving one that is not, is 409; a DM and the workspace's general channel are
+    never archived (403). Announced as channel_archived or channel_unarchived `{channel,
+    userId}` to whoever sees the channel, as channel_changed is."""
+    channel, membership = access.visible_channel(channel_id, caller.user_id)
+    if channel.type in ("dm", "group_dm"):
+        raise Forbidden("a direct message cannot be archived")
+    if not _may_archive(caller, channel, membership is not None):
+        raise Forbidden("only the channel's creator or a workspace admin may archive it")
+    workspace = workspace_store.get_workspace(channel.workspaceId)
+    if archived and workspace is not None and workspace.generalChannelId == channel_id:
+        raise CantArchiveGeneral("the workspace's general channel cannot be archived")
+    if not channel_store.set_archived(channel_id, archived):
+        if archived:
+            raise AlreadyArchived("the channel is already archived")
+        raise NotArchived("the channel is not archived")
+    channel = dataclasses.replace(channel, isArchived=archived)
+    event = {
+        "type": "channel_archived" if archived else "channel_unarchived",
+        "channel": channel_view(channel, False).wire(),
+        "userId": caller.user_id,
+    }
+    if channel.type == "public":
+        publisher.to_workspace(channel.workspaceId, event)
+    else:
+        publisher.to_channel(channel.workspaceId, channel_id, event)
+    return channel_view(channel, membership is not None)
+
+
+# The scope that lets an app's bot archive a channel of each kind, as Slack names them.
+_MANAGE_SCOPES = {"public": "channels:manage", "private": "groups:write"}
+
+
+def _may_archive(caller: Caller, channel: ChannelRecord, is_member: bool) -> bool:
+    """The channel's creator or a workspace admin; an app's bot in the channel with the
+    scope that manages its kind, as Slack lets one."""
+    if caller.is_bot:
+        if not is_member:
+            raise NotInChannel("the bot is not in this channel")
+        if _MANAGE_SCOPES.get(channel.type) in caller.scopes:
+            return True
+    return channel.createdBy == caller.user_id or access.is_admin(
+        channel.workspaceId, caller.user_id
+    )
 
 
 def open_direct_message(

@@ -185,6 +185,7 @@ def invoke(
     if len(body.text) > MAX_TEXT_CHARS:
         raise TextTooLong(f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}")
     channel, _ = access.channel_audience(channel_id, caller.user_id, workspace_id)
+    access.not_archived(channel)
     run = None
     if body.clientMsgId is not None:  # a retry gets the first run's result, the app no call
         run = (channel_id, caller.user_id, body.clientMsgId)

@@ -56,6 +56,7 @@ def post_ephemeral(
     check_text(text, empty_ok=bool(blocks))
     blocks = loaded(to_store(blocks))  # validated as a stored message's
     channel, member_ids = access.channel_audience(channel_id, caller.user_id, caller.workspace_id)
+    access.not_archived(channel)
     if user_id not in member_ids:
         raise RecipientNotInChannel("the user is not in this channel")
     ratelimits.check_send(caller, channel_id, time.time())

@@ -77,6 +77,7 @@ def post_message(
         lambda: access.channel_audience(channel_id, via or caller.user_id, workspace_id),
         lambda: ratelimits.check_send(caller, channel_id, time.time()),
     )
+    access.not_archived(channel)
     if body.clientMsgId is not None:
         first_ts = message_store.find_send(channel_id, caller.user_id, body.clientMsgId)
         if first_ts is not None:
@@ -228,6 +229,7 @@ def edit_message(
         raise MessageNotFound("message not found")
     if existing.userId != caller.user_id:
         raise NotAuthor("only the author can edit a message")
+    access.not_archived(channel)
     new_blocks = None if blocks is None else block_kit.to_store(blocks)
     kept_blocks = existing.blocks if blocks is None else new_blocks
     check_text(text, empty_ok=bool(existing.fileIds) or kept_blocks is not None)

@@ -2,6 +2,9 @@
 
 A mention (<@user> of a channel member, <!channel>: every member, <!here>: those active when
 it was sent) or any message in a DM or group DM notifies each recipient but the author.
+Recipients with no live connection are pushed to (SNS) as their notification level and do
+not disturb allow (parley.domain.preferences), which also push a message that mentions no
+one to the members whose level for the channel is "all".
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from parley.domain import preferences
 from parley.domain.caller import Caller
 from parley.domain.ports import Publisher
 from parley.domain.ports.channels import store as channel_store
+from parley.domain.ports.connections import store as connection_store
 from parley.domain.ports.notifications import store as notification_store
+from parley.domain.ports.preferences import store as preference_store
 from parley.domain.records import ChannelRecord, MessageRecord, NotificationRecord
-from parley.edge.schemas import Notification
+from parley.edge.schemas import Notification, PushedMessage
 from parley.ids import iso_now
 from parley.observability import MetricUnit, logger, metrics
 
@@ -26,7 +32,9 @@ _DIRECT = ("dm", "group_dm")
 class Push(Protocol):
     """Where notifications go for recipients with no live connection (SNS in Lambda)."""
 
-    def publish(self, recipient: str, workspace_id: str, notification: Notification) -> None: ...
+    def publish(
+        self, recipient: str, workspace_id: str, notification: Notification | PushedMessage
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -97,10 +105,41 @@ def notify(
         channel = channel_store.get_channel(message.channelId)
     else:  # read ahead for a whole batch (`channels_of`); absent: deleted
         channel = channels.get(message.channelId)
-    if channel is None or not may_notify(message, channel.type, here_only):
-        return 0  # deleted since, or meant for nobody: no one to tell
-    members = set(channel_store.member_ids(channel.channelId))
+    if channel is None:
+        return 0  # deleted since: no one to tell
+    notifies = may_notify(message, channel.type, here_only)
+    pushes_all = _pushes_to_all(message, channel, here_only)
+    if not notifies and not pushes_all:
+        return 0  # meant for nobody: no one to tell
+    levels = preference_store.member_levels(channel.channelId)
+    members = set(levels)
     chosen = recipients(message, channel.type, members, here_only)
+    failed: list[str] = []
+    if pushes_all:
+        failed += _push_to_all_level(message, levels, push, now, notified=chosen.user_ids)
+    fresh = 0
+    if notifies:
+        fresh = _notify_recipients(
+            message, chosen, publisher, push, now, levels=levels, failed=failed
+        )
+    if failed:
+        metrics.add_metric("NotificationPushesFailed", MetricUnit.Count, len(failed))
+        raise PushFailed(f"{len(failed)} pushes failed")
+    return fresh
+
+
+def _notify_recipients(
+    message: MessageRecord,
+    chosen: Recipients,
+    publisher: Publisher,
+    push: Push | None,
+    now: float,
+    *,
+    levels: dict[str, str | None],
+    failed: list[str],
+) -> int:
+    """Writes the recipients' notifications and delivers them: live, or by push where their
+    preferences allow (the others are `held`: listed, never pushed). How many were new."""
     created_at = iso_now()
     pending: dict[str, NotificationRecord] = {}
     existing: list[str] = []
@@ -131,7 +170,11 @@ def notify(
     offline = sorted(set(pending) - reached)
     for user_id in sorted(reached & set(pending)):
         notification_store.mark_delivered(user_id, message.ts, message.channelId, "live")
-    failed = _push_all(offline, message, notification, push)
+    allowed = preferences.pushable(offline, levels, now, mentioned=True) if push else offline
+    for user_id in sorted(set(offline) - set(allowed)):
+        notification_store.mark_delivered(user_id, message.ts, message.channelId, "held")
+    pushed_failed = _push_all(allowed, message, notification, push)
+    failed += pushed_failed
     metrics.add_metric("NotificationsCreated", MetricUnit.Count, fresh)
     logger.info(
         "notified",
@@ -140,13 +183,62 @@ def notify(
             "ts": message.ts,
             "count": fresh,
             "offline": len(offline),
-            "pushFailed": len(failed),
+            "held": len(offline) - len(allowed),
+            "pushFailed": len(pushed_failed),
         },
     )
-    if failed:
-        metrics.add_metric("NotificationPushesFailed", MetricUnit.Count, len(failed))
-        raise PushFailed(f"{len(failed)} of {len(offline)} pushes failed")
     return fresh
+
+
+def _pushes_to_all(message: MessageRecord, channel: ChannelRecord, here_only: bool) -> bool:
+    """Whether some member's level "all" may want this message pushed: a new message of a
+    channel (not a DM, where every message is a notification) with such members."""
+    return not here_only and channel.type not in _DIRECT and int(channel.notifyAllCount or 0) > 0
+
+
+def _push_to_all_level(
+    message: MessageRecord,
+    levels: dict[str, str | None],
+    push: Push | None,
+    now: float,
+    *,
+    notified: frozenset[str],
+) -> list[str]:
+    """Pushes the message to the members whose level is "all", whom it does not notify
+    otherwise, who have no live connection and are not in do not disturb; each push is
+    claimed first, so a redelivery repeats only the failed ones. Those that failed."""
+    if push is None:
+        return []
+    wanted = [
+        u
+        for u, level in levels.items()
+        if level == "all" and u != message.userId and u not in notified
+    ]
+    if not wanted:
+        return []
+    live = set(connection_store.live_connections(message.workspaceId, wanted).values())
+    allowed = preferences.pushable(sorted(set(wanted) - live), levels, now, mentioned=False)
+    pushed = PushedMessage(
+        id=f"{message.channelId}-{message.ts}",
+        type="message",
+        channelId=message.channelId,
+        ts=message.ts,
+        userId=message.userId,
+        createdAt=iso_now(),
+    )
+    failed = []
+    for user_id in allowed:
+        expires = int(now) + 24 * 3600
+        if not preference_store.claim_push(user_id, message.channelId, message.ts, expires):
+            continue  # pushed by an earlier delivery of this record
+        try:
+            push.publish(user_id, message.workspaceId, pushed)
+        except Exception:  # any adapter failure: the others still get theirs
+            logger.exception("push failed", extra={"recipient": user_id, "ts": message.ts})
+            preference_store.release_push(user_id, message.channelId, message.ts)
+            failed.append(user_id)
+    metrics.add_metric("MessagesPushed", MetricUnit.Count, len(allowed) - len(failed))
+    return failed
 
 
 def _push_all(

@@ -49,6 +49,21 @@ class Channel(_Object):
     createdAt: str
     isMember: bool
     memberCount: int
+    isArchived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Bookmark(_Object):
+    id: str
+    channelId: str
+    title: str
+    link: str
+    createdBy: str
+    emoji: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """`emoji` is left out when the bookmark has none, as API.md marks it (`emoji?`)."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ def set_pin(
 ) -> bool:
     """Whether it changed: pinning a pinned message, or unpinning one that is not, does not."""
     channel, _ = access.channel_member(channel_id, caller.user_id)
+    access.not_archived(channel)
     if message_store.get_message(channel_id, ts) is None:
         raise MessageNotFound("message not found")
     changed = (

@@ -28,6 +28,7 @@ def react(
     if not REACTION_NAME.match(name):
         raise InvalidRequest(f"invalid reaction name {name[:64]!r}")
     channel, _ = access.channel_member(channel_id, caller.user_id)
+    access.not_archived(channel)
     for _ in range(_ATTEMPTS):
         item = message_store.get_message(channel_id, ts, consistent=True)
         if item is None:

@@ -57,6 +57,10 @@ class ChannelRecord:
     createdAt: str
     topic: str = ""
     memberCount: int = 0
+    isArchived: bool = False
+    # How many members chose the notification level "all" (parley.domain.preferences): a
+    # message that mentions nobody is read for pushes only while some member did.
+    notifyAllCount: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class ChannelMemberRecord:
     userId: str
     joinedAt: str
     lastReadTs: str | None = None
+    notifyLevel: str | None = None  # "all", "mentions" or "none"; None is the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +140,20 @@ class UserGroupRecord:
     userIds: tuple[str, ...]
     createdBy: str
     createdAt: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookmarkRecord:
+    bookmarkId: str
+    channelId: str
+    workspaceId: str
+    title: str
+    link: str
+    createdBy: str
+    createdAt: str
+    updatedAt: str
+    updatedBy: str
+    emoji: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

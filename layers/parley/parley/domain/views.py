@@ -52,6 +52,7 @@ def channel_view(item: ChannelRecord, is_member: bool) -> Channel:
         createdAt=item.createdAt,
         isMember=is_member,
         memberCount=int(item.memberCount or 0),
+        isArchived=bool(item.isArchived),
     )
 
 

@@ -6,6 +6,7 @@ Unknown request fields are ignored: clients may be newer than the server.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -135,6 +136,21 @@ class Channel(_Out):
     createdAt: str
     isMember: bool
     memberCount: int
+    isArchived: bool = False
+
+
+class Bookmark(_Out):
+    id: str
+    channelId: str
+    title: str
+    link: str
+    createdBy: str
+    emoji: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`emoji` is left out when the bookmark has none, as API.md marks it (`emoji?`)."""
+        return {k: v for k, v in handler(self).items() if v is not None}
 
 
 class UserGroup(_Out):
@@ -525,6 +541,45 @@ class SetPresence(_In):
     status: Literal["auto", "away"]
 
 
+# ------------------------------------------------------------------ team features
+
+# A bookmark's link is checked by the domain (http and https only, a 400 otherwise).
+BookmarkTitle = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+BookmarkEmoji = Annotated[str, StringConstraints(max_length=100)]
+
+
+class CreateBookmark(_In):
+    title: BookmarkTitle
+    link: str
+    emoji: BookmarkEmoji | None = None
+
+
+class UpdateBookmark(_In):
+    """The fields present change; `emoji` null removes it."""
+
+    title: BookmarkTitle | None = None
+    link: str | None = None
+    emoji: BookmarkEmoji | None = None
+
+
+class BookmarkReply(_Out):
+    bookmark: Bookmark
+
+
+class BookmarksReply(_Out):
+    bookmarks: list[Bookmark]
+
+
+class SetNotificationLevel(_In):
+    level: Literal["all", "mentions", "none"]
+
+
+class SetDoNotDisturb(_In):
+    """`until`: ISO 8601 (UTC when it names no zone); null ends do not disturb."""
+
+    until: datetime | None
+
+
 class ErrorBody(_Out):
     code: str
     message: str
@@ -540,6 +595,18 @@ class ErrorReply(_Out):
 class Notification(_Out):
     id: str
     type: Literal["mention", "dm"]
+    channelId: str
+    ts: str
+    userId: str
+    createdAt: str
+
+
+class PushedMessage(_Out):
+    """What is pushed (SNS) for a message that mentions no one, to a member whose
+    notification level for its channel is "all"; never stored or listed."""
+
+    id: str
+    type: Literal["message"]
     channelId: str
     ts: str
     userId: str

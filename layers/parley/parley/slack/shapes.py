@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from parley.domain.objects import Channel, Message, UserGroup
+from parley.domain.records import BookmarkRecord
 from parley.edge.schemas import WorkspaceMember
 
 # Parley's channel types as Slack's conversation kinds (the `types` of conversations.list).
@@ -148,3 +149,25 @@ def usergroup(group: UserGroup, team_id: str, *, with_users: bool) -> dict[str, 
     if with_users:
         shaped["users"] = list(group.userIds)
     return shaped
+
+
+def bookmark(item: BookmarkRecord, team_id: str) -> dict[str, Any]:
+    """A bookmark as Slack's bookmarks methods return it (links only)."""
+    updated = epoch(item.updatedAt) if item.updatedAt != item.createdAt else 0
+    return {
+        "id": item.bookmarkId,
+        "channel_id": item.channelId,
+        "title": item.title,
+        "link": item.link,
+        "emoji": item.emoji,
+        "icon_url": None,
+        "type": "link",
+        "entity_id": None,
+        "date_created": epoch(item.createdAt),
+        "date_updated": updated,
+        "rank": "",
+        "last_updated_by_user_id": item.updatedBy,
+        "last_updated_by_team_id": team_id,
+        "shortcut_id": None,
+        "app_id": None,
+    }

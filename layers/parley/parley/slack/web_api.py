@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from parley.domain import (
     apps,
+    bookmarks,
     channels,
     ephemeral,
     messages,
@@ -35,7 +36,11 @@ from parley.domain.objects import Channel
 from parley.domain.ports import Publisher
 from parley.edge.schemas import PostMessage
 from parley.errors import (
+    AlreadyArchived,
     BlocksTooLong,
+    BookmarkNotFound,
+    CantArchiveGeneral,
+    ChannelArchived,
     ChannelNotFound,
     Conflict,
     EmptyText,
@@ -44,6 +49,7 @@ from parley.errors import (
     InvalidCursor,
     InvalidRequest,
     MessageNotFound,
+    NotArchived,
     NotAuthor,
     NotFound,
     NotInChannel,
@@ -672,11 +678,140 @@ def usergroups_users_update(call: Call) -> dict[str, Any]:
     return {"usergroup": shapes.usergroup(changed, call.team_id, with_users=True)}
 
 
+# -------------------------------------------------------------------- bookmarks
+
+_BOOKMARK_ERRORS: Mapping[type[ParleyError], str] = {
+    BookmarkNotFound: "not_found",
+    InvalidRequest: "invalid_arguments",
+}
+
+
+def _bookmark_link(call: Call, *, required: bool) -> str | None:
+    """`link`, which must begin with http:// or https:// (Slack's invalid_link)."""
+    link = call.text("link")
+    if link is None:
+        if required:
+            raise SlackError("invalid_link")
+        return None
+    try:
+        return bookmarks.checked_link(link)
+    except InvalidRequest:
+        raise SlackError("invalid_link") from None
+
+
+def _bookmark_emoji(call: Call) -> str | None:
+    emoji = call.text("emoji")
+    if emoji is not None and not bookmarks.EMOJI.match(emoji):
+        raise SlackError("invalid_emoji")
+    return emoji
+
+
+def _bookmark_id(call: Call) -> str:
+    value = call.text("bookmark_id")
+    if value is None:
+        raise SlackError(
+            "invalid_arguments", response_metadata=_why("missing required field: bookmark_id")
+        )
+    if not _ID.match(value):
+        raise SlackError("not_found")
+    return value
+
+
+def _bookmark_channel(call: Call) -> str:
+    """`channel_id`: the channel Slack's bookmarks methods name, which the bot must see."""
+    channel_id = call.channel_id("channel_id")
+    found = channels.get_channel(call.bot, channel_id)
+    if not found.isMember:
+        raise SlackError("not_in_channel")
+    return channel_id
+
+
+@method("bookmarks.add", "bookmarks:write", errors=_BOOKMARK_ERRORS)
+def bookmarks_add(call: Call) -> dict[str, Any]:
+    channel_id = _bookmark_channel(call)
+    title = call.required("title")
+    if call.required("type") != "link":
+        raise SlackError("invalid_bookmark_type")
+    link = _bookmark_link(call, required=True)
+    assert link is not None  # required above
+    if len(bookmarks.list_bookmarks(call.bot, channel_id)) >= bookmarks.MAX_PER_CHANNEL:
+        raise SlackError("too_many_tabs")
+    added = bookmarks.add(
+        call.bot, channel_id, call.publisher(), title=title, link=link, emoji=_bookmark_emoji(call)
+    )
+    return {"bookmark": shapes.bookmark(added, call.team_id)}
+
+
+@method("bookmarks.edit", "bookmarks:write", errors=_BOOKMARK_ERRORS)
+def bookmarks_edit(call: Call) -> dict[str, Any]:
+    channel_id = _bookmark_channel(call)
+    emoji_given = "emoji" in call.request.params
+    changed = bookmarks.update(
+        call.bot,
+        _bookmark_id(call),
+        call.publisher(),
+        channel_id=channel_id,
+        title=call.text("title"),
+        link=_bookmark_link(call, required=False),
+        emoji=_bookmark_emoji(call),
+        change_emoji=emoji_given,
+    )
+    return {"bookmark": shapes.bookmark(changed, call.team_id)}
+
+
+@method("bookmarks.list", "bookmarks:read", errors=_BOOKMARK_ERRORS)
+def bookmarks_list(call: Call) -> dict[str, Any]:
+    channel_id = _bookmark_channel(call)
+    found = bookmarks.list_bookmarks(call.bot, channel_id)
+    return {"bookmarks": [shapes.bookmark(b, call.team_id) for b in found]}
+
+
+@method("bookmarks.remove", "bookmarks:write", errors=_BOOKMARK_ERRORS)
+def bookmarks_remove(call: Call) -> dict[str, Any]:
+    channel_id = _bookmark_channel(call)
+    bookmarks.remove(call.bot, _bookmark_id(call), call.publisher(), channel_id=channel_id)
+    return {}
+
+
+# -------------------------------------------------------------------- archiving
+
+_ARCHIVE_ERRORS: Mapping[type[ParleyError], str] = {
+    AlreadyArchived: "already_archived",
+    NotArchived: "not_archived",
+    CantArchiveGeneral: "cant_archive_general",
+    NotInChannel: "not_in_channel",
+    Forbidden: "restricted_action",
+}
+# The scope of each kind of channel that archiving needs, as Slack names them.
+_MANAGE = {"public": "channels:manage", "private": "groups:write"}
+
+
+def _set_archived(call: Call, *, archived: bool) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    found = channels.get_channel(call.bot, channel_id)
+    if found.type not in _MANAGE:
+        raise SlackError("method_not_supported_for_channel_type")
+    call.need(_MANAGE[found.type])
+    channels.set_archived(call.bot, channel_id, call.publisher(), archived=archived)
+    return {}
+
+
+@method("conversations.archive", *_MANAGE.values(), errors=_ARCHIVE_ERRORS)
+def conversations_archive(call: Call) -> dict[str, Any]:
+    return _set_archived(call, archived=True)
+
+
+@method("conversations.unarchive", *_MANAGE.values(), errors=_ARCHIVE_ERRORS)
+def conversations_unarchive(call: Call) -> dict[str, Any]:
+    return _set_archived(call, archived=False)
+
+
 # -------------------------------------------------------------------- errors and the entry
 
 # Parley's errors by kind as Slack's codes, most specific first (a method may override).
 _ERROR_CODES: tuple[tuple[type[ParleyError], str], ...] = (
     (ChannelNotFound, "channel_not_found"),
+    (ChannelArchived, "is_archived"),
     (ThreadNotFound, "thread_not_found"),
     (MessageNotFound, "message_not_found"),
     (UserNotFound, "user_not_found"),

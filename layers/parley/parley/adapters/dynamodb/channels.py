@@ -259,6 +259,21 @@ def set_topic(channel_id: str, topic: str) -> None:
     )
 
 
+def set_archived(channel_id: str, archived: bool) -> bool:
+    """One conditional UpdateItem, so two concurrent archives change it once (channels made
+    before archiving have no `isArchived`: not archived)."""
+    if archived:
+        was = ChannelItem.isArchived.does_not_exist() | ChannelItem.isArchived.is_in(False)
+    else:
+        was = ChannelItem.isArchived.is_in(True)
+    return conditional(
+        lambda: ChannelItem(*channel_key(channel_id)).update(
+            actions=[ChannelItem.isArchived.set(archived)],
+            condition=ChannelItem.PK.exists() & was,
+        )
+    )
+
+
 def open_direct_message(
     channel: ChannelRecord, member_ids: list[str], digest: str
 ) -> ChannelRecord:

@@ -80,6 +80,8 @@ class ChannelItem(Item):
     createdBy = UnicodeAttribute()
     createdAt = UnicodeAttribute()
     memberCount = NumberAttribute(default=0)
+    isArchived = BooleanAttribute(default=False)
+    notifyAllCount = NumberAttribute(default=0)  # members whose notification level is "all"
 
     gsi1: Gsi1[ChannelItem] = Gsi1()
 
@@ -98,6 +100,7 @@ class ChannelMemberItem(Item):
     userId = UnicodeAttribute()
     joinedAt = UnicodeAttribute()
     lastReadTs = UnicodeAttribute(null=True)
+    notifyLevel = UnicodeAttribute(null=True)  # the member's notification level, if chosen
 
     gsi1: Gsi1[ChannelMemberItem] = Gsi1()
 
@@ -469,3 +472,40 @@ class UserGroupHandleItem(Item):
     """PK WS#<wid>, SK UGHANDLE#<handle>: the handle's claim (unique in the workspace)."""
 
     usergroupId = UnicodeAttribute()
+
+
+class BookmarkItem(Item):
+    """PK CH#<cid>, SK BOOKMARK#<bid>: a channel's bookmark, listed with one Query of the
+    channel's partition (the keys sort before MEMBER#, outside the post path's range)."""
+
+    bookmarkId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    title = UnicodeAttribute()
+    link = UnicodeAttribute()
+    emoji = UnicodeAttribute(null=True)
+    createdBy = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    updatedAt = UnicodeAttribute()
+    updatedBy = UnicodeAttribute()
+
+
+class BookmarkPointerItem(Item):
+    """PK BOOKMARK#<bid>, SK BOOKMARK: which channel the bookmark is in (routes name a
+    bookmark by id alone), written in the bookmark's transaction."""
+
+    channelId = UnicodeAttribute()
+
+
+class DoNotDisturbItem(Item):
+    """PK USER#<uid>, SK DND: the user's do-not-disturb end; TTL removes it a day after."""
+
+    until = UnicodeAttribute()
+    ttl = TTLAttribute(null=True)
+
+
+class PushClaimItem(Item):
+    """PK USER#<uid>, SK PUSH#<ts>#<cid>: a message that mentions nobody, pushed to a member
+    whose level is "all"; claimed before the push so a redelivery pushes it once."""
+
+    ttl = TTLAttribute(null=True)

@@ -67,6 +67,9 @@ class ChannelRepository(Protocol):
     def set_topic(self, channel_id: str, topic: str) -> None:
         """Sets the topic of the channel, which must exist."""
 
+    def set_archived(self, channel_id: str, archived: bool) -> bool:
+        """Archives or unarchives the channel if it is not so already; False if it was."""
+
     def open_direct_message(
         self, channel: ChannelRecord, member_ids: list[str], digest: str
     ) -> ChannelRecord:
