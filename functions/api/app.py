@@ -21,6 +21,7 @@ from hook_routes import router as hook_router
 from import_routes import router as import_router
 from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
+from scheduling_routes import router as scheduling_router
 from search_routes import router as search_router
 from usergroup_routes import router as usergroup_router
 
@@ -79,6 +80,7 @@ app.include_router(hook_router)
 app.include_router(command_router)
 app.include_router(import_router)
 app.include_router(usergroup_router)
+app.include_router(scheduling_router)
 
 
 @functools.cache

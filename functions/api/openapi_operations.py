@@ -176,6 +176,24 @@ OPERATIONS: dict[str, Operation] = {
     "DELETE /usergroups/{gid}": Operation(
         "team features", "deleteUserGroup", "Delete a user group (workspace admins)"
     ),
+    "POST /channels/{cid}/scheduled": Operation(
+        "team features", "scheduleMessage", "Schedule a message to post as the caller later"
+    ),
+    "GET /me/scheduled": Operation(
+        "team features", "listScheduledMessages", "List the caller's pending scheduled messages"
+    ),
+    "DELETE /scheduled/{id}": Operation(
+        "team features", "cancelScheduledMessage", "Cancel a pending scheduled message"
+    ),
+    "POST /me/reminders": Operation(
+        "team features", "addReminder", "Set a reminder for the caller at a time"
+    ),
+    "GET /me/reminders": Operation(
+        "team features", "listReminders", "List the caller's pending reminders"
+    ),
+    "DELETE /reminders/{id}": Operation(
+        "team features", "deleteReminder", "Delete a pending reminder"
+    ),
     "POST /workspaces/{wid}/imports": Operation(
         "imports", "createImport", "Create a Slack import: a presigned POST of the export"
     ),
@@ -219,6 +237,13 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "userIds": ["8c1f0a2e-5b7d-4e11-9a3c-2f6d7e8a9b0c"],
     },
     "UpdateUserGroup": {"name": "On call this week"},
+    "ScheduleMessage": {"text": "Stand-up in five minutes", "postAt": "2026-12-08T09:55:00Z"},
+    "CreateReminder": {
+        "text": "Review the release notes",
+        "at": "2026-12-08T14:00:00Z",
+        "channelId": "C0123456789",
+        "ts": "1732700000.000123",
+    },
 }
 
 _USER = {
@@ -266,6 +291,24 @@ REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
             "handle": "oncall",
             "name": "On call",
             "userIds": [_USER["id"]],
+        }
+    },
+    "ScheduledReply": {
+        "scheduled": {
+            "id": "Q0123456789",
+            "channelId": "C0123456789",
+            "text": "Stand-up in five minutes",
+            "postAt": "2026-12-08T09:55:00.000Z",
+            "threadTs": None,
+        }
+    },
+    "ReminderReply": {
+        "reminder": {
+            "id": "Rm0123456789",
+            "text": "Review the release notes",
+            "at": "2026-12-08T14:00:00.000Z",
+            "channelId": "C0123456789",
+            "ts": "1732700000.000123",
         }
     },
     "ErrorReply": {"error": {"code": "not_found", "message": "no such channel"}},
