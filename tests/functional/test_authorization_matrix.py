@@ -26,6 +26,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -74,6 +75,7 @@ IMPORT_ADMIN = "import_admin"  # an import: its workspace's admins; to everyone 
 # tests/unit/test_webhooks.py covers the admin in the channel.
 CHANNEL_ADMIN = "channel_admin"
 HOOK_TOKEN = "hook_token"  # the URL's token is the credential: a wrong one is 404 to all
+OWNER = "owner"  # a scheduled message or reminder: its owner's (Bob's); to all others 404
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,17 @@ class World:
     app_id: str  # an app Alice (the admin) made
     import_id: str  # a Slack import Alice made, its zip uploaded, not started
     usergroup_id: str  # a user group Alice (the admin) made
+    scheduled_id: str  # a message Bob scheduled in the channel
+    reminder_id: str  # a reminder Bob set about the channel's message
 
     def path(self, template_path: str) -> str:
         values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
         values |= {"code": self.code, "name": "thumbsup", "fid": self.fid}
         values |= {"appId": self.app_id, "hookId": "H-unknown", "token": "pxh-not-a-hook"}
         values |= {"importId": self.import_id, "gid": self.usergroup_id}
+        values["id"] = (
+            self.scheduled_id if template_path.startswith("/scheduled/") else (self.reminder_id)
+        )
         return template_path.format(**values)
 
 
@@ -177,6 +184,14 @@ HTTP_ROWS: dict[str, Row] = {
     "GET /workspaces/{wid}/usergroups": Row(WORKSPACE),
     "PATCH /usergroups/{gid}": Row(ADMIN, body=lambda w: {"name": "Renamed"}),
     "DELETE /usergroups/{gid}": Row(ADMIN, 204),
+    "POST /channels/{cid}/scheduled": Row(
+        IN_CHANNEL, 201, body=lambda w: {"text": "later", "postAt": _ahead(minutes=5)}
+    ),
+    "GET /me/scheduled": Row(ANYONE),
+    "DELETE /scheduled/{id}": Row(OWNER, 204),
+    "POST /me/reminders": Row(ANYONE, 201, body=lambda w: {"text": "x", "at": _ahead(hours=1)}),
+    "GET /me/reminders": Row(ANYONE),
+    "DELETE /reminders/{id}": Row(OWNER, 204),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -211,6 +226,7 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         IMPORT_ADMIN: ok if role == "admin" else 404,
         CHANNEL_ADMIN: 403 if sees else 404,
         HOOK_TOKEN: 404,
+        OWNER: ok if role == "author" else 404,
     }
     return answers[rule]
 
@@ -260,6 +276,12 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         status, posted = api("POST", f"/channels/{cid}/messages", user=BOB, body=message)
         assert status == 201
         ts, code = posted["message"]["ts"], invite["invite"]["code"]
+        later = {"text": "later", "postAt": _ahead(minutes=5)}
+        status, scheduled = api("POST", f"/channels/{cid}/scheduled", user=BOB, body=later)
+        assert status == 201, scheduled
+        about = {"text": "look", "at": _ahead(hours=1), "channelId": cid, "ts": ts}
+        status, reminder = api("POST", "/me/reminders", user=BOB, body=about)
+        assert status == 201, reminder
         worlds[kind] = World(
             wid,
             cid,
@@ -271,10 +293,16 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
             made["app"]["id"],
             import_id,
             usergroup["usergroup"]["id"],
+            scheduled["scheduled"]["id"],
+            reminder["reminder"]["id"],
         )
     for role, user in ROLES.items():
         connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))
     return worlds
+
+
+def _ahead(**delta: float) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
 
 
 def _uploaded_import(api: Api, wid: str) -> str:
@@ -356,7 +384,11 @@ def _assert_private_channel_stays_private(poster: RecordingPoster, world: World)
 
 def _kinds(rule: str) -> tuple[str, ...]:
     """Rules that do not involve the channel answer the same whatever its kind."""
-    return ("public",) if rule in (ANYONE, WORKSPACE, ADMIN, IMPORT_ADMIN, HOOK_TOKEN) else KINDS
+    return (
+        ("public",)
+        if rule in (ANYONE, WORKSPACE, ADMIN, IMPORT_ADMIN, HOOK_TOKEN, OWNER)
+        else KINDS
+    )
 
 
 CELLS = [

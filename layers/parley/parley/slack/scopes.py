@@ -33,6 +33,8 @@ Scope = Literal[
     "users:read.email",
     "usergroups:read",
     "usergroups:write",
+    "reminders:read",
+    "reminders:write",
     "commands",
     "app_mentions:read",
     "incoming-webhook",
