@@ -129,6 +129,8 @@ def test_only_members_schedule_and_only_the_author_cancels(
     assert schedules() == {}  # the schedule is deleted with it
     assert api("GET", "/me/scheduled")[1]["scheduled"] == []
     assert api("DELETE", f"/scheduled/{sid}")[0] == 404
+    assert api("DELETE", f"/scheduled/{'Q' * 2000}")[0] == 404  # no key of ours
+    assert api("DELETE", f"/reminders/{'R' * 2000}")[0] == 404
 
 
 def test_a_schedule_that_outlived_its_cancel_posts_nothing(

@@ -16,6 +16,7 @@ becomes a `reminder` notification of its owner, delivered as mentions are.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from parley.errors import (
     TimeTooFar,
 )
 from parley.ids import iso_now, new_id, ts_from_micros
+from parley.limits import ID_PATTERN
 from parley.observability import MetricUnit, logger, metrics
 
 MESSAGE_LEAD = timedelta(minutes=1)  # API.md: postAt 1 minute to 120 days ahead
@@ -51,6 +53,7 @@ SCHEDULED_MESSAGE, REMINDER = "scheduled_message", "reminder"
 # How long a firing waits out the author's send rate limit (a burst of messages scheduled
 # for the same minute) before it fails and the invocation is retried.
 RATE_WAIT_S = 20.0
+_ID = re.compile(ID_PATTERN)  # an id that is none of ours (too long for a key) is not found
 
 
 def _utc(moment: datetime) -> datetime:
@@ -165,15 +168,17 @@ def list_scheduled(
 
 
 def get_scheduled(caller: Caller, scheduled_id: str) -> ScheduledMessage:
-    item = schedule_store.get_scheduled(caller.user_id, scheduled_id)
-    if item is None:
+    item = _ID.match(scheduled_id) and schedule_store.get_scheduled(caller.user_id, scheduled_id)
+    if not item:
         raise NotFound("scheduled message not found")
     return scheduled_view(item)
 
 
 def cancel_scheduled(caller: Caller, scheduled_id: str, scheduler: Scheduler) -> None:
     """Only its author's: for anyone else, as for one posted already, it does not exist."""
-    if not schedule_store.remove_scheduled(caller.user_id, scheduled_id):
+    if not _ID.match(scheduled_id) or not schedule_store.remove_scheduled(
+        caller.user_id, scheduled_id
+    ):
         raise NotFound("scheduled message not found")
     scheduler.cancel(scheduled_id)
 
@@ -235,7 +240,9 @@ def list_reminders(
 
 
 def delete_reminder(caller: Caller, reminder_id: str, scheduler: Scheduler) -> None:
-    if not schedule_store.remove_reminder(caller.user_id, reminder_id):
+    if not _ID.match(reminder_id) or not schedule_store.remove_reminder(
+        caller.user_id, reminder_id
+    ):
         raise NotFound("reminder not found")
     scheduler.cancel(reminder_id)
 
