@@ -27,7 +27,9 @@ class SnsPush:
             return self._client
 
     def publish(self, recipient: str, workspace_id: str, notification: Notification) -> None:
-        body = {"recipient": recipient, "workspaceId": workspace_id, **notification.model_dump()}
+        from parley.domain.notifications import wire
+
+        body = {"recipient": recipient, "workspaceId": workspace_id, **wire(notification)}
         self._sns().publish(
             TopicArn=self._topic_arn,
             Message=json.dumps(body, separators=(",", ":")),

@@ -125,7 +125,7 @@ def notify(
         return 0
     # Every recipient's notification reads the same, so one event serves them all.
     notification = notification_view(next(iter(pending.values())))
-    event = {"type": "notification", "notification": notification.model_dump()}
+    event = {"type": "notification", "notification": wire(notification)}
     delivery = publisher.to_users(message.workspaceId, sorted(pending), event)
     reached: set[str] = getattr(delivery, "reached", set())
     offline = sorted(set(pending) - reached)
@@ -186,7 +186,7 @@ def tell(
             return False
         item = earlier[user_id]
     notification = notification_view(item)
-    event = {"type": "notification", "notification": notification.model_dump()}
+    event = {"type": "notification", "notification": wire(notification)}
     reached = [
         wid for wid in workspace_ids if user_id in publisher.to_users(wid, [user_id], event).reached
     ]
@@ -197,6 +197,12 @@ def tell(
         push.publish(user_id, item.workspaceId or next(iter(workspace_ids), ""), notification)
         notification_store.mark_delivered(user_id, item.ts, key, "push")
     return True
+
+
+def wire(notification: Notification) -> dict[str, object]:
+    """The notification as frames and pushes carry it: `text` only where there is one (a
+    reminder's, a dropped scheduled message's), so mentions and DMs keep their shape."""
+    return notification.model_dump(exclude={"text"} if notification.text is None else None)
 
 
 def notification_view(item: NotificationRecord) -> Notification:
