@@ -17,10 +17,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, cost, delivery, fanout, imports, search, slack, transport
+from bench import coldstart, cost, delivery, fanout, imports, scheduled, search, slack, transport
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-NAMES = ("coldStart", "fanout", "delivery", "cost", "search", "slack", "transport", "import")
+NAMES = (
+    "coldStart",
+    "fanout",
+    "delivery",
+    "cost",
+    "search",
+    "slack",
+    "transport",
+    "import",
+    "scheduled",
+)
 
 
 def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -35,6 +45,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "slack": {"members": 3, "rounds": 4},
             "transport": {"calls": 3, "rounds": 2, "runs": 1},
             "import": {"messages": 400, "days": 2},
+            "scheduled": {"count": 10, "channels": 2, "spread_s": 2.0},
         }
     quick = args.quick
     return {
@@ -54,6 +65,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "runs": 2 if quick else 5,
         },
         "import": {"messages": 10_000 if quick else 100_000},
+        "scheduled": {"count": 50 if quick else 200},
     }
 
 
@@ -66,6 +78,7 @@ RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "slack": (slack.run, slack.table),
     "transport": (transport.run, transport.table),
     "import": (imports.run, imports.table),
+    "scheduled": (scheduled.run, scheduled.table),
 }
 
 

@@ -440,6 +440,15 @@ def _create_user_pool_client(
     )
 
 
+def _create_schedule_group(
+    resource: Resource, props: Mapping[str, Any], resolver: Resolver, aws: AwsClients
+) -> None:
+    """The group whose one-time schedules local.scheduler fires (moto stores, never runs)."""
+    name = _physical_name(resource, props, "Name", resolver)
+    arn = aws("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+    resolver.register(resource.logical_id, name, Arn=arn)
+
+
 _Creator = Callable[[Resource, Mapping[str, Any], Resolver, AwsClients], None]
 
 _CREATORS: dict[str, _Creator] = {
@@ -449,6 +458,7 @@ _CREATORS: dict[str, _Creator] = {
     "AWS::SNS::Topic": _create_topic,
     "AWS::Cognito::UserPool": _create_user_pool,
     "AWS::Cognito::UserPoolClient": _create_user_pool_client,
+    "AWS::Scheduler::ScheduleGroup": _create_schedule_group,
 }
 
 CREATED_TYPES = frozenset(_CREATORS)

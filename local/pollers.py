@@ -166,6 +166,35 @@ class _Poller:
                 log.warning("%s: %s; retrying", self._pool.spec.logical_id, error)
                 await asyncio.sleep(max(1.0, self._poll_interval_s))
 
+    async def invoke_async(self, event: Any, max_retries: int, on_failure_arn: str | None) -> bool:
+        """An asynchronous invocation as Lambda runs one: a failed attempt is retried up to
+        `max_retries` times (the function's EventInvokeConfig), then the event goes to the
+        OnFailure destination with Lambda's record. Whether it succeeded."""
+        attempts = 0
+        while True:
+            attempts += 1
+            invocation = await self._pool.invoke(event)
+            if not invocation.failed:
+                return True
+            if attempts > max_retries:
+                break
+            await asyncio.sleep(self._poll_interval_s)
+        log.warning(
+            "%s: asynchronous invocation failed %d times: %s",
+            self._pool.spec.logical_id,
+            attempts,
+            (invocation.error or {}).get("errorMessage"),
+        )
+        if on_failure_arn:
+            document = {
+                **_invocation_record(self._pool, invocation, attempts),
+                "requestPayload": event,
+                "responsePayload": invocation.error,
+            }
+            document["requestContext"]["condition"] = "RetriesExhausted"
+            await self._send_to(on_failure_arn, json.dumps(document))
+        return False
+
     async def _send_to(self, arn: str, message: str) -> None:
         service, name = arn.split(":")[2], arn.rsplit(":", 1)[-1]
         if service == "sqs":
@@ -455,30 +484,12 @@ class SchedulePoller(_Poller):
             if event is None:
                 event = scheduled_event(rule_arn, now)
             # Asynchronous, as Lambda invokes for EventBridge: the next tick does not wait.
-            task = asyncio.create_task(self._invoke_async(event))
+            task = asyncio.create_task(
+                self.invoke_async(event, self._source.max_retries, self._source.on_failure_arn)
+            )
             task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
-    async def _invoke_async(self, event: Any) -> None:
-        attempts = 0
-        while True:
-            attempts += 1
-            invocation = await self._pool.invoke(event)
-            if not invocation.failed:
-                return
-            if attempts > self._source.max_retries:
-                break
-            await asyncio.sleep(self._poll_interval_s)
-        log.warning(
-            "%s: scheduled invocation failed %d times: %s",
-            self._pool.spec.logical_id,
-            attempts,
-            (invocation.error or {}).get("errorMessage"),
-        )
-        if self._source.on_failure_arn:
-            document = {
-                **_invocation_record(self._pool, invocation, attempts),
-                "requestPayload": event,
-                "responsePayload": invocation.error,
-            }
-            document["requestContext"]["condition"] = "RetriesExhausted"
-            await self._send_to(self._source.on_failure_arn, json.dumps(document))
+
+class AsyncInvoker(_Poller):
+    """Invokes one function asynchronously for a service that is no event source mapping
+    (EventBridge Scheduler's targets, local.scheduler)."""

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -16,7 +16,16 @@ from local.gateway_http import PARSER_LINE_BYTES, HttpGateway
 from local.gateway_ws import WebSocketGateway
 from local.jwt_auth import GatewayVerifier
 from local.pollers import QueuePoller, SchedulePoller, StreamPoller
-from local.sam import EventSource, FunctionSpec, HttpApi, ScheduleSource, StreamSource, WebSocketApi
+from local.sam import (
+    AsyncInvocation,
+    EventSource,
+    FunctionSpec,
+    HttpApi,
+    ScheduleSource,
+    StreamSource,
+    WebSocketApi,
+)
+from local.scheduler import LocalScheduler
 from local.workers import FunctionPool, worker_cap
 from parley.adapters.cognito import Jwks
 
@@ -33,6 +42,8 @@ class RuntimePlan:
     websocket_api: WebSocketApi | None
     event_sources: Sequence[EventSource]
     jwks_url: Callable[[str], str]  # issuer -> where its keys are served locally
+    # Each function's asynchronous retries, for the schedules local.scheduler fires.
+    async_invocations: Mapping[str, AsyncInvocation] = field(default_factory=dict)
 
 
 class Runtime:
@@ -46,6 +57,8 @@ class Runtime:
         max_workers_per_function: int,
         poll_interval_s: float,
         schedule_interval_s: float | None = None,
+        scheduler_poll_s: float = 1.0,
+        scheduler_clock: Callable[[], float] | None = None,
     ) -> None:
         self._plan = plan
         self._aws = aws
@@ -53,6 +66,9 @@ class Runtime:
         self._max_workers = max_workers_per_function
         self._poll_interval_s = poll_interval_s
         self._schedule_interval_s = schedule_interval_s
+        self._scheduler_poll_s = scheduler_poll_s
+        self._scheduler_clock = scheduler_clock
+        self.scheduler: LocalScheduler | None = None
         self.pools: dict[str, FunctionPool] = {}
         self._runners: list[web.AppRunner] = []
         self._ws_gateway: WebSocketGateway | None = None
@@ -97,6 +113,17 @@ class Runtime:
             task.add_done_callback(_report_poller_end)
             self._pollers.append(task)
             starting.append((poller, task))
+        # EventBridge Scheduler's one-time schedules, which moto keeps but never fires.
+        self.scheduler = LocalScheduler(
+            self._aws,
+            self.pools,
+            plan.async_invocations,
+            self._scheduler_poll_s,
+            **({"clock": self._scheduler_clock} if self._scheduler_clock else {}),
+        )
+        scheduler_task = asyncio.create_task(self.scheduler.run())
+        scheduler_task.add_done_callback(_report_poller_end)
+        self._pollers.append(scheduler_task)
         # The stack has started once every mapping has its place, as a deployed mapping has
         # it when created: a write after the start is seen by a LATEST stream mapping.
         for poller, task in starting:

@@ -96,6 +96,12 @@ def register_runtime_resources(
             name = str(resolver.resolve(resource.properties.get("DomainName", logical_id)))
             arn = f"arn:aws:es:{REGION}:{ACCOUNT_ID}:domain/{name}"
             resolver.register(logical_id, name, Arn=arn, DomainArn=arn, DomainEndpoint="")
+        elif resource.type == "AWS::IAM::Role":
+            # Its ARN is passed to services (Scheduler's targets); moto checks no role.
+            name = f"{resolver.stack_name}-{logical_id}"
+            resolver.register(
+                logical_id, name, Arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", RoleId=name
+            )
         elif resource.type not in service_types:
             resolver.register(logical_id, local_id(logical_id))
     if any(_http_events(template, resolver, api_id=None)):
@@ -521,17 +527,41 @@ def _schedule_source(
             expression,
         )
         return None
-    invoke_config = resolver.resolve(function.properties.get("EventInvokeConfig") or {})
-    on_failure = (invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}
+    retries = async_invocation(function, resolver)
     raw_input = props.get("Input")
     return ScheduleSource(
         function=function.logical_id,
         rule_name=str(props.get("Name") or f"{function.logical_id}{name}"),
         interval_s=interval,
         input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
+        max_retries=retries.max_retries,
+        on_failure_arn=retries.on_failure_arn,
+    )
+
+
+@dataclass(frozen=True)
+class AsyncInvocation:
+    """How Lambda retries the function's asynchronous invocations (EventInvokeConfig)."""
+
+    max_retries: int = 2
+    on_failure_arn: str | None = None
+
+
+def async_invocation(function: Resource, resolver: Resolver) -> AsyncInvocation:
+    invoke_config = resolver.resolve(function.properties.get("EventInvokeConfig") or {})
+    on_failure = (invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}
+    return AsyncInvocation(
         max_retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
         on_failure_arn=on_failure.get("Destination"),
     )
+
+
+def async_invocations(template: Template, resolver: Resolver) -> dict[str, AsyncInvocation]:
+    """Every function's, by logical id: what an EventBridge Scheduler target gets."""
+    return {
+        function.logical_id: async_invocation(function, resolver)
+        for function in resolver.active(template.of_type(FUNCTION))
+    }
 
 
 def _stream_source(props: Mapping[str, Any], common: dict[str, Any]) -> StreamSource:

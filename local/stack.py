@@ -28,6 +28,7 @@ from local.aws import FAKE_CREDENTIALS, AwsClients, MotoServer
 from local.cognito import Tokens, UserPool
 from local.intrinsics import REGION, Resolver, as_string
 from local.runtime import Runtime, RuntimePlan
+from local.scheduler import OffsetClock
 from local.template import Template, TemplateError
 from local.workers import default_worker_cap, lambda_environment
 
@@ -68,6 +69,9 @@ class StackConfig:
     # Every schedule's period, in place of the template's rate (tests that cannot wait a
     # minute); None runs each at its own rate.
     schedule_interval_s: float | None = None
+    # How often the local scheduler looks for due one-time schedules (EventBridge
+    # Scheduler's): their lateness is up to one period.
+    scheduler_poll_s: float = 1.0
     prewarm: bool = True
     services: Sequence[LocalService] = ()
     # Functions whose event sources do not run, as if each mapping had `Enabled: false`
@@ -135,6 +139,8 @@ class Stack:
         self._sockets: list[socket.socket] = []
         self._started_services: list[LocalService] = []
         self._known_users: set[str] = set()
+        # The local scheduler's clock: tests advance it rather than wait for a schedule.
+        self.scheduler_clock = OffsetClock()
 
     # ------------------------------------------------------------------------- lifecycle
 
@@ -192,6 +198,8 @@ class Stack:
             max_workers_per_function=config.max_workers_per_function,
             poll_interval_s=config.poll_interval_s,
             schedule_interval_s=config.schedule_interval_s,
+            scheduler_poll_s=config.scheduler_poll_s,
+            scheduler_clock=self.scheduler_clock,
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -303,6 +311,7 @@ class Stack:
                 self.config.disabled_event_sources,
             ),
             jwks_url=lambda issuer: rewrite(f"{issuer}/.well-known/jwks.json"),
+            async_invocations=sam.async_invocations(template, resolver),
         )
 
     def _user_pool(self, template: Template, resolver: Resolver) -> UserPool | None:

@@ -21,6 +21,7 @@ from hook_routes import router as hook_router
 from import_routes import router as import_router
 from params import Cursor, Limit, TsQuery
 from pydantic import ValidationError
+from scheduling_routes import router as scheduling_router
 from search_routes import router as search_router
 from team_routes import router as team_router
 from usergroup_routes import router as usergroup_router
@@ -81,6 +82,7 @@ app.include_router(command_router)
 app.include_router(import_router)
 app.include_router(usergroup_router)
 app.include_router(team_router)
+app.include_router(scheduling_router)
 
 
 @functools.cache

@@ -200,6 +200,24 @@ OPERATIONS: dict[str, Operation] = {
     "PUT /me/dnd": Operation(
         "team features", "setDoNotDisturb", "Hold the caller's pushes until a time (or end it)"
     ),
+    "POST /channels/{cid}/scheduled": Operation(
+        "team features", "scheduleMessage", "Schedule a message to post as the caller later"
+    ),
+    "GET /me/scheduled": Operation(
+        "team features", "listScheduledMessages", "List the caller's pending scheduled messages"
+    ),
+    "DELETE /scheduled/{id}": Operation(
+        "team features", "cancelScheduledMessage", "Cancel a pending scheduled message"
+    ),
+    "POST /me/reminders": Operation(
+        "team features", "addReminder", "Set a reminder for the caller at a time"
+    ),
+    "GET /me/reminders": Operation(
+        "team features", "listReminders", "List the caller's pending reminders"
+    ),
+    "DELETE /reminders/{id}": Operation(
+        "team features", "deleteReminder", "Delete a pending reminder"
+    ),
     "POST /workspaces/{wid}/imports": Operation(
         "imports", "createImport", "Create a Slack import: a presigned POST of the export"
     ),
@@ -251,6 +269,13 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "UpdateBookmark": {"title": "Runbook (v2)"},
     "SetNotificationLevel": {"level": "mentions"},
     "SetDoNotDisturb": {"until": "2026-12-07T18:00:00Z"},
+    "ScheduleMessage": {"text": "Stand-up in five minutes", "postAt": "2026-12-08T09:55:00Z"},
+    "CreateReminder": {
+        "text": "Review the release notes",
+        "at": "2026-12-08T14:00:00Z",
+        "channelId": "C0123456789",
+        "ts": "1732700000.000123",
+    },
 }
 
 _USER = {
@@ -311,5 +336,23 @@ REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "BookmarkReply": {"bookmark": _BOOKMARK},
     "BookmarksReply": {"bookmarks": [_BOOKMARK]},
+    "ScheduledReply": {
+        "scheduled": {
+            "id": "Q0123456789",
+            "channelId": "C0123456789",
+            "text": "Stand-up in five minutes",
+            "postAt": "2026-12-08T09:55:00.000Z",
+            "threadTs": None,
+        }
+    },
+    "ReminderReply": {
+        "reminder": {
+            "id": "Rm0123456789",
+            "text": "Review the release notes",
+            "at": "2026-12-08T14:00:00.000Z",
+            "channelId": "C0123456789",
+            "ts": "1732700000.000123",
+        }
+    },
     "ErrorReply": {"error": {"code": "not_found", "message": "no such channel"}},
 }

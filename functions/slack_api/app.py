@@ -38,7 +38,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except web_api.SlackError as refused:
         return _answer(web_api.Reply(200, {"ok": False, "error": refused.error}))
     logger.append_keys(slackMethod=request.method)
-    reply = web_api.handle(request, wiring.broadcaster)
+    reply = web_api.handle(request, wiring.broadcaster, wiring.scheduler)
     if reply.body.get("ok") is False:
         logger.info("slack method refused", extra={"error": reply.body.get("error")})
     return _answer(reply)

@@ -26,6 +26,7 @@ EVENTS = ROOT / "events"
 TABLE = "parley-unit"
 BUCKET = "parley-unit-files"
 IMPORT_QUEUE = "parley-unit-imports"
+SCHEDULE_GROUP = "parley-unit"
 IMPORT_QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/123456789012/{IMPORT_QUEUE}"
 
 ALICE, BOB, CAROL = "u-alice-0000", "u-bob-0000", "u-carol-0000"
@@ -108,6 +109,9 @@ ENVIRONMENT = {
     "IMPORT_QUEUE_URL": IMPORT_QUEUE_URL,
     "MAX_IMPORT_BYTES": "20971520",
     "HTTP_API_URL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+    "SCHEDULE_GROUP": SCHEDULE_GROUP,
+    "SCHEDULED_POSTER_ARN": "arn:aws:lambda:us-east-1:123456789012:function:parley-unit-poster",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/parley-unit-scheduler",
     # moto in process intercepts botocore's requests only (the lean client's would leave
     # the process), and tests count and fake requests with botocore's event hooks; the lean
     # client runs test_dynamodb_contract.py's suite beside botocore's (on moto's server) and
@@ -149,6 +153,7 @@ def _mocked_account() -> Iterator[None]:
             boto3.client("s3").create_bucket(Bucket=BUCKET)
             queue = boto3.client("sqs").create_queue(QueueName=IMPORT_QUEUE)
             assert queue["QueueUrl"] == IMPORT_QUEUE_URL
+            boto3.client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP)
             yield
 
 
@@ -166,6 +171,9 @@ def aws(_mocked_account: None) -> Iterator[None]:
             if "LastEvaluatedKey" not in page:
                 break
             scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    scheduler = boto3.client("scheduler")
+    for schedule in scheduler.list_schedules(GroupName=SCHEDULE_GROUP)["Schedules"]:
+        scheduler.delete_schedule(GroupName=SCHEDULE_GROUP, Name=schedule["Name"])
 
 
 @pytest.fixture
@@ -181,6 +189,7 @@ def poster(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingPost
     wiring.configured.cache_clear()
     wiring.broadcaster.cache_clear()
     wiring.file_bucket.cache_clear()
+    wiring.scheduler.cache_clear()
     users._provisioned.clear()
     monkeypatch.setattr(wiring, "broadcaster", lambda: Broadcaster(recording, max_workers=4))
     yield recording

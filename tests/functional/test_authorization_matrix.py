@@ -26,6 +26,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -74,6 +75,7 @@ IMPORT_ADMIN = "import_admin"  # an import: its workspace's admins; to everyone 
 # tests/unit/test_webhooks.py covers the admin in the channel.
 CHANNEL_ADMIN = "channel_admin"
 HOOK_TOKEN = "hook_token"  # the URL's token is the credential: a wrong one is 404 to all
+OWNER = "owner"  # a scheduled message or reminder: its owner's (Bob's); to all others 404
 
 
 @dataclass(frozen=True)
@@ -101,15 +103,23 @@ class World:
     usergroup_id: str  # a user group Alice (the admin) made
     bookmark_id: str  # a bookmark Bob made in the channel
     archived_cid: str  # a channel of the same kind, Bob's, with Dave in it, archived
+    scheduled_id: str  # a message Bob scheduled in the channel
+    reminder_id: str  # a reminder Bob set about the channel's message
 
     def path(self, template_path: str, archived: bool = False) -> str:
         values = {"wid": self.wid, "cid": self.cid, "ts": self.ts, "threadTs": self.ts}
         values |= {"code": self.code, "name": "thumbsup", "fid": self.fid}
         values |= {"appId": self.app_id, "hookId": "H-unknown", "token": "pxh-not-a-hook"}
         values |= {"importId": self.import_id, "gid": self.usergroup_id}
-        values |= {"id": self.bookmark_id}
         if archived:
             values["cid"] = self.archived_cid
+        # `{id}` names a bookmark, a scheduled message or a reminder, by the route.
+        if template_path.startswith("/scheduled/"):
+            values["id"] = self.scheduled_id
+        elif template_path.startswith("/reminders/"):
+            values["id"] = self.reminder_id
+        else:
+            values["id"] = self.bookmark_id
         return template_path.format(**values)
 
 
@@ -194,6 +204,14 @@ HTTP_ROWS: dict[str, Row] = {
     "POST /channels/{cid}/unarchive": Row(AUTHOR_OR_ADMIN, archived=True),
     "PUT /channels/{cid}/notifications": Row(IN_CHANNEL, 204, body=lambda w: {"level": "all"}),
     "PUT /me/dnd": Row(ANYONE, 204, body=lambda w: {"until": "2030-01-01T00:00:00Z"}),
+    "POST /channels/{cid}/scheduled": Row(
+        IN_CHANNEL, 201, body=lambda w: {"text": "later", "postAt": _ahead(minutes=5)}
+    ),
+    "GET /me/scheduled": Row(ANYONE),
+    "DELETE /scheduled/{id}": Row(OWNER, 204),
+    "POST /me/reminders": Row(ANYONE, 201, body=lambda w: {"text": "x", "at": _ahead(hours=1)}),
+    "GET /me/reminders": Row(ANYONE),
+    "DELETE /reminders/{id}": Row(OWNER, 204),
 }
 
 # WebSocket actions: the route key, its function and a frame. The connection belongs to
@@ -228,6 +246,7 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         IMPORT_ADMIN: ok if role == "admin" else 404,
         CHANNEL_ADMIN: 403 if sees else 404,
         HOOK_TOKEN: 404,
+        OWNER: ok if role == "author" else 404,
     }
     return answers[rule]
 
@@ -288,6 +307,12 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
         )
         assert status == 200
         assert api("POST", f"/channels/{archived_cid}/archive", user=BOB)[0] == 200
+        later = {"text": "later", "postAt": _ahead(minutes=5)}
+        status, scheduled = api("POST", f"/channels/{cid}/scheduled", user=BOB, body=later)
+        assert status == 201, scheduled
+        about = {"text": "look", "at": _ahead(hours=1), "channelId": cid, "ts": ts}
+        status, reminder = api("POST", "/me/reminders", user=BOB, body=about)
+        assert status == 201, reminder
         worlds[kind] = World(
             wid,
             cid,
@@ -301,10 +326,16 @@ def _build_worlds(api: Api, connect: Callable[[str, str, str], None]) -> dict[st
             usergroup["usergroup"]["id"],
             bookmark["bookmark"]["id"],
             archived_cid,
+            scheduled["scheduled"]["id"],
+            reminder["reminder"]["id"],
         )
     for role, user in ROLES.items():
         connect(f"conn-{role}", user, _connection_workspace(worlds["public"], role))
     return worlds
+
+
+def _ahead(**delta: float) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
 
 
 def _uploaded_import(api: Api, wid: str) -> str:
@@ -386,7 +417,11 @@ def _assert_private_channel_stays_private(poster: RecordingPoster, world: World)
 
 def _kinds(rule: str) -> tuple[str, ...]:
     """Rules that do not involve the channel answer the same whatever its kind."""
-    return ("public",) if rule in (ANYONE, WORKSPACE, ADMIN, IMPORT_ADMIN, HOOK_TOKEN) else KINDS
+    return (
+        ("public",)
+        if rule in (ANYONE, WORKSPACE, ADMIN, IMPORT_ADMIN, HOOK_TOKEN, OWNER)
+        else KINDS
+    )
 
 
 CELLS = [

@@ -4,6 +4,8 @@ Lambda's asynchronous retries ending in the OnFailure destination."""
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from local import sam
 from local.intrinsics import Resolver
 from local.pollers import SchedulePoller
+from local.scheduler import LocalScheduler, OffsetClock, due_at
 from local.template import Template
 from local.workers import Invocation
 from tests.functional.test_local_pollers import FakeAws, fake_spec
@@ -139,3 +142,84 @@ def test_a_failing_run_is_retried_then_sent_to_the_on_failure_destination() -> N
     assert failure["requestContext"]["approximateInvokeCount"] == 2
     assert failure["requestPayload"]["source"] == "aws.events"
     assert failure["responsePayload"]["errorMessage"] == "down"
+
+
+# ------------------------------------------------------------------ EventBridge Scheduler
+
+
+class SchedulerAws(FakeAws):
+    """The stack's clients: moto's Scheduler (in process) and the on-failure queue."""
+
+    def __call__(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name="us-east-1")
+
+
+def _one_time(name: str, at: str, *, after: str = "DELETE", target: str = "job") -> None:
+    import boto3
+
+    boto3.client("scheduler", region_name="us-east-1").create_schedule(
+        Name=name,
+        GroupName="parley-dev",
+        ScheduleExpression=f"at({at})",
+        ScheduleExpressionTimezone="UTC",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion=after,
+        Target={
+            "Arn": f"arn:aws:lambda:us-east-1:123456789012:function:{target}",
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "Input": json.dumps({"id": name}),
+        },
+    )
+
+
+def test_due_at_reads_one_time_expressions_in_their_timezone() -> None:
+    assert due_at("at(2026-12-07T18:00:00)", "UTC") == 1796666400
+    assert due_at("at(2026-12-07T19:00:00)", "Europe/Paris") == 1796666400
+    assert due_at("rate(5 minutes)", "UTC") is None
+    assert due_at("cron(0 12 * * ? *)", None) is None
+
+
+def test_a_due_one_time_schedule_fires_once_with_its_input_then_is_deleted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    clock = OffsetClock()
+    base = 1796666400.0  # 2026-12-07T18:00:00Z
+    monkeypatch.setattr(clock, "offset_s", base - time.time())
+    pool = FakePool(failures=0)
+    with mock_aws():
+        boto3.client("scheduler", region_name="us-east-1").create_schedule_group(Name="parley-dev")
+        _one_time("soon", "2026-12-07T18:02:00")
+        _one_time("later", "2026-12-07T19:00:00")
+        _one_time("kept", "2026-12-07T18:01:00", after="NONE")
+        _one_time("elsewhere", "2026-12-07T18:01:00", target="not-local")
+        scheduler = LocalScheduler(
+            SchedulerAws(),  # type: ignore[arg-type]  # moto and a fake queue play AWS
+            {"Job": pool},  # type: ignore[dict-item]  # FakePool plays the worker pool
+            {"Job": sam.AsyncInvocation(max_retries=0)},
+            poll_interval_s=0,
+            clock=clock,
+        )
+
+        async def ticks() -> list[int]:
+            fired = [await scheduler.tick()]  # 18:00: nothing is due
+            clock.advance(150)  # 18:02:30
+            fired.append(await scheduler.tick())
+            await asyncio.sleep(0.2)  # the firings run as tasks
+            fired.append(await scheduler.tick())  # fired ones fire once
+            return fired
+
+        fired = asyncio.run(ticks())
+        left = boto3.client("scheduler", region_name="us-east-1").list_schedules()["Schedules"]
+    assert fired == [0, 3, 0]
+    # Scheduler hands Lambda the Input; "elsewhere" targets no local function.
+    assert sorted(e["id"] for e in pool.events) == ["kept", "soon"]
+    # DELETE after completion removes it; NONE keeps it (fired once all the same).
+    assert sorted(s["Name"] for s in left) == ["kept", "later"]

@@ -95,6 +95,7 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
     _seed_files(now)
     _seed_app(now)
     _seed_import(now)
+    _seed_schedules(now)
     expires = datetime.now(UTC) + timedelta(days=1)
     workspaces.put_invite(
         InviteRecord(
@@ -106,6 +107,37 @@ def seeded(poster: RecordingPoster) -> RecordingPoster:
         )
     )
     return poster
+
+
+def _seed_schedules(now: str) -> None:
+    """Alice's pending scheduled message (Q0123456789, in #general) and reminder
+    (Rm0123456789, about the message), which scheduled_poster's events fire."""
+    from parley.adapters.dynamodb import scheduling
+    from parley.domain.records import ReminderRecord, ScheduledMessageRecord
+
+    scheduling.put_scheduled(
+        ScheduledMessageRecord(
+            scheduledId="Q0123456789",
+            userId=ALICE,
+            workspaceId=WORKSPACE,
+            channelId=CHANNEL,
+            text="stand-up",
+            postAt=now,
+            createdAt=now,
+        )
+    )
+    scheduling.put_reminder(
+        ReminderRecord(
+            reminderId="Rm0123456789",
+            userId=ALICE,
+            text="reply to this",
+            at=now,
+            createdAt=now,
+            workspaceId=WORKSPACE,
+            channelId=CHANNEL,
+            ts=TS,
+        )
+    )
 
 
 def _seed_files(now: str) -> None:
@@ -450,6 +482,10 @@ def test_sample_event_drives_its_handler(
         return
     if function == "presence_sweep":
         assert module.lambda_handler(event, Context()) == {"announced": 0}
+        return
+    if function == "scheduled_poster":
+        outcome = "reminded" if event["kind"] == "reminder" else "posted"
+        assert module.lambda_handler(event, Context()) == {"outcome": outcome}
         return
     if event_file.stem.startswith("api-search"):
         monkeypatch.setattr(sys.modules["search_routes"], "message_index", lambda _: FakeIndex())

@@ -793,3 +793,48 @@ def test_bookmarks_and_archiving_through_slack_sdk(slack: Installed) -> None:
     assert client.conversations_unarchive(channel=cid)["ok"] is True
     assert _error(client.conversations_unarchive, channel=cid)["error"] == "not_archived"
     assert client.chat_postMessage(channel=cid, text="back")["ok"] is True
+
+
+def test_scheduled_messages_and_reminders_through_slack_sdk(slack: Installed) -> None:
+    """slack_sdk's chat_scheduleMessage makes a one-time schedule that the local scheduler
+    fires (its clock advanced past post_at rather than waited for): the message is posted
+    as the bot, live, and leaves the pending list; reminders_* and Slack's error codes."""
+    client = slack.client
+    cid = slack.channel(f"later-{uuid.uuid4().hex[:6]}")
+    post_at = int(time.time()) + 120
+    made = client.chat_scheduleMessage(channel=cid, text="deploy at noon", post_at=post_at)
+    sid = made["scheduled_message_id"]
+    assert (made["channel"], made["post_at"]) == (cid, post_at)
+    listed = client.chat_scheduledMessages_list(channel=cid)["scheduled_messages"]
+    assert [(m["id"], m["post_at"]) for m in listed] == [(sid, post_at)]
+    with pytest.raises(SlackApiError) as past:
+        client.chat_scheduleMessage(channel=cid, text="x", post_at=int(time.time()) - 5)
+    assert past.value.response["error"] == "time_in_past"
+    with pytest.raises(SlackApiError) as far:
+        client.chat_scheduleMessage(channel=cid, text="x", post_at=post_at + 130 * 86400)
+    assert far.value.response["error"] == "time_too_far"
+
+    slack.stack.scheduler_clock.advance(125)
+    try:
+        deadline = time.monotonic() + 20
+        texts: list[str] = []
+        while time.monotonic() < deadline and "deploy at noon" not in texts:
+            time.sleep(0.5)
+            texts = [m["text"] for m in client.conversations_history(channel=cid)["messages"]]
+    finally:
+        slack.stack.scheduler_clock.advance(-125)
+    assert texts.count("deploy at noon") == 1
+    assert client.chat_scheduledMessages_list(channel=cid)["scheduled_messages"] == []
+    with pytest.raises(SlackApiError) as gone:
+        client.chat_deleteScheduledMessage(channel=cid, scheduled_message_id=sid)
+    assert gone.value.response["error"] == "invalid_scheduled_message_id"
+
+    reminding = install(slack.team, "Reminders", ["reminders:read", "reminders:write"])
+    bot = slack.client_for(reminding["botToken"], retry_rate_limits=True)
+    reminder = bot.reminders_add(text="stretch", time=int(time.time()) + 3600)["reminder"]
+    assert [r["id"] for r in bot.reminders_list()["reminders"]] == [reminder["id"]]
+    bot.reminders_delete(reminder=reminder["id"])
+    assert bot.reminders_list()["reminders"] == []
+    with pytest.raises(SlackApiError) as missing:
+        bot.reminders_delete(reminder=reminder["id"])
+    assert missing.value.response["error"] == "not_found"

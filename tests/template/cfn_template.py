@@ -616,6 +616,25 @@ def is_scheduled(template: Template, name: str) -> bool:
     return any(event.get("Type") in ("Schedule", "ScheduleV2") for event in _events(template, name))
 
 
+def is_schedule_target(template: Template, name: str) -> bool:
+    """Whether EventBridge Scheduler invokes the function: a role that Scheduler assumes
+    may invoke it (its one-time schedules are made at run time, not in the template)."""
+    for role in of_type(template, "AWS::IAM::Role").values():
+        trust = json.dumps(role.properties.get("AssumeRolePolicyDocument", {}))
+        policies = json.dumps(role.properties.get("Policies", []))
+        if "scheduler.amazonaws.com" in trust and f'"{name}"' in policies:
+            return True
+    return False
+
+
+def _schedule_input_problems(event: Any) -> list[str]:
+    if not isinstance(event, dict) or not event:
+        return ["a schedule's Input is the event: a JSON object"]
+    if event.get("source") == "aws.events":
+        return ["Scheduler hands its target the schedule's Input, not an EventBridge event"]
+    return []
+
+
 def _scheduled_event_problems(event: dict[str, Any]) -> list[str]:
     problems = []
     if event.get("source") != "aws.events" or event.get("detail-type") != "Scheduled Event":
@@ -635,6 +654,7 @@ def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
     parameters = authorizer_query_parameters(template, name)
     sources = record_sources(template, name)
     scheduled = is_scheduled(template, name)
+    schedule_target = is_schedule_target(template, name)
     problems = []
     for path in sample_events(root, function_dir(template, name)):
         event = json.loads(path.read_text())
@@ -648,6 +668,8 @@ def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
             found = _record_event_problems(event, sources)
         elif scheduled:
             found = _scheduled_event_problems(event)
+        elif schedule_target:
+            found = _schedule_input_problems(event)
         else:
             found = ["the template gives the function no route, authorizer, records or schedule"]
         problems.extend(f"{path.name}: {problem}" for problem in found)

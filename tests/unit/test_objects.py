@@ -17,6 +17,8 @@ PAIRS = [
     (objects.Workspace, schemas.Workspace),
     (objects.Channel, schemas.Channel),
     (objects.UserGroup, schemas.UserGroup),
+    (objects.ScheduledMessage, schemas.ScheduledMessage),
+    (objects.Reminder, schemas.Reminder),
     (objects.Reaction, schemas.Reaction),
     (objects.Edited, schemas.Edited),
     (objects.File, schemas.File),

@@ -66,6 +66,11 @@ class Settings:
     # parameter EventsRetryDelays; Slack's schedule by default). At most 900 each, the
     # longest delay SQS gives a message.
     events_retry_delays: tuple[int, ...] = _env("EVENTS_RETRY_DELAYS", default=(0, 60, 300))
+    # Scheduled messages and reminders: Parley's EventBridge Scheduler group, the function
+    # its one-time schedules invoke, and the role they invoke it with.
+    schedule_group: str | None = _env("SCHEDULE_GROUP", default=None)
+    scheduled_poster_arn: str | None = _env("SCHEDULED_POSTER_ARN", default=None)
+    scheduler_role_arn: str | None = _env("SCHEDULER_ROLE_ARN", default=None)
     # The client under pynamodb (parley.adapters.dynamodb.base.CLIENTS): "lean" (DynamoDB's
     # JSON protocol over http.client) or "botocore", the opt-out; unit tests set "botocore"
     # for moto.

@@ -123,3 +123,11 @@ class RecipientNotInChannel(NotFound):
 
 class InvalidCursor(InvalidRequest):
     """A cursor this server did not make."""
+
+
+class TimeInPast(InvalidRequest):
+    """A scheduled message's or reminder's time is past (or too near to schedule)."""
+
+
+class TimeTooFar(InvalidRequest):
+    """A scheduled message's or reminder's time is beyond how far ahead it may be."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from parley.adapters.fanout import Broadcaster
     from parley.adapters.opensearch import MessageIndex
     from parley.adapters.s3 import S3FileBucket
+    from parley.adapters.scheduler import EventBridgeScheduler
     from parley.adapters.sns import SnsPush
     from parley.adapters.sqs import SqsQueue
 
@@ -51,6 +52,7 @@ REPOSITORIES = {
     "presence": "parley.adapters.dynamodb.presence",
     "ratelimits": "parley.adapters.dynamodb.ratelimits",
     "reads": "parley.adapters.dynamodb.reads",
+    "scheduling": "parley.adapters.dynamodb.scheduling",
     "usergroups": "parley.adapters.dynamodb.usergroups",
     "users": "parley.adapters.dynamodb.users",
     "webhooks": "parley.adapters.dynamodb.webhooks",
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
         presence,
         ratelimits,
         reads,
+        scheduling,
         usergroups,
         users,
         webhooks,
@@ -126,6 +129,9 @@ if TYPE_CHECKING:
         reads as reads_port,
     )
     from parley.domain.ports import (
+        scheduling as scheduling_port,
+    )
+    from parley.domain.ports import (
         usergroups as usergroups_port,
     )
     from parley.domain.ports import (
@@ -153,6 +159,7 @@ if TYPE_CHECKING:
     _presence: presence_port.PresenceRepository = presence
     _ratelimits: ratelimits_port.RateLimitRepository = ratelimits
     _reads: reads_port.ReadRepository = reads
+    _scheduling: scheduling_port.ScheduleRepository = scheduling
     _usergroups: usergroups_port.UserGroupRepository = usergroups
     _users: users_port.UserRepository = users
     _webhooks: webhooks_port.WebhookRepository = webhooks
@@ -186,6 +193,19 @@ def push() -> SnsPush | None:
     from parley.adapters.sns import SnsPush
 
     return SnsPush(topic_arn, config.region) if topic_arn else None
+
+
+@functools.cache
+def scheduler() -> EventBridgeScheduler:
+    """The one-time schedules of scheduled messages and reminders."""
+    config = configured()
+    if not (config.schedule_group and config.scheduled_poster_arn and config.scheduler_role_arn):
+        raise RuntimeError("SCHEDULE_GROUP, SCHEDULED_POSTER_ARN or SCHEDULER_ROLE_ARN is not set")
+    from parley.adapters.scheduler import EventBridgeScheduler
+
+    return EventBridgeScheduler(
+        config.schedule_group, config.scheduled_poster_arn, config.scheduler_role_arn, config.region
+    )
 
 
 @functools.cache

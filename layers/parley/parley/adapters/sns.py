@@ -29,7 +29,14 @@ class SnsPush:
     def publish(
         self, recipient: str, workspace_id: str, notification: Notification | PushedMessage
     ) -> None:
-        body = {"recipient": recipient, "workspaceId": workspace_id, **notification.model_dump()}
+        from parley.domain.notifications import wire
+
+        shape = (
+            wire(notification)
+            if isinstance(notification, Notification)
+            else notification.model_dump()
+        )
+        body = {"recipient": recipient, "workspaceId": workspace_id, **shape}
         self._sns().publish(
             TopicArn=self._topic_arn,
             Message=json.dumps(body, separators=(",", ":")),

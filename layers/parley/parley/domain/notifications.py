@@ -164,7 +164,7 @@ def _notify_recipients(
         return 0
     # Every recipient's notification reads the same, so one event serves them all.
     notification = notification_view(next(iter(pending.values())))
-    event = {"type": "notification", "notification": notification.model_dump()}
+    event = {"type": "notification", "notification": wire(notification)}
     delivery = publisher.to_users(message.workspaceId, sorted(pending), event)
     reached: set[str] = getattr(delivery, "reached", set())
     offline = sorted(set(pending) - reached)
@@ -259,7 +259,55 @@ def _push_all(
     return failed
 
 
+def tell(
+    item: NotificationRecord,
+    publisher: Publisher,
+    push: Push | None,
+    workspace_ids: list[str],
+    now: float,
+) -> bool:
+    """Stores one notification that is no message's (a reminder, a dropped scheduled
+    message) and delivers it as `notify` does: live to its recipient's connections in these
+    workspaces, else pushed. Idempotent: a redelivery finishes what an earlier run left
+    undelivered and repeats nothing; False when there was nothing left to do. A failed push
+    raises, for the invocation to be retried."""
+    user_id, key = item.recipientId, item.itemId or item.channelId
+    if not notification_store.create(item, int(now) + TTL_SECONDS):
+        earlier = notification_store.undelivered([user_id], item.ts, key)
+        if user_id not in earlier:
+            return False
+        item = earlier[user_id]
+    notification = notification_view(item)
+    event = {"type": "notification", "notification": wire(notification)}
+    reached = [
+        wid for wid in workspace_ids if user_id in publisher.to_users(wid, [user_id], event).reached
+    ]
+    metrics.add_metric("NotificationsCreated", MetricUnit.Count, 1)
+    if reached:
+        notification_store.mark_delivered(user_id, item.ts, key, "live")
+    elif push is not None:
+        push.publish(user_id, item.workspaceId or next(iter(workspace_ids), ""), notification)
+        notification_store.mark_delivered(user_id, item.ts, key, "push")
+    return True
+
+
+def wire(notification: Notification) -> dict[str, object]:
+    """The notification as frames and pushes carry it: `text` only where there is one (a
+    reminder's, a dropped scheduled message's), so mentions and DMs keep their shape."""
+    return notification.model_dump(exclude={"text"} if notification.text is None else None)
+
+
 def notification_view(item: NotificationRecord) -> Notification:
+    if item.itemId is not None:  # a reminder's or a scheduled message's: named by its id
+        return Notification(
+            id=item.itemId,
+            type="reminder" if item.type == "reminder" else "scheduled_dropped",
+            channelId=item.channelId or None,
+            ts=item.messageTs or item.ts,
+            userId=item.userId,
+            createdAt=item.createdAt,
+            text=item.text,
+        )
     return Notification(
         id=f"{item.channelId}-{item.ts}",
         type="dm" if item.type == "dm" else "mention",

@@ -75,6 +75,24 @@ class UserGroup(_Object):
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduledMessage(_Object):
+    id: str
+    channelId: str
+    text: str
+    postAt: str
+    threadTs: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder(_Object):
+    id: str
+    text: str
+    at: str
+    channelId: str | None = None
+    ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reaction(_Object):
     name: str
     count: int

@@ -157,6 +157,35 @@ class BookmarkRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduledMessageRecord:
+    """A message waiting for its time (`postAt`, ISO 8601 UTC) in its author's list."""
+
+    scheduledId: str
+    userId: str
+    workspaceId: str
+    channelId: str
+    text: str
+    postAt: str
+    createdAt: str
+    threadTs: str | None = None
+    appId: str | None = None  # an app's bot scheduled it (Slack's chat.scheduleMessage)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRecord:
+    """A reminder waiting for its time (`at`, ISO 8601 UTC), about a message or not."""
+
+    reminderId: str
+    userId: str
+    text: str
+    at: str
+    createdAt: str
+    workspaceId: str | None = None  # the channel's; None: every workspace of the user
+    channelId: str | None = None
+    ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PinRecord:
     channelId: str
     ts: str
@@ -191,9 +220,14 @@ class NotificationRecord:
     channelId: str
     ts: str
     userId: str  # the message's author
-    type: str  # "mention" or "dm"
+    type: str  # "mention", "dm", "reminder" or "scheduled_dropped"
     createdAt: str
     delivered: str | None = None  # "live" or "push" once it reached the recipient
+    # A reminder's or a dropped scheduled message's: its id (the item's key in place of the
+    # channel, which it may not have) and its text.
+    itemId: str | None = None
+    text: str | None = None
+    messageTs: str | None = None  # the message a reminder is about
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,6 +160,22 @@ class UserGroup(_Out):
     userIds: list[str]
 
 
+class ScheduledMessage(_Out):
+    id: str
+    channelId: str
+    text: str
+    postAt: str
+    threadTs: str | None = None
+
+
+class Reminder(_Out):
+    id: str
+    text: str
+    at: str
+    channelId: str | None = None
+    ts: str | None = None
+
+
 class Reaction(_Out):
     name: str
     count: int
@@ -354,6 +370,20 @@ class UpdateUserGroup(_In):
     userIds: Annotated[list[Id], Field(max_length=1000)] | None = None
 
 
+class ScheduleMessage(_In):
+    # Length beyond MAX_TEXT_CHARS is the domain's 413; the time window is the domain's 400.
+    text: str
+    postAt: datetime  # an offset-less time is UTC
+    threadTs: Ts | None = None
+
+
+class CreateReminder(_In):
+    text: str
+    at: datetime  # an offset-less time is UTC
+    channelId: Id | None = None
+    ts: Ts | None = None
+
+
 class CreateWebhook(_In):
     # The app the hook posts as (None is the domain's 400 naming the field, as before).
     appId: Id | None = None
@@ -416,6 +446,22 @@ class UserGroupReply(_Out):
 
 class UserGroupsReply(_Out):
     usergroups: list[UserGroup]
+
+
+class ScheduledReply(_Out):
+    scheduled: ScheduledMessage
+
+
+class ScheduledListReply(Page):
+    scheduled: list[ScheduledMessage]
+
+
+class ReminderReply(_Out):
+    reminder: Reminder
+
+
+class RemindersReply(Page):
+    reminders: list[Reminder]
 
 
 class ChannelsReply(Page):
@@ -594,11 +640,16 @@ class ErrorReply(_Out):
 
 class Notification(_Out):
     id: str
-    type: Literal["mention", "dm"]
-    channelId: str
+    # A reminder's, when it comes due; a scheduled message's that could not be posted (its
+    # author had left the channel), to its author.
+    type: Literal["mention", "dm", "reminder", "scheduled_dropped"]
+    channelId: str | None  # a reminder about no message has none
     ts: str
     userId: str
     createdAt: str
+    text: Annotated[
+        str | None, Field(description="A reminder's or a dropped scheduled message's text.")
+    ] = None
 
 
 class PushedMessage(_Out):

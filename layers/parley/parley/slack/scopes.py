@@ -37,6 +37,8 @@ Scope = Literal[
     "usergroups:write",
     "bookmarks:read",
     "bookmarks:write",
+    "reminders:read",
+    "reminders:write",
     "commands",
     "app_mentions:read",
     "incoming-webhook",

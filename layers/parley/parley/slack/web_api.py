@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,13 +28,15 @@ from parley.domain import (
     messages,
     pins,
     reactions,
+    scheduling,
     usergroups,
     users,
     workspaces,
 )
 from parley.domain.caller import Caller
-from parley.domain.objects import Channel
+from parley.domain.objects import Channel, Reminder
 from parley.domain.ports import Publisher
+from parley.domain.ports.scheduling import Scheduler
 from parley.edge.schemas import PostMessage
 from parley.errors import (
     AlreadyArchived,
@@ -58,6 +61,8 @@ from parley.errors import (
     RecipientNotInChannel,
     TextTooLong,
     ThreadNotFound,
+    TimeInPast,
+    TimeTooFar,
     TooLarge,
     Unauthorized,
     UserNotFound,
@@ -105,6 +110,7 @@ class Call:
     bot: Caller
     request: Request
     publisher: Callable[[], Publisher]
+    scheduler: Callable[[], Scheduler] | None = None  # scheduled messages and reminders
 
     @property
     def team_id(self) -> str:
@@ -806,6 +812,178 @@ def conversations_unarchive(call: Call) -> dict[str, Any]:
     return _set_archived(call, archived=False)
 
 
+# -------------------------------------------------------------------- scheduling
+
+
+def _scheduler(call: Call) -> Scheduler:
+    if call.scheduler is None:
+        raise RuntimeError("no scheduler is configured for the Slack API")
+    return call.scheduler()
+
+
+def _epoch(iso_time: str) -> int:
+    return int(datetime.fromisoformat(iso_time).timestamp())
+
+
+def _unix_time(call: Call, name: str, missing: str, bad: str) -> datetime:
+    """Unix seconds (Slack's), or an absolute ISO 8601 time; an offset-less one is UTC."""
+    value = call.text(name)
+    if value is None:
+        raise SlackError(missing)
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise SlackError(bad) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_SCHEDULE_ERRORS: Mapping[type[ParleyError], str] = {
+    TimeInPast: "time_in_past",
+    TimeTooFar: "time_too_far",
+}
+
+
+@method("chat.scheduleMessage", "chat:write", errors=_SCHEDULE_ERRORS)
+def chat_schedule_message(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    text = call.text("text")
+    if text is None or not text.strip():
+        raise SlackError("no_text")
+    post_at = _unix_time(call, "post_at", "invalid_time", "invalid_time")
+    thread_ts = call.text("thread_ts")
+    if thread_ts is not None and not _TS.match(thread_ts):
+        raise SlackError("thread_not_found")
+    scheduled = scheduling.schedule_message(
+        call.bot,
+        channel_id,
+        text=text,
+        post_at=post_at,
+        thread_ts=thread_ts,
+        scheduler=_scheduler(call),
+    )
+    return {
+        "channel": channel_id,
+        "scheduled_message_id": scheduled.id,
+        "post_at": _epoch(scheduled.postAt),
+        "message": {
+            "type": "delayed_message",
+            "text": scheduled.text,
+            "user": call.bot.user_id,
+            "bot_id": call.bot.user_id,
+            "team": call.team_id,
+            **({"thread_ts": scheduled.threadTs} if scheduled.threadTs else {}),
+        },
+    }
+
+
+@method(
+    "chat.deleteScheduledMessage",
+    "chat:write",
+    errors={NotFound: "invalid_scheduled_message_id"},
+)
+def chat_delete_scheduled_message(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    scheduled_id = call.text("scheduled_message_id")
+    if scheduled_id is None:
+        raise SlackError("invalid_scheduled_message_id")
+    # The id must be of that channel, as Slack checks it.
+    if scheduling.get_scheduled(call.bot, scheduled_id).channelId != channel_id:
+        raise SlackError("invalid_scheduled_message_id")
+    scheduling.cancel_scheduled(call.bot, scheduled_id, _scheduler(call))
+    return {}
+
+
+def _seconds(call: Call, name: str) -> float | None:
+    value = call.text(name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise SlackError(
+            "invalid_arguments", response_metadata=_why(f"{name}: unix seconds")
+        ) from None
+
+
+@method("chat.scheduledMessages.list", "chat:write")
+def chat_scheduled_messages_list(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id() if call.text("channel") else None
+    oldest, latest = _seconds(call, "oldest"), _seconds(call, "latest")
+    found, next_cursor = scheduling.list_scheduled(
+        call.bot, call.limit(100), call.cursor(), channel_id
+    )
+    listed = []
+    for item in found:
+        post_at = _epoch(item.postAt)
+        if (oldest is not None and post_at < oldest) or (latest is not None and post_at > latest):
+            continue
+        listed.append(
+            {
+                "id": item.id,
+                "channel_id": item.channelId,
+                "post_at": post_at,
+                "date_created": post_at,
+                "text": item.text,
+            }
+        )
+    return {"scheduled_messages": listed, "response_metadata": _page(next_cursor)}
+
+
+def _reminder(reminder: Reminder, user_id: str) -> dict[str, Any]:
+    """A reminder as Slack's reminders methods return it (one-time: never recurring)."""
+    return {
+        "id": reminder.id,
+        "creator": user_id,
+        "user": user_id,
+        "text": reminder.text,
+        "recurring": False,
+        "time": _epoch(reminder.at),
+        "complete_ts": 0,
+        **({"channel": reminder.channelId} if reminder.channelId else {}),
+    }
+
+
+_REMINDER_ERRORS: Mapping[type[ParleyError], str] = {
+    TimeInPast: "time_in_past",
+    TimeTooFar: "cannot_parse",
+    NotFound: "not_found",
+}
+
+
+@method("reminders.add", "reminders:write", errors=_REMINDER_ERRORS)
+def reminders_add(call: Call) -> dict[str, Any]:
+    text = call.text("text")
+    if text is None or not text.strip():
+        raise SlackError("no_text")
+    user = call.text("user")
+    if user is not None and user != call.bot.user_id:
+        raise SlackError("cannot_add_others")
+    at = _unix_time(call, "time", "invalid_arguments", "cannot_parse")
+    reminder = scheduling.add_reminder(
+        call.bot, text=text, at=at, channel_id=None, ts=None, scheduler=_scheduler(call)
+    )
+    return {"reminder": _reminder(reminder, call.bot.user_id)}
+
+
+@method("reminders.list", "reminders:read", errors=_REMINDER_ERRORS)
+def reminders_list(call: Call) -> dict[str, Any]:
+    found, _ = scheduling.list_reminders(call.bot, MAX_PAGE, None)
+    return {"reminders": [_reminder(r, call.bot.user_id) for r in found]}
+
+
+@method("reminders.delete", "reminders:write", errors=_REMINDER_ERRORS)
+def reminders_delete(call: Call) -> dict[str, Any]:
+    reminder_id = call.text("reminder")
+    if reminder_id is None:
+        raise SlackError("not_found")
+    scheduling.delete_reminder(call.bot, reminder_id, _scheduler(call))
+    return {}
+
+
 # -------------------------------------------------------------------- errors and the entry
 
 # Parley's errors by kind as Slack's codes, most specific first (a method may override).
@@ -840,7 +1018,11 @@ def slack_code(error: ParleyError, overrides: Mapping[type[ParleyError], str]) -
     return "invalid_arguments"
 
 
-def handle(request: Request, publisher: Callable[[], Publisher]) -> Reply:
+def handle(
+    request: Request,
+    publisher: Callable[[], Publisher],
+    scheduler: Callable[[], Scheduler] | None = None,
+) -> Reply:
     """One Web API call, answered as Slack answers it."""
     spec = METHODS.get(request.method)
     if spec is None:
@@ -855,7 +1037,7 @@ def handle(request: Request, publisher: Callable[[], Publisher]) -> Reply:
         "X-OAuth-Scopes": ",".join(sorted(bot.scopes)),
         "X-Accepted-OAuth-Scopes": ",".join(spec.scopes),
     }
-    call = Call(bot, request, publisher)
+    call = Call(bot, request, publisher, scheduler)
     try:
         if spec.scopes:
             call.need(*spec.scopes)

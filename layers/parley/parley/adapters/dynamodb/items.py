@@ -282,16 +282,20 @@ class TypingItem(Item):
 class NotificationItem(Item):
     """PK USER#<uid>, SK NOTIF#<ts>#<cid>: a mention or DM for that user; removed by TTL.
 
-    Keyed by the message, so a redelivered stream record lands on the same item.
+    Keyed by the message, so a redelivered stream record lands on the same item. A reminder
+    or a dropped scheduled message is NOTIF#<its time as a ts>#<its id>.
     """
 
     workspaceId = UnicodeAttribute()
     channelId = UnicodeAttribute()
     ts = UnicodeAttribute()
     userId = UnicodeAttribute()  # the message's author
-    type = UnicodeAttribute()  # "mention" or "dm"
+    type = UnicodeAttribute()  # "mention", "dm", "reminder" or "scheduled_dropped"
     createdAt = UnicodeAttribute()
     delivered = UnicodeAttribute(null=True)  # "live" or "push" once it reached the recipient
+    itemId = UnicodeAttribute(null=True)  # the reminder's or scheduled message's id
+    text = UnicodeAttribute(null=True)
+    messageTs = UnicodeAttribute(null=True)  # the message a reminder is about
     ttl = TTLAttribute()
 
 
@@ -509,3 +513,36 @@ class PushClaimItem(Item):
     whose level is "all"; claimed before the push so a redelivery pushes it once."""
 
     ttl = TTLAttribute(null=True)
+
+
+class ScheduledMessageItem(Item):
+    """PK USER#<uid>, SK SCHED#<id>: a pending scheduled message, in its author's list;
+    GSI1 USER#<uid>#SCHED / <postAt>#<id> lists them soonest first."""
+
+    scheduledId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute()
+    text = UnicodeAttribute()
+    postAt = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    threadTs = UnicodeAttribute(null=True)
+    appId = UnicodeAttribute(null=True)
+
+    gsi1: Gsi1[ScheduledMessageItem] = Gsi1()
+
+
+class ReminderItem(Item):
+    """PK USER#<uid>, SK REMIND#<id>: a pending reminder; GSI1 USER#<uid>#REMIND / <at>#<id>
+    lists them soonest first."""
+
+    reminderId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    text = UnicodeAttribute()
+    at = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    workspaceId = UnicodeAttribute(null=True)
+    channelId = UnicodeAttribute(null=True)
+    ts = UnicodeAttribute(null=True)
+
+    gsi1: Gsi1[ReminderItem] = Gsi1()

@@ -30,7 +30,11 @@ def create(notification: NotificationRecord, expires_at: int) -> bool:
     item = to_item(
         notification,
         NotificationItem,
-        *notification_key(notification.recipientId, notification.ts, notification.channelId),
+        *notification_key(
+            notification.recipientId,
+            notification.ts,
+            notification.itemId or notification.channelId,
+        ),
         ttl=epoch(expires_at),
     )
     try:
