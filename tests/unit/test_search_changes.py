@@ -147,7 +147,19 @@ def test_packs_stay_under_their_size_and_a_refused_one_is_retried_from_its_first
         ("1", 2),
         ("5", 1),
     ]
-    assert all(len(body) <= pipeline.PACK_BYTES for _, body in queue.sent)
+    assert all(len(body.encode()) <= pipeline.PACK_BYTES for _, body in queue.sent)
+
+
+def test_a_pack_is_sized_in_bytes_not_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from parley.search import pipeline
+
+    text = "\u6f22\u5b57" * 500  # 1,000 characters, 3,000 bytes of UTF-8
+    records = [_record(str(n), {**IMAGE, "ts": f"1.00000{n}", "text": text}) for n in range(1, 5)]
+    monkeypatch.setattr(pipeline, "PACK_BYTES", 7_000)  # two such changes, in bytes
+    queue = _Queue(refuse=set())
+    assert pipeline.forward(records, queue) is None
+    assert [len(pipeline.unpack(body)) for _, body in queue.sent] == [2, 2]
+    assert all(len(body.encode()) <= pipeline.PACK_BYTES for _, body in queue.sent)
 
 
 def test_the_forwarder_reports_nothing_when_all_were_sent() -> None:

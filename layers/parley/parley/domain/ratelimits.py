@@ -64,7 +64,8 @@ def limit_for(caller: Caller) -> SendLimit:
 def check_send(caller: Caller, channel_id: str, now: float) -> None:
     """Counts one message from the caller in the channel, or raises RateLimited."""
     limit = limit_for(caller)
-    if caller.is_bot or not QUIET_TIER:
+    quiet_tier = QUIET_TIER and not caller.is_bot
+    if not quiet_tier:
         count = 1
     else:
         key = (caller.user_id, channel_id)
@@ -82,14 +83,14 @@ def check_send(caller: Caller, channel_id: str, now: float) -> None:
         now=now,
         count=count,
     ):
-        if not caller.is_bot and QUIET_TIER:  # a flood that goes on never looks quiet
+        if quiet_tier:  # a flood that goes on never looks quiet
             _last[(caller.user_id, channel_id)] = _Last(now, unwritten=count == 2)
         metrics.add_metric("MessageRateLimited", MetricUnit.Count, 1)
         raise RateLimited(
             f"too many messages in this channel; retry after {limit.retry_after_s} s",
             retry_after=limit.retry_after_s,
         )
-    if not caller.is_bot and QUIET_TIER:
+    if quiet_tier:
         _last[(caller.user_id, channel_id)] = _Last(now, unwritten=False)
 
 

@@ -40,8 +40,8 @@ class ChangeIndex(Protocol):
     def write(self, changes: Sequence[IndexChange]) -> WriteOutcome: ...
 
 
-# SQS takes messages up to 256 KiB; a pack stays well under, and a message's change (text up
-# to 40,000 characters, escaped) always fits alone.
+# SQS takes messages up to 256 KiB (of UTF-8); a pack stays well under, and a message's change
+# (text up to 40,000 characters, at most 4 bytes each) always fits alone.
 PACK_BYTES = 192 * 1024
 
 
@@ -59,11 +59,12 @@ def forward(records: Sequence[StreamRecord], queue: BatchQueue) -> str | None:
         if change is None:
             continue
         body = change.model_dump_json()
-        if not packs or size + len(body) + 1 > PACK_BYTES:
+        body_bytes = len(body.encode())
+        if not packs or size + body_bytes + 1 > PACK_BYTES:
             packs.append((record.sequence_number, []))
-            size = len('{"changes":[]}')
+            size = len(b'{"changes":[]}')
         packs[-1][1].append(body)
-        size += len(body) + 1
+        size += body_bytes + 1
     pending = [(first, '{"changes":[' + ",".join(bodies) + "]}") for first, bodies in packs]
     failed = queue.send(pending)
     forwarded = sum(len(bodies) for first, bodies in packs if first not in failed)
