@@ -10,6 +10,7 @@ from params import Cursor, Limit
 from parley import wiring
 from parley.domain import scheduling
 from parley.domain.caller import Caller
+from parley.domain.recurrence import Recurrence
 from parley.edge.http import token_caller
 from parley.edge.schemas import (
     CreateReminder,
@@ -65,6 +66,11 @@ def add_reminder(body: CreateReminder) -> Response[ReminderReply]:
         channel_id=body.channelId,
         ts=body.ts,
         scheduler=wiring.scheduler(),
+        recurrence=(
+            Recurrence.of(body.recurrence.model_dump(exclude_none=True))
+            if body.recurrence is not None
+            else None
+        ),
     )
     return Response(
         status_code=201, content_type="application/json", body=ReminderReply(reminder=reminder)

@@ -1,5 +1,6 @@
 """EventBridge Scheduler's target: a scheduled message's or reminder's one-time schedule
-invokes this once at its time, with `{kind, userId, id}` as the event.
+invokes this once at its time, with `{kind, userId, id}` as the event (and `at`, the
+occurrence, for a recurring reminder, whose next occurrence this schedules).
 
 A scheduled message is posted as its author (or dropped, and its author told, when the
 author may no longer post there); a reminder becomes its owner's `reminder` notification.
@@ -24,6 +25,12 @@ from parley.observability import logger, metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     wiring.configured()
     logger.append_keys(scheduledKind=event.get("kind"), itemId=event.get("id"))
-    outcome = scheduling.fire(event, wiring.broadcaster(), wiring.push())
+    outcome = scheduling.fire(
+        event,
+        wiring.broadcaster(),
+        wiring.push(),
+        # Only a recurring reminder's firing uses it: its next occurrence.
+        scheduler=lambda: wiring.scheduler(context.invoked_function_arn),
+    )
     logger.info("schedule fired", extra={"outcome": outcome})
     return {"outcome": outcome}

@@ -248,3 +248,72 @@ def test_bad_reminders_are_a_4xx(
     got, reply = remind(api, **body)
     assert got == status, reply
     assert schedules() == {}
+
+
+# ------------------------------------------------------------------ recurring reminders
+
+
+def test_a_recurring_reminder_fires_each_occurrence_once_and_schedules_the_next(
+    api: Api, workspace: dict[str, str], connect: Any, poster: RecordingPoster
+) -> None:
+    first = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    status, created = remind(api, at=first.isoformat(), recurrence={"frequency": "daily"})
+    assert status == 201, created
+    reminder = created["reminder"]
+    assert reminder["recurrence"] == {"frequency": "daily"}
+    rid = reminder["id"]
+    name = f"{rid}-{int(first.timestamp())}"
+    assert list(schedules()) == [name]  # one schedule an occurrence, named by its time
+    connect("conn-alice", ALICE, workspace["wid"])
+
+    assert fire(name) == {"outcome": "reminded"}
+    [pending] = api("GET", "/me/reminders")[1]["reminders"]
+    following = first + timedelta(days=1)
+    assert datetime.fromisoformat(pending["at"]) == following
+    following_name = f"{rid}-{int(following.timestamp())}"
+    assert set(schedules()) == {name, following_name}  # the fired one deletes itself in AWS
+    assert read_schedule(schedules()[following_name]).input["at"] == pending["at"]
+    # A redelivered firing of the past occurrence does nothing: one notification.
+    assert fire(name) == {"outcome": "gone"}
+    assert len(poster.events("conn-alice", "notification")) == 1
+    assert fire(following_name) == {"outcome": "reminded"}
+    notices = api("GET", "/me/notifications")[1]["notifications"]
+    assert [n["type"] for n in notices] == ["reminder", "reminder"]
+
+    # Cancelling deletes the schedule of the occurrence it waits for.
+    assert api("DELETE", f"/reminders/{rid}")[0] == 204
+    third = f"{rid}-{int((first + timedelta(days=2)).timestamp())}"
+    assert third not in schedules()
+    assert api("GET", "/me/reminders")[1]["reminders"] == []
+
+
+def test_a_weekly_reminder_falls_on_its_days(api: Api, workspace: dict[str, str]) -> None:
+    monday = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # a Monday, within the horizon
+    weekly = {"frequency": "weekly", "weekdays": ["monday", "thursday"]}
+    status, created = remind(api, at=monday.isoformat(), recurrence=weekly)
+    assert status == 201, created
+    rid = created["reminder"]["id"]
+    assert fire(f"{rid}-{int(monday.timestamp())}") == {"outcome": "reminded"}
+    [pending] = api("GET", "/me/reminders")[1]["reminders"]
+    assert datetime.fromisoformat(pending["at"]) == monday + timedelta(days=3)  # Thursday
+
+
+@pytest.mark.parametrize(
+    "recurrence",
+    [
+        {"frequency": "hourly"},
+        {"frequency": "weekly"},
+        {"frequency": "weekly", "weekdays": []},
+        {"frequency": "weekly", "weekdays": ["funday"]},
+        {"frequency": "daily", "weekdays": ["monday"]},
+        "daily",
+    ],
+)
+def test_a_recurrence_that_is_not_one_is_refused(
+    api: Api, workspace: dict[str, str], recurrence: Any
+) -> None:
+    status, reply = remind(api, recurrence=recurrence)
+    assert status in (400, 422), reply
+    assert "error" in reply
+    assert api("GET", "/me/reminders")[1]["reminders"] == []
+    assert schedules() == {}

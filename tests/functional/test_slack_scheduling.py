@@ -4,7 +4,9 @@ parameters (unix seconds), shapes, error codes and scopes."""
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 from tests.functional.conftest import Api, SlackApi
 from tests.functional.test_scheduling import fire, schedules
@@ -136,3 +138,64 @@ def test_a_bot_adds_lists_and_deletes_reminders(
         == "cannot_add_others"
     )
     assert refused(slack("chat.scheduledMessages.list", bot["token"])) == "missing_scope"
+
+
+def test_reminders_add_reads_time_as_slack_does(
+    api: Api, slack: SlackApi, workspace: dict[str, str]
+) -> None:
+    """Seconds from now (within a day), Unix seconds, ISO 8601, and words."""
+    bot = install(api, workspace["wid"], ["reminders:read", "reminders:write"])
+
+    def added(time_: str, **form: str) -> dict[str, Any]:
+        reply = ok(slack("reminders.add", bot["token"], form={"text": "t", "time": time_, **form}))
+        return reply["reminder"]  # type: ignore[no-any-return]  # a value read from JSON
+
+    now = time.time()
+    assert abs(added("900")["time"] - (now + 900)) <= 2
+    assert abs(added("in 15 minutes")["time"] - (now + 900)) <= 2
+    assert abs(added("in an hour")["time"] - (now + 3600)) <= 2
+    tomorrow = added("tomorrow at 9:30am")
+    assert time.gmtime(tomorrow["time"])[3:5] == (9, 30)
+    assert 0 < tomorrow["time"] - now <= 2 * 86400
+    assert tomorrow["recurring"] is False
+    every = added("every Thursday at 2pm")
+    assert (every["recurring"], every["recurrence"]) == (
+        True,
+        {"frequency": "weekly", "weekdays": ["thursday"]},
+    )
+    assert "complete_ts" not in every
+    assert time.gmtime(every["time"])[6] == 3  # a Thursday (Monday is 0)
+    weekdays = added("every weekday")
+    assert weekdays["recurrence"]["weekdays"] == [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+    ]
+    # `recurrence` as slack_sdk sends it (a form field of JSON) wins over the words'.
+    monthly = added("tomorrow", recurrence=json.dumps({"frequency": "monthly"}))
+    assert monthly["recurrence"] == {"frequency": "monthly"}
+    for bad in ("whenever", "at 25:00", "in 3 fortnights"):
+        form = {"text": "t", "time": bad}
+        assert refused(slack("reminders.add", bot["token"], form=form)) == "cannot_parse"
+    form = {"text": "t", "time": "tomorrow", "recurrence": '{"frequency": "hourly"}'}
+    assert refused(slack("reminders.add", bot["token"], form=form)) == "invalid_arguments"
+
+
+def test_reminders_info_and_complete(api: Api, slack: SlackApi, workspace: dict[str, str]) -> None:
+    bot = install(api, workspace["wid"], ["reminders:read", "reminders:write"])
+    once = ok(slack("reminders.add", bot["token"], form={"text": "a", "time": "in 5 minutes"}))
+    rid = once["reminder"]["id"]
+    info = ok(slack("reminders.info", bot["token"], form={"reminder": rid}))
+    assert info["reminder"] == once["reminder"]
+    daily = ok(slack("reminders.add", bot["token"], form={"text": "b", "time": "every day"}))
+    daily_id = daily["reminder"]["id"]
+    assert refused(slack("reminders.complete", bot["token"], form={"reminder": daily_id})) == (
+        "cannot_complete_recurring"
+    )
+    ok(slack("reminders.complete", bot["token"], form={"reminder": rid}))
+    assert refused(slack("reminders.info", bot["token"], form={"reminder": rid})) == "not_found"
+    listed = ok(slack("reminders.list", bot["token"]))["reminders"]
+    assert [r["id"] for r in listed] == [daily_id]
+    assert [name for name in schedules() if name.startswith(rid)] == []

@@ -838,3 +838,31 @@ def test_scheduled_messages_and_reminders_through_slack_sdk(slack: Installed) ->
     with pytest.raises(SlackApiError) as missing:
         bot.reminders_delete(reminder=reminder["id"])
     assert missing.value.response["error"] == "not_found"
+
+
+def test_a_recurring_reminder_fires_and_schedules_its_next_occurrence(slack: Installed) -> None:
+    """slack_sdk's reminders_add with words ("every day"): the local scheduler fires the
+    first occurrence (its clock advanced past it) and the poster schedules the next one,
+    a day later, through the stack's own schedules."""
+    reminding = install(slack.team, "Daily", ["reminders:read", "reminders:write"])
+    bot = slack.client_for(reminding["botToken"], retry_rate_limits=True)
+    made = bot.reminders_add(text="stand-up", time="every day at 9am")["reminder"]
+    assert (made["recurring"], made["recurrence"]) == (True, {"frequency": "daily"})
+    first = made["time"]
+    assert bot.reminders_add(text="x", time="in 15 minutes")["reminder"]["time"] > time.time()
+    ahead = first - time.time() + 5
+    slack.stack.scheduler_clock.advance(ahead)
+    try:
+        deadline = time.monotonic() + 20
+        listed = bot.reminders_info(reminder=made["id"])["reminder"]
+        while time.monotonic() < deadline and listed["time"] == first:
+            time.sleep(0.5)
+            listed = bot.reminders_info(reminder=made["id"])["reminder"]
+    finally:
+        slack.stack.scheduler_clock.advance(-ahead)
+    assert listed["time"] == first + 86400
+    assert listed["recurring"] is True
+    bot.reminders_delete(reminder=made["id"])
+    with pytest.raises(SlackApiError) as missing:
+        bot.reminders_info(reminder=made["id"])
+    assert missing.value.response["error"] == "not_found"

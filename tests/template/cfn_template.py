@@ -618,11 +618,21 @@ def is_scheduled(template: Template, name: str) -> bool:
 
 def is_schedule_target(template: Template, name: str) -> bool:
     """Whether EventBridge Scheduler invokes the function: a role that Scheduler assumes
-    may invoke it (its one-time schedules are made at run time, not in the template)."""
-    for role in of_type(template, "AWS::IAM::Role").values():
+    may invoke it, by its own policies or a policy resource attached to it (its one-time
+    schedules are made at run time, not in the template)."""
+    for role_name, role in of_type(template, "AWS::IAM::Role").items():
         trust = json.dumps(role.properties.get("AssumeRolePolicyDocument", {}))
-        policies = json.dumps(role.properties.get("Policies", []))
-        if "scheduler.amazonaws.com" in trust and f'"{name}"' in policies:
+        if "scheduler.amazonaws.com" not in trust:
+            continue
+        policies = [json.dumps(role.properties.get("Policies", []))]
+        for kind in ("AWS::IAM::RolePolicy", "AWS::IAM::Policy"):
+            for attached in of_type(template, kind).values():
+                roles = json.dumps(
+                    [attached.properties.get("RoleName"), attached.properties.get("Roles")]
+                )
+                if f'"{role_name}"' in roles:
+                    policies.append(json.dumps(attached.properties.get("PolicyDocument", {})))
+        if any(f'"{name}"' in policy for policy in policies):
             return True
     return False
 

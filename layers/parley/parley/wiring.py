@@ -196,15 +196,17 @@ def push() -> SnsPush | None:
 
 
 @functools.cache
-def scheduler() -> EventBridgeScheduler:
-    """The one-time schedules of scheduled messages and reminders."""
+def scheduler(poster_arn: str | None = None) -> EventBridgeScheduler:
+    """The one-time schedules of scheduled messages and reminders; the poster itself names
+    its own ARN (its template cannot)."""
     config = configured()
-    if not (config.schedule_group and config.scheduled_poster_arn and config.scheduler_role_arn):
+    target = poster_arn or config.scheduled_poster_arn
+    if not (config.schedule_group and target and config.scheduler_role_arn):
         raise RuntimeError("SCHEDULE_GROUP, SCHEDULED_POSTER_ARN or SCHEDULER_ROLE_ARN is not set")
     from parley.adapters.scheduler import EventBridgeScheduler
 
     return EventBridgeScheduler(
-        config.schedule_group, config.scheduled_poster_arn, config.scheduler_role_arn, config.region
+        config.schedule_group, target, config.scheduler_role_arn, config.region
     )
 
 

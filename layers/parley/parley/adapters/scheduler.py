@@ -42,7 +42,14 @@ class EventBridgeScheduler:
         return f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
 
     def schedule(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
-        self._scheduler().create_schedule(
+        client = self._scheduler()
+        # A name is an item's (or its occurrence's): one there already is this one, made by
+        # a firing that is now redelivered.
+        with contextlib.suppress(client.exceptions.ConflictException):
+            self._create(client, name, at, payload)
+
+    def _create(self, client: Any, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        client.create_schedule(
             Name=name,
             GroupName=self._group,
             ScheduleExpression=self.expression(at),

@@ -87,9 +87,17 @@ class ScheduledMessage(_Object):
 class Reminder(_Object):
     id: str
     text: str
-    at: str
+    at: str  # a recurring one's next time
     channelId: str | None = None
     ts: str | None = None
+    recurrence: dict[str, Any] | None = None  # Slack's {frequency, weekdays?}
+
+    def wire(self) -> dict[str, Any]:
+        """`recurrence` is left out of a one-time reminder (the rest as before: null)."""
+        data = asdict(self)
+        if data["recurrence"] is None:
+            del data["recurrence"]
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,6 +183,10 @@ class ReminderRecord:
     workspaceId: str | None = None  # the channel's; None: every workspace of the user
     channelId: str | None = None
     ts: str | None = None
+    # A recurring one (`Recurrence.encode()`): `at` is its next occurrence, `firstAt` the
+    # first, from which the series keeps its time of day and its day of the month.
+    recurrence: str | None = None
+    firstAt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

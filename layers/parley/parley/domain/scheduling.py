@@ -12,13 +12,22 @@ A scheduled message is posted as its author through `messages.post_message`, the
 If the author can no longer post there (left the channel, or it is gone or archived) the
 message is dropped and the author gets a `scheduled_dropped` notification. A reminder
 becomes a `reminder` notification of its owner, delivered as mentions are.
+
+A recurring reminder is a chain of one-time schedules, one an occurrence, named by the
+reminder and the occurrence's time: a firing notifies, schedules the next occurrence, then
+moves the item's `at` to it on the condition that it still is the one fired. A firing whose
+occurrence is no longer the item's (a redelivery, or one that outlived a cancel) does
+nothing, and a crash in between repeats a notification that is written once (its place is
+the occurrence's time) and a schedule that exists already.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +41,7 @@ from parley.domain.ports.scheduling import Scheduler
 from parley.domain.ports.scheduling import store as schedule_store
 from parley.domain.ports.workspaces import store as workspace_store
 from parley.domain.records import NotificationRecord, ReminderRecord, ScheduledMessageRecord
+from parley.domain.recurrence import Recurrence
 from parley.errors import (
     InvalidRequest,
     MessageNotFound,
@@ -95,12 +105,32 @@ def scheduled_view(item: ScheduledMessageRecord) -> ScheduledMessage:
 
 def reminder_view(item: ReminderRecord) -> Reminder:
     return Reminder(
-        id=item.reminderId, text=item.text, at=item.at, channelId=item.channelId, ts=item.ts
+        id=item.reminderId,
+        text=item.text,
+        at=item.at,
+        channelId=item.channelId,
+        ts=item.ts,
+        recurrence=Recurrence.decode(item.recurrence).view() if item.recurrence else None,
     )
 
 
 def _payload(kind: str, user_id: str, item_id: str) -> dict[str, str]:
     return {"kind": kind, "userId": user_id, "id": item_id}
+
+
+def occurrence_name(reminder_id: str, at: str) -> str:
+    """A recurring reminder's schedule for its occurrence at `at` (a one-time reminder's is
+    its id): `<id>-<epoch seconds>`, within Scheduler's 64 characters of `[0-9A-Za-z-_.]`."""
+    return f"{reminder_id}-{math.ceil(datetime.fromisoformat(at).timestamp())}"
+
+
+def _reminder_schedule(item: ReminderRecord) -> str:
+    return occurrence_name(item.reminderId, item.at) if item.recurrence else item.reminderId
+
+
+def _reminder_payload(item: ReminderRecord) -> dict[str, str]:
+    payload = _payload(REMINDER, item.userId, item.reminderId)
+    return {**payload, "at": item.at} if item.recurrence else payload
 
 
 def _schedule(
@@ -195,9 +225,10 @@ def add_reminder(
     ts: str | None,
     scheduler: Scheduler,
     now: datetime | None = None,
+    recurrence: Recurrence | None = None,
 ) -> Reminder:
-    """A reminder for the caller at `at`, about a message (`channelId` and `ts`) the
-    caller can see, a channel, or nothing."""
+    """A reminder for the caller at `at` (and then as `recurrence` says), about a message
+    (`channelId` and `ts`) the caller can see, a channel, or nothing."""
     messages.check_text(text)
     if ts is not None and channel_id is None:
         raise InvalidRequest("ts needs its channelId")
@@ -219,13 +250,15 @@ def add_reminder(
         workspaceId=workspace_id,
         channelId=channel_id,
         ts=ts,
+        recurrence=recurrence.encode() if recurrence is not None else None,
+        firstAt=iso(when) if recurrence is not None else None,
     )
     schedule_store.put_reminder(item)
     _schedule(
         scheduler,
-        item.reminderId,
+        _reminder_schedule(item),
         when,
-        _payload(REMINDER, caller.user_id, item.reminderId),
+        _reminder_payload(item),
         lambda: schedule_store.remove_reminder(caller.user_id, item.reminderId),
     )
     metrics.add_metric("ReminderScheduled", MetricUnit.Count, 1)
@@ -239,12 +272,23 @@ def list_reminders(
     return [reminder_view(item) for item in items], next_cursor
 
 
-def delete_reminder(caller: Caller, reminder_id: str, scheduler: Scheduler) -> None:
-    if not _ID.match(reminder_id) or not schedule_store.remove_reminder(
-        caller.user_id, reminder_id
-    ):
+def get_reminder(caller: Caller, reminder_id: str) -> Reminder:
+    item = (
+        schedule_store.get_reminder(caller.user_id, reminder_id) if _ID.match(reminder_id) else None
+    )
+    if item is None:
         raise NotFound("reminder not found")
-    scheduler.cancel(reminder_id)
+    return reminder_view(item)
+
+
+def delete_reminder(caller: Caller, reminder_id: str, scheduler: Scheduler) -> None:
+    item = (
+        schedule_store.get_reminder(caller.user_id, reminder_id) if _ID.match(reminder_id) else None
+    )
+    if item is None or not schedule_store.remove_reminder(caller.user_id, reminder_id):
+        raise NotFound("reminder not found")
+    # A firing that moved a recurring one on in between leaves a schedule that finds no item.
+    scheduler.cancel(_reminder_schedule(item))
 
 
 # ------------------------------------------------------------------ firing
@@ -269,7 +313,11 @@ def _due_ts(moment: str) -> str:
 
 
 def fire(
-    payload: dict[str, Any], publisher: Publisher, push: Push | None, now: float | None = None
+    payload: dict[str, Any],
+    publisher: Publisher,
+    push: Push | None,
+    now: float | None = None,
+    scheduler: Callable[[], Scheduler] | None = None,
 ) -> str:
     """What a schedule's invocation does with its payload; what became of the item
     ("posted", "dropped", "reminded", or "gone": cancelled, or done by an earlier run)."""
@@ -282,7 +330,9 @@ def fire(
         return "gone" if scheduled is None else _post(scheduled, publisher, push, moment)
     if kind == REMINDER:
         reminder = schedule_store.get_reminder(user_id, item_id)
-        return "gone" if reminder is None else _remind(reminder, publisher, push, moment)
+        if reminder is None or (reminder.recurrence and payload.get("at") != reminder.at):
+            return "gone"  # cancelled, done, or an occurrence already past for this series
+        return _remind(reminder, publisher, push, moment, scheduler)
     raise ValueError(f"not a schedule's payload: {payload!r}")
 
 
@@ -342,7 +392,13 @@ def _drop(
     return "dropped"
 
 
-def _remind(item: ReminderRecord, publisher: Publisher, push: Push | None, now: float) -> str:
+def _remind(
+    item: ReminderRecord,
+    publisher: Publisher,
+    push: Push | None,
+    now: float,
+    scheduler: Callable[[], Scheduler] | None,
+) -> str:
     if item.workspaceId is not None:
         workspace_ids = [item.workspaceId]
     else:  # about nothing in particular: wherever its owner is connected
@@ -360,6 +416,22 @@ def _remind(item: ReminderRecord, publisher: Publisher, push: Push | None, now: 
         messageTs=item.ts,
     )
     notifications.tell(notice, publisher, push, workspace_ids, now)
-    schedule_store.remove_reminder(item.userId, item.reminderId)
     metrics.add_metric("RemindersFired", MetricUnit.Count, 1)
+    if item.recurrence is None:
+        schedule_store.remove_reminder(item.userId, item.reminderId)
+        return "reminded"
+    if scheduler is None:
+        raise ValueError("a recurring reminder needs the scheduler for its next occurrence")
+    # The next occurrence after this one and after now (a late firing skips none it owes
+    # but the missed ones, as a calendar does).
+    series = Recurrence.decode(item.recurrence)
+    first = datetime.fromisoformat(item.firstAt or item.at)
+    after = max(datetime.fromisoformat(item.at), datetime.fromtimestamp(now, UTC))
+    following = replace(item, at=iso(series.next_after(first, after)))
+    clock = scheduler()
+    name, at = _reminder_schedule(following), datetime.fromisoformat(following.at)
+    clock.schedule(name, at, _reminder_payload(following))
+    if not schedule_store.advance_reminder(item.userId, item.reminderId, item.at, following.at):
+        clock.cancel(name)  # cancelled meanwhile
+        return "gone"
     return "reminded"

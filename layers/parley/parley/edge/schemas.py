@@ -171,9 +171,18 @@ class ScheduledMessage(_Out):
 class Reminder(_Out):
     id: str
     text: str
-    at: str
+    at: str  # a recurring one's next time
     channelId: str | None = None
     ts: str | None = None
+    recurrence: dict[str, Any] | None = None  # Slack's {frequency, weekdays?}
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`recurrence` is left out of a one-time reminder (the rest as before: null)."""
+        data: dict[str, Any] = handler(self)
+        if data.get("recurrence") is None:
+            data.pop("recurrence", None)
+        return data
 
 
 class Reaction(_Out):
@@ -377,11 +386,22 @@ class ScheduleMessage(_In):
     threadTs: Ts | None = None
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class ReminderRecurrence(_In):
+    """Slack's: weekly needs its `weekdays`; the others repeat on `at`'s day (and time)."""
+
+    frequency: Literal["daily", "weekly", "monthly", "yearly"]
+    weekdays: list[Weekday] | None = None
+
+
 class CreateReminder(_In):
     text: str
-    at: datetime  # an offset-less time is UTC
+    at: datetime  # an offset-less time is UTC; a recurring one's first time
     channelId: Id | None = None
     ts: Ts | None = None
+    recurrence: ReminderRecurrence | None = None
 
 
 class CreateWebhook(_In):

@@ -37,6 +37,7 @@ from parley.domain.caller import Caller
 from parley.domain.objects import Channel, Reminder
 from parley.domain.ports import Publisher
 from parley.domain.ports.scheduling import Scheduler
+from parley.domain.recurrence import Recurrence
 from parley.edge.schemas import PostMessage
 from parley.errors import (
     AlreadyArchived,
@@ -70,7 +71,7 @@ from parley.errors import (
 from parley.ids import next_ts
 from parley.limits import ID_PATTERN, TS_PATTERN
 from parley.paging import offset_page
-from parley.slack import shapes
+from parley.slack import reminder_times, shapes
 
 MAX_PAGE = 200  # Parley's page size limit; Slack's larger `limit`s are served in pages of it
 _ID = re.compile(ID_PATTERN)
@@ -934,17 +935,42 @@ def chat_scheduled_messages_list(call: Call) -> dict[str, Any]:
 
 
 def _reminder(reminder: Reminder, user_id: str) -> dict[str, Any]:
-    """A reminder as Slack's reminders methods return it (one-time: never recurring)."""
+    """A reminder as Slack's reminders methods return it: a recurring one with its
+    `recurrence` and no `complete_ts`; `time` is its next occurrence."""
+    recurring = {"recurrence": reminder.recurrence} if reminder.recurrence else {"complete_ts": 0}
     return {
         "id": reminder.id,
         "creator": user_id,
         "user": user_id,
         "text": reminder.text,
-        "recurring": False,
+        "recurring": reminder.recurrence is not None,
         "time": _epoch(reminder.at),
-        "complete_ts": 0,
+        **recurring,
         **({"channel": reminder.channelId} if reminder.channelId else {}),
     }
+
+
+def _reminder_time(call: Call) -> tuple[datetime, Recurrence | None]:
+    """`time` as Slack reads it (parley.slack.reminder_times), and `recurrence` (a JSON
+    object, or its text in a form) where given: it wins over the words' own."""
+    value = call.text("time")
+    if value is None:
+        raise SlackError(
+            "invalid_arguments", response_metadata=_why("missing required field: time")
+        )
+    parsed = reminder_times.parse(value, datetime.now(UTC))
+    if parsed is None:
+        raise SlackError("cannot_parse")
+    at, recurrence = parsed
+    given = call.request.params.get("recurrence")
+    if given is not None and given != "":
+        try:
+            recurrence = Recurrence.of(json.loads(given) if isinstance(given, str) else given)
+        except (ValueError, InvalidRequest) as bad:
+            raise SlackError(
+                "invalid_arguments", response_metadata=_why(f"recurrence: {bad}")
+            ) from None
+    return at, recurrence
 
 
 _REMINDER_ERRORS: Mapping[type[ParleyError], str] = {
@@ -962,11 +988,34 @@ def reminders_add(call: Call) -> dict[str, Any]:
     user = call.text("user")
     if user is not None and user != call.bot.user_id:
         raise SlackError("cannot_add_others")
-    at = _unix_time(call, "time", "invalid_arguments", "cannot_parse")
+    at, recurrence = _reminder_time(call)
     reminder = scheduling.add_reminder(
-        call.bot, text=text, at=at, channel_id=None, ts=None, scheduler=_scheduler(call)
+        call.bot,
+        text=text,
+        at=at,
+        channel_id=None,
+        ts=None,
+        scheduler=_scheduler(call),
+        recurrence=recurrence,
     )
     return {"reminder": _reminder(reminder, call.bot.user_id)}
+
+
+@method("reminders.info", "reminders:read", errors=_REMINDER_ERRORS)
+def reminders_info(call: Call) -> dict[str, Any]:
+    reminder = scheduling.get_reminder(call.bot, call.text("reminder") or "")
+    return {"reminder": _reminder(reminder, call.bot.user_id)}
+
+
+@method("reminders.complete", "reminders:write", errors=_REMINDER_ERRORS)
+def reminders_complete(call: Call) -> dict[str, Any]:
+    """Done before its time: a one-time reminder leaves the pending list (and will not
+    fire); a recurring one cannot be completed, as in Slack."""
+    reminder_id = call.text("reminder") or ""
+    if scheduling.get_reminder(call.bot, reminder_id).recurrence is not None:
+        raise SlackError("cannot_complete_recurring")
+    scheduling.delete_reminder(call.bot, reminder_id, _scheduler(call))
+    return {}
 
 
 @method("reminders.list", "reminders:read", errors=_REMINDER_ERRORS)

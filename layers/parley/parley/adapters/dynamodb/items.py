@@ -544,5 +544,7 @@ class ReminderItem(Item):
     workspaceId = UnicodeAttribute(null=True)
     channelId = UnicodeAttribute(null=True)
     ts = UnicodeAttribute(null=True)
+    recurrence = UnicodeAttribute(null=True)  # a recurring one: how; `at` is the next time
+    firstAt = UnicodeAttribute(null=True)
 
     gsi1: Gsi1[ReminderItem] = Gsi1()

@@ -123,6 +123,16 @@ def reminders_of(
     return [to_record(item, ReminderRecord) for item in items], next_cursor
 
 
+def advance_reminder(user_id: str, reminder_id: str, previous_at: str, at: str) -> bool:
+    item = ReminderItem(*reminder_key(user_id, reminder_id))
+    return conditional(
+        lambda: item.update(
+            actions=[ReminderItem.at.set(at), ReminderItem.GSI1SK.set(f"{at}#{reminder_id}")],
+            condition=ReminderItem.PK.exists() & (ReminderItem.at == previous_at),
+        )
+    )
+
+
 def remove_reminder(user_id: str, reminder_id: str) -> bool:
     item = ReminderItem(*reminder_key(user_id, reminder_id))
     return conditional(lambda: item.delete(condition=ReminderItem.PK.exists()))

@@ -39,6 +39,10 @@ class ScheduleRepository(Protocol):
     ) -> tuple[list[ReminderRecord], str | None]:
         """One page of the user's pending reminders, soonest first, and the next cursor."""
 
+    def advance_reminder(self, user_id: str, reminder_id: str, previous_at: str, at: str) -> bool:
+        """Moves a recurring reminder from its occurrence `previous_at` to its next, `at`;
+        False if it is gone (cancelled) or was moved already (a redelivered firing)."""
+
     def remove_reminder(self, user_id: str, reminder_id: str) -> bool:
         """Removes the pending reminder; False if it was not there."""
 
@@ -48,7 +52,8 @@ class Scheduler(Protocol):
     scheduler.EventBridgeScheduler`: a one-time schedule that deletes itself after it ran)."""
 
     def schedule(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
-        """Creates the one-time schedule `name` for `at` (UTC, whole seconds)."""
+        """Creates the one-time schedule `name` for `at` (UTC, whole seconds); one of that
+        name there already is kept (a redelivered firing made it)."""
 
     def cancel(self, name: str) -> None:
         """Deletes the schedule; one that is gone (it ran, or was cancelled) is no error."""
