@@ -866,3 +866,43 @@ def test_a_recurring_reminder_fires_and_schedules_its_next_occurrence(slack: Ins
     with pytest.raises(SlackApiError) as missing:
         bot.reminders_info(reminder=made["id"])
     assert missing.value.response["error"] == "not_found"
+
+
+def test_a_bot_opens_a_dm_and_manages_a_channel_through_slack_sdk(slack: Installed) -> None:
+    """What DM and workflow bots call: conversations_open then chat_postMessage to the DM
+    (Bob reads it over HTTP), conversations_create, _invite, _setTopic, users_conversations,
+    conversations_leave, team_info."""
+    scopes = ["im:write", "chat:write", "channels:manage", "channels:read", "team:read"]
+    manager = install(slack.team, "Manager", scopes)
+    client = slack.client_for(manager["botToken"], retry_rate_limits=True)
+    bob = slack.team["bob"]
+    dm = client.conversations_open(users=bob.id)["channel"]["id"]
+    client.chat_postMessage(channel=dm, text="your build is green")
+    status, history = bob.call("GET", f"/channels/{dm}/messages")
+    assert status == 200, history
+    assert [m["text"] for m in history["messages"]] == ["your build is green"]
+    assert client.conversations_open(users=bob.id, return_im=True)["channel"]["is_im"] is True
+
+    name = f"rel-{uuid.uuid4().hex[:6]}"
+    cid = client.conversations_create(name=name)["channel"]["id"]
+    client.conversations_invite(channel=cid, users=[bob.id])
+    assert (
+        client.conversations_setTopic(channel=cid, topic="release train")["channel"]["topic"][
+            "value"
+        ]
+        == "release train"
+    )
+    status, seen = bob.call("GET", f"/channels/{cid}")
+    assert (status, seen["channel"]["topic"], seen["channel"]["isMember"]) == (
+        200,
+        "release train",
+        True,
+    )
+    mine = client.users_conversations(types="public_channel")["channels"]
+    assert cid in {c["id"] for c in mine}
+    with pytest.raises(SlackApiError) as taken:
+        client.conversations_create(name=name)
+    assert taken.value.response["error"] == "name_taken"
+    client.conversations_leave(channel=cid)
+    assert cid not in {c["id"] for c in client.users_conversations()["channels"]}
+    assert client.team_info()["team"]["id"] == slack.team["wid"]

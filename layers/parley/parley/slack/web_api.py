@@ -38,7 +38,7 @@ from parley.domain.objects import Channel, Reminder
 from parley.domain.ports import Publisher
 from parley.domain.ports.scheduling import Scheduler
 from parley.domain.recurrence import Recurrence
-from parley.edge.schemas import PostMessage
+from parley.edge.schemas import CHANNEL_NAME_PATTERN, CreateChannel, PostMessage, UpdateChannel
 from parley.errors import (
     AlreadyArchived,
     BlocksTooLong,
@@ -505,6 +505,190 @@ def conversations_join(call: Call) -> dict[str, Any]:
         raise SlackError("method_not_supported_for_channel_type")
     joined = channels.join_channel(call.bot, channel_id, call.publisher())
     return _already_in(joined) if before.isMember else {"channel": shapes.channel(joined)}
+
+
+# ------------------------------------------------------------ managing conversations
+
+_MANAGE = {
+    "public": "channels:manage",
+    "private": "groups:write",
+    "group_dm": "mpim:write",
+    "dm": "im:write",
+}
+_USER_ERRORS: Mapping[type[ParleyError], str] = {
+    ChannelNotFound: "channel_not_found",
+    NotFound: "user_not_found",
+}
+
+
+def _user_list(call: Call) -> list[str]:
+    """`users`, Slack's comma-separated user ids."""
+    value = call.text("users")
+    wanted = [u.strip() for u in (value or "").split(",") if u.strip()]
+    if not wanted:
+        raise SlackError("users_list_not_supplied")
+    if not all(_ID.match(u) for u in wanted):
+        raise SlackError("user_not_found")
+    return list(dict.fromkeys(wanted))
+
+
+def _channel_name(call: Call) -> str:
+    name = call.text("name")
+    if name is None:
+        raise SlackError("invalid_name_required")
+    if len(name) > 80:
+        raise SlackError("invalid_name_maxlength")
+    if not re.fullmatch(CHANNEL_NAME_PATTERN, name):
+        raise SlackError("invalid_name_specials")
+    return name
+
+
+def _managed(call: Call, channel_id: str) -> Channel:
+    """A channel the bot sees, once the token may manage its kind."""
+    found = channels.get_channel(call.bot, channel_id)
+    call.need(_MANAGE[found.type])
+    return found
+
+
+@method("conversations.open", "im:write", "mpim:write", errors=_USER_ERRORS)
+def conversations_open(call: Call) -> dict[str, Any]:
+    """The DM or group DM of the bot and `users` (made if there is none), or a DM resumed
+    by its `channel`; `return_im` returns the whole conversation."""
+    channel_id = call.text("channel")
+    if channel_id is not None:
+        opened = channels.get_channel(call.bot, channel_id)
+        if opened.type not in ("dm", "group_dm"):
+            raise SlackError("method_not_supported_for_channel_type")
+    else:
+        wanted = _user_list(call)
+        others = set(wanted) - {call.bot.user_id}
+        if len(others) > channels.MAX_GROUP_DM_OTHERS:
+            raise SlackError("too_many_users")
+        if not others:
+            raise SlackError("not_enough_users")
+        call.need("im:write" if len(others) == 1 else "mpim:write")
+        opened = channels.open_direct_message(
+            call.bot, call.team_id, sorted(others), call.publisher()
+        )
+    if call.flag("return_im"):
+        return {"channel": shapes.channel(opened)}
+    return {"channel": {"id": opened.id}}
+
+
+@method("conversations.create", "channels:manage", "groups:write", errors={Conflict: "name_taken"})
+def conversations_create(call: Call) -> dict[str, Any]:
+    name = _channel_name(call)
+    private = call.flag("is_private")
+    call.need("groups:write" if private else "channels:manage")
+    created = channels.create_channel(
+        call.bot, call.team_id, CreateChannel(name=name, private=private), call.publisher()
+    )
+    return {"channel": shapes.channel(created)}
+
+
+@method("conversations.invite", "channels:manage", "groups:write", errors=_USER_ERRORS)
+def conversations_invite(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    found = _managed(call, channel_id)
+    if found.type in ("dm", "group_dm"):
+        raise SlackError("method_not_supported_for_channel_type")
+    wanted = _user_list(call)
+    if call.bot.user_id in wanted:
+        raise SlackError("cant_invite_self")
+    if not found.isMember:
+        raise SlackError("not_in_channel")
+    channels.add_members(call.bot, channel_id, wanted, call.publisher())
+    return {"channel": shapes.channel(channels.get_channel(call.bot, channel_id))}
+
+
+def _change(call: Call, channel_id: str, change: UpdateChannel) -> dict[str, Any]:
+    found = _managed(call, channel_id)
+    if not found.isMember:
+        raise SlackError("not_in_channel")
+    changed = channels.update_channel(call.bot, channel_id, change, call.publisher())
+    return {"channel": shapes.channel(changed)}
+
+
+@method(
+    "conversations.setTopic",
+    "channels:manage",
+    "groups:write",
+    "im:write",
+    "mpim:write",
+)
+def conversations_set_topic(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    topic = call.text("topic") or ""
+    if len(topic) > 250:
+        raise SlackError("too_long")
+    return _change(call, channel_id, UpdateChannel(topic=topic))
+
+
+@method(
+    "conversations.rename",
+    "channels:manage",
+    "groups:write",
+    errors={Conflict: "name_taken", Forbidden: "method_not_supported_for_channel_type"},
+)
+def conversations_rename(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    return _change(call, channel_id, UpdateChannel(name=_channel_name(call)))
+
+
+@method(
+    "conversations.leave",
+    "channels:manage",
+    "groups:write",
+    "im:write",
+    "mpim:write",
+    errors={Forbidden: "method_not_supported_for_channel_type"},
+)
+def conversations_leave(call: Call) -> dict[str, Any]:
+    channel_id = call.channel_id()
+    found = _managed(call, channel_id)
+    if not found.isMember:
+        return {"not_in_channel": True}
+    channels.leave_channel(call.bot, channel_id, call.publisher())
+    return {}
+
+
+@method("users.conversations", *_family("read"))
+def users_conversations(call: Call) -> dict[str, Any]:
+    """The conversations the bot is a member of (`user`, if given, must be the bot: Parley
+    does not show a bot another user's channels)."""
+    user = call.text("user")
+    if user is not None and user != call.bot.user_id:
+        raise SlackError("user_not_found")
+    wanted = {t.strip() for t in (call.text("types") or "public_channel").split(",") if t.strip()}
+    if not wanted <= set(shapes.CONVERSATION_TYPES.values()):
+        raise SlackError("invalid_types")
+    for kind, slack_type in shapes.CONVERSATION_TYPES.items():
+        if slack_type in wanted:
+            call.need(f"{_KINDS[kind]}:read")
+    found = [
+        c
+        for c in channels.list_channels(call.bot, call.team_id)
+        if c.isMember
+        and shapes.CONVERSATION_TYPES[c.type] in wanted
+        and not (call.flag("exclude_archived") and getattr(c, "isArchived", False))
+    ]
+    page, next_cursor = offset_page(found, call.limit(100), call.cursor())
+    return {"channels": [shapes.channel(c) for c in page], "response_metadata": _page(next_cursor)}
+
+
+@method("team.info", "team:read")
+def team_info(call: Call) -> dict[str, Any]:
+    workspace = workspaces.get_workspace(call.bot, call.team_id)
+    return {
+        "team": {
+            "id": workspace.id,
+            "name": workspace.name,
+            "domain": re.sub(r"[^a-z0-9-]+", "-", workspace.name.lower()).strip("-")
+            or workspace.id.lower(),
+            "email_domain": "",
+            "icon": {"image_default": True},
+        }
+    }
 
 
 def _already_in(found: Channel) -> dict[str, Any]:
