@@ -361,6 +361,7 @@ class ExpiredMessage:
     threadTs: str | None
     replyCount: int
     fileIds: tuple[str, ...]
+    latestReplyTs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,9 @@ The sweep, on the retention queue (each task a queue message, each idempotent):
   channel of the workspace when it has a policy, else those with their own; each carries
   its cutoff, the ts `days` before the run's time, fixed for the whole run;
 - `channel` reads the channel's partition oldest first up to the cutoff, a page at a time,
-  and deletes each page's messages with their threads' replies (newer ones too: a thread
-  goes with its root), their pins, their file shares, and the files no message outside the
+  and deletes each page's messages with their threads' replies (newer ones too, read from
+  the thread index when the thread's latest reply is past the cutoff: a thread goes with
+  its root), their pins, their file shares, and the files no message outside the
   page still shares (the object with DeleteObjects, then the items); messages last, so a
   step that fails is found again by its retry. Before its time runs out it queues itself
   again with its cursor (the last ts it deleted). A re-run finds nothing and writes
@@ -209,7 +210,7 @@ def sweep_channel(
             break
         if pins is None:
             pins = retention_store.pinned(channel_id)
-        step = _step(workspace_id, channel_id, page, pins, bucket)
+        step = _step(workspace_id, channel_id, cutoff, page, pins=pins, bucket=bucket)
         deleted += step.deleted
         messages += step.messages
         objects += step.objects
@@ -227,13 +228,19 @@ def sweep_channel(
 def _step(
     workspace_id: str,
     channel_id: str,
+    cutoff: str,
     page: list[ExpiredMessage],
+    *,
     pins: set[str],
     bucket: ObjectBucket,
 ) -> Sweep:
     doomed: dict[str, ExpiredMessage] = {m.ts: m for m in page}
     for message in page:
-        if message.replyCount and message.threadTs in (None, message.ts):
+        # A thread whose replies are all past the cutoff too is deleted by the walk itself
+        # (its replies follow it in the partition); only one that straddles the cutoff is
+        # read from the thread index, its newer replies going with it.
+        straddles = message.latestReplyTs is None or message.latestReplyTs > cutoff
+        if message.replyCount and message.threadTs in (None, message.ts) and straddles:
             for reply in retention_store.thread_replies(channel_id, message.ts):
                 doomed.setdefault(reply.ts, reply)
     shares = [(file_id, m.ts) for m in doomed.values() for file_id in m.fileIds]

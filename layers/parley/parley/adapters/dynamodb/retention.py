@@ -33,7 +33,7 @@ BATCH_KEYS = 25  # BatchWriteItem's most requests a call
 _ATTEMPTS = 8
 _BACKOFF_BASE_S = 0.05
 _BACKOFF_CAP_S = 2.0
-_MESSAGE_FIELDS = ["ts", "threadTs", "replyCount", "fileIds"]
+_MESSAGE_FIELDS = ["ts", "threadTs", "replyCount", "fileIds", "latestReplyTs"]
 
 Key = tuple[str, str]
 
@@ -110,6 +110,7 @@ def _expired(item: MessageItem) -> ExpiredMessage:
         threadTs=item.threadTs,
         replyCount=int(item.replyCount or 0),
         fileIds=tuple(str(file_id) for file_id in item.fileIds or ()),
+        latestReplyTs=item.latestReplyTs,
     )
 
 
