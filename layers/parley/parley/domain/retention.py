@@ -50,7 +50,7 @@ from parley.observability import MetricUnit, logger, metrics
 
 DAY_SECONDS = 86_400
 MAX_DAYS = 3650
-PAGE = 100  # messages read (and then deleted, with their threads) per step
+PAGE = 500  # messages read (and then deleted, with their threads) per step (bench/retention.py)
 # A channel task queues itself again when less than this is left of its invocation's time.
 TIME_MARGIN_MS = 10_000
 
