@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps up demo import reindex redrive soak openapi fuzz test test-unit test-functional test-template test-integration lint fmt build validate bench clean
+.PHONY: help deps up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -97,6 +97,9 @@ bench: deps build  ## benchmarks beside their baselines (under 10 min; sam build
 
 redrive: deps  ## move the index DLQ's changes back to the index queue: ARGS="--stack NAME" (its Outputs), or "--dlq-url U --queue-url U [--aws-endpoint-url U]"
 	PYTHONPATH=layers/parley $(PY) -m parley.search.redrive $(ARGS)
+
+retention-sweep: deps  ## queue a retention sweep run now, as the daily schedule does: ARGS="--stack NAME" (its Outputs), or "--queue-url U [--aws-endpoint-url U] [--at ISO]"
+	PYTHONPATH=layers/parley $(PY) -m parley.retention_run $(ARGS)
 
 validate: $(SAM)  ## sam validate --lint
 	$(SAM) validate --lint

@@ -26,7 +26,7 @@ TAGS = {
     "apps": "Slack-compatible apps: bot tokens, events, commands",
     "webhooks": "Incoming webhooks (Slack's payload)",
     "imports": "Slack export imports",
-    "team features": "User groups, bookmarks, archiving, notification preferences",
+    "team features": "User groups, bookmarks, archiving, notification preferences, retention",
     "slack web api": "Slack's Web API (/api/{method}) for bot tokens",
 }
 
@@ -197,6 +197,12 @@ OPERATIONS: dict[str, Operation] = {
     "PUT /channels/{cid}/notifications": Operation(
         "team features", "setNotificationLevel", "Set the caller's notification level here"
     ),
+    "PUT /workspaces/{wid}/retention": Operation(
+        "team features", "setWorkspaceRetention", "Keep the workspace's messages this many days"
+    ),
+    "PUT /channels/{cid}/retention": Operation(
+        "team features", "setChannelRetention", "Keep the channel's messages this many days"
+    ),
     "PUT /me/dnd": Operation(
         "team features", "setDoNotDisturb", "Hold the caller's pushes until a time (or end it)"
     ),
@@ -269,6 +275,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "UpdateBookmark": {"title": "Runbook (v2)"},
     "SetNotificationLevel": {"level": "mentions"},
     "SetDoNotDisturb": {"until": "2026-12-07T18:00:00Z"},
+    "SetRetention": {"days": 90},
     "ScheduleMessage": {"text": "Stand-up in five minutes", "postAt": "2026-12-08T09:55:00Z"},
     "CreateReminder": {
         "text": "Review the release notes",

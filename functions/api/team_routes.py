@@ -1,5 +1,5 @@
 """Team feature routes (API.md, "Team features"): channel bookmarks, archiving a channel,
-and the notification preferences (a level per channel, do not disturb)."""
+the notification preferences (a level per channel, do not disturb) and retention."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from parley import wiring
-from parley.domain import bookmarks, channels, preferences
+from parley.domain import bookmarks, channels, preferences, retention
 from parley.domain.caller import Caller
 from parley.edge.http import token_caller
 from parley.edge.schemas import (
@@ -17,6 +17,7 @@ from parley.edge.schemas import (
     CreateBookmark,
     SetDoNotDisturb,
     SetNotificationLevel,
+    SetRetention,
     UpdateBookmark,
 )
 
@@ -94,4 +95,19 @@ def set_notification_level(cid: str, body: SetNotificationLevel) -> Response[Non
 @router.put("/me/dnd", responses={204: {"description": "set"}})
 def set_do_not_disturb(body: SetDoNotDisturb) -> Response[None]:
     preferences.set_dnd(_caller(), body.until)
+    return Response(status_code=204)
+
+
+# ------------------------------------------------------------------ retention
+
+
+@router.put("/workspaces/<wid>/retention", responses={204: {"description": "set"}})
+def set_workspace_retention(wid: str, body: SetRetention) -> Response[None]:
+    retention.set_workspace_policy(_caller(), wid, body.days)
+    return Response(status_code=204)
+
+
+@router.put("/channels/<cid>/retention", responses={204: {"description": "set"}})
+def set_channel_retention(cid: str, body: SetRetention) -> Response[None]:
+    retention.set_channel_policy(_caller(), cid, body.days)
     return Response(status_code=204)

@@ -28,6 +28,8 @@ BUCKET = "parley-unit-files"
 IMPORT_QUEUE = "parley-unit-imports"
 SCHEDULE_GROUP = "parley-unit"
 IMPORT_QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/123456789012/{IMPORT_QUEUE}"
+RETENTION_QUEUE = "parley-unit-retention"
+RETENTION_QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/123456789012/{RETENTION_QUEUE}"
 
 ALICE, BOB, CAROL = "u-alice-0000", "u-bob-0000", "u-carol-0000"
 DAVE, ERIN = "u-dave-0000", "u-erin-0000"
@@ -107,6 +109,7 @@ ENVIRONMENT = {
     "FILES_BUCKET": BUCKET,
     "MAX_UPLOAD_BYTES": "10485760",
     "IMPORT_QUEUE_URL": IMPORT_QUEUE_URL,
+    "RETENTION_QUEUE_URL": RETENTION_QUEUE_URL,
     "MAX_IMPORT_BYTES": "20971520",
     "HTTP_API_URL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
     "SCHEDULE_GROUP": SCHEDULE_GROUP,
@@ -153,6 +156,8 @@ def _mocked_account() -> Iterator[None]:
             boto3.client("s3").create_bucket(Bucket=BUCKET)
             queue = boto3.client("sqs").create_queue(QueueName=IMPORT_QUEUE)
             assert queue["QueueUrl"] == IMPORT_QUEUE_URL
+            queue = boto3.client("sqs").create_queue(QueueName=RETENTION_QUEUE)
+            assert queue["QueueUrl"] == RETENTION_QUEUE_URL
             boto3.client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP)
             yield
 

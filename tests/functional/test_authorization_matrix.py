@@ -76,6 +76,8 @@ IMPORT_ADMIN = "import_admin"  # an import: its workspace's admins; to everyone 
 CHANNEL_ADMIN = "channel_admin"
 HOOK_TOKEN = "hook_token"  # the URL's token is the credential: a wrong one is 404 to all
 OWNER = "owner"  # a scheduled message or reminder: its owner's (Bob's); to all others 404
+# A channel's retention: workspace admins who may see the channel; other viewers 403.
+SEEING_ADMIN = "seeing_admin"
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,8 @@ HTTP_ROWS: dict[str, Row] = {
     "POST /channels/{cid}/unarchive": Row(AUTHOR_OR_ADMIN, archived=True),
     "PUT /channels/{cid}/notifications": Row(IN_CHANNEL, 204, body=lambda w: {"level": "all"}),
     "PUT /me/dnd": Row(ANYONE, 204, body=lambda w: {"until": "2030-01-01T00:00:00Z"}),
+    "PUT /workspaces/{wid}/retention": Row(ADMIN, 204, body=lambda w: {"days": 30}),
+    "PUT /channels/{cid}/retention": Row(SEEING_ADMIN, 204, body=lambda w: {"days": 30}),
     "POST /channels/{cid}/scheduled": Row(
         IN_CHANNEL, 201, body=lambda w: {"text": "later", "postAt": _ahead(minutes=5)}
     ),
@@ -247,6 +251,7 @@ def expected(rule: str, ok: int, role: str, kind: str) -> int:
         CHANNEL_ADMIN: 403 if sees else 404,
         HOOK_TOKEN: 404,
         OWNER: ok if role == "author" else 404,
+        SEEING_ADMIN: ok if role == "admin" and sees else (403 if sees else 404),
     }
     return answers[rule]
 

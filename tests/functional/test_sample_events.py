@@ -432,12 +432,38 @@ def _drive_import_worker(
     return list(reply["batchItemFailures"])
 
 
+def _drive_retention_sweep(
+    module: Any, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """The schedule's event queues the run's plan; the channel task (cutoff: the seeded
+    message's ts) deletes the message, its share and Bob's file, which nothing else shares."""
+    import boto3
+
+    from parley.adapters.dynamodb import files, messages
+    from tests.functional.conftest import RETENTION_QUEUE_URL
+
+    sqs = boto3.client("sqs")
+    reply = module.lambda_handler(event, Context())
+    if "Records" not in event:
+        got = sqs.receive_message(QueueUrl=RETENTION_QUEUE_URL, MaxNumberOfMessages=10)
+        tasks = [json.loads(m["Body"]) for m in got.get("Messages", [])]
+        for message in got.get("Messages", []):
+            sqs.delete_message(QueueUrl=RETENTION_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
+        assert {"kind": "plan", "runAt": 1732762800.0} in tasks
+        return list(reply["batchItemFailures"])
+    assert messages.get_message(CHANNEL, TS) is None
+    assert files.find_file(SHARED_FILE) is None
+    assert files.find_file(PENDING_FILE) is not None  # shared nowhere: no message of its
+    return list(reply["batchItemFailures"])
+
+
 Driver = Callable[[Any, dict[str, Any], pytest.MonkeyPatch], list[Any]]
 QUEUE_DRIVERS: dict[str, Driver] = {
     "stream_forwarder": _drive_stream_forwarder,
     "search_indexer": _drive_indexer,
     "events_delivery": _drive_events_delivery,
     "import_worker": _drive_import_worker,
+    "retention_sweep": _drive_retention_sweep,
 }
 
 

@@ -674,7 +674,9 @@ def check_event_routes(template: Template, root: Path, name: str) -> list[str]:
             found = _websocket_event_problems(event, keys)
         elif parameters is not None:
             found = _authorizer_event_problems(event, parameters)
-        elif sources:
+        elif sources and not (scheduled and "Records" not in event):
+            # A function fed by a queue and a schedule (the retention sweep) has samples of
+            # both: a sample without Records is its schedule's.
             found = _record_event_problems(event, sources)
         elif scheduled:
             found = _scheduled_event_problems(event)

@@ -309,6 +309,22 @@ EVENT_MUTATIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None]]] = 
         "presence_sweep.json",
         lambda e: e.update(resources=[]),
     ),
+    # The retention sweep has a schedule and a queue: each sample is held to its own shape.
+    "queue and schedule: a schedule's event from another source": (
+        "RetentionSweepFunction",
+        "retention_sweep.json",
+        lambda e: e.update(source="aws.s3"),
+    ),
+    "queue and schedule: records of a stream, not the queue": (
+        "RetentionSweepFunction",
+        "retention_sweep-channel.json",
+        lambda e: e["Records"][0].update(eventSource="aws:dynamodb"),
+    ),
+    "queue and schedule: an empty Records list": (
+        "RetentionSweepFunction",
+        "retention_sweep-channel.json",
+        lambda e: e.update(Records=[]),
+    ),
 }
 
 

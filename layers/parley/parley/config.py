@@ -55,6 +55,8 @@ class Settings:
     # zip (template parameter MaxImportBytes; 5 GiB, the most one presigned POST carries).
     import_queue_url: str | None = _env("IMPORT_QUEUE_URL", default=None)
     max_import_bytes: int = _env("MAX_IMPORT_BYTES", default=5 * 1024**3)
+    # Retention: the queue of the daily sweep's tasks (its plan, workspaces and channels).
+    retention_queue_url: str | None = _env("RETENTION_QUEUE_URL", default=None)
     # Apps: whether an app's URLs may point at private, loopback or link-local addresses
     # (template parameter AllowPrivateAppUrls: false in AWS, true in the local runtime, whose
     # receivers listen on 127.0.0.1).

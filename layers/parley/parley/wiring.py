@@ -52,6 +52,7 @@ REPOSITORIES = {
     "presence": "parley.adapters.dynamodb.presence",
     "ratelimits": "parley.adapters.dynamodb.ratelimits",
     "reads": "parley.adapters.dynamodb.reads",
+    "retention": "parley.adapters.dynamodb.retention",
     "scheduling": "parley.adapters.dynamodb.scheduling",
     "usergroups": "parley.adapters.dynamodb.usergroups",
     "users": "parley.adapters.dynamodb.users",
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
         presence,
         ratelimits,
         reads,
+        retention,
         scheduling,
         usergroups,
         users,
@@ -129,6 +131,9 @@ if TYPE_CHECKING:
         reads as reads_port,
     )
     from parley.domain.ports import (
+        retention as retention_port,
+    )
+    from parley.domain.ports import (
         scheduling as scheduling_port,
     )
     from parley.domain.ports import (
@@ -159,6 +164,7 @@ if TYPE_CHECKING:
     _presence: presence_port.PresenceRepository = presence
     _ratelimits: ratelimits_port.RateLimitRepository = ratelimits
     _reads: reads_port.ReadRepository = reads
+    _retention: retention_port.RetentionRepository = retention
     _scheduling: scheduling_port.ScheduleRepository = scheduling
     _usergroups: usergroups_port.UserGroupRepository = usergroups
     _users: users_port.UserRepository = users
@@ -258,6 +264,16 @@ def index_queue(config: Settings) -> SqsQueue:
     from parley.adapters.sqs import SqsQueue
 
     return SqsQueue(config.index_queue_url, config.region)
+
+
+@functools.cache
+def retention_queue(config: Settings) -> SqsQueue:
+    """The retention sweep's queue: its plan, workspace and channel tasks."""
+    if not config.retention_queue_url:
+        raise RuntimeError("RETENTION_QUEUE_URL is not set")
+    from parley.adapters.sqs import SqsQueue
+
+    return SqsQueue(config.retention_queue_url, config.region)
 
 
 @functools.cache

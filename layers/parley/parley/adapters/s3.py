@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 UPLOAD_TAG_KEY = "parley-upload"
 PENDING, READY = "pending", "ready"
+DELETE_OBJECTS_KEYS = 1000  # DeleteObjects' most keys a request
 
 
 @dataclass(frozen=True)
@@ -132,3 +133,16 @@ class S3FileBucket:
 
     def remove(self, key: str) -> None:
         self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def remove_many(self, keys: list[str]) -> list[str]:
+        """DeleteObjects, 1,000 keys a request (its most); the keys S3 failed to delete.
+        A key that is gone already counts as deleted, as S3 reports it."""
+        failed: list[str] = []
+        for start in range(0, len(keys), DELETE_OBJECTS_KEYS):
+            chunk = keys[start : start + DELETE_OBJECTS_KEYS]
+            reply = self._client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True},
+            )
+            failed.extend(error["Key"] for error in reply.get("Errors", []))
+        return failed

@@ -9,6 +9,10 @@ bot must not hear its echo. An app made before Slack's names (no `scopeNames`) h
 old subscriptions as it did, when events needed no scope but `channel_created`'s
 `channels:read`.
 
+A message the retention sweep removed is no news: apps do not hear it as
+`message_deleted` (its channel's policy is read once per channel and batch, and only for a
+removal that some app would hear).
+
 At least once: a record whose envelopes could not all be queued is reported as the batch's
 first failure, so the stream retries from it; the event ids let a receiver drop repeats.
 """
@@ -25,7 +29,9 @@ from parley.apps.delivery import Envelope
 from parley.domain.ports.apps import store as app_store
 from parley.domain.ports.channels import store as channel_store
 from parley.domain.ports.messages import store as message_store
+from parley.domain.ports.retention import store as retention_store
 from parley.domain.records import AppRecord
+from parley.domain.retention import DAY_SECONDS, kept_days
 from parley.ids import ts_from_micros
 from parley.observability import MetricUnit, metrics
 from parley.slack import events as slack_events
@@ -45,6 +51,7 @@ class _Lookups:
     types: dict[str, str | None] = field(default_factory=dict)
     bots_in: dict[tuple[str, frozenset[str]], set[str]] = field(default_factory=dict)
     authors: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    kept: dict[str, int | None] = field(default_factory=dict)
 
     def apps_of(self, workspace_id: str) -> list[AppRecord]:
         if workspace_id not in self.apps:
@@ -68,6 +75,14 @@ class _Lookups:
             message = message_store.get_message(channel_id, ts)
             self.authors[channel_id, ts] = message.userId if message else None
         return self.authors[channel_id, ts]
+
+    def retained(self, event: ChannelEvent, now: float) -> bool:
+        """Whether a removed message was past its channel's retention (the sweep's)."""
+        if event.channel_id not in self.kept:
+            policies = retention_store.policies_of(event.workspace_id, event.channel_id)
+            self.kept[event.channel_id] = kept_days(*policies)
+        days = self.kept[event.channel_id]
+        return days is not None and float(event.image["ts"]) <= now - days * DAY_SECONDS
 
 
 def hears(app: AppRecord, subscription: slack_events.Subscription) -> bool:
@@ -126,6 +141,8 @@ def forward(records: Sequence[StreamRecord], queue: BatchQueue) -> str | None:
         for event in channel_events(record.event_name, record.new_image, record.old_image):
             apps = subscribers(event, lookups)
             if not apps:
+                continue
+            if event.kind == "message_deleted" and lookups.retained(event, now_micros / 1e6):
                 continue
             body = _slack_event(event, lookups, now_ts)
             for app in apps:

@@ -343,3 +343,40 @@ class ImportRecord:
     files: int = 0  # files noted in messages (the export holds no file content)
     invalid: int = 0  # messages that could not be imported (their reasons in `errors`)
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRecord:
+    """A retention policy: the workspace's (channelId None) or a channel's, which overrides
+    the workspace's; `days` None on a channel keeps it forever."""
+
+    workspaceId: str
+    channelId: str | None
+    days: int | None
+    setBy: str
+    setAt: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredMessage:
+    """What the retention sweep needs of a message it deletes."""
+
+    ts: str
+    threadTs: str | None
+    replyCount: int
+    fileIds: tuple[str, ...]
+    latestReplyTs: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionDeletion:
+    """One step of a channel's sweep: what goes, in the order it goes (files first and the
+    messages last, so that a step cut short is found again and finished by its retry)."""
+
+    workspaceId: str
+    channelId: str
+    files: tuple[str, ...]  # file ids whose every share goes now
+    shares: tuple[tuple[str, str], ...]  # (file id, message ts) in this channel
+    pins: tuple[str, ...]
+    replies: tuple[str, ...]
+    roots: tuple[str, ...]

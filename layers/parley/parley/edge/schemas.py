@@ -640,6 +640,12 @@ class SetNotificationLevel(_In):
     level: Literal["all", "mentions", "none"]
 
 
+class SetRetention(_In):
+    """`days`: how long messages are kept (1-3650); null keeps them forever."""
+
+    days: Annotated[int | None, Field(ge=1, le=3650)]
+
+
 class SetDoNotDisturb(_In):
     """`until`: ISO 8601 (UTC when it names no zone); null ends do not disturb."""
 

@@ -548,3 +548,19 @@ class ReminderItem(Item):
     firstAt = UnicodeAttribute(null=True)
 
     gsi1: Gsi1[ReminderItem] = Gsi1()
+
+
+class RetentionItem(Item):
+    """PK WS#<wid> or CH#<cid>, SK RETENTION: how many days the workspace's (or the
+    channel's) messages are kept; a channel's `days` absent keeps it forever, whatever the
+    workspace says. Every policy is also in the sparse GSI1 partition RETENTION /
+    `<wid>#` (the workspace's) or `<wid>#<cid>` (a channel's), which the daily sweep reads
+    instead of scanning the table."""
+
+    workspaceId = UnicodeAttribute()
+    channelId = UnicodeAttribute(null=True)
+    days = NumberAttribute(null=True)
+    setBy = UnicodeAttribute()
+    setAt = UnicodeAttribute()
+
+    gsi1: Gsi1[RetentionItem] = Gsi1()
