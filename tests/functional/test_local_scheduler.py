@@ -48,10 +48,10 @@ def test_parley_presence_sweep_runs_every_minute_with_its_dead_letter_queue() ->
         resolver.register(name, f"http://{name}", Arn=f"arn:aws:sqs:us-east-1:123456789012:{name}")
     dlq = "arn:aws:sqs:us-east-1:123456789012:PresenceSweepDeadLetterQueue"
     sam.register_runtime_resources(template, resolver, {"AWS::DynamoDB::Table", "AWS::SQS::Queue"})
-    [sweep] = [
+    schedules = [
         s for s in sam.event_sources(template, resolver) if isinstance(s, sam.ScheduleSource)
     ]
-    assert sweep.function == "PresenceSweepFunction"
+    [sweep] = [s for s in schedules if s.function == "PresenceSweepFunction"]
     assert (sweep.interval_s, sweep.rule_name) == (60, "parley-dev-presence-sweep")
     assert (sweep.max_retries, sweep.on_failure_arn, sweep.input) == (0, dlq, None)
 
