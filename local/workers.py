@@ -234,10 +234,15 @@ def default_worker_cap(cpus: int | None = None) -> int:
     return min(32, max(8, 8 * (cpus or os.cpu_count() or 1)))
 
 
-def worker_cap(spec: FunctionSpec, default_cap: int) -> int:
+def worker_cap(spec: FunctionSpec, default_cap: int, queue_concurrency: int = 0) -> int:
     """How many invocations of a function run at once: its reserved concurrency when the
-    template sets one (as Lambda, which never runs more), otherwise the stack's default."""
-    return default_cap if spec.reserved_concurrency is None else spec.reserved_concurrency
+    template sets one (as Lambda, which never runs more), otherwise the stack's default, and
+    at least `queue_concurrency`, the sum of its SQS sources' MaximumConcurrency: Lambda
+    runs that many batches at once (the fan-out queue's consumers, FanoutConcurrency), and
+    the local pollers take that many, so their invocations must not wait for a worker."""
+    if spec.reserved_concurrency is not None:
+        return spec.reserved_concurrency
+    return max(default_cap, queue_concurrency)
 
 
 class FunctionPool:
