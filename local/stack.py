@@ -31,7 +31,7 @@ from local.intrinsics import REGION, Resolver, as_string
 from local.runtime import Runtime, RuntimePlan
 from local.scheduler import OffsetClock
 from local.template import Template, TemplateError
-from local.workers import default_worker_cap, lambda_environment
+from local.workers import FunctionPool, default_worker_cap, lambda_environment
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +242,11 @@ class Stack:
         if self._moto:
             self._moto.stop()
             self._moto = None
+
+    def function_pool(self, logical_id: str) -> FunctionPool:
+        """A function's workers (its `invocations` and `peak_concurrency` so far)."""
+        assert self._runtime is not None
+        return self._runtime.pools[logical_id]
 
     def stand_in_connections(self, connection_ids: Sequence[str]) -> dict[str, StandInConnection]:
         """WebSocket connections without sockets (local.gateway_ws.StandInConnection), for

@@ -261,6 +261,10 @@ class FunctionPool:
         self._starting = 0
         self._changed = asyncio.Condition()
         self._inflight: set[asyncio.Task[Invocation]] = set()
+        # Invocations run so far, and the most that ran at once (tests and benchmarks).
+        self.invocations = 0
+        self.peak_concurrency = 0
+        self._running = 0
 
     async def warm(self) -> None:
         """Starts a worker ahead of the first invocation, as a provisioned sandbox would."""
@@ -293,9 +297,13 @@ class FunctionPool:
             worker = await self._acquire()
         except _InitFailed as failure:
             return Invocation(request_id, error=failure.error)
+        self.invocations += 1
+        self._running += 1
+        self.peak_concurrency = max(self.peak_concurrency, self._running)
         try:
             return await worker.invoke(event_json, request_id)
         finally:
+            self._running -= 1
             await self._release(worker)
 
     async def _acquire(self) -> _Worker:
