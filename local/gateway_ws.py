@@ -186,6 +186,34 @@ class Connection:
         return True
 
 
+class StandInConnection(Connection):
+    """A connection without a socket, for fan-out tests and benchmarks at scale: what
+    @connections posts to it is kept in `frames`; `gone()` makes it answer 410 from then
+    on, as a client that went away without a `$disconnect` (its items stay in the table
+    until a post prunes them). No `$connect` runs: the caller writes its items itself."""
+
+    def __init__(self, cid: str) -> None:
+        super().__init__(
+            id=cid,
+            ws=None,  # type: ignore[arg-type]  # never read: send is its own
+            domain_name="stand-in",
+            source_ip="127.0.0.1",
+            user_agent="stand-in",
+            connected_at=time.time(),
+            authorizer={},
+        )
+        self.frames: list[str | bytes] = []
+
+    async def send(self, frame: str | bytes) -> bool:
+        if self.closing:
+            return False
+        self.frames.append(frame)
+        return True
+
+    def gone(self) -> None:
+        self.closing = True
+
+
 class WebSocketGateway:
     def __init__(
         self,
@@ -231,12 +259,19 @@ class WebSocketGateway:
             log.exception("WebSocket gateway failed on %s %s", request.method, request.raw_path)
             return _message(500, "Internal server error")
 
+    def stand_in(self, connection_ids: Sequence[str]) -> dict[str, StandInConnection]:
+        """Connections without sockets under these ids (`StandInConnection`)."""
+        made = {cid: StandInConnection(cid) for cid in connection_ids}
+        self._connections.update(made)
+        return made
+
     async def close_all(self) -> None:
         """Closes every connection (each then runs `$disconnect`) and waits for its work."""
         await asyncio.gather(
             *(
                 c.ws.close(code=WSCloseCode.GOING_AWAY, message=GOING_AWAY)
                 for c in list(self._connections.values())
+                if not isinstance(c, StandInConnection)
             ),
             return_exceptions=True,
         )
@@ -493,7 +528,8 @@ class WebSocketGateway:
 
     async def _delete_connection(self, request: web.Request, conn: Connection) -> web.Response:
         conn.closing = True
-        self._spawn(_close(conn.ws))
+        if not isinstance(conn, StandInConnection):
+            self._spawn(_close(conn.ws))
         return web.Response(status=204)
 
 

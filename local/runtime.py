@@ -25,6 +25,7 @@ from local.sam import (
     StreamSource,
     WebSocketApi,
 )
+from local.sam import queue_concurrency as sam_queue_concurrency
 from local.scheduler import LocalScheduler
 from local.workers import FunctionPool, worker_cap
 from parley.adapters.cognito import Jwks
@@ -74,10 +75,19 @@ class Runtime:
         self._ws_gateway: WebSocketGateway | None = None
         self._pollers: list[asyncio.Task[None]] = []
 
+    @property
+    def ws_gateway(self) -> WebSocketGateway | None:
+        return self._ws_gateway
+
     async def start(self, prewarm: bool) -> None:
         plan = self._plan
+        queue_concurrency = sam_queue_concurrency(plan.event_sources)
         self.pools = {
-            name: FunctionPool(spec, plan.environments[name], worker_cap(spec, self._max_workers))
+            name: FunctionPool(
+                spec,
+                plan.environments[name],
+                worker_cap(spec, self._max_workers, queue_concurrency.get(name, 0)),
+            )
             for name, spec in plan.functions.items()
         }
         if plan.http_api:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -508,6 +508,16 @@ def event_sources(template: Template, resolver: Resolver) -> list[EventSource]:
                 _check_visibility_timeout(template, resolver, function, event)
                 sources.append(_queue_source(props, common))
     return sources
+
+
+def queue_concurrency(sources: Sequence[EventSource]) -> dict[str, int]:
+    """Per function (logical id), the sum of its SQS sources' MaximumConcurrency: how many
+    of its batches Lambda runs at once."""
+    totals: dict[str, int] = {}
+    for source in sources:
+        if isinstance(source, QueueSource):
+            totals[source.function] = totals.get(source.function, 0) + source.max_concurrency
+    return totals
 
 
 def _enabled(props: Mapping[str, Any]) -> bool:

@@ -26,11 +26,12 @@ from typing import Any, Protocol, Self
 from local import aws, sam
 from local.aws import FAKE_CREDENTIALS, AwsClients, MotoServer
 from local.cognito import Tokens, UserPool
+from local.gateway_ws import StandInConnection
 from local.intrinsics import REGION, Resolver, as_string
 from local.runtime import Runtime, RuntimePlan
 from local.scheduler import OffsetClock
 from local.template import Template, TemplateError
-from local.workers import default_worker_cap, lambda_environment
+from local.workers import FunctionPool, default_worker_cap, lambda_environment
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +242,24 @@ class Stack:
         if self._moto:
             self._moto.stop()
             self._moto = None
+
+    def function_pool(self, logical_id: str) -> FunctionPool:
+        """A function's workers (its `invocations` and `peak_concurrency` so far)."""
+        assert self._runtime is not None
+        return self._runtime.pools[logical_id]
+
+    def stand_in_connections(self, connection_ids: Sequence[str]) -> dict[str, StandInConnection]:
+        """WebSocket connections without sockets (local.gateway_ws.StandInConnection), for
+        fan-out at scale: the caller writes their items in the table itself."""
+        assert self._runtime is not None
+        gateway = self._runtime.ws_gateway
+        assert gateway is not None, "the template has no WebSocket API"
+
+        async def made() -> dict[str, StandInConnection]:
+            return gateway.stand_in(connection_ids)
+
+        result: dict[str, StandInConnection] = self._run(made(), timeout=10)
+        return result
 
     def _run(self, work: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
         assert self._loop is not None

@@ -234,10 +234,15 @@ def default_worker_cap(cpus: int | None = None) -> int:
     return min(32, max(8, 8 * (cpus or os.cpu_count() or 1)))
 
 
-def worker_cap(spec: FunctionSpec, default_cap: int) -> int:
+def worker_cap(spec: FunctionSpec, default_cap: int, queue_concurrency: int = 0) -> int:
     """How many invocations of a function run at once: its reserved concurrency when the
-    template sets one (as Lambda, which never runs more), otherwise the stack's default."""
-    return default_cap if spec.reserved_concurrency is None else spec.reserved_concurrency
+    template sets one (as Lambda, which never runs more), otherwise the stack's default, and
+    at least `queue_concurrency`, the sum of its SQS sources' MaximumConcurrency: Lambda
+    runs that many batches at once (the fan-out queue's consumers, FanoutConcurrency), and
+    the local pollers take that many, so their invocations must not wait for a worker."""
+    if spec.reserved_concurrency is not None:
+        return spec.reserved_concurrency
+    return max(default_cap, queue_concurrency)
 
 
 class FunctionPool:
@@ -256,6 +261,10 @@ class FunctionPool:
         self._starting = 0
         self._changed = asyncio.Condition()
         self._inflight: set[asyncio.Task[Invocation]] = set()
+        # Invocations run so far, and the most that ran at once (tests and benchmarks).
+        self.invocations = 0
+        self.peak_concurrency = 0
+        self._running = 0
 
     async def warm(self) -> None:
         """Starts a worker ahead of the first invocation, as a provisioned sandbox would."""
@@ -288,9 +297,13 @@ class FunctionPool:
             worker = await self._acquire()
         except _InitFailed as failure:
             return Invocation(request_id, error=failure.error)
+        self.invocations += 1
+        self._running += 1
+        self.peak_concurrency = max(self.peak_concurrency, self._running)
         try:
             return await worker.invoke(event_json, request_id)
         finally:
+            self._running -= 1
             await self._release(worker)
 
     async def _acquire(self) -> _Worker:

@@ -77,16 +77,25 @@ def create_table_from_template(
 
 
 class RecordingPoster:
-    """@connections stand-in: records frames per connection; ids in `gone` answer 410."""
+    """@connections stand-in: records frames per connection; ids in `gone` answer 410.
+
+    Every event must carry a string `eventId` (a post without one fails, so the test misses
+    the frame); it is kept apart, in `event_ids`, so that tests compare frames without it."""
 
     def __init__(self) -> None:
         self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.event_ids: dict[str, list[str]] = defaultdict(list)
         self.gone: set[str] = set()
 
     def post(self, connection_id: str, data: bytes) -> bool:
         if connection_id in self.gone:
             return False
-        self.frames[connection_id].append(json.loads(data))
+        frame = json.loads(data)
+        event_id = frame.pop("eventId", None)
+        if not isinstance(event_id, str) or not event_id:
+            raise AssertionError(f"an event without an eventId: {frame}")
+        self.event_ids[connection_id].append(event_id)
+        self.frames[connection_id].append(frame)
         return True
 
     def events(self, connection_id: str, kind: str | None = None) -> list[dict[str, Any]]:

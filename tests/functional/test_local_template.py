@@ -525,3 +525,23 @@ def test_buckets_get_the_templates_cors_encryption_and_lifecycle_rules() -> None
         "And": {"Prefix": "tmp/", "Tags": [{"Key": "k", "Value": "v"}]}
     }
     assert converted[1]["Expiration"] == {"Days": 2}
+
+
+def test_a_queue_fed_function_gets_a_worker_for_each_batch_its_queues_run_at_once() -> None:
+    """The fan-out queue's consumers run FanoutConcurrency at a time, as in Lambda, even
+    past the stack's default cap; a function without a queue keeps the default."""
+    template = Template.load(ROOT / "template.yaml")
+    resolver = Resolver(template, {"FanoutConcurrency": "40"})
+    resolver.register("AppTable", "parley-local-AppTable", Arn="arn:table", StreamArn="arn:stream")
+    for queue in template.of_type("AWS::SQS::Queue"):
+        name = queue.logical_id
+        resolver.register(name, f"http://sqs/{name}", Arn=f"arn:{name}", QueueName=name)
+    sam.register_runtime_resources(template, resolver, {"AWS::DynamoDB::Table", "AWS::SQS::Queue"})
+    functions = sam.functions(template, resolver)
+    sources = sam.event_sources(template, resolver)
+    concurrency = sam.queue_concurrency(sources)
+    assert concurrency["FanoutFunction"] == 40
+    caps = {name: worker_cap(spec, 8, concurrency.get(name, 0)) for name, spec in functions.items()}
+    assert caps["FanoutFunction"] == 40
+    assert caps["EventsDeliveryFunction"] == 10  # its queue's MaximumConcurrency
+    assert caps["ApiFunction"] == 8

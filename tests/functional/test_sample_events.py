@@ -457,6 +457,21 @@ def _drive_retention_sweep(
     return list(reply["batchItemFailures"])
 
 
+def _drive_fanout(module: Any, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The fan-out consumer posts the job's event to its connections, with its eventId."""
+    from parley import wiring
+    from parley.adapters.fanout import Broadcaster, Job
+
+    poster = RecordingPoster()
+    monkeypatch.setattr(wiring, "broadcaster", lambda: Broadcaster(poster, max_workers=1))
+    reply = module.lambda_handler(event, Context())
+    for record in event["Records"]:
+        job = Job.parse(record["body"])
+        for conn in job.targets:
+            assert poster.event_ids[conn] == [job.event["eventId"]]
+    return list(reply["batchItemFailures"])
+
+
 Driver = Callable[[Any, dict[str, Any], pytest.MonkeyPatch], list[Any]]
 QUEUE_DRIVERS: dict[str, Driver] = {
     "stream_forwarder": _drive_stream_forwarder,
@@ -464,6 +479,7 @@ QUEUE_DRIVERS: dict[str, Driver] = {
     "events_delivery": _drive_events_delivery,
     "import_worker": _drive_import_worker,
     "retention_sweep": _drive_retention_sweep,
+    "fanout": _drive_fanout,
 }
 
 

@@ -73,6 +73,14 @@ class Settings:
     schedule_group: str | None = _env("SCHEDULE_GROUP", default=None)
     scheduled_poster_arn: str | None = _env("SCHEDULED_POSTER_ARN", default=None)
     scheduler_role_arn: str | None = _env("SCHEDULER_ROLE_ARN", default=None)
+    # Fan-out of large audiences: the queue of its jobs, the live connections a request
+    # posts itself at most (FanoutThreshold), all posters' rate together
+    # (MaxPostsPerSecond) and the queue's consumers (FanoutConcurrency). Without a queue
+    # every audience is posted in the request.
+    fanout_queue_url: str | None = _env("FANOUT_QUEUE_URL", default=None)
+    fanout_threshold: int = _env("FANOUT_THRESHOLD", default=1000)
+    max_posts_per_second: int = _env("MAX_POSTS_PER_SECOND", default=5000)
+    fanout_concurrency: int = _env("FANOUT_CONCURRENCY", default=10)
     # The client under pynamodb (parley.adapters.dynamodb.base.CLIENTS): "lean" (DynamoDB's
     # JSON protocol over http.client) or "botocore", the opt-out; unit tests set "botocore"
     # for moto.

@@ -186,9 +186,18 @@ def broadcaster() -> Broadcaster:
         raise RuntimeError("WS_MANAGEMENT_ENDPOINT is not set")
     # Imported here: the authorizer and other functions that never fan out skip their cost.
     from parley.adapters.connections import ConnectionsApi
-    from parley.adapters.fanout import Broadcaster
+    from parley.adapters.fanout import Broadcaster, Pacing
 
-    return Broadcaster(ConnectionsApi(config.ws_management_endpoint, config.region))
+    queue = None
+    if config.fanout_queue_url:
+        # The lean client: the WebSocket functions that fan out carry no boto3.
+        from parley.adapters.sqs_json import SqsJsonQueue
+
+        queue = SqsJsonQueue(config.fanout_queue_url, config.region)
+    pacing = Pacing(config.fanout_threshold, config.max_posts_per_second, config.fanout_concurrency)
+    return Broadcaster(
+        ConnectionsApi(config.ws_management_endpoint, config.region), queue=queue, pacing=pacing
+    )
 
 
 @functools.cache

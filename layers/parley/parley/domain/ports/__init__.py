@@ -25,7 +25,9 @@ class Delivery:
     delivered: int = 0
     pruned: list[str] = field(default_factory=list)
     failed: int = 0
-    reached: set[str] = field(default_factory=set)  # users with at least one live connection
+    # Users with at least one live connection: posted to, or handed to the fan-out queue.
+    reached: set[str] = field(default_factory=set)
+    queued: int = 0  # connections handed to the fan-out queue (a large audience)
 
 
 class Publisher(Protocol):
