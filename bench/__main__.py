@@ -17,12 +17,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, cost, delivery, fanout, imports, scheduled, search, slack, transport
+from bench import (
+    coldstart,
+    cost,
+    delivery,
+    fanout,
+    fanout_large,
+    imports,
+    scheduled,
+    search,
+    slack,
+    transport,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 NAMES = (
     "coldStart",
     "fanout",
+    "fanoutLarge",
     "delivery",
     "cost",
     "search",
@@ -39,6 +51,13 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         return {
             "coldStart": {"runs": 1, "warm": False},
             "fanout": {"members": (2, 120), "workspace_connections": (10, 40), "repeats": 1},
+            "fanoutLarge": {
+                "live": (300,),
+                "members": 600,
+                "consumers": 2,
+                "threshold": 100,
+                "max_posts_per_s": 600,
+            },
             "delivery": delivery.Plan(clients=6, channels=2, rate_per_s=10, seconds=1).kwargs(),
             "cost": {"repeats": 2},
             "search": {"messages": 200, "lag_samples": 2, "queries": 10},
@@ -51,6 +70,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return {
         "coldStart": {"runs": 5 if quick else 15},
         "fanout": {"repeats": 1 if quick else 3},
+        "fanoutLarge": {"live": (5000,) if quick else (5000, 20_000)},
         "delivery": delivery.Plan(seconds=10 if quick else 60).kwargs(),
         "cost": {"repeats": 5 if quick else 20},
         "search": {
@@ -72,6 +92,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "coldStart": (coldstart.run, coldstart.table),
     "fanout": (fanout.run, fanout.table),
+    "fanoutLarge": (fanout_large.run, fanout_large.table),
     "delivery": (delivery.run, delivery.table),
     "cost": (cost.run, cost.table),
     "search": (search.run, search.table),

@@ -135,7 +135,11 @@ def _connect(users: list[str], *, remove: bool = False) -> None:
     """Gives each user one live connection (or takes it away), in both designs' tables: the
     items Parley's `$connect` and the sample's `onconnect` write."""
     from parley.adapters.dynamodb.base import epoch
-    from parley.adapters.dynamodb.connections import connection_key, user_connections_key
+    from parley.adapters.dynamodb.connections import (
+        connection_key,
+        online_key,
+        user_connections_key,
+    )
     from parley.adapters.dynamodb.items import ConnectionItem, UserConnectionsItem
 
     backend = _seeding_backend()
@@ -154,7 +158,14 @@ def _connect(users: list[str], *, remove: bool = False) -> None:
             connectedAt=NOW,
             ttl=epoch(FOREVER),
         )
-        connections = UserConnectionsItem(*user_connections_key(user, WORKSPACE), conns={conn})
+        online_pk, online_sk = online_key(WORKSPACE, user)
+        # With the online index's keys, as `$connect` writes them: large audiences read it.
+        connections = UserConnectionsItem(
+            *user_connections_key(user, WORKSPACE),
+            conns={conn},
+            GSI1PK=online_pk,
+            GSI1SK=online_sk,
+        )
         backend.put_item(APP_TABLE, connection.serialize())
         backend.put_item(APP_TABLE, connections.serialize())
         backend.put_item(CHAT_TABLE, {"connectionId": {"S": conn}})

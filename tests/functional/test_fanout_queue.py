@@ -352,3 +352,20 @@ def test_a_large_channels_message_reads_the_index_and_queues_on_sqs(
     assert reached == {f"conn-u{i}" for i in range(150)}
     assert all(len(poster.frames[conn]) == 1 for conn in reached)
     assert len({poster.event_ids[conn][0] for conn in reached}) == 1
+
+
+def test_a_workspace_wide_event_to_many_takes_the_queue_from_the_online_index(
+    poster: RecordingPoster,
+) -> None:
+    """to_workspace (a public channel created or changed): who is online comes from the
+    index, never the members; past the threshold the rest is queued like a channel's."""
+    seed(0, outside_connections=150)
+    queue = FakeQueue()
+    fanout = make(poster, queue, threshold=100)
+    with counted_requests() as counts:
+        delivery = fanout.to_workspace(WORKSPACE, {"type": "channel_created"})
+    assert dict(counts) == {"Query": 1}
+    assert delivery.queued > 0
+    assert delivery.delivered + delivery.queued == 150
+    queue.drain(fanout)
+    assert Counter(len(frames) for frames in poster.frames.values()) == {1: 150}
