@@ -231,6 +231,20 @@ class WebSocketGateway:
             log.exception("WebSocket gateway failed on %s %s", request.method, request.raw_path)
             return _message(500, "Internal server error")
 
+    async def drop_all(self) -> int:
+        """Closes every connection as a network drop would end it for the client (1006 is
+        not a code a server can send; 1001 `going away` is what API Gateway sends when it
+        closes one); their `$disconnect` runs. How many were open."""
+        open_connections = list(self._connections.values())
+        await asyncio.gather(
+            *(
+                c.ws.close(code=WSCloseCode.GOING_AWAY, message=GOING_AWAY)
+                for c in open_connections
+            ),
+            return_exceptions=True,
+        )
+        return len(open_connections)
+
     async def close_all(self) -> None:
         """Closes every connection (each then runs `$disconnect`) and waits for its work."""
         await asyncio.gather(
