@@ -722,27 +722,17 @@ function onFrame(frame: Frame): void {
   switch (frame.type) {
     case "message": {
       const message = frame.message as Message;
-      if (!state.channels.has(message.channelId)) void loadChannels().catch(showError);
-      const viewing = message.channelId === state.channelId && document.visibilityState !== "hidden";
       state.typing.delete(message.userId);
       renderTyping();
       const known = findMessage(message.channelId, message.ts);
       place(message);
+      const viewing = message.channelId === state.channelId && document.visibilityState !== "hidden";
       if (viewing && !isReply(message)) {
         void markRead().catch(showError);
       } else if (message.userId !== me && !isReply(message) && !known) {
-        const unread = state.unreads.get(message.channelId) ?? {
-          channelId: message.channelId,
-          unreadCount: 0,
-          mentionCount: 0,
-        };
-        unread.unreadCount += 1;
-        const channel = state.channels.get(message.channelId);
-        if (mentions(message.text, me ?? "") || channel?.type === "dm" || channel?.type === "group_dm") {
-          unread.mentionCount += 1;
-        }
-        state.unreads.set(message.channelId, unread);
-        renderSidebar();
+        // A channel this client has not seen (a DM someone just opened): load it first.
+        if (state.channels.has(message.channelId)) countUnread(message);
+        else void loadChannels().then(() => countUnread(message), showError);
       }
       break;
     }
@@ -812,6 +802,21 @@ function onFrame(frame: Frame): void {
     default:
       break;
   }
+}
+
+function countUnread(message: Message): void {
+  const unread = state.unreads.get(message.channelId) ?? {
+    channelId: message.channelId,
+    unreadCount: 0,
+    mentionCount: 0,
+  };
+  unread.unreadCount += 1;
+  const channel = state.channels.get(message.channelId);
+  if (mentions(message.text, state.me?.id ?? "") || channel?.type === "dm" || channel?.type === "group_dm") {
+    unread.mentionCount += 1;
+  }
+  state.unreads.set(message.channelId, unread);
+  renderSidebar();
 }
 
 function renderTyping(): void {
