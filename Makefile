@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration lint fmt build validate bench clean
+.PHONY: help deps web chromium up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration test-browser lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -45,7 +45,23 @@ $(SCANNERS): | $(UV) $(VENV)/.synced
 
 deps: $(VENV)/.synced  ## install the project's environment (.venv)
 
-up: deps  ## run the whole stack locally with a demo workspace (Ctrl-C stops it)
+# The web client: npm's lockfile, a strict typecheck, then esbuild's bundle in web/dist.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: web/node_modules/.installed  ## build the web client into web/dist (npm ci, tsc --noEmit, esbuild)
+	cd web && npx --no-install tsc --noEmit && node build.mjs
+
+# The browser tests drive Debian's Chromium (never a browser that Playwright downloads);
+# installed only where it is missing, with a colour emoji font for reactions.
+chromium:  ## install Debian's chromium (and an emoji font) where /usr/bin/chromium is missing
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium fonts-noto-color-emoji; \
+	fi
+
+up: deps web  ## run the whole stack locally with a demo workspace (Ctrl-C stops it)
 	$(PY) -m local up
 
 demo: deps  ## a terminal client against `make up`: log in as a demo user, send, watch events
@@ -64,7 +80,7 @@ FUZZ_EXAMPLES ?= 100
 fuzz: deps  ## fuzz the HTTP API from docs/openapi.json on a local stack, FUZZ_EXAMPLES cases per operation and mode
 	PARLEY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -s tests/integration/test_fuzz.py
 
-test: deps $(SAM) $(SCANNERS)  ## every test: lint, unit, functional, template, integration
+test: deps web chromium $(SAM) $(SCANNERS)  ## every test: lint, unit, functional, template, integration, browser
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q tests
 
@@ -79,6 +95,9 @@ test-template: deps $(SAM) $(SCANNERS)  ## template tests: cfn-lint (+ serverles
 
 test-integration: deps  ## integration tests against the local stack
 	$(PY) -m pytest -q tests/integration
+
+test-browser: deps web chromium  ## the web client in Debian's Chromium against a local stack (Playwright)
+	$(PY) -m pytest -q tests/browser
 
 lint: deps  ## ruff and mypy
 	$(VENV)/bin/ruff check .
@@ -108,4 +127,4 @@ build: $(SAM)  ## sam build (arm64 wheels, no container)
 	PATH="$(dir $(PYTHON_BASE)):$$PATH" $(SAM) build
 
 clean:  ## remove environments, build output and local state
-	rm -rf .venv .tools .aws-sam .local
+	rm -rf .venv .tools .aws-sam .local web/node_modules web/dist

@@ -1,7 +1,8 @@
 """`python -m local up`: the whole stack on this machine, with a demo workspace.
 
-Ports come from flags, then PARLEY_HTTP_PORT / PARLEY_WS_PORT / PARLEY_AWS_PORT, then the
-defaults (3000, 3001, 3002); a taken port falls back to a free one.
+Ports come from flags, then PARLEY_HTTP_PORT / PARLEY_WS_PORT / PARLEY_AWS_PORT /
+PARLEY_WEB_PORT, then the defaults (3000, 3001, 3002, 3003); a taken port falls back to a
+free one. The web client (web/dist, `make web`) is served on the web port where it is built.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from local.search_node import SearchStartError, search_services
 from local.seed import DEMO_USERS, SeedError, seed_demo
 from local.stack import DEFAULT_PASSWORD, PROJECT_ROOT, Stack, StackConfig
 from local.template import TemplateError
+from local.web import WebBuildMissing, WebServer, web_config
 
 log = logging.getLogger("local")
 
@@ -38,6 +40,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     up.add_argument("--http-port", type=int, default=_port(env.get("PARLEY_HTTP_PORT"), 3000))
     up.add_argument("--ws-port", type=int, default=_port(env.get("PARLEY_WS_PORT"), 3001))
     up.add_argument("--aws-port", type=int, default=_port(env.get("PARLEY_AWS_PORT"), 3002))
+    up.add_argument("--web-port", type=int, default=_port(env.get("PARLEY_WEB_PORT"), 3003))
     up.add_argument("--search-port", type=int, default=_port(env.get("PARLEY_SEARCH_PORT"), 9200))
     up.add_argument("--template", type=Path, default=PROJECT_ROOT / "template.yaml")
     up.add_argument("--state-dir", type=Path, default=PROJECT_ROOT / ".local")
@@ -70,6 +73,7 @@ def up(arguments: argparse.Namespace) -> int:
     if arguments.max_workers is not None:
         config = dataclasses.replace(config, max_workers_per_function=arguments.max_workers)
     stack, status = Stack(config), 0
+    web_server: WebServer | None = None
     # stack.json exists while the stack runs: clients never find a stale one.
     stack_file = config.state_dir / "stack.json"
     stack_file.unlink(missing_ok=True)
@@ -83,6 +87,11 @@ def up(arguments: argparse.Namespace) -> int:
                 "users": list(DEMO_USERS),
                 "workspaceId": seed_demo(stack),
             }
+        try:
+            web_server = WebServer(web_config(description), port=arguments.web_port).start()
+            description["webUrl"] = web_server.url
+        except WebBuildMissing as missing:
+            log.warning("%s; the stack runs without it", missing)
         stack_file.parent.mkdir(parents=True, exist_ok=True)
         stack_file.write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
         _announce(description, stack_file)
@@ -95,6 +104,8 @@ def up(arguments: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
         stack_file.unlink(missing_ok=True)
+        if web_server:
+            web_server.stop()
         stack.stop()
     log.info("stopped")
     return status
@@ -108,6 +119,8 @@ def _announce(description: dict[str, object], stack_file: Path) -> None:
         f"  AWS (moto)     {description['cognito']['endpoint']}",  # type: ignore[index]  # the stack description is JSON, its members untyped
         f"  stack file     {stack_file}",
     ]
+    if description.get("webUrl"):
+        lines.insert(1, f"  web client     {description['webUrl']}")
     demo = description.get("demo")
     if isinstance(demo, dict):
         lines += [

@@ -265,6 +265,20 @@ class WebSocketGateway:
         self._connections.update(made)
         return made
 
+    async def drop_all(self) -> int:
+        """Closes every connection as a network drop would end it for the client (1006 is
+        not a code a server can send; 1001 `going away` is what API Gateway sends when it
+        closes one); their `$disconnect` runs. How many were open."""
+        open_connections = [c for c in self._connections.values() if hasattr(c, "ws")]
+        await asyncio.gather(
+            *(
+                c.ws.close(code=WSCloseCode.GOING_AWAY, message=GOING_AWAY)
+                for c in open_connections
+            ),
+            return_exceptions=True,
+        )
+        return len(open_connections)
+
     async def close_all(self) -> None:
         """Closes every connection (each then runs `$disconnect`) and waits for its work."""
         await asyncio.gather(

@@ -154,6 +154,9 @@ class Runtime:
         self._runners.append(runner)
         await web.SockSite(runner, self._sockets[name]).start()
 
+    async def drop_websockets(self) -> int:
+        return await self._ws_gateway.drop_all() if self._ws_gateway else 0
+
     async def stop(self) -> None:
         for task in self._pollers:
             task.cancel()

@@ -347,6 +347,14 @@ class Stack:
             resolver.ref(clients[0].logical_id),
         )
 
+    def drop_websockets(self) -> int:
+        """Closes every WebSocket connection, as a network drop ends them (clients test
+        their reconnect); how many there were."""
+        if self._runtime is None:
+            raise RuntimeError("the stack is not running")
+        count: int = self._run(self._runtime.drop_websockets(), timeout=30)
+        return count
+
     # ---------------------------------------------------------------------------- users
 
     def login(self, username: str, *, name: str | None = None) -> Tokens:

@@ -6,6 +6,7 @@ Glue only: parse, identify the caller, call one domain function, shape the reply
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from typing import Annotated, Any
 
 from app_routes import router as app_router
@@ -276,14 +277,22 @@ def list_replies(cid: str, ts: str, limit: Limit = 50, cursor: Cursor = None) ->
     return MessagesReply(messages=found, nextCursor=next_cursor)
 
 
+def _path_segment(raw: str) -> str:
+    """A path parameter as the client meant it: the resolver matches the raw path, so a
+    browser's encodeURIComponent("+1") arrives as %2B1."""
+    return urllib.parse.unquote(raw)
+
+
 @app.put("/channels/<cid>/messages/<ts>/reactions/<name>")
 def add_reaction(cid: str, ts: str, name: str) -> MessageReply:
+    name = _path_segment(name)
     message, _ = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=True)
     return MessageReply(message=message)
 
 
 @app.delete("/channels/<cid>/messages/<ts>/reactions/<name>")
 def remove_reaction(cid: str, ts: str, name: str) -> MessageReply:
+    name = _path_segment(name)
     message, _ = reactions.react(_caller(), cid, ts, name, wiring.broadcaster(), add=False)
     return MessageReply(message=message)
 

@@ -278,3 +278,17 @@ def test_an_edit_keeps_replaces_or_removes_the_blocks(
     assert status == 200
     assert "blocks" not in edited["message"]
     assert "blocks" not in api("GET", url)[1]["message"]
+
+
+def test_a_reaction_name_encoded_in_the_path_is_decoded(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    # A browser encodes "+1" as %2B1 (encodeURIComponent); API Gateway passes the raw path.
+    ts = post(api, workspace["general"], "ship it")["ts"]
+    path = f"/channels/{workspace['general']}/messages/{ts}/reactions/%2B1"
+    status, body = api("PUT", path, user=BOB)
+    assert status == 200, body
+    assert body["message"]["reactions"] == [{"name": "+1", "count": 1, "users": [BOB]}]
+    status, body = api("DELETE", path, user=BOB)
+    assert status == 200, body
+    assert body["message"]["reactions"] == []

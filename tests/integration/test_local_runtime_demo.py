@@ -21,6 +21,7 @@ import requests
 from websockets.asyncio.client import connect
 
 from local.stack import PROJECT_ROOT, Stack
+from local.web import WEB_DIST
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +53,7 @@ def local_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalUp]:
     """`python -m local up` on free ports."""
     state = tmp_path_factory.mktemp("up")
     ports = ["--http-port", "0", "--ws-port", "0", "--aws-port", "0", "--search-port", "0"]
+    ports += ["--web-port", "0"]
     with (state / "output.log").open("w") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "local", "up", "--state-dir", str(state), *ports],
@@ -93,12 +95,24 @@ def log_in(description: dict[str, Any], user: str) -> str:
 
 def test_up_writes_stack_json_as_the_api_describes(local_up: LocalUp) -> None:
     description = local_up.description
-    assert set(description) == {"region", "httpUrl", "wsUrl", "cognito", "demo"}
+    # webUrl where the web client is built (`make web`, which `make up` and `make test` run).
+    built = (WEB_DIST / "app.js").is_file()
+    assert set(description) == {"region", "httpUrl", "wsUrl", "cognito", "demo"} | (
+        {"webUrl"} if built else set()
+    )
     assert description["region"] == "us-east-1"
     assert description["httpUrl"].startswith("http://127.0.0.1:")
     assert description["wsUrl"].startswith("ws://127.0.0.1:")
     assert set(description["cognito"]) == {"endpoint", "userPoolId", "clientId"}
     assert set(description["demo"]) == {"password", "users", "workspaceId"}
+    if built:
+        config = requests.get(f"{description['webUrl']}/config.json", timeout=10).json()
+        assert config["httpUrl"] == description["httpUrl"]
+        assert config["wsUrl"] == description["wsUrl"]
+        assert config["cognito"] == description["cognito"]
+        page = requests.get(description["webUrl"], timeout=10)
+        assert page.status_code == 200
+        assert '<label for="username">Username</label>' in page.text
     assert description["demo"]["users"] == ["alice", "bob"]
 
 
