@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.functional.conftest import IMPORT_QUEUE_URL, Context, RecordingPoster, load_function
+from tests.functional.conftest import Context, RecordingPoster, load_function
 from tests.functional.test_fanout_cost import WORKSPACE, counted_requests, seed
 
 
@@ -328,7 +328,8 @@ def test_a_large_channels_message_reads_the_index_and_queues_on_sqs(
             )
             batch.save(member)
     sqs = boto3.client("sqs")
-    fanout = make(poster, SqsQueue(IMPORT_QUEUE_URL, "us-east-1", sqs), threshold=100)
+    queue_url = sqs.create_queue(QueueName="parley-unit-fanout")["QueueUrl"]  # its own
+    fanout = make(poster, SqsQueue(queue_url, "us-east-1", sqs), threshold=100)
     with counted_requests() as counts:
         members = channels.member_ids("CFANOUT0001")
         before = dict(counts)
@@ -342,12 +343,12 @@ def test_a_large_channels_message_reads_the_index_and_queues_on_sqs(
     from parley.adapters.fanout import Job
 
     while True:
-        got = sqs.receive_message(QueueUrl=IMPORT_QUEUE_URL, MaxNumberOfMessages=10)
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
         if not got.get("Messages"):
             break
         for message in got["Messages"]:
             fanout.run_job(Job.parse(message["Body"]))
-            sqs.delete_message(QueueUrl=IMPORT_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     reached = {conn for conn, frames in poster.frames.items() if frames}
     assert reached == {f"conn-u{i}" for i in range(150)}
     assert all(len(poster.frames[conn]) == 1 for conn in reached)
