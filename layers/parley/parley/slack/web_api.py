@@ -389,8 +389,9 @@ def chat_get_permalink(call: Call) -> dict[str, Any]:
     return {"channel": channel_id, "permalink": link}
 
 
-@method("conversations.list", *_family("read"))
-def conversations_list(call: Call) -> dict[str, Any]:
+def _conversations(call: Call, *, members_only: bool) -> dict[str, Any]:
+    """conversations.list (and users.conversations, the bot's own): the conversations of
+    `types` the token may read, a page of them in Slack's shape."""
     wanted = {t.strip() for t in (call.text("types") or "public_channel").split(",") if t.strip()}
     known = set(shapes.CONVERSATION_TYPES.values())
     if not wanted <= known:
@@ -402,6 +403,7 @@ def conversations_list(call: Call) -> dict[str, Any]:
         c
         for c in channels.list_channels(call.bot, call.team_id)
         if shapes.CONVERSATION_TYPES[c.type] in wanted
+        and (c.isMember or not members_only)
         and not (call.flag("exclude_archived") and getattr(c, "isArchived", False))
     ]
     page, next_cursor = offset_page(found, call.limit(100), call.cursor())
@@ -409,6 +411,11 @@ def conversations_list(call: Call) -> dict[str, Any]:
         "channels": [shapes.channel(c) for c in page],
         "response_metadata": _page(next_cursor),
     }
+
+
+@method("conversations.list", *_family("read"))
+def conversations_list(call: Call) -> dict[str, Any]:
+    return _conversations(call, members_only=False)
 
 
 @method("conversations.info", *_family("read"))
@@ -659,21 +666,7 @@ def users_conversations(call: Call) -> dict[str, Any]:
     user = call.text("user")
     if user is not None and user != call.bot.user_id:
         raise SlackError("user_not_found")
-    wanted = {t.strip() for t in (call.text("types") or "public_channel").split(",") if t.strip()}
-    if not wanted <= set(shapes.CONVERSATION_TYPES.values()):
-        raise SlackError("invalid_types")
-    for kind, slack_type in shapes.CONVERSATION_TYPES.items():
-        if slack_type in wanted:
-            call.need(f"{_KINDS[kind]}:read")
-    found = [
-        c
-        for c in channels.list_channels(call.bot, call.team_id)
-        if c.isMember
-        and shapes.CONVERSATION_TYPES[c.type] in wanted
-        and not (call.flag("exclude_archived") and getattr(c, "isArchived", False))
-    ]
-    page, next_cursor = offset_page(found, call.limit(100), call.cursor())
-    return {"channels": [shapes.channel(c) for c in page], "response_metadata": _page(next_cursor)}
+    return _conversations(call, members_only=True)
 
 
 @method("team.info", "team:read")
