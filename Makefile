@@ -80,11 +80,9 @@ FUZZ_EXAMPLES ?= 100
 fuzz: deps  ## fuzz the HTTP API from docs/openapi.json on a local stack, FUZZ_EXAMPLES cases per operation and mode
 	PARLEY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -s tests/integration/test_fuzz.py
 
-test: deps web chromium $(SAM) $(SCANNERS)  ## every test: lint, unit, functional, template, integration (browser: make test-browser)
+test: deps web chromium $(SAM) $(SCANNERS)  ## every test: lint, unit, functional, template, integration, browser
 	$(MAKE) --no-print-directory lint
-	# The browser tier is left out until its two thread/DM scenarios pass again after the
-	# large-channel merge (issue #22's note); `make test-browser` runs it.
-	$(PY) -m pytest -q tests --ignore=tests/browser
+	$(PY) -m pytest -q tests
 
 test-unit: deps  ## unit tests only: no I/O (no socket, no process, no moto), seconds
 	$(PY) -m pytest -q tests/unit

@@ -187,8 +187,11 @@ async function openWorkspace(workspace: Workspace): Promise<void> {
   await Promise.all([loadMembers(), loadChannels(), loadUnreads()]);
   const general = [...state.channels.values()].find((c) => c.name === "general" && c.isMember);
   const firstChannel = general ?? [...state.channels.values()].find((c) => c.isMember);
-  if (firstChannel) await openChannel(firstChannel.id);
-  connectSocket();
+  // A channel the user picked while the sidebar loaded wins over the default one.
+  if (firstChannel && state.channelId === null && state.workspace === workspace) {
+    await openChannel(firstChannel.id);
+  }
+  if (state.workspace === workspace) connectSocket();
 }
 
 function renderWorkspaces(): void {
@@ -316,7 +319,10 @@ async function openChannel(channelId: string): Promise<void> {
   renderMessages();
   const page = await api().history(channelId, null);
   if (state.channelId !== channelId) return;
+  // Live messages that arrived while the page loaded are newer than it or in it: keep them.
+  const arrived = state.messages;
   state.messages = page.messages.reverse();
+  for (const message of arrived) insertSorted(state.messages, message);
   state.cursor = page.nextCursor;
   renderMessages();
   scrollToBottom();
