@@ -894,6 +894,13 @@ def check_own_metrics(template: Template, root: Path) -> list[str]:
             problems.append(f"the dashboard does not show {metric}")
     if not any(m.startswith("Notification") for m in shown):
         problems.append("the dashboard shows no notifications metric")
+    bodies = " ".join(
+        str(d.properties["DashboardBody"])
+        for d in of_type(template, "AWS::CloudWatch::Dashboard").values()
+    )
+    for name in of_type(template, "AWS::SQS::Queue"):
+        if "DeadLetter" in name and f"${{{name}.QueueName}}" not in bodies:
+            problems.append(f"the dashboard does not show the dead-letter queue {name}")
     return problems
 
 

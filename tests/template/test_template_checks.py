@@ -571,6 +571,9 @@ METRIC_MUTATIONS = {
         Namespace="Parley"
     ),
     "no dashboard": _drop_resource("Dashboard"),
+    "a dead-letter queue the dashboard does not show": _dashboard_body(
+        lambda b: b.replace("${FanoutDeadLetterQueue.QueueName}", "${FanoutQueue.QueueName}")
+    ),
 }
 
 
