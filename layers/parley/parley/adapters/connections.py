@@ -51,16 +51,7 @@ class ConnectionsApi:
     def __init__(
         self, endpoint_url: str, region: str, clock: Callable[[], float] = time.time
     ) -> None:
-        endpoint = urllib.parse.urlsplit(endpoint_url)
-        if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
-            raise ValueError(f"not an http(s) endpoint: {endpoint_url}")
-        self._transport = KeepAlive(
-            endpoint.hostname,
-            endpoint.port,
-            https=endpoint.scheme == "https",
-            connect_timeout_s=TIMEOUT_S,
-            read_timeout_s=TIMEOUT_S,
-        )
+        self._transport, endpoint = KeepAlive.to_url(endpoint_url, timeout_s=TIMEOUT_S)
         self._host = host_header(endpoint)
         self._base_path = endpoint.path.removesuffix("/")  # as botocore joins the two
         self._region = region

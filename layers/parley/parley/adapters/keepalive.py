@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import threading
+import urllib.parse
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -51,6 +52,32 @@ class KeepAlive:
         self._tls: ssl.SSLContext | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
+
+    @classmethod
+    def to_url(
+        cls,
+        url: str,
+        *,
+        timeout_s: float,
+        read_timeout_s: float | None = None,
+        ca_bundle: str | None = None,
+        connect_error: Callable[[OSError], Exception] | None = None,
+    ) -> tuple[KeepAlive, urllib.parse.SplitResult]:
+        """A transport to an http(s) URL's host, and the URL split (its path and the host
+        that requests sign); ValueError for any other URL."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url}")
+        transport = cls(
+            parts.hostname,
+            parts.port,
+            https=parts.scheme == "https",
+            connect_timeout_s=timeout_s,
+            read_timeout_s=timeout_s if read_timeout_s is None else read_timeout_s,
+            ca_bundle=ca_bundle,
+            connect_error=connect_error,
+        )
+        return transport, parts
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> Answer:
         """Raises what `http.client` raises (an `OSError` or an `HTTPException`); an error

@@ -15,7 +15,6 @@ import json
 import random
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -63,17 +62,8 @@ class SqsJsonQueue:
         """The kept-alive transport, made on first use (a function that never queues a
         job, most of them, never parses the URL)."""
         if self._transport is None:
-            endpoint = urllib.parse.urlsplit(self.queue_url)
-            if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
-                raise ValueError(f"not an http(s) queue URL: {self.queue_url}")
+            self._transport, endpoint = KeepAlive.to_url(self.queue_url, timeout_s=TIMEOUT_S)
             self._host = host_header(endpoint)
-            self._transport = KeepAlive(
-                endpoint.hostname,
-                endpoint.port,
-                https=endpoint.scheme == "https",
-                connect_timeout_s=TIMEOUT_S,
-                read_timeout_s=TIMEOUT_S,
-            )
         return self._transport
 
     def send(self, bodies: Sequence[tuple[str, str]]) -> set[str]:

@@ -298,21 +298,18 @@ class DynamoDBHttp:
         url = endpoint_url(self._region, self._host, session)
         if url is None:
             return None
-        parts = urllib.parse.urlsplit(url)
-        assert parts.hostname is not None  # endpoint_url checked it
+        transport, parts = KeepAlive.to_url(  # endpoint_url checked it is http(s)
+            url,
+            timeout_s=self._connect_timeout_s,
+            read_timeout_s=self._read_timeout_s,
+            ca_bundle=session.get_config_variable("ca_bundle"),
+            connect_error=lambda error: _connect_error(error, url),
+        )
         return Endpoint(
             url=url,
             host=host_header(parts),
             credentials=find_credentials(session),
-            transport=KeepAlive(
-                parts.hostname,
-                parts.port,
-                https=parts.scheme == "https",
-                connect_timeout_s=self._connect_timeout_s,
-                read_timeout_s=self._read_timeout_s,
-                ca_bundle=session.get_config_variable("ca_bundle"),
-                connect_error=lambda error: _connect_error(error, url),
-            ),
+            transport=transport,
         )
 
     # ------------------------------------------------------------------ one call
