@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps web chromium up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration test-browser lint fmt build validate bench clean
+.PHONY: help deps web web-publish chromium up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration test-browser lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -52,6 +52,11 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 
 web: web/node_modules/.installed  ## build the web client into web/dist (npm ci, tsc --noEmit, esbuild)
 	cd web && npx --no-install tsc --noEmit && node build.mjs
+
+# After `sam deploy` with HostWebClient=true: the build and its config.json into the stack's
+# bucket, then a CloudFront invalidation (docs/deploy.md, "Publishing the web client").
+web-publish: deps web  ## publish the web client to a stack hosting it (HostWebClient=true): ARGS="--stack NAME [--region R]"
+	$(PY) -m local.web_publish $(ARGS)
 
 # The browser tests drive Debian's Chromium (never a browser that Playwright downloads);
 # installed only where it is missing, with a colour emoji font for reactions.

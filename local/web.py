@@ -33,19 +33,21 @@ class WebBuildMissing(RuntimeError):
     """web/dist has no build: `make web` makes it."""
 
 
-def web_config(description: Mapping[str, Any]) -> dict[str, Any]:
-    """config.json for the client from the stack's description (`.local/stack.json`'s shape)."""
+def web_config(description: Mapping[str, Any], *, local: bool = True) -> dict[str, Any]:
+    """config.json for the client from the stack's description (`.local/stack.json`'s shape;
+    a deployed stack's has no Cognito endpoint, and the client then calls the region's).
+    `local` tells the client that any confirmation code confirms a sign-up (moto's pool)."""
     cognito = description["cognito"]
     return {
         "httpUrl": description["httpUrl"],
         "wsUrl": description["wsUrl"],
         "region": description.get("region", REGION),
         "cognito": {
-            "endpoint": cognito["endpoint"],
+            "endpoint": cognito.get("endpoint", ""),
             "userPoolId": cognito["userPoolId"],
             "clientId": cognito["clientId"],
         },
-        "local": True,
+        "local": local,
     }
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from local.intrinsics import references
+from local.intrinsics import Resolver, references
 from local.template import Resource, Template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -948,17 +948,183 @@ def rule_violations(template: Template, parameters: Mapping[str, str]) -> list[s
     return failed
 
 
+# A distribution's domain name in the deploys that the CORS check resolves.
+WEB_DOMAIN = "d111111abcdef8.cloudfront.net"
+_NAMED_ORIGINS = "https://app.example.com,http://localhost:5173"
+# (parameters, the origins every CORS configuration must allow in that deploy)
+CORS_DEPLOYS: tuple[tuple[dict[str, str], list[str]], ...] = (
+    ({}, ["*"]),
+    ({"CorsAllowedOrigins": _NAMED_ORIGINS}, _NAMED_ORIGINS.split(",")),
+    (
+        {"CorsAllowedOrigins": _NAMED_ORIGINS, "HostWebClient": "true"},
+        [*_NAMED_ORIGINS.split(","), f"https://{WEB_DOMAIN}"],
+    ),
+    # "*" allows the web client's origin already.
+    ({"HostWebClient": "true"}, ["*"]),
+)
+
+
+def cors_origins(template: Template, parameters: Mapping[str, str]) -> dict[str, Any]:
+    """What each CORS configuration (an HTTP API's, a bucket's rule) allows in a deploy with
+    these parameters, resolved as CloudFormation would (conditions and all), with WEB_DOMAIN
+    for every distribution's domain name."""
+    resolver = Resolver(template, parameters)
+    for name in of_type(template, "AWS::CloudFront::Distribution"):
+        resolver.register(name, "E2QWRUHEXAMPLE", DomainName=WEB_DOMAIN)
+    found: dict[str, Any] = {}
+    for api in resolver.active(template.of_type("AWS::Serverless::HttpApi")):
+        config = resolver.resolve(api.properties.get("CorsConfiguration")) or {}
+        found[api.logical_id] = config.get("AllowOrigins")
+    for bucket in resolver.active(template.of_type("AWS::S3::Bucket")):
+        config = resolver.resolve(bucket.properties.get("CorsConfiguration")) or {}
+        for index, rule in enumerate(config.get("CorsRules", [])):
+            found[f"{bucket.logical_id} rule {index}"] = rule.get("AllowedOrigins")
+    return found
+
+
 def check_cors_origins(template: Template) -> list[str]:
-    """The HTTP API and every bucket with CORS take their origins from CorsAllowedOrigins."""
+    """The HTTP API and every bucket with CORS allow the CorsAllowedOrigins parameter's
+    origins, and the hosted web client's beside them when HostWebClient is on (never when
+    off, when there is no distribution)."""
     problems = []
-    for name, api in of_type(template, "AWS::Serverless::HttpApi").items():
-        origins = (api.properties.get("CorsConfiguration") or {}).get("AllowOrigins")
-        if ref_target(origins) != "CorsAllowedOrigins":
-            problems.append(f"{name}: AllowOrigins is not the CorsAllowedOrigins parameter")
-    for name, bucket in of_type(template, "AWS::S3::Bucket").items():
-        for rule in (bucket.properties.get("CorsConfiguration") or {}).get("CorsRules", []):
-            if ref_target(rule.get("AllowedOrigins")) != "CorsAllowedOrigins":
-                problems.append(f"{name}: a CORS rule's origins are not CorsAllowedOrigins")
+    for parameters, expected in CORS_DEPLOYS:
+        origins = cors_origins(template, parameters)
+        if "HttpApi" not in origins:
+            problems.append("the HTTP API has no CORS configuration")
+        problems += [
+            f"{name} allows {allowed} with {parameters or 'the defaults'}, not {expected}"
+            for name, allowed in origins.items()
+            if allowed != expected
+        ]
+    return problems
+
+
+# ---------------------------------------------------------------- checks: the web client
+
+WEB_CONDITION = "HostsWebClient"
+_SIGNED_S3 = {
+    "OriginAccessControlOriginType": "s3",
+    "SigningBehavior": "always",
+    "SigningProtocol": "sigv4",
+}
+
+
+def _origins(distribution: Resource) -> list[dict[str, Any]]:
+    config = distribution.properties.get("DistributionConfig") or {}
+    return list(config.get("Origins") or [])
+
+
+def web_client_resources(template: Template) -> set[str]:
+    """The web client's hosting: the CloudFront resources, the buckets their origins read,
+    and those buckets' policies."""
+    found = {
+        name for name, r in template.resources.items() if r.type.startswith("AWS::CloudFront::")
+    }
+    buckets = set(of_type(template, "AWS::S3::Bucket"))
+    for name in list(found):
+        for origin in _origins(template.resources[name]):
+            found |= references(origin.get("DomainName")) & buckets
+    found |= {
+        name
+        for name, policy in of_type(template, "AWS::S3::BucketPolicy").items()
+        if ref_target(policy.properties.get("Bucket")) in found
+    }
+    return found
+
+
+def check_web_client_gated(template: Template) -> list[str]:
+    """Every resource and output of the web client's hosting has the HostsWebClient
+    condition, and the parameter's default leaves them all out."""
+    web = web_client_resources(template)
+    if not web:
+        return ["no CloudFront distribution serves the web client"]
+    problems = [
+        f"{name}: its Condition is {template.resources[name].condition!r}, not {WEB_CONDITION}"
+        for name in sorted(web)
+        if template.resources[name].condition != WEB_CONDITION
+    ]
+    problems += [
+        f"Outputs.{name} reads {sorted(references(output.get('Value')) & web)} without the"
+        f" {WEB_CONDITION} condition"
+        for name, output in template.outputs.items()
+        if references(output.get("Value")) & web and output.get("Condition") != WEB_CONDITION
+    ]
+    deployed = {r.logical_id for r in Resolver(template).active(template.resources.values())}
+    problems += [f"{name} is deployed by default" for name in sorted(web & deployed)]
+    return problems
+
+
+def _grants_only_the_distribution(template: Template, bucket: str, distribution: str) -> list[str]:
+    """The bucket's policies allow nothing but s3:GetObject to CloudFront's service on
+    behalf of this distribution (AWS:SourceArn), and do allow that."""
+    problems, granted = [], False
+    for name, policy in of_type(template, "AWS::S3::BucketPolicy").items():
+        if ref_target(policy.properties.get("Bucket")) != bucket:
+            continue
+        for statement in _as_list((policy.properties.get("PolicyDocument") or {}).get("Statement")):
+            if statement.get("Effect") != "Allow":
+                continue
+            source_arn = ((statement.get("Condition") or {}).get("StringEquals") or {}).get(
+                "AWS:SourceArn"
+            )
+            if (
+                statement.get("Principal") != {"Service": "cloudfront.amazonaws.com"}
+                or _as_list(statement.get("Action")) != ["s3:GetObject"]
+                or distribution not in references(source_arn)
+            ):
+                problems.append(
+                    f"{name}: {statement.get('Sid', 'a statement')} allows more than"
+                    f" {distribution}'s reads (CloudFront's service principal, s3:GetObject,"
+                    " AWS:SourceArn)"
+                )
+            else:
+                granted = True
+    if not granted:
+        problems.append(f"{bucket}: no bucket policy lets {distribution} read it")
+    return problems
+
+
+def check_web_origin_access(template: Template) -> list[str]:
+    """The distribution reads its private bucket through origin access control (SigV4,
+    always signed; no legacy origin access identity), the bucket lets only that
+    distribution read, viewers are sent to HTTPS, and / is index.html."""
+    problems = [
+        f"{name}: an origin access identity (legacy); use an OriginAccessControl"
+        for name in of_type(template, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
+    ]
+    controls = of_type(template, "AWS::CloudFront::OriginAccessControl")
+    buckets = set(of_type(template, "AWS::S3::Bucket"))
+    for name, distribution in of_type(template, "AWS::CloudFront::Distribution").items():
+        config = distribution.properties.get("DistributionConfig") or {}
+        if config.get("DefaultRootObject") != "index.html":
+            problems.append(f"{name}: DefaultRootObject is not index.html")
+        behaviors = [
+            config.get("DefaultCacheBehavior") or {},
+            *(config.get("CacheBehaviors") or []),
+        ]
+        problems += [
+            f"{name}: a cache behavior lets viewers in over HTTP ({b.get('ViewerProtocolPolicy')})"
+            for b in behaviors
+            if b.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only")
+        ]
+        for origin in _origins(distribution):
+            origin_id = origin.get("Id")
+            if (origin.get("S3OriginConfig") or {}).get("OriginAccessIdentity"):
+                problems.append(f"{name}: origin {origin_id} uses an origin access identity")
+            control = controls.get(str(_target(origin.get("OriginAccessControlId"))))
+            settings = (
+                (control.properties.get("OriginAccessControlConfig") or {}) if control else {}
+            )
+            if control is None or any(settings.get(k) != v for k, v in _SIGNED_S3.items()):
+                problems.append(
+                    f"{name}: origin {origin_id} is not read through an OriginAccessControl"
+                    " that always signs S3 requests with SigV4"
+                )
+            read = sorted(references(origin.get("DomainName")) & buckets)
+            if not read:
+                problems.append(f"{name}: origin {origin_id} is not a bucket of the stack")
+            for bucket in read:
+                problems += _grants_only_the_distribution(template, bucket, name)
     return problems
 
 

@@ -4,6 +4,10 @@ Runs in the SAM CLI's environment (`.tools/sam/bin/python sam_transform.py templ
 samtranslator expands functions, APIs and event sources into the resources that deploy,
 which is what a scanner should see too. Local CodeUris become placeholder S3 URIs, as
 `sam validate` does, and managed policies resolve from samtranslator's bundled list.
+
+SAM substitutes parameters' values for their Refs in some properties (an HttpApi's
+CorsConfiguration): CloudFormation hands it a CommaDelimitedList's value as a list, so the
+defaults go in as lists here too, not as the text SAM would read from the template.
 """
 
 import json
@@ -27,7 +31,12 @@ def main(path: str) -> None:
             value = properties.get(key)
             if isinstance(value, str) and not value.startswith("s3://"):
                 properties[key] = f"s3://placeholder/{value}"
-    print(json.dumps(transform(template, {}, BundledPoliciesOnly()), indent=1))
+    parameters = {
+        name: [item.strip() for item in str(spec["Default"]).split(",")]
+        for name, spec in (template.get("Parameters") or {}).items()
+        if spec.get("Type") == "CommaDelimitedList" and "Default" in spec
+    }
+    print(json.dumps(transform(template, parameters, BundledPoliciesOnly()), indent=1))
 
 
 if __name__ == "__main__":

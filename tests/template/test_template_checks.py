@@ -29,6 +29,8 @@ from cfn_template import (
     check_own_metrics,
     check_sample_events,
     check_stream_arns,
+    check_web_client_gated,
+    check_web_origin_access,
     check_websocket_authorizers,
     check_websocket_routes,
     edited,
@@ -36,6 +38,7 @@ from cfn_template import (
     functions,
     load_template,
     rule_violations,
+    web_client_resources,
 )
 
 REAL = load_template(ROOT / "template.yaml")
@@ -634,19 +637,149 @@ def test_cors_origins_come_from_the_parameter(template: Template) -> None:
     assert check_cors_origins(template) == []
 
 
+def _cors_always(origins: list[Any]) -> Callable[[Any], Any]:
+    """The HTTP API's CORS configuration, one branch of its If whatever the condition."""
+    return lambda t: props(t, "HttpApi").update(
+        CorsConfiguration=dict(
+            props(t, "HttpApi")["CorsConfiguration"]["Fn::If"][2], AllowOrigins=origins
+        )
+    )
+
+
+def _bucket_rule(t: Document) -> dict[str, Any]:
+    rule: dict[str, Any] = props(t, "FilesBucket")["CorsConfiguration"]["CorsRules"][0]
+    return rule
+
+
 CORS_MUTATIONS = {
-    "HTTP API any origin": lambda t: props(t, "HttpApi")["CorsConfiguration"].update(
-        AllowOrigins=["*"]
+    "HTTP API any origin": _cors_always(["*"]),
+    "HTTP API without the web client's origin": _cors_always({"Ref": "CorsAllowedOrigins"}),
+    "bucket any origin": lambda t: _bucket_rule(t).update(AllowedOrigins=["*"]),
+    "bucket without the web client's origin": lambda t: _bucket_rule(t).update(
+        AllowedOrigins={"Ref": "CorsAllowedOrigins"}
     ),
-    "bucket any origin": lambda t: props(t, "FilesBucket")["CorsConfiguration"]["CorsRules"][
-        0
-    ].update(AllowedOrigins=["*"]),
+    "the web client's origin beside any origin": lambda t: t["Conditions"].update(
+        AddsWebClientOrigin={"Condition": "HostsWebClient"}
+    ),
+    "the web client's origin with no web client": lambda t: t["Conditions"].update(
+        AddsWebClientOrigin={"Fn::Equals": ["1", "1"]}
+    ),
 }
 
 
 @pytest.mark.parametrize("mutate", CORS_MUTATIONS.values(), ids=CORS_MUTATIONS.keys())
 def test_cors_check_catches(template: Template, mutate: Mutation) -> None:
     assert check_cors_origins(broken(template, mutate)) != []
+
+
+def test_a_stage_outside_dev_may_host_the_web_client_beside_its_named_origins(
+    template: Template,
+) -> None:
+    hosted = {"Stage": "prod", "HostWebClient": "true"}
+    assert rule_violations(template, hosted | {"CorsAllowedOrigins": "https://a.example.com"}) == []
+    assert rule_violations(template, hosted) != []
+
+
+# ---------------------------------------------------------------- the web client (HostWebClient)
+
+
+def test_the_web_client_is_hosted_only_when_asked(template: Template) -> None:
+    assert template.parameters["HostWebClient"]["Default"] == "false"
+    assert web_client_resources(template) == {
+        "WebBucket",
+        "WebBucketPolicy",
+        "WebOriginAccessControl",
+        "WebSecurityHeaders",
+        "WebDistribution",
+    }
+    assert check_web_client_gated(template) == []
+
+
+def _without_condition(name: str) -> Mutation:
+    return lambda t: t["Resources"][name].pop("Condition")
+
+
+WEB_GATE_MUTATIONS = {
+    **{f"{name} always": _without_condition(name) for name in ("WebBucket", "WebDistribution")},
+    "the bucket policy always": _without_condition("WebBucketPolicy"),
+    "an output always": lambda t: t["Outputs"]["WebClientUrl"].pop("Condition"),
+    "on by default": lambda t: t["Parameters"]["HostWebClient"].update(Default="true"),
+    "another condition": lambda t: t["Resources"]["WebOriginAccessControl"].update(
+        Condition="HasAlarmEmail"
+    ),
+}
+
+
+@pytest.mark.parametrize("mutate", WEB_GATE_MUTATIONS.values(), ids=WEB_GATE_MUTATIONS.keys())
+def test_web_client_gate_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_web_client_gated(broken(template, mutate)) != []
+
+
+def test_the_distribution_reads_its_private_bucket_through_origin_access_control(
+    template: Template,
+) -> None:
+    assert check_web_origin_access(template) == []
+    assert check_buckets_private(template) == []
+
+
+def _origin(t: Document) -> dict[str, Any]:
+    origin: dict[str, Any] = props(t, "WebDistribution")["DistributionConfig"]["Origins"][0]
+    return origin
+
+
+def _read_statement(t: Document) -> dict[str, Any]:
+    statement: dict[str, Any] = props(t, "WebBucketPolicy")["PolicyDocument"]["Statement"][1]
+    return statement
+
+
+def _with_origin_access_identity(t: Document) -> None:
+    t["Resources"]["WebOriginAccessIdentity"] = {
+        "Type": "AWS::CloudFront::CloudFrontOriginAccessIdentity",
+        "Condition": "HostsWebClient",
+        "Properties": {"CloudFrontOriginAccessIdentityConfig": {"Comment": "legacy"}},
+    }
+    _origin(t).pop("OriginAccessControlId")
+    _origin(t)["S3OriginConfig"]["OriginAccessIdentity"] = {
+        "Fn::Sub": "origin-access-identity/cloudfront/${WebOriginAccessIdentity}"
+    }
+
+
+ORIGIN_ACCESS_MUTATIONS = {
+    "an origin access identity instead": _with_origin_access_identity,
+    "no origin access control": lambda t: _origin(t).pop("OriginAccessControlId"),
+    "unsigned requests": lambda t: props(t, "WebOriginAccessControl")[
+        "OriginAccessControlConfig"
+    ].update(SigningBehavior="no-override"),
+    "anyone may read the bucket": lambda t: _read_statement(t).update(Principal="*"),
+    "any distribution may read it": lambda t: _read_statement(t).pop("Condition"),
+    "CloudFront may write too": lambda t: _read_statement(t).update(
+        Action=["s3:GetObject", "s3:PutObject"]
+    ),
+    "no read grant": lambda t: props(t, "WebBucketPolicy")["PolicyDocument"]["Statement"].pop(1),
+    "plain HTTP": lambda t: props(t, "WebDistribution")["DistributionConfig"][
+        "DefaultCacheBehavior"
+    ].update(ViewerProtocolPolicy="allow-all"),
+    "no root object": lambda t: props(t, "WebDistribution")["DistributionConfig"].pop(
+        "DefaultRootObject"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "mutate", ORIGIN_ACCESS_MUTATIONS.values(), ids=ORIGIN_ACCESS_MUTATIONS.keys()
+)
+def test_origin_access_check_catches(template: Template, mutate: Mutation) -> None:
+    assert check_web_origin_access(broken(template, mutate)) != []
+
+
+def test_the_web_bucket_is_checked_as_private_as_the_files_bucket(template: Template) -> None:
+    public = broken(
+        template,
+        lambda t: props(t, "WebBucket")["PublicAccessBlockConfiguration"].update(
+            BlockPublicPolicy=False
+        ),
+    )
+    assert check_buckets_private(public) != []
 
 
 # ---------------------------------------------------------------- docs/deploy.md

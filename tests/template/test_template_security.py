@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,9 @@ def cfn_lint_findings(template: Path) -> list[str]:
     return result.stdout.splitlines()
 
 
-def checkov_failures(template: Path) -> list[dict[str, Any]]:
+def checkov_results(template: Path, *, quiet: bool = True) -> list[dict[str, Any]]:
+    """checkov's results for each of its reports (`failed_checks`; `passed_checks` and
+    `skipped_checks` too unless quiet)."""
     result = _run(
         [
             _scanner("checkov"),
@@ -82,7 +85,7 @@ def checkov_failures(template: Path) -> list[dict[str, Any]]:
             "cloudformation",
             "--output",
             "json",
-            "--quiet",
+            *(["--quiet"] if quiet else []),
             "--compact",
             "--skip-download",
         ],
@@ -92,10 +95,13 @@ def checkov_failures(template: Path) -> list[dict[str, Any]]:
     reports = json.loads(result.stdout or "[]")
     reports = reports if isinstance(reports, list) else [reports]
     return [
-        failure
-        for report in reports
-        if isinstance(report, dict) and "results" in report
-        for failure in report["results"]["failed_checks"]
+        report["results"] for report in reports if isinstance(report, dict) and "results" in report
+    ]
+
+
+def checkov_failures(template: Path) -> list[dict[str, Any]]:
+    return [
+        failure for results in checkov_results(template) for failure in results["failed_checks"]
     ]
 
 
@@ -126,6 +132,26 @@ def test_checkov_finds_nothing_unexplained_after_the_sam_transform(transformed: 
     resources = json.loads(transformed.read_text())["Resources"]
     assert any(r["Type"] == "AWS::Lambda::Function" for r in resources.values())
     assert unexplained(checkov_failures(transformed)) == []
+
+
+HOSTED = (
+    '  HostWebClient:\n    Type: String\n    Default: "false"',
+    '  HostWebClient:\n    Type: String\n    Default: "true"',
+)
+
+
+def test_checkov_finds_nothing_unexplained_with_the_web_client_hosted(
+    tmp_path: Path, sam_transform: Callable[[Path, Path], Path]
+) -> None:
+    """checkov leaves out what the parameters' defaults leave out: the web client's bucket
+    and distribution are scanned in a copy whose default hosts them."""
+    hosted = _broken_copy(tmp_path, *HOSTED)
+    results = checkov_results(hosted, quiet=False)
+    kinds = ("passed_checks", "failed_checks", "skipped_checks")
+    scanned = {check["resource"] for r in results for kind in kinds for check in r.get(kind, [])}
+    assert {"AWS::S3::Bucket.WebBucket", "AWS::CloudFront::Distribution.WebDistribution"} <= scanned
+    assert unexplained([failure for r in results for failure in r["failed_checks"]]) == []
+    assert unexplained(checkov_failures(sam_transform(hosted, tmp_path / "hosted.json"))) == []
 
 
 def test_every_skip_carries_a_reason(template: Template) -> None:
