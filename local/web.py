@@ -5,7 +5,10 @@
         print(web.url)  # http://127.0.0.1:3003
 
 A plain static server: the client talks to the HTTP API, the WebSocket API and Cognito (moto)
-on their own ports, cross-origin, as it does in AWS.
+on their own ports, cross-origin, as it does in AWS. Every answer carries the content
+security policy that CloudFront sends in AWS (the template's `WebSecurityHeaders`), its
+`connect-src` naming the local stack's origins where AWS's are, so the browser tier runs the
+client under the policy it is deployed with.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import logging
 import socket
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +27,10 @@ from typing import Any, Self
 from aiohttp import web
 
 from local.intrinsics import REGION
+from local.template import Template
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+POLICY_RESOURCE = "WebSecurityHeaders"
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +59,35 @@ def web_config(description: Mapping[str, Any], *, local: bool = True) -> dict[st
     }
 
 
-def _application(dist: Path, config: Mapping[str, Any]) -> web.Application:
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(config: Mapping[str, Any], template: Path = TEMPLATE) -> str:
+    """The template's policy for the client, with `connect-src`'s AWS origins (`*.amazonaws.com`)
+    replaced by the local stack's: the HTTP and WebSocket APIs, and moto (Cognito, S3)."""
+    resource = Template.load(template).resources[POLICY_RESOURCE]
+    policy = resource.properties["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"
+    ]["ContentSecurityPolicy"]
+    local = [config["httpUrl"], config["wsUrl"], config["cognito"].get("endpoint") or ""]
+    directives = []
+    for directive in str(policy).split(";"):
+        words = directive.split()
+        if words and words[0] == "connect-src":
+            kept = [w for w in words[1:] if not w.endswith(".amazonaws.com")]
+            words = ["connect-src", *kept, *sorted({_origin(u) for u in local if u})]
+        if words:
+            directives.append(" ".join(words))
+    return "; ".join(directives)
+
+
+def _application(dist: Path, config: Mapping[str, Any], policy: str) -> web.Application:
     body = json.dumps(config, indent=2)
+
+    async def secure(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["content-security-policy"] = policy
 
     async def config_json(request: web.Request) -> web.Response:
         return web.Response(
@@ -63,6 +98,7 @@ def _application(dist: Path, config: Mapping[str, Any]) -> web.Application:
         return web.FileResponse(dist / "index.html", headers={"cache-control": "no-cache"})
 
     app = web.Application()
+    app.on_response_prepare.append(secure)
     app.router.add_get("/config.json", config_json)
     app.router.add_get("/", index)
     app.router.add_static("/", dist, show_index=False)
@@ -78,7 +114,7 @@ class WebServer:
     ) -> None:
         if not (dist / "index.html").is_file() or not (dist / "app.js").is_file():
             raise WebBuildMissing(f"{dist} has no build of the web client: run `make web`")
-        self._app = _application(dist, config)
+        self._app = _application(dist, config, content_security_policy(config))
         self._port = port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

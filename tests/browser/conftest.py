@@ -13,7 +13,7 @@ import itertools
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ class Person:
     id: str
     context: BrowserContext | None = None
     page: Page | None = None
+    violations: list[str] = field(default_factory=list)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         reply = requests.request(
@@ -110,6 +111,15 @@ def sign_in(browser: Browser, web: WebServer, who: Person) -> Page:
         viewport={"width": 1280, "height": 800}, accept_downloads=True
     )
     page = who.context.new_page()
+    # The server sends the deployed content security policy: anything it blocks fails.
+    page.on(
+        "console",
+        lambda message: (
+            who.violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.goto(web.url)
     page.get_by_label("Username").fill(who.username)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
@@ -154,6 +164,8 @@ def pair(stack: Stack, web: WebServer, browser: Browser) -> Iterator[Pair]:
     for who in (alice, bob):
         if who.context:
             who.context.close()
+    for who in (alice, bob):
+        assert not who.violations, f"{who.name}: {who.violations}"
 
 
 def screenshot(page: Page, name: str) -> Path:
