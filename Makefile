@@ -86,7 +86,7 @@ test: deps web chromium $(SAM) $(SCANNERS)  ## every test: lint, unit, functiona
 	# large-channel merge (issue #22's note); `make test-browser` runs it.
 	$(PY) -m pytest -q tests --ignore=tests/browser
 
-test-unit: deps  ## unit tests only: no I/O (no socket, no process, no moto), seconds
+test-unit: deps web  ## unit tests only: no I/O (no socket, no process, no moto), seconds; web: the bundle benchmark's build
 	$(PY) -m pytest -q tests/unit
 
 test-functional: deps  ## functional tests: moto in process, fakes, scripted servers, subprocesses
@@ -113,7 +113,7 @@ fmt: deps  ## format and autofix
 soak: deps  ## 500 WebSocket clients, 10,000 messages through a fresh local stack (with search where it runs): lost, duplicated, unindexed, errors, throughput (ARGS="--no-search")
 	$(PY) -m local.soak $(ARGS)
 
-bench: deps build  ## benchmarks beside their baselines (under 10 min; sam build first, for package sizes; ARGS="--quick"): tables and bench/results/latest.json
+bench: deps build web  ## benchmarks beside their baselines (under 10 min; sam build first, for package sizes; ARGS="--quick"): tables and bench/results/latest.json
 	$(PY) -m bench $(ARGS)
 
 redrive: deps  ## move the index DLQ's changes back to the index queue: ARGS="--stack NAME" (its Outputs), or "--dlq-url U --queue-url U [--aws-endpoint-url U]"
