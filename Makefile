@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps web chromium up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration test-browser lint fmt build validate bench clean
+.PHONY: help deps web chromium up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration test-browser screenshot lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -100,6 +100,9 @@ test-integration: deps  ## integration tests against the local stack
 
 test-browser: deps web chromium  ## the web client in Debian's Chromium against a local stack (Playwright)
 	$(PY) -m pytest -q tests/browser
+
+screenshot: deps web chromium  ## README's picture of the web client, docs/img/web.png, from a browser scenario (commit it)
+	PARLEY_README_SCREENSHOT=docs/img/web.png $(PY) -m pytest -q tests/browser/test_readme_screenshot.py
 
 lint: deps  ## ruff and mypy
 	$(VENV)/bin/ruff check .
