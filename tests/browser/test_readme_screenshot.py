@@ -78,7 +78,8 @@ def test_the_readme_screenshot_shows_a_conversation(
     expect(page.locator("#channels button.channel")).to_have_count(4)
     releases = page.locator("#channels button.channel", has_text="releases")
     expect(releases.locator(".unread-badge")).to_have_text("1")
-    expect(page.locator("#dms button.dm", has_text="Carol").locator(".badge")).to_have_text("1")
+    carol_dm = page.locator("#dms button.dm", has_text="Carol")
+    expect(carol_dm.locator(".mention-badge")).to_have_text("1")
     expect(page.locator("body")).to_have_attribute("data-live", "true")
     expect(page.locator('#dms [data-presence-user="' + bob.id + '"]')).to_have_class(
         "presence active"

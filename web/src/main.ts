@@ -251,9 +251,13 @@ function channelLabel(channel: Channel): string {
 function badges(channelId: string): string {
   const unread = state.unreads.get(channelId);
   if (!unread || channelId === state.channelId) return "";
+  // Every DM message counts as a mention (API.md), as countUnread counts them live.
+  const type = state.channels.get(channelId)?.type;
+  const direct = type === "dm" || type === "group_dm";
+  const mentionCount = direct ? Math.max(unread.mentionCount, unread.unreadCount) : unread.mentionCount;
   let html = "";
-  if (unread.mentionCount > 0) {
-    html += `<span class="badge mention-badge" aria-label="${unread.mentionCount} mentions">${unread.mentionCount}</span>`;
+  if (mentionCount > 0) {
+    html += `<span class="badge mention-badge" aria-label="${mentionCount} mentions">${mentionCount}</span>`;
   } else if (unread.unreadCount > 0) {
     html += `<span class="badge unread-badge" aria-label="${unread.unreadCount} unread">${unread.unreadCount}</span>`;
   }
