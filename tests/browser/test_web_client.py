@@ -180,8 +180,10 @@ def test_an_unread_badge_appears_and_clears_when_the_channel_is_opened(pair: Pai
 
 def test_a_direct_message_badges_the_dm_live_and_clears_when_opened(pair: Pair) -> None:
     alice, bob = pair.alice, pair.bob
-    # Alice opens a DM with Bob from her sidebar: the DM channel is made on that click.
-    alice.ui.locator("#dms button.dm", has_text="Bob").click()
+    # Alice opens a DM with Bob from her sidebar: the DM channel is made on that click (and
+    # its empty history read before she types).
+    with alice.ui.expect_response(lambda r: "/messages?" in r.url and r.request.method == "GET"):
+        alice.ui.locator("#dms button.dm", has_text="Bob").click()
     expect(alice.ui.locator("#channel-title")).to_have_text("Bob")
     composer = alice.ui.get_by_label("Message", exact=True)
     expect(composer).to_have_attribute("placeholder", "Message Bob")
