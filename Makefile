@@ -16,7 +16,7 @@ SCANNERS := .tools/checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help deps web web-publish chromium up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration test-browser lint fmt build validate bench clean
+.PHONY: help deps web web-publish chromium up demo import reindex redrive retention-sweep soak openapi fuzz test test-unit test-functional test-template test-integration test-browser screenshot lint fmt build validate bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -89,7 +89,7 @@ test: deps web chromium $(SAM) $(SCANNERS)  ## every test: lint, unit, functiona
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q tests
 
-test-unit: deps  ## unit tests only: no I/O (no socket, no process, no moto), seconds
+test-unit: deps web  ## unit tests only: no I/O (no socket, no process, no moto), seconds; web: the bundle benchmark's build
 	$(PY) -m pytest -q tests/unit
 
 test-functional: deps  ## functional tests: moto in process, fakes, scripted servers, subprocesses
@@ -104,6 +104,9 @@ test-integration: deps  ## integration tests against the local stack
 test-browser: deps web chromium  ## the web client in Debian's Chromium against a local stack (Playwright)
 	$(PY) -m pytest -q tests/browser
 
+screenshot: deps web chromium  ## README's picture of the web client, docs/img/web.png, from a browser scenario (commit it)
+	PARLEY_README_SCREENSHOT=docs/img/web.png $(PY) -m pytest -q tests/browser/test_readme_screenshot.py
+
 lint: deps  ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -116,7 +119,7 @@ fmt: deps  ## format and autofix
 soak: deps  ## 500 WebSocket clients, 10,000 messages through a fresh local stack (with search where it runs): lost, duplicated, unindexed, errors, throughput (ARGS="--no-search")
 	$(PY) -m local.soak $(ARGS)
 
-bench: deps build  ## benchmarks beside their baselines (under 10 min; sam build first, for package sizes; ARGS="--quick"): tables and bench/results/latest.json
+bench: deps build web  ## benchmarks beside their baselines (under 10 min; sam build first, for package sizes; ARGS="--quick"): tables and bench/results/latest.json
 	$(PY) -m bench $(ARGS)
 
 redrive: deps  ## move the index DLQ's changes back to the index queue: ARGS="--stack NAME" (its Outputs), or "--dlq-url U --queue-url U [--aws-endpoint-url U]"

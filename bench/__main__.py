@@ -28,6 +28,7 @@ from bench import (
     search,
     slack,
     transport,
+    web,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -42,6 +43,7 @@ NAMES = (
     "transport",
     "import",
     "scheduled",
+    "web",
 )
 
 
@@ -65,6 +67,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "transport": {"calls": 3, "rounds": 2, "runs": 1},
             "import": {"messages": 400, "days": 2},
             "scheduled": {"count": 10, "channels": 2, "spread_s": 2.0},
+            "web": {},
         }
     quick = args.quick
     return {
@@ -86,6 +89,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         },
         "import": {"messages": 10_000 if quick else 100_000},
         "scheduled": {"count": 50 if quick else 200},
+        "web": {},  # the same bundle at every scale: a build takes under a second
     }
 
 
@@ -100,6 +104,7 @@ RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "transport": (transport.run, transport.table),
     "import": (imports.run, imports.table),
     "scheduled": (scheduled.run, scheduled.table),
+    "web": (web.run, web.table),
 }
 
 

@@ -1,11 +1,12 @@
-// Builds the client into dist/: one minified bundle, the page and its stylesheet.
-// config.json is not built: the server that hosts dist/ writes it (local/web.py, or
-// docs/deploy.md's step for the S3 bucket).
+// Builds the client into dist/ (or the directory given, as bench/web.py does): one minified
+// bundle, the page and its stylesheet. config.json is not built: the server that hosts dist/
+// writes it (local/web.py, or docs/deploy.md's step for the S3 bucket).
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 
-rmSync("dist", { recursive: true, force: true });
-mkdirSync("dist");
+const outdir = process.argv[2] ?? "dist";
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
 await build({
   entryPoints: ["src/main.ts"],
   bundle: true,
@@ -13,7 +14,7 @@ await build({
   sourcemap: false,
   target: ["es2022"],
   format: "esm",
-  outfile: "dist/app.js",
+  outfile: `${outdir}/app.js`,
   logLevel: "warning",
 });
-for (const file of ["index.html", "style.css"]) copyFileSync(file, `dist/${file}`);
+for (const file of ["index.html", "style.css"]) copyFileSync(file, `${outdir}/${file}`);

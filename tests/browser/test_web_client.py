@@ -1,5 +1,5 @@
 """The web client in Chromium against the local stack: two people talk, thread, react, share
-a file, search, read, and ride out a dropped connection (issue #22, point 5)."""
+a file, search, read, write directly, and ride out a dropped connection (issue #22, point 5)."""
 
 from __future__ import annotations
 
@@ -176,6 +176,56 @@ def test_an_unread_badge_appears_and_clears_when_the_channel_is_opened(pair: Pai
     expect(bob.ui.locator("#app")).to_be_visible()
     expect(bob.ui.locator("#channels button.channel", has_text=pair.channel)).to_be_visible()
     expect(bob.ui.locator("#channels .badge")).to_have_count(0)
+
+
+def test_a_direct_message_badges_the_dm_live_and_clears_when_opened(pair: Pair) -> None:
+    alice, bob = pair.alice, pair.bob
+    # Alice opens a DM with Bob from her sidebar: the DM channel is made on that click (and
+    # its empty history read before she types).
+    with alice.ui.expect_response(lambda r: "/messages?" in r.url and r.request.method == "GET"):
+        alice.ui.locator("#dms button.dm", has_text="Bob").click()
+    expect(alice.ui.locator("#channel-title")).to_have_text("Bob")
+    composer = alice.ui.get_by_label("Message", exact=True)
+    expect(composer).to_have_attribute("placeholder", "Message Bob")
+    composer.fill("Got a minute for the budget?")
+    composer.press("Enter")
+    expect(message_item(alice.ui, "Got a minute for the budget?")).to_be_visible()
+    # Bob, still in #design, has never seen this DM: his Alice entry gets a mention badge
+    # (a DM counts as a mention), live.
+    dm_button = bob.ui.locator("#dms button.dm", has_text="Alice")
+    expect(dm_button.locator(".mention-badge")).to_have_text("1")
+    expect(dm_button).to_have_class(re.compile("has-unread"))
+    expect(bob.ui.locator("#channel-title")).to_have_text(f"# {pair.channel}")
+    expect(message_item(bob.ui, "Got a minute for the budget?")).to_have_count(0)
+    dm_button.click()
+    expect(bob.ui.locator("#channel-title")).to_have_text("Alice")
+    expect(dm_button.locator(".badge")).to_have_count(0)
+    expect(dm_button).not_to_have_class(re.compile("has-unread"))
+    expect(dm_button).to_have_attribute("aria-current", "page")
+    expect(message_item(bob.ui, "Got a minute for the budget?")).to_be_visible()
+    # Open, the next one arrives live without a badge, and Bob's answer reaches Alice.
+    composer.fill("Ten minutes, at the coffee machine")
+    composer.press("Enter")
+    expect(message_item(bob.ui, "at the coffee machine")).to_be_visible()
+    expect(dm_button.locator(".badge")).to_have_count(0)
+    bob.ui.get_by_label("Message", exact=True).fill("On my way")
+    bob.ui.get_by_label("Message", exact=True).press("Enter")
+    expect(message_item(alice.ui, "On my way")).to_be_visible()
+    screenshot(bob.ui, "direct-message")
+    # The marker moved on the server: after a reload no badge comes back.
+    dm_id = dm_button.get_attribute("data-channel-id")
+    assert dm_id
+    deadline = time.monotonic() + 5
+    while True:
+        unread = bob.call("GET", f"/workspaces/{pair.workspace_id}/unreads")["channels"]
+        counts = {u["channelId"]: u["unreadCount"] for u in unread}
+        if counts.get(dm_id, 0) == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert counts.get(dm_id, 0) == 0, unread
+    bob.ui.reload()
+    expect(bob.ui.locator("#dms button.dm", has_text="Alice")).to_be_visible()
+    expect(bob.ui.locator("#dms .badge")).to_have_count(0)
 
 
 def test_a_dropped_socket_reconnects_and_shows_what_was_missed(pair: Pair, stack: Stack) -> None:

@@ -4,6 +4,7 @@ and write bench/results/latest.json's keys. The figures themselves are `make ben
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench import coldstart
+from bench import coldstart, web
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,6 +21,7 @@ COLD_START_FUNCTION_KEYS = {"importMs", "ratio", "peakRssMb", "packageMb"}
 FANOUT_ROW_KEYS = {"members", "workspaceConnections", "ddbRequests", "ms", "scanBaselineRequests"}
 COST_KEYS = {"usdPerMillionMessages", "breakdown"}
 SLACK_KEYS = {"postMessageMs", "nativePostMs", "ratio"}  # issue 19's benchmark row
+WEB_KEYS = {"bundleGzipKb", "bundleKb", "targetGzipKb", "pass", "files"}  # issue 22's
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One tiny run of every benchmark that needs no sockets (delivery is an integration
     test); in its own interpreter, because the fan-out brings its own moto."""
     out = tmp_path_factory.mktemp("bench") / "latest.json"
-    only = ["--only", "coldStart", "--only", "fanout", "--only", "cost", "--only", "slack"]
+    only = [
+        *("--only", "coldStart", "--only", "fanout", "--only", "cost"),
+        *("--only", "slack", "--only", "web"),
+    ]
     finished = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench", "--tiny", *only, "--out", str(out)],
         cwd=ROOT,
@@ -106,9 +111,46 @@ def test_slack_post_costs_one_token_get_item_more_than_the_native_post(
     assert "authenticate" not in native["partsMs"]
 
 
+def test_web_weighs_the_page_and_what_it_loads_gzipped(results: dict[str, Any]) -> None:
+    row = results["web"]
+    assert set(row) >= WEB_KEYS
+    assert list(row["files"]) == ["index.html", "style.css", "app.js"]  # the page's order
+    for sizes in row["files"].values():
+        assert 0 < sizes["gzipBytes"] < sizes["bytes"]
+    gzipped = sum(sizes["gzipBytes"] for sizes in row["files"].values())
+    assert row["bundleGzipKb"] == pytest.approx(gzipped / 1024, abs=0.05)
+    assert row["pass"] is (row["bundleGzipKb"] <= row["targetGzipKb"] == 150)
+    assert row["from"] in {"built", "web/dist"}
+
+
+def test_web_reads_what_the_page_loads_and_refuses_a_stale_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "dist" / "index.html"
+    page.parent.mkdir()
+    page.write_text(
+        '<link rel="stylesheet" href="./a.css"><link rel="icon" href="i.png">'
+        '<script src="b.js?v=2"></script><script src="https://cdn.example/c.js"></script><script>'
+    )
+    assert web.loaded_files(page) == ["index.html", "a.css", "b.js"]
+    # No node: web/dist serves only while it is newer than every source.
+    monkeypatch.setattr(web, "WEB", tmp_path)
+    monkeypatch.setattr(web, "DIST", tmp_path / "dist")
+    monkeypatch.setattr(web.shutil, "which", lambda _name: None)
+    (tmp_path / "style.css").write_text("body {}")
+    earlier = page.stat().st_mtime - 10
+    os.utime(tmp_path / "style.css", (earlier, earlier))
+    assert web._build(tmp_path / "out") == "web/dist"
+    assert (tmp_path / "out" / "index.html").exists()
+    later = earlier + 20
+    os.utime(tmp_path / "style.css", (later, later))
+    with pytest.raises(RuntimeError, match="make web"):
+        web._build(tmp_path / "again")
+
+
 def test_the_run_says_where_its_time_went(results: dict[str, Any]) -> None:
     seconds = results["seconds"]
-    assert set(seconds) == {"coldStart", "fanout", "cost", "slack", "total"}
+    assert set(seconds) == {"coldStart", "fanout", "cost", "slack", "web", "total"}
     assert seconds["total"] == pytest.approx(sum(v for k, v in seconds.items() if k != "total"))
 
 

@@ -217,19 +217,19 @@ async function loadChannels(): Promise<void> {
   const channels = await api().channels(state.workspace!.id);
   state.channels.clear();
   for (const channel of channels) state.channels.set(channel.id, channel);
-  await Promise.all(
-    channels
-      .filter((c) => c.type === "dm" && !state.dmPeer.has(c.id))
-      .map(async (c) => {
-        const members = await api().channelMembers(c.id);
-        const peer = members.find((u) => u.id !== state.me!.id) ?? members[0];
-        if (peer) {
-          state.dmPeer.set(c.id, peer.id);
-          if (!state.users.has(peer.id)) state.users.set(peer.id, peer);
-        }
-      }),
-  );
+  const unknownDms = channels.filter((c) => c.type === "dm" && !state.dmPeer.has(c.id));
+  await Promise.all(unknownDms.map((c) => loadDmPeer(c.id)));
   renderSidebar();
+}
+
+// A DM's sidebar entry is its peer's: who that is comes from the channel's members.
+async function loadDmPeer(channelId: string): Promise<void> {
+  const members = await api().channelMembers(channelId);
+  const peer = members.find((u) => u.id !== state.me!.id) ?? members[0];
+  if (peer) {
+    state.dmPeer.set(channelId, peer.id);
+    if (!state.users.has(peer.id)) state.users.set(peer.id, peer);
+  }
 }
 
 async function loadUnreads(): Promise<void> {
@@ -254,9 +254,13 @@ function channelLabel(channel: Channel): string {
 function badges(channelId: string): string {
   const unread = state.unreads.get(channelId);
   if (!unread || channelId === state.channelId) return "";
+  // Every DM message counts as a mention (API.md), as countUnread counts them live.
+  const type = state.channels.get(channelId)?.type;
+  const direct = type === "dm" || type === "group_dm";
+  const mentionCount = direct ? Math.max(unread.mentionCount, unread.unreadCount) : unread.mentionCount;
   let html = "";
-  if (unread.mentionCount > 0) {
-    html += `<span class="badge mention-badge" aria-label="${unread.mentionCount} mentions">${unread.mentionCount}</span>`;
+  if (mentionCount > 0) {
+    html += `<span class="badge mention-badge" aria-label="${mentionCount} mentions">${mentionCount}</span>`;
   } else if (unread.unreadCount > 0) {
     html += `<span class="badge unread-badge" aria-label="${unread.unreadCount} unread">${unread.unreadCount}</span>`;
   }
@@ -782,6 +786,10 @@ function onFrame(frame: Frame): void {
         const known = state.channels.get(channel.id);
         state.channels.set(channel.id, { ...known, ...channel, isMember: channel.isMember ?? known?.isMember ?? false });
         renderSidebar();
+        // A DM someone just opened with me: its entry (and so its badge) needs the peer.
+        if (channel.type === "dm" && !state.dmPeer.has(channel.id)) {
+          void loadDmPeer(channel.id).then(renderSidebar, showError);
+        }
       } else {
         void loadChannels().catch(showError);
       }
