@@ -45,6 +45,19 @@ def test_unread_and_mention_counts_follow_the_marker(api: Api, workspace: dict[s
     assert row["lastReadTs"] == last["ts"]
 
 
+def test_every_unread_dm_message_counts_as_a_mention(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    wid = workspace["wid"]
+    _, dm = api("POST", f"/workspaces/{wid}/dms", body={"userIds": [BOB]})
+    post(api, dm["channel"]["id"], "are you around?")
+    post(api, dm["channel"]["id"], "no rush")
+    assert channel_counts(api, wid, dm["channel"]["id"], BOB) == (2, 2)
+    assert channel_counts(api, wid, dm["channel"]["id"], ALICE) == (0, 0)
+    post(api, workspace["general"], "plain, in a channel")
+    assert channel_counts(api, wid, workspace["general"], BOB)[1] == 0
+
+
 def test_here_counts_only_for_those_active_when_it_was_sent(
     api: Api, workspace: dict[str, str], connect
 ) -> None:

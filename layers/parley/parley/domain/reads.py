@@ -72,14 +72,21 @@ def unreads(caller: Caller, workspace_id: str) -> Unreads:
         lambda m: read_store.unread_in_channel(m.channelId, caller.user_id, m.lastReadTs or ""),
         memberships,
     )
+    counts = list(zip(memberships, counted, strict=True))
+    # Every DM message counts as a mention (API.md): only channels with unread messages that
+    # are not all mentions are looked up (one BatchGetItem) to find the DMs among them.
+    unsure = [m.channelId for m, count in counts if count.messages > count.mentions]
+    direct = {
+        c.channelId for c in channel_store.get_channels(unsure) if c.type in ("dm", "group_dm")
+    }
     channels = [
         ChannelUnread(
             channelId=m.channelId,
             lastReadTs=m.lastReadTs,
             unreadCount=count.messages,
-            mentionCount=count.mentions,
+            mentionCount=count.messages if m.channelId in direct else count.mentions,
         )
-        for m, count in zip(memberships, counted, strict=True)
+        for m, count in counts
     ]
     mine = {m.channelId for m in memberships}
     follows = [
