@@ -168,10 +168,14 @@ OPERATIONS: dict[str, Operation] = {
         "team features", "createUserGroup", "Create a user group (workspace admins)"
     ),
     "GET /workspaces/{wid}/usergroups": Operation(
-        "team features", "listUserGroups", "List the workspace's user groups, by handle"
+        "team features",
+        "listUserGroups",
+        "List the workspace's user groups, by handle (disabled ones with includeDisabled)",
     ),
     "PATCH /usergroups/{gid}": Operation(
-        "team features", "updateUserGroup", "Change a user group's handle, name or users"
+        "team features",
+        "updateUserGroup",
+        "Change a user group's handle, name or users, or disable or enable it",
     ),
     "DELETE /usergroups/{gid}": Operation(
         "team features", "deleteUserGroup", "Delete a user group (workspace admins)"

@@ -31,14 +31,20 @@ def create_usergroup(wid: str, body: CreateUserGroup) -> Response[UserGroupReply
 
 
 @router.get("/workspaces/<wid>/usergroups")
-def list_usergroups(wid: str) -> UserGroupsReply:
-    return UserGroupsReply(usergroups=usergroups.list_groups(_caller(), wid))
+def list_usergroups(wid: str, includeDisabled: bool = False) -> UserGroupsReply:
+    found = usergroups.list_groups(_caller(), wid, include_disabled=includeDisabled)
+    return UserGroupsReply(usergroups=found)
 
 
 @router.patch("/usergroups/<gid>")
 def update_usergroup(gid: str, body: UpdateUserGroup) -> UserGroupReply:
     group = usergroups.update(
-        _caller(), gid, handle=body.handle, name=body.name, user_ids=body.userIds
+        _caller(),
+        gid,
+        handle=body.handle,
+        name=body.name,
+        user_ids=body.userIds,
+        disabled=body.disabled,
     )
     return UserGroupReply(usergroup=group)
 

@@ -126,3 +126,33 @@ def test_an_edit_that_adds_a_group_mention_counts_it(api: Api, workspace: dict[s
     body = {"text": f"<!subteam^{gid}> the build is red"}
     assert api("PATCH", f"/channels/{cid}/messages/{ts}", body=body)[0] == 200
     assert channel_counts(api, wid, cid, BOB) == (1, 1)
+
+
+def test_an_admin_disables_and_enables_a_group_which_keeps_its_handle_and_users(
+    api: Api, workspace: dict[str, str]
+) -> None:
+    wid, cid = workspace["wid"], workspace["general"]
+    gid = create(api, wid)[1]["usergroup"]["id"]
+    assert api("PATCH", f"/usergroups/{gid}", user=BOB, body={"disabled": True})[0] == 403
+    status, changed = api("PATCH", f"/usergroups/{gid}", body={"disabled": True})
+    assert status == 200, changed
+    group = changed["usergroup"]
+    assert (group["userIds"], group["disabledBy"]) == ([BOB, CAROL], ALICE)
+    assert api("GET", f"/workspaces/{wid}/usergroups", user=BOB)[1]["usergroups"] == []
+    query = {"includeDisabled": "true"}
+    status, found = api("GET", f"/workspaces/{wid}/usergroups", user=BOB, query=query)
+    assert (status, found["usergroups"]) == (200, [group])
+    assert api("GET", f"/workspaces/{wid}/usergroups", query={"includeDisabled": "x"})[0] == 422
+    assert create(api, wid, name="Other")[0] == 409  # its handle is still taken
+    post(api, cid, f"<!subteam^{gid}> anyone?")
+    assert channel_counts(api, wid, cid, BOB) == (1, 0)
+    status, back = api("PATCH", f"/usergroups/{gid}", body={"disabled": False})
+    assert status == 200, back
+    assert back["usergroup"] == {
+        "id": gid,
+        "handle": "oncall",
+        "name": "On call",
+        "userIds": [BOB, CAROL],
+    }
+    post(api, cid, f"<!subteam^{gid}> anyone?")
+    assert channel_counts(api, wid, cid, BOB) == (2, 1)

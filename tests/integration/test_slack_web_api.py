@@ -752,6 +752,35 @@ def test_user_groups_through_slack_sdk_and_a_subteam_mention(slack: Installed) -
     assert (row["unreadCount"], row["mentionCount"]) == (1, 1)
 
 
+def test_disabling_and_enabling_a_user_group_through_slack_sdk(slack: Installed) -> None:
+    """slack_sdk's usergroups_disable and usergroups_enable: a disabled group is listed only
+    with include_disabled and its mention counts for nobody; enabled again, it counts."""
+    created = install(slack.team, "Groups", ["usergroups:read", "usergroups:write"])
+    client = slack.client_for(created["botToken"], retry_rate_limits=True)
+    handle = f"pager{uuid.uuid4().hex[:6]}"
+    group = client.usergroups_create(name="Pager", handle=handle)["usergroup"]
+    bob = slack.team["bob"]
+    client.usergroups_users_update(usergroup=group["id"], users=[bob.id])
+
+    disabled = client.usergroups_disable(usergroup=group["id"])["usergroup"]
+    assert disabled["date_delete"] > 0
+    assert disabled["deleted_by"] == created["app"]["botUserId"]
+    assert group["id"] not in [g["id"] for g in client.usergroups_list()["usergroups"]]
+    every = client.usergroups_list(include_disabled=True)["usergroups"]
+    assert [g["date_delete"] for g in every if g["id"] == group["id"]] == [disabled["date_delete"]]
+    cid = slack.channel(f"pager-{uuid.uuid4().hex[:6]}", with_bot=False)
+    slack.post_as(slack.alice, cid, f"<!subteam^{group['id']}|@{handle}> anyone?")
+
+    enabled = client.usergroups_enable(usergroup=group["id"])["usergroup"]
+    assert (enabled["date_delete"], enabled["deleted_by"]) == (0, None)
+    assert group["id"] in [g["id"] for g in client.usergroups_list()["usergroups"]]
+    slack.post_as(slack.alice, cid, f"<!subteam^{group['id']}|@{handle}> now?")
+    status, unreads = bob.call("GET", f"/workspaces/{slack.team['wid']}/unreads")
+    assert status == 200, unreads
+    row = next(c for c in unreads["channels"] if c["channelId"] == cid)
+    assert (row["unreadCount"], row["mentionCount"]) == (2, 1)
+
+
 def test_bookmarks_and_archiving_through_slack_sdk(slack: Installed) -> None:
     """slack_sdk's bookmarks_* and conversations_archive/unarchive, as a Slack script calls
     them, against Parley's bookmarks and archiving."""

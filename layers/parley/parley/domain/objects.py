@@ -72,6 +72,12 @@ class UserGroup(_Object):
     handle: str
     name: str
     userIds: list[str]
+    disabledAt: str | None = None
+    disabledBy: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """`disabledAt` and `disabledBy` only for a disabled group (`disabledAt?`)."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 @dataclass(frozen=True, slots=True)

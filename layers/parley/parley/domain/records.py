@@ -140,6 +140,8 @@ class UserGroupRecord:
     userIds: tuple[str, ...]
     createdBy: str
     createdAt: str
+    disabledAt: str | None = None  # disabled (Slack's usergroups.disable) then, by disabledBy
+    disabledBy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

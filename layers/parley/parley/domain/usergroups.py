@@ -5,11 +5,15 @@ A mention of a group mentions each of its members who can see the channel: the g
 expanded into the message's `mentions` when it is posted or edited (one BatchGetItem for
 its groups), and from there mention counts and notifications work as for `<@user>`, which
 count only the channel's members. A later change to the group changes no message.
+
+A disabled group (Slack's usergroups.disable) keeps its handle and its users, is left out
+of the workspace's list unless asked for, and mentions nobody until it is enabled again.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from parley.domain import access
 from parley.domain.caller import Caller
@@ -26,7 +30,12 @@ MAX_USERS = 1000
 
 def view(group: UserGroupRecord) -> UserGroup:
     return UserGroup(
-        id=group.usergroupId, handle=group.handle, name=group.name, userIds=list(group.userIds)
+        id=group.usergroupId,
+        handle=group.handle,
+        name=group.name,
+        userIds=list(group.userIds),
+        disabledAt=group.disabledAt,
+        disabledBy=group.disabledBy,
     )
 
 
@@ -70,9 +79,12 @@ def create(
     return view(group)
 
 
-def list_groups(caller: Caller, workspace_id: str) -> list[UserGroup]:
+def list_groups(
+    caller: Caller, workspace_id: str, *, include_disabled: bool = False
+) -> list[UserGroup]:
     access.workspace_member(workspace_id, caller.user_id)
-    return [view(g) for g in sorted(group_store.in_workspace(workspace_id), key=lambda g: g.handle)]
+    found = sorted(group_store.in_workspace(workspace_id), key=lambda g: g.handle)
+    return [view(g) for g in found if include_disabled or g.disabledAt is None]
 
 
 def _found(caller: Caller, usergroup_id: str) -> UserGroupRecord:
@@ -83,8 +95,12 @@ def _found(caller: Caller, usergroup_id: str) -> UserGroupRecord:
     return group
 
 
-def get(caller: Caller, usergroup_id: str) -> UserGroup:
-    return view(_found(caller, usergroup_id))
+def get(caller: Caller, usergroup_id: str, *, include_disabled: bool = True) -> UserGroup:
+    """The group; a disabled one only with `include_disabled` (NotFound otherwise)."""
+    group = _found(caller, usergroup_id)
+    if group.disabledAt is not None and not include_disabled:
+        raise NotFound("user group not found")
+    return view(group)
 
 
 def update(
@@ -94,7 +110,9 @@ def update(
     handle: str | None = None,
     name: str | None = None,
     user_ids: list[str] | None = None,
+    disabled: bool | None = None,
 ) -> UserGroup:
+    """Changes what is given; a disabled group stays disabled unless `disabled` says so."""
     before = _found(caller, usergroup_id)
     _admin(caller, before.workspaceId)
     new_handle, new_name, users = _checked(
@@ -102,20 +120,27 @@ def update(
         name if name is not None else before.name,
         user_ids if user_ids is not None else list(before.userIds),
     )
-    after = UserGroupRecord(
-        usergroupId=before.usergroupId,
-        workspaceId=before.workspaceId,
-        handle=new_handle,
-        name=new_name,
-        userIds=users,
-        createdBy=before.createdBy,
-        createdAt=before.createdAt,
-    )
+    after = replace(before, handle=new_handle, name=new_name, userIds=users)
+    if disabled and before.disabledAt is None:
+        after = replace(after, disabledAt=iso_now(), disabledBy=caller.user_id)
+    elif disabled is False:
+        after = replace(after, disabledAt=None, disabledBy=None)
+    if after == before:
+        return view(before)
     try:
         group_store.update(before, after)
     except HandleTaken:
         raise Conflict(f"the handle {new_handle} is taken in this workspace") from None
     return view(after)
+
+
+def disable(caller: Caller, usergroup_id: str) -> UserGroup:
+    """Disables the group; a disabled one is left as it was (when and by whom)."""
+    return update(caller, usergroup_id, disabled=True)
+
+
+def enable(caller: Caller, usergroup_id: str) -> UserGroup:
+    return update(caller, usergroup_id, disabled=False)
 
 
 def delete(caller: Caller, usergroup_id: str) -> None:
@@ -125,8 +150,14 @@ def delete(caller: Caller, usergroup_id: str) -> None:
 
 
 def members_of(workspace_id: str, usergroup_ids: frozenset[str]) -> frozenset[str]:
-    """Everyone in these groups of the workspace (groups of other workspaces are none)."""
+    """Everyone in these enabled groups of the workspace (disabled groups and groups of
+    other workspaces are none)."""
     if not usergroup_ids:
         return frozenset()
     groups = group_store.get_many(sorted(usergroup_ids))
-    return frozenset(u for g in groups if g.workspaceId == workspace_id for u in g.userIds)
+    return frozenset(
+        u
+        for g in groups
+        if g.workspaceId == workspace_id and g.disabledAt is None
+        for u in g.userIds
+    )

@@ -158,6 +158,9 @@ class UserGroup(_Out):
     handle: str
     name: str
     userIds: list[str]
+    # Only for a disabled group (`disabledAt?`, `disabledBy?`).
+    disabledAt: str | None = Field(default=None, exclude_if=lambda at: at is None)
+    disabledBy: str | None = Field(default=None, exclude_if=lambda by: by is None)
 
 
 class ScheduledMessage(_Out):
@@ -377,6 +380,7 @@ class UpdateUserGroup(_In):
     handle: UserGroupHandle | None = None
     name: UserGroupName | None = None
     userIds: Annotated[list[Id], Field(max_length=1000)] | None = None
+    disabled: bool | None = None
 
 
 class ScheduleMessage(_In):

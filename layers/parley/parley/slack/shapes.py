@@ -131,7 +131,8 @@ def user(member: WorkspaceMember, team_id: str, *, with_email: bool) -> dict[str
 
 
 def usergroup(group: UserGroup, team_id: str, *, with_users: bool) -> dict[str, Any]:
-    """A user group as Slack's usergroups methods return it (`users` when asked for)."""
+    """A user group as Slack's usergroups methods return it (`users` when asked for); a
+    disabled one has its `date_delete` (epoch seconds) and `deleted_by`."""
     shaped: dict[str, Any] = {
         "id": group.id,
         "team_id": team_id,
@@ -141,7 +142,8 @@ def usergroup(group: UserGroup, team_id: str, *, with_users: bool) -> dict[str, 
         "description": "",
         "handle": group.handle,
         "is_external": False,
-        "date_delete": 0,
+        "date_delete": epoch(group.disabledAt) if group.disabledAt else 0,
+        "deleted_by": group.disabledBy,
         "auto_type": None,
         "prefs": {"channels": [], "groups": []},
         "user_count": len(group.userIds),

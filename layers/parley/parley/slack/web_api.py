@@ -836,7 +836,9 @@ def usergroups_create(call: Call) -> dict[str, Any]:
 @method("usergroups.list", "usergroups:read", errors=_GROUP_ERRORS)
 def usergroups_list(call: Call) -> dict[str, Any]:
     with_users = call.flag("include_users")
-    found = usergroups.list_groups(call.bot, call.team_id)
+    found = usergroups.list_groups(
+        call.bot, call.team_id, include_disabled=call.flag("include_disabled")
+    )
     return {"usergroups": [shapes.usergroup(g, call.team_id, with_users=with_users) for g in found]}
 
 
@@ -851,9 +853,26 @@ def usergroups_update(call: Call) -> dict[str, Any]:
     return {"usergroup": shapes.usergroup(changed, call.team_id, with_users=True)}
 
 
+@method("usergroups.disable", "usergroups:write", errors=_GROUP_ERRORS)
+def usergroups_disable(call: Call) -> dict[str, Any]:
+    """Disabling a disabled group is ok (Slack documents no error for it)."""
+    changed = usergroups.disable(call.bot, _usergroup_id(call))
+    return {"usergroup": shapes.usergroup(changed, call.team_id, with_users=False)}
+
+
+@method("usergroups.enable", "usergroups:write", errors=_GROUP_ERRORS)
+def usergroups_enable(call: Call) -> dict[str, Any]:
+    changed = usergroups.enable(call.bot, _usergroup_id(call))
+    return {"usergroup": shapes.usergroup(changed, call.team_id, with_users=False)}
+
+
 @method("usergroups.users.list", "usergroups:read", errors=_GROUP_ERRORS)
 def usergroups_users_list(call: Call) -> dict[str, Any]:
-    return {"users": usergroups.get(call.bot, _usergroup_id(call)).userIds}
+    """A disabled group's users only with `include_disabled`, as Slack's argument says."""
+    group = usergroups.get(
+        call.bot, _usergroup_id(call), include_disabled=call.flag("include_disabled")
+    )
+    return {"users": group.userIds}
 
 
 @method("usergroups.users.update", "usergroups:write", errors=_GROUP_ERRORS)

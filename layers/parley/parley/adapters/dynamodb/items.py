@@ -468,6 +468,8 @@ class UserGroupItem(Item):
     userIds = ListAttribute(of=UnicodeAttribute, default=list)
     createdBy = UnicodeAttribute()
     createdAt = UnicodeAttribute()
+    disabledAt = UnicodeAttribute(null=True)
+    disabledBy = UnicodeAttribute(null=True)
 
     gsi1: Gsi1[UserGroupItem] = Gsi1()
 
