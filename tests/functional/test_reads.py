@@ -45,9 +45,7 @@ def test_unread_and_mention_counts_follow_the_marker(api: Api, workspace: dict[s
     assert row["lastReadTs"] == last["ts"]
 
 
-def test_every_unread_dm_message_counts_as_a_mention(
-    api: Api, workspace: dict[str, str]
-) -> None:
+def test_every_unread_dm_message_counts_as_a_mention(api: Api, workspace: dict[str, str]) -> None:
     wid = workspace["wid"]
     _, dm = api("POST", f"/workspaces/{wid}/dms", body={"userIds": [BOB]})
     post(api, dm["channel"]["id"], "are you around?")
