@@ -87,7 +87,10 @@ fuzz: deps  ## fuzz the HTTP API from docs/openapi.json on a local stack, FUZZ_E
 
 test: deps web chromium $(SAM) $(SCANNERS)  ## every test: lint, unit, functional, template, integration, browser
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/browser
+	# Its own process: Playwright's sync API keeps an event loop running in the main thread
+	# for as long as its session lasts, where the other tiers call asyncio.run().
+	$(PY) -m pytest -q tests/browser
 
 test-unit: deps web  ## unit tests only: no I/O (no socket, no process, no moto), seconds; web: the bundle benchmark's build
 	$(PY) -m pytest -q tests/unit
