@@ -24,6 +24,7 @@ from bench import (
     fanout,
     fanout_large,
     imports,
+    retention,
     scheduled,
     search,
     slack,
@@ -42,6 +43,7 @@ NAMES = (
     "transport",
     "import",
     "scheduled",
+    "retention",
 )
 
 
@@ -65,6 +67,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "transport": {"calls": 3, "rounds": 2, "runs": 1},
             "import": {"messages": 400, "days": 2},
             "scheduled": {"count": 10, "channels": 2, "spread_s": 2.0},
+            "retention": {"channels": 2, "messages": 100, "kept": 3},
         }
     quick = args.quick
     return {
@@ -86,6 +89,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         },
         "import": {"messages": 10_000 if quick else 100_000},
         "scheduled": {"count": 50 if quick else 200},
+        "retention": {"channels": 5 if quick else 20},
     }
 
 
@@ -100,6 +104,7 @@ RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "transport": (transport.run, transport.table),
     "import": (imports.run, imports.table),
     "scheduled": (scheduled.run, scheduled.table),
+    "retention": (retention.run, retention.table),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench import coldstart
+from bench import coldstart, retention
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,6 +20,7 @@ COLD_START_FUNCTION_KEYS = {"importMs", "ratio", "peakRssMb", "packageMb"}
 FANOUT_ROW_KEYS = {"members", "workspaceConnections", "ddbRequests", "ms", "scanBaselineRequests"}
 COST_KEYS = {"usdPerMillionMessages", "breakdown"}
 SLACK_KEYS = {"postMessageMs", "nativePostMs", "ratio"}  # issue 19's benchmark row
+RETENTION_KEYS = {"deleted", "perS", "baselinePerS", "ratio"}  # issue 24's, point 9
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One tiny run of every benchmark that needs no sockets (delivery is an integration
     test); in its own interpreter, because the fan-out brings its own moto."""
     out = tmp_path_factory.mktemp("bench") / "latest.json"
-    only = ["--only", "coldStart", "--only", "fanout", "--only", "cost", "--only", "slack"]
+    only = [
+        *("--only", "coldStart", "--only", "fanout", "--only", "cost", "--only", "slack"),
+        *("--only", "retention"),
+    ]
     finished = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench", "--tiny", *only, "--out", str(out)],
         cwd=ROOT,
@@ -106,9 +110,23 @@ def test_slack_post_costs_one_token_get_item_more_than_the_native_post(
     assert "authenticate" not in native["partsMs"]
 
 
+def test_the_retention_sweep_is_timed_against_batch_deletes_of_as_many_keys(
+    results: dict[str, Any],
+) -> None:
+    row = results["retention"]
+    assert set(row) >= RETENTION_KEYS
+    # Two channels of 100 expired messages (a straddling thread's late reply each), their
+    # pins, files (file, reference, share) and the share of the file a kept message keeps.
+    assert row["messages"] == 202
+    assert row["deleted"] == 202 + 2 * 2 + 10 * 3 + 1
+    assert row["tasks"] == 1 + 1 + 2  # the plan, the workspace, a task per channel
+    assert row["ratio"] == pytest.approx(row["perS"] / row["baselinePerS"], abs=0.001)
+    assert "| items deleted |" in retention.table(row)
+
+
 def test_the_run_says_where_its_time_went(results: dict[str, Any]) -> None:
     seconds = results["seconds"]
-    assert set(seconds) == {"coldStart", "fanout", "cost", "slack", "total"}
+    assert set(seconds) == {"coldStart", "fanout", "cost", "slack", "retention", "total"}
     assert seconds["total"] == pytest.approx(sum(v for k, v in seconds.items() if k != "total"))
 
 
