@@ -4,7 +4,7 @@ retention queue and handed to it as Lambda's poller does, until the queue is emp
 BatchWriteItem deleting the same keys in the same run.
 
 Both on moto in process (bench/fanout.py's tables, with local/moto_main's changes to moto, as
-the local stack runs it), so the rates compare request patterns and the sweep's own work,
+the local stack has them), so the rates compare request patterns and the sweep's own work,
 not AWS latencies. The function's requests go through botocore, as the fan-out's do.
 
 - The corpus: one workspace keeping `days` days, `channels` channels of `messages` messages
@@ -64,25 +64,6 @@ class Invocation(Context):
 
     def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]  # an instance's clock, not the static stand-in
         return int((self.deadline - time.monotonic()) * 1000)
-
-
-@contextmanager
-def _local_moto() -> Iterator[None]:
-    """moto as the local stack runs it (local/moto_main's changes), undone after."""
-    from local import moto_main
-
-    saved: list[tuple[Any, str, Any]] = []
-
-    def patch(target: Any, name: str, value: Any) -> None:
-        saved.append((target, name, getattr(target, name)))
-        setattr(target, name, value)
-
-    moto_main.install(patch)
-    try:
-        yield
-    finally:
-        for target, name, value in reversed(saved):
-            setattr(target, name, value)
 
 
 def _ts(at: float, n: int = 0) -> str:
@@ -266,7 +247,7 @@ def run(channels: int = 20, messages: int = 1000, kept: int = 20, days: int = 30
 
     run_at = float(int(time.time()))  # EventBridge's times are whole seconds
     doomed, keep, objects = corpus(run_at, channels, messages, kept, days)
-    with fanout.moto_tables() as dynamodb, _local_moto(), _environment() as queue_url:
+    with fanout.moto_tables() as dynamodb, _environment() as queue_url:
         sqs, s3 = boto3.client("sqs"), boto3.client("s3")
         backend = fanout._seeding_backend()
         _put(backend, [*doomed, *keep])
