@@ -24,6 +24,7 @@ from bench import (
     fanout,
     fanout_large,
     imports,
+    retention,
     scheduled,
     search,
     slack,
@@ -43,6 +44,7 @@ NAMES = (
     "transport",
     "import",
     "scheduled",
+    "retention",
     "web",
 )
 
@@ -68,6 +70,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "import": {"messages": 400, "days": 2},
             "scheduled": {"count": 10, "channels": 2, "spread_s": 2.0},
             "web": {},
+            "retention": {"channels": 2, "messages": 100, "kept": 3},
         }
     quick = args.quick
     return {
@@ -90,6 +93,7 @@ def _scale(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         "import": {"messages": 10_000 if quick else 100_000},
         "scheduled": {"count": 50 if quick else 200},
         "web": {},  # the same bundle at every scale: a build takes under a second
+        "retention": {"channels": 5 if quick else 20},
     }
 
 
@@ -105,6 +109,7 @@ RUNNERS: dict[str, tuple[Callable[..., Any], Callable[[Any], str]]] = {
     "import": (imports.run, imports.table),
     "scheduled": (scheduled.run, scheduled.table),
     "web": (web.run, web.table),
+    "retention": (retention.run, retention.table),
 }
 
 

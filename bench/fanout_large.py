@@ -5,10 +5,11 @@ Parley's own code runs on moto in this process (bench/fanout.py's tables): the r
 the rest queued) and `consumers` consumers, each a `Broadcaster.run_job` of its own, as
 functions/fanout runs a job in its own Lambda instance.
 
-moto takes some 6 s to answer one 1 MB page of a 50,000-item partition (DynamoDB tens of
-milliseconds), so the audience's two reads (`channel_with_members`, `live_connections`)
-are made once on moto, where their read units and pages are counted, and the timed send
-gets the same answers after DDB_PAGE_MS a page. Everything else in the send is on moto.
+moto takes about a second to answer one 1 MB page of a 50,000-item partition (DynamoDB tens
+of milliseconds), so the audience's two reads (`channel_with_members`, `live_connections`)
+are made on moto before the send, where their read units and pages are counted (the member
+list once for all rows: the same channel and members), and the timed send gets the same
+answers after DDB_PAGE_MS a page. Everything else in the send is on moto.
 `@connections` is a stand-in that takes POST_MS per post (a thread sleeping: the latency
 of a real post, not its CPU); the fan-out queue is an in-process queue that makes a job
 visible QUEUE_MS after it is sent (SQS's and the event source mapping's delivery).
@@ -29,6 +30,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bench import fanout
@@ -114,20 +116,38 @@ def _peak_rate(starts: list[float]) -> float:
     )
 
 
-class Audience:
-    """The audience's reads, made once on moto (their read units and pages counted), then
-    answered from memory after DDB_PAGE_MS a page."""
+@dataclass(frozen=True)
+class MemberList:
+    """The channel and its member list as `channel_with_members` reads them on moto: the
+    same for every row (one channel, the same members), so read once."""
 
-    def __init__(self, channel_id: str, users: list[str]) -> None:
+    channel: Any
+    read_units: float
+    pages: int
+
+    @classmethod
+    def read(cls, channel_id: str) -> MemberList:
         from parley.adapters.dynamodb import channels as channel_store
-        from parley.adapters.dynamodb import connections as connection_store
         from parley.adapters.dynamodb.base import botocore_client
 
         with request_units(botocore_client()) as units:
-            self.channel = channel_store.channel_with_members(channel_id)
+            channel = channel_store.channel_with_members(channel_id)
+        return cls(channel, units.read, sum(units.requests.values()))
+
+
+class Audience:
+    """The audience's reads, made on moto (their read units and pages counted; the member
+    list once for every row), then answered from memory after DDB_PAGE_MS a page."""
+
+    def __init__(self, member_list: MemberList) -> None:
+        from parley.adapters.dynamodb import connections as connection_store
+        from parley.adapters.dynamodb.base import botocore_client
+
+        self.channel = member_list.channel
+        with request_units(botocore_client()) as units:
             self.targets = connection_store.live_connections(fanout.WORKSPACE, self.channel[1])
-        self.read_units = units.read
-        self.pages = sum(units.requests.values())
+        self.read_units = member_list.read_units + units.read
+        self.pages = member_list.pages + sum(units.requests.values())
 
     def channel_with_members(self, channel_id: str) -> Any:
         time.sleep(DDB_PAGE_MS / 1000 * (self.pages - 1))  # the member list's pages
@@ -142,6 +162,7 @@ def _row(
     live: int,
     *,
     members: list[str],
+    member_list: MemberList,
     channel_id: str,
     consumers: int,
     max_posts_per_s: int,
@@ -157,7 +178,7 @@ def _row(
 
     online = members[1 : live + 1]  # the sender has no connection
     fanout._connect(online)
-    audience = Audience(channel_id, members)
+    audience = Audience(member_list)
     pacing = Pacing(threshold, max_posts_per_s, consumers)
     poster = SlowPoster(POST_MS)
     jobs = DelayedQueue(QUEUE_MS / 1000)
@@ -253,11 +274,13 @@ def run(
         # One channel for every row (the member list is the same); each row's users online.
         users = [f"L{i:05d}" for i in range(members)]
         fanout._channel(users, CHANNEL)
+        member_list = MemberList.read(CHANNEL)
         for count in live:
             rows.append(
                 _row(
                     count,
                     members=users,
+                    member_list=member_list,
                     channel_id=CHANNEL,
                     consumers=consumers,
                     max_posts_per_s=max_posts_per_s,

@@ -516,6 +516,63 @@ def test_queries_on_sorted_partitions_answer_as_stock_moto_does(
     assert [_all_pages(moto, query) for query in QUERIES] == stock
 
 
+SCANS: list[dict[str, Any]] = [
+    {},
+    {"Limit": 7},  # pages that start inside a partition and at its end
+    {
+        "Limit": 15,
+        "FilterExpression": "version > :v",
+        "ExpressionAttributeValues": {":v": {"N": "2"}},
+    },
+    {"Limit": 4, "ProjectionExpression": "PK, SK, meta.pinned"},
+    {"Limit": 9, "IndexName": "GSI1"},  # left to moto
+]
+
+
+def _scan_pages(moto: Moto, scan: dict[str, Any]) -> list[dict[str, Any]]:
+    pages, start = [], None
+    while True:
+        page = moto.ddb(
+            "Scan", TableName=TABLE, **scan, **({"ExclusiveStartKey": start} if start else {})
+        )
+        pages.append(page)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+@pytest.mark.parametrize(
+    "patched",
+    [PATCHED, stock_fails("a Scan page sorts the table and walks it from its first item")],
+)
+def test_a_scan_page_resumes_at_its_key(
+    patched: bool, moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if patched:
+        moto_main.scans_resume_at_their_key(monkeypatch.setattr)
+    walked = [0]
+    comes_before = Table._item_comes_before_dct
+
+    def counted(self: Table, *args: Any, **kwargs: Any) -> bool:
+        walked[0] += 1
+        return comes_before(self, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "_item_comes_before_dct", counted)
+    pages = _scan_pages(moto, {"Limit": 5})
+    assert sum(page["Count"] for page in pages) == 59  # the table's items, each once
+    assert walked[0] <= len(pages)  # one look at the start key a page, not the pages before it
+
+
+def test_scans_answer_as_stock_moto_does(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
+    stock = [_scan_pages(moto, scan) for scan in SCANS]
+    moto_main.install(monkeypatch.setattr)
+    assert [_scan_pages(moto, scan) for scan in SCANS] == stock  # unsorted partitions
+    moto.ddb("DeleteTable", TableName=TABLE)
+    _create_table(moto)  # made after install: sorted partitions
+    assert [_scan_pages(moto, scan) for scan in SCANS] == stock
+    assert len(stock[1]) > 5  # paged
+
+
 def _n(value: int | str) -> DynamoType:
     return DynamoType({"N": str(value)})
 

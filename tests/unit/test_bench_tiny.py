@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench import coldstart, web
+from bench import coldstart, retention, web
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +22,7 @@ FANOUT_ROW_KEYS = {"members", "workspaceConnections", "ddbRequests", "ms", "scan
 COST_KEYS = {"usdPerMillionMessages", "breakdown"}
 SLACK_KEYS = {"postMessageMs", "nativePostMs", "ratio"}  # issue 19's benchmark row
 WEB_KEYS = {"bundleGzipKb", "bundleKb", "targetGzipKb", "pass", "files"}  # issue 22's
+RETENTION_KEYS = {"deleted", "perS", "baselinePerS", "ratio"}  # issue 24's, point 9
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     test); in its own interpreter, because the fan-out brings its own moto."""
     out = tmp_path_factory.mktemp("bench") / "latest.json"
     only = [
-        *("--only", "coldStart", "--only", "fanout", "--only", "cost"),
-        *("--only", "slack", "--only", "web"),
+        *("--only", "coldStart", "--only", "fanout", "--only", "cost", "--only", "slack"),
+        *("--only", "web", "--only", "retention"),
     ]
     finished = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench", "--tiny", *only, "--out", str(out)],
@@ -148,9 +149,23 @@ def test_web_reads_what_the_page_loads_and_refuses_a_stale_build(
         web._build(tmp_path / "again")
 
 
+def test_the_retention_sweep_is_timed_against_batch_deletes_of_as_many_keys(
+    results: dict[str, Any],
+) -> None:
+    row = results["retention"]
+    assert set(row) >= RETENTION_KEYS
+    # Two channels of 100 expired messages (a straddling thread's late reply each), their
+    # pins, files (file, reference, share) and the share of the file a kept message keeps.
+    assert row["messages"] == 202
+    assert row["deleted"] == 202 + 2 * 2 + 10 * 3 + 1
+    assert row["tasks"] == 1 + 1 + 2  # the plan, the workspace, a task per channel
+    assert row["ratio"] == pytest.approx(row["perS"] / row["baselinePerS"], abs=0.001)
+    assert "| items deleted |" in retention.table(row)
+
+
 def test_the_run_says_where_its_time_went(results: dict[str, Any]) -> None:
     seconds = results["seconds"]
-    assert set(seconds) == {"coldStart", "fanout", "cost", "slack", "web", "total"}
+    assert set(seconds) == {"coldStart", "fanout", "cost", "slack", "web", "retention", "total"}
     assert seconds["total"] == pytest.approx(sum(v for k, v in seconds.items() if k != "total"))
 
 
