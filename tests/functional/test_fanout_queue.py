@@ -5,7 +5,11 @@ the queue for those connections only; every event carries one `eventId`."""
 
 from __future__ import annotations
 
+import itertools
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -141,6 +145,43 @@ def test_the_pacer_spaces_starts_at_its_rate() -> None:
         clock.starts.append(clock.now)
         pacer.wait()
     assert clock.now == pytest.approx(1.0)  # the 201st start is 200 intervals of 5 ms on
+
+
+def test_a_late_pacer_does_not_catch_up_with_a_burst() -> None:
+    from parley.adapters.fanout import Pacer
+
+    clock = Clock()
+    pacer = Pacer(100, clock, clock.sleep)  # 10 ms apart
+    for _ in range(5):
+        pacer.wait()
+    clock.now += 1.0  # every worker was busy for a second: 100 starts behind
+    starts = []
+    for _ in range(20):
+        pacer.wait()
+        starts.append(clock.now)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) == pytest.approx(0.01)  # spaced from the late start on, no burst
+
+
+def test_starts_from_many_threads_are_spaced_at_the_rate() -> None:
+    from parley.adapters.fanout import Pacer
+
+    pacer = Pacer(500)  # 2 ms apart, on the real clock
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def start() -> None:
+        pacer.wait()
+        with lock:
+            starts.append(time.monotonic())
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for _ in range(200):
+            pool.submit(start)
+    starts.sort()
+    assert starts[-1] - starts[0] >= 199 * 0.002 * 0.95
+    window = [b - a for a, b in zip(starts, starts[10:], strict=False)]
+    assert min(window) >= 10 * 0.002 * 0.9  # no ten starts closer than ten intervals
 
 
 # ------------------------------------------------------------------ the request's part

@@ -22,12 +22,14 @@ all its recipients, so a client drops a repeat (a redelivered job posts again).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -78,8 +80,10 @@ class Pacing:
 
 
 class Pacer:
-    """Spaces starts at `rate` a second from the first: the i-th start waits until
-    t0 + i / rate. Sleeps only when at least 2 ms ahead."""
+    """Spaces post starts at `rate` a second, from any thread: the i-th start waits until
+    t0 + i / rate. A start that comes late (every worker busy, a pause) moves the schedule
+    on from itself, so the lost time is never made up with a burst: starts are always at
+    least 1 / rate apart. Sleeps only when at least 2 ms ahead; waits one at a time."""
 
     def __init__(
         self,
@@ -92,15 +96,19 @@ class Pacer:
         self._sleep = sleep
         self._start: float | None = None
         self._count = 0
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
-        now = self._clock()
-        if self._start is None:
-            self._start = now
-        due = self._start + self._count * self._interval
-        self._count += 1
-        if due - now >= 0.002:
-            self._sleep(due - now)
+        with self._lock:  # held while sleeping: the next start is due after this one
+            now = self._clock()
+            if self._start is None:
+                self._start = now
+            due = self._start + self._count * self._interval
+            if due < now:  # late: the schedule goes on from now
+                self._start, due = now - self._count * self._interval, now
+            self._count += 1
+            if due - now >= 0.002:
+                self._sleep(due - now)
 
 
 @dataclass
@@ -309,11 +317,10 @@ class Broadcaster:
     ) -> list[str]:
         """Posts to every target, each start paced by `pacer` if any; counts into
         `delivery`, prunes the gone; returns the connections that failed otherwise."""
-        futures: list[tuple[str, Future[bool | None]]] = []
-        for conn in targets:
-            if pacer is not None:
-                pacer.wait()
-            futures.append((conn, self._pool.submit(self._post, conn, data)))
+        # Paced in the workers, just before each post: a start is a post's start, even
+        # when the pool has fallen behind (a submitter's pace would let its backlog burst).
+        post = self._post if pacer is None else functools.partial(self._paced_post, pacer)
+        futures = [(conn, self._pool.submit(post, conn, data)) for conn in targets]
         failed: list[str] = []
         for conn, future in futures:
             outcome = future.result()
@@ -340,6 +347,10 @@ class Broadcaster:
             # Neither delivered nor gone after the poster's retries (403, 413, throttled):
             # the alarm on it says real-time delivery is failing.
             metrics.add_metric("ConnectionPostsFailed", MetricUnit.Count, delivery.failed)
+
+    def _paced_post(self, pacer: Pacer, connection_id: str, data: bytes) -> bool | None:
+        pacer.wait()
+        return self._post(connection_id, data)
 
     def _post(self, connection_id: str, data: bytes) -> bool | None:
         """True delivered, False gone, None failed otherwise (logged; best effort)."""
