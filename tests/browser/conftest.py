@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +21,15 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    WebSocket,
+    expect,
+    sync_playwright,
+)
 
 from local.stack import DEFAULT_PASSWORD, PROJECT_ROOT, Stack
 from local.web import WebServer, web_config
@@ -106,6 +116,23 @@ def person(stack: Stack, role: str) -> Person:
     return Person(stack, username, name, token, user["id"])
 
 
+def _log_frames(page: Page, name: str) -> None:
+    """Every WebSocket frame and console line of the page, timestamped, on stderr: pytest
+    shows them for a failing test only (which frame never came, or came and was ignored)."""
+
+    def say(text: str) -> None:
+        print(f"[{time.time():.3f}] {name} {text[:200]}", file=sys.stderr)
+
+    def socket(ws: WebSocket) -> None:
+        say("socket open")
+        ws.on("framereceived", lambda frame: say(f"<- {frame}"))
+        ws.on("framesent", lambda frame: say(f"-> {frame}"))
+        ws.on("close", lambda _: say("socket closed"))
+
+    page.on("websocket", socket)
+    page.on("console", lambda message: say(f"console {message.type}: {message.text}"))
+
+
 def sign_in(browser: Browser, web: WebServer, who: Person) -> Page:
     who.context = browser.new_context(
         viewport={"width": 1280, "height": 800}, accept_downloads=True
@@ -120,6 +147,7 @@ def sign_in(browser: Browser, web: WebServer, who: Person) -> Page:
             else None
         ),
     )
+    _log_frames(page, who.name)
     page.goto(web.url)
     page.get_by_label("Username").fill(who.username)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)

@@ -64,6 +64,7 @@ def test_the_readme_screenshot_shows_a_conversation(
 
     # Bob is online (his dot is green) and in #design; Alice looks at it, the thread open.
     sign_in(browser, web, bob).locator("#channels button.channel", has_text="design").click()
+    expect(bob.ui.locator("#channel-title")).to_have_text("# design")
     expect(bob.ui.locator("body")).to_have_attribute("data-live", "true")
     page = sign_in(browser, web, alice)
     page.locator("#channels button.channel", has_text="design").click()
