@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
+from bench import environ
 from bench.capacity import request_units
 from local.stack import PROJECT_ROOT
 from local.template import Template
@@ -91,10 +92,7 @@ def moto_tables(local_changes: bool = True) -> Iterator[Any]:
         # botocore's event hooks: the store binds botocore's client, not the lean one.
         "PARLEY_DYNAMODB_CLIENT": "botocore",
     }
-    saved = {key: os.environ.get(key) for key in [*environment, "AWS_ENDPOINT_URL"]}
-    os.environ.update(environment)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    try:
+    with environ(environment, remove=("AWS_ENDPOINT_URL",)):
         # moto as the local stack runs it (local/moto_main's changes): stock moto's Query
         # walks and sorts the whole table, and answered the 5,000-member rows in 5 to 11 s.
         changes = moto_main.installed() if local_changes else contextlib.nullcontext()
@@ -115,12 +113,6 @@ def moto_tables(local_changes: bool = True) -> Iterator[Any]:
                 KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
             )
             yield dynamodb
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _seeding_backend() -> Any:

@@ -34,7 +34,7 @@ from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import fanout
+from bench import environ, fanout
 from local.handlers import Context, load_function
 from local.stack import PROJECT_ROOT
 
@@ -289,8 +289,6 @@ def run(channels: int = 20, messages: int = 1000, kept: int = 20, days: int = 30
 @contextmanager
 def _environment() -> Iterator[str]:
     """The function's bucket and queue in moto, named in its environment; the queue's URL."""
-    import os
-
     import boto3
 
     from parley import wiring
@@ -299,19 +297,11 @@ def _environment() -> Iterator[str]:
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     url = boto3.client("sqs").create_queue(QueueName=QUEUE)["QueueUrl"]
     environment = {"FILES_BUCKET": BUCKET, "RETENTION_QUEUE_URL": url}
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    settings.cache_clear()
-    wiring.configured.cache_clear()
-    wiring.file_bucket.cache_clear()
-    try:
+    with environ(environment):
+        settings.cache_clear()
+        wiring.configured.cache_clear()
+        wiring.file_bucket.cache_clear()
         yield url
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def table(result: dict[str, Any]) -> str:
