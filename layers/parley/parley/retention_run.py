@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from parley.adapters.cloudformation import operator_parser
+
 
 def run_time(at: str | None) -> float:
     if not at:
@@ -44,16 +46,11 @@ def queue_url(arguments: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m parley.retention_run",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = operator_parser(
+        "python -m parley.retention_run", __doc__, "the deployed stack whose Outputs name the queue"
     )
-    parser.add_argument("--stack", help="the deployed stack whose Outputs name the queue")
     parser.add_argument("--queue-url", help="the retention queue's URL")
     parser.add_argument("--at", help="the run's time (ISO 8601; now by default)")
-    parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--aws-endpoint-url", help="AWS endpoint (the local stack's moto)")
     arguments = parser.parse_args(argv)
     try:
         url, run_at = queue_url(arguments), run_time(arguments.at)

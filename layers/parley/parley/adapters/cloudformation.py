@@ -4,7 +4,20 @@ No function imports it."""
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
+
+
+def operator_parser(prog: str, description: str | None, stack_help: str) -> argparse.ArgumentParser:
+    """An operator tool's command line with the options every one takes (`--stack`,
+    `--region`, `--aws-endpoint-url`); the tool adds its own."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stack", help=stack_help)
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--aws-endpoint-url", help="AWS endpoint (the local stack's moto)")
+    return parser
 
 
 class StackOutputsError(Exception):

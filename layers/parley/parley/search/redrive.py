@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from parley.adapters.cloudformation import operator_parser
+
 # Long enough that one run never receives a message it has kept twice.
 _HOLD_S = 300
 
@@ -96,16 +98,13 @@ def queues(arguments: argparse.Namespace) -> tuple[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m parley.search.redrive",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = operator_parser(
+        "python -m parley.search.redrive",
+        __doc__,
+        "the deployed stack whose Outputs name the queues",
     )
-    parser.add_argument("--stack", help="the deployed stack whose Outputs name the queues")
     parser.add_argument("--dlq-url", help="the index dead-letter queue's URL")
     parser.add_argument("--queue-url", help="the index queue's URL")
-    parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--aws-endpoint-url", help="AWS endpoint (the local stack's moto)")
     arguments = parser.parse_args(argv)
     try:
         dlq_url, queue_url = queues(arguments)

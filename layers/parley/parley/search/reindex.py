@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from parley.adapters.cloudformation import operator_parser
 from parley.adapters.dynamodb.items import MessageItem
 from parley.adapters.opensearch import MessageIndex, WriteOutcome, connect
 from parley.search import mapping
@@ -157,16 +158,13 @@ def targets(arguments: argparse.Namespace) -> tuple[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m parley.search.reindex",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = operator_parser(
+        "python -m parley.search.reindex",
+        __doc__,
+        "the deployed stack whose Outputs name table and domain",
     )
-    parser.add_argument("--stack", help="the deployed stack whose Outputs name table and domain")
     parser.add_argument("--table", help="the application table's name")
     parser.add_argument("--endpoint", help="the OpenSearch domain endpoint")
-    parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--aws-endpoint-url", help="AWS endpoint (the local stack's moto)")
     parser.add_argument(
         "--settle-seconds",
         type=float,
